@@ -1,0 +1,304 @@
+"""The loan's events (rule book section 4) and the fold that turns them into loan state.
+
+Event names are part of the public evidence format. Amounts are decimal strings and dates
+are `datetime.date`, so an event reads the same in storage, in the API and in evidence.
+Each `apply` is plain assignment: it runs again on every replay.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from eventsourcing.domain import Aggregate
+
+from domain.money import parse_amount
+
+
+class LoanEvent(Aggregate.Event):
+    effective_date: dt.date
+    hash: str
+
+
+def _cents(value: str) -> int:
+    return parse_amount(value, "amount", positive=False)
+
+
+class LoanGranted(Aggregate.Created):
+    effective_date: dt.date
+    hash: str
+    loan_id: str
+    tenant: str
+    borrower_id: str
+    purpose: str
+    principal: str
+    first_due_date: dt.date
+    instalments: list  # [{"instalment", "due_date", "amount"}]
+    policy: dict
+    reference: str | None
+    decided_by: str
+    reasons: str
+    legal_basis: str
+    decision_reference: str | None
+
+    def apply(self, loan) -> None:
+        loan.loan_id = self.loan_id
+        loan.tenant = self.tenant
+        loan.borrower_id = self.borrower_id
+        loan.principal = _cents(self.principal)
+        loan.granted_on = self.effective_date
+        loan.first_due_date = self.first_due_date
+        loan.policy = self.policy
+        loan.reference = self.reference
+        loan.plan = [{"n": row["instalment"], "months": row["instalment"] - 1, "extended_to": None,
+                      "amount": _cents(row["amount"])} for row in self.instalments]
+        loan.fell_due = []
+        loan.late = []
+        loan.payments = []
+        loan.movements = []  # [on, seq, kind, amount]: what the ledger folds
+        loan.change_dates = []  # effective dates of facts that can make acceleration conditions fail
+        loan.notices = []  # acceleration notices, see NoticeSent
+        loan.notice_dates = []  # [effective date, kind] of every notice
+        loan.acm_dates = []
+        loan.acm_rearmed = False
+        loan.hardships = []  # [start, end or None]
+        loan.accelerated_on = None
+        loan.repaid_on = None
+        loan.closed = None  # "waived" or "written_off"
+        loan.closed_on = None
+        loan.collection_on = None
+        loan.hash_head = self.hash
+
+
+class InstalmentFellDue(LoanEvent):
+    instalment: int
+    amount: str
+
+    def apply(self, loan) -> None:
+        loan.fell_due = loan.fell_due + [self.instalment]
+        loan.hash_head = self.hash
+
+
+class InstalmentLate(LoanEvent):
+    instalment: int
+    amount: str
+
+    def apply(self, loan) -> None:
+        loan.late = loan.late + [self.instalment]
+        loan.hash_head = self.hash
+
+
+class PaymentReceived(LoanEvent):
+    payment_id: str
+    amount: str
+    value_date: dt.date
+    source: str
+    reference: str | None
+
+    def apply(self, loan) -> None:
+        loan.payments = loan.payments + [{"payment_id": self.payment_id, "amount": _cents(self.amount),
+                                          "value_date": self.value_date, "seq": self.originator_version,
+                                          "reversed": False}]
+        loan.movements = loan.movements + [[self.value_date, self.originator_version, "payment",
+                                            _cents(self.amount)]]
+        loan.change_dates = loan.change_dates + [self.value_date]
+        loan.hash_head = self.hash
+
+
+class PaymentReversed(LoanEvent):
+    payment_id: str
+    reason: str
+
+    def apply(self, loan) -> None:
+        seq = next(p["seq"] for p in loan.payments if p["payment_id"] == self.payment_id)
+        loan.payments = [dict(p, reversed=True) if p["seq"] == seq else p for p in loan.payments]
+        loan.movements = [m for m in loan.movements if not (m[1] == seq and m[2] == "payment")]
+        loan.repaid_on = None  # the servicing run records LoanRepaid again if nothing is owed still
+        loan.hash_head = self.hash
+
+
+class NoticeSent(LoanEvent):
+    kind: str  # reminder | acceleration
+    channel: str
+    content_hash: str
+    instalments: list
+    delayed_amount: str | None
+    period_days: int | None
+    cure_deadline: dt.date | None
+    takes_effect_on: dt.date | None
+    ground: str | None
+    override_reason: str | None
+    decided_by: str
+    reasons: str
+    legal_basis: str
+
+    def apply(self, loan) -> None:
+        loan.notice_dates = loan.notice_dates + [[self.effective_date, self.kind]]
+        if self.kind == "acceleration":
+            loan.notices = loan.notices + [{
+                "version": self.originator_version, "sent_on": self.effective_date,
+                "instalments": list(self.instalments), "cure_deadline": self.cure_deadline,
+                "takes_effect_on": self.takes_effect_on, "lapsed_on": None, "accelerated": False}]
+        loan.hash_head = self.hash
+
+
+class AccelerationConditionsMet(LoanEvent):
+    delayed_amount: str
+    instalments: list
+    branch: str
+
+    def apply(self, loan) -> None:
+        loan.acm_dates = loan.acm_dates + [self.effective_date]
+        loan.acm_rearmed = False
+        loan.hash_head = self.hash
+
+
+class HardshipRecorded(LoanEvent):
+    cause: str
+    decided_by: str
+    reasons: str
+    legal_basis: str
+
+    def apply(self, loan) -> None:
+        loan.hardships = loan.hardships + [[self.effective_date, None]]
+        loan.hash_head = self.hash
+
+
+class HardshipEnded(LoanEvent):
+    decided_by: str
+    reasons: str
+
+    def apply(self, loan) -> None:
+        loan.hardships = loan.hardships[:-1] + [[loan.hardships[-1][0], self.effective_date]]
+        loan.acm_rearmed = True  # R-ACC-4: recorded again when a hardship ends while it still qualifies
+        loan.hash_head = self.hash
+
+
+class LoanAccelerated(LoanEvent):
+    accelerated_amount: str
+    notice: int  # version of the NoticeSent that took effect
+
+    def apply(self, loan) -> None:
+        loan.notices = [dict(n, accelerated=True) if n["version"] == self.notice else n for n in loan.notices]
+        loan.accelerated_on = self.effective_date
+        loan.hash_head = self.hash
+
+
+class AccelerationLapsed(LoanEvent):
+    notice: int
+    reason: str
+
+    def apply(self, loan) -> None:
+        lapsed = next(n for n in loan.notices if n["version"] == self.notice)
+        loan.notices = [dict(n, lapsed_on=self.effective_date) if n is lapsed else n for n in loan.notices]
+        if lapsed["accelerated"]:  # R-ACC-8: cured in time, the acceleration never took effect
+            loan.accelerated_on = None
+        loan.acm_rearmed = True
+        loan.hash_head = self.hash
+
+
+class RepaymentDeferred(LoanEvent):
+    kind: str  # free_months | due_date_extension
+    months: int | None
+    moved: list  # [{"instalment", "due_date"}]
+    decided_by: str
+    reasons: str
+    legal_basis: str
+
+    def apply(self, loan) -> None:
+        moved = {row["instalment"]: row for row in self.moved}
+        plan = []
+        for row in loan.plan:
+            if row["n"] in moved and self.kind == "free_months":
+                ext = row["extended_to"]
+                row = dict(row, months=row["months"] + self.months,
+                           extended_to=None if ext is None else dt.date.fromisoformat(moved[row["n"]]["due_date"]))
+            elif row["n"] in moved:
+                row = dict(row, extended_to=dt.date.fromisoformat(moved[row["n"]]["due_date"]))
+            plan.append(row)
+        loan.plan = plan
+        # A moved instalment falls due again on its new date.
+        loan.fell_due = [n for n in loan.fell_due if n not in moved]
+        loan.late = [n for n in loan.late if n not in moved]
+        loan.change_dates = loan.change_dates + [self.effective_date]
+        loan.hash_head = self.hash
+
+
+class RepaymentTermsChanged(LoanEvent):
+    from_instalment: int
+    instalment_amount: str
+    instalments: list  # the re-planned tail: [{"instalment", "due_date", "amount"}]
+    decided_by: str
+    reasons: str
+    legal_basis: str
+
+    def apply(self, loan) -> None:
+        first = next(r for r in loan.plan if r["n"] == self.from_instalment)
+        head = [r for r in loan.plan if r["n"] < self.from_instalment]
+        tail = [{"n": row["instalment"], "months": first["months"] + row["instalment"] - self.from_instalment,
+                 "extended_to": None, "amount": _cents(row["amount"])} for row in self.instalments]
+        loan.plan = head + tail
+        loan.fell_due = [n for n in loan.fell_due if n < self.from_instalment]
+        loan.late = [n for n in loan.late if n < self.from_instalment]
+        loan.change_dates = loan.change_dates + [self.effective_date]
+        loan.hash_head = self.hash
+
+
+class PaymentWaived(LoanEvent):
+    kind: str  # partial | full
+    amount: str
+    decided_by: str
+    reasons: str
+    legal_basis: str
+
+    def apply(self, loan) -> None:
+        loan.movements = loan.movements + [[self.effective_date, self.originator_version,
+                                            f"waiver_{self.kind}", _cents(self.amount)]]
+        loan.change_dates = loan.change_dates + [self.effective_date]
+        if self.kind == "full":
+            loan.closed, loan.closed_on = "waived", self.effective_date
+        loan.hash_head = self.hash
+
+
+class OverpaymentRefunded(LoanEvent):
+    amount: str
+    decided_by: str
+    reasons: str
+    legal_basis: str
+
+    def apply(self, loan) -> None:
+        loan.movements = loan.movements + [[self.effective_date, self.originator_version, "refund",
+                                            _cents(self.amount)]]
+        loan.hash_head = self.hash
+
+
+class LoanTransferredToCollection(LoanEvent):
+    decided_by: str
+    reasons: str
+    legal_basis: str
+
+    def apply(self, loan) -> None:
+        loan.collection_on = self.effective_date
+        loan.hash_head = self.hash
+
+
+class LoanRepaid(LoanEvent):
+    def apply(self, loan) -> None:
+        loan.repaid_on = self.effective_date
+        loan.hash_head = self.hash
+
+
+class LoanWrittenOff(LoanEvent):
+    amount: str
+    decided_by: str
+    reasons: str
+    legal_basis: str
+
+    def apply(self, loan) -> None:
+        loan.closed, loan.closed_on = "written_off", self.effective_date
+        loan.hash_head = self.hash
+
+
+EVENT_TYPES = {cls.__name__: cls for cls in (
+    LoanGranted, InstalmentFellDue, InstalmentLate, PaymentReceived, PaymentReversed, NoticeSent,
+    AccelerationConditionsMet, HardshipRecorded, HardshipEnded, LoanAccelerated, AccelerationLapsed,
+    RepaymentDeferred, RepaymentTermsChanged, PaymentWaived, OverpaymentRefunded,
+    LoanTransferredToCollection, LoanRepaid, LoanWrittenOff)}

@@ -1,0 +1,375 @@
+"""The Loan aggregate: commands that check the rules, then record events (rule book sections 4–10)."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from eventsourcing.domain import Aggregate
+
+from domain import events as ev
+from domain.dates import Date, add_months, days
+from domain.delinquency import acceleration_notice_fields, cured_on, hardship_active, pending_notice
+from domain.errors import DomainError, invalid
+from domain.evidence import GENESIS, chain_hash
+from domain.ledger import Movement, Position, position
+from domain.money import Cents, format_cents
+from domain.policy import Policy
+from domain.rates import ReferenceRates
+from domain.schedule import Instalment, build_plan, check_plan, split_amounts
+
+LOAN_NAMESPACE = uuid.UUID("6f1c1d2e-8d3b-4b8e-9a57-1f0b7c3e5a10")
+
+HARDSHIP_CAUSES = ("illness", "unemployment", "other")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Who decided, why, and on what legal ground: every decision event is appealable."""
+
+    decided_by: str
+    reasons: str = ""
+    legal_basis: str | None = None
+
+    def fields(self, default_basis: str) -> dict:
+        return {"decided_by": self.decided_by, "reasons": self.reasons,
+                "legal_basis": self.legal_basis or default_basis}
+
+
+def loan_uuid(tenant: str, loan_id: str) -> uuid.UUID:
+    return uuid.uuid5(LOAN_NAMESPACE, f"{tenant}/{loan_id}")
+
+
+class Loan(Aggregate):
+    def __init__(self) -> None:
+        """State is set by LoanGranted.apply, so a replay and a grant build it the same way."""
+
+    # --- reading -------------------------------------------------------------------------
+
+    def instalments(self) -> list[Instalment]:
+        return [Instalment(row["n"], row["extended_to"] or add_months(self.first_due_date, row["months"]),
+                           row["amount"]) for row in self.plan]
+
+    def movements_list(self) -> list[Movement]:
+        return [Movement(*m) for m in self.movements]
+
+    def books(self, rates: ReferenceRates) -> "LoanBooks":
+        return LoanBooks(self, rates)
+
+    # --- recording -----------------------------------------------------------------------
+
+    def _record(self, event_class, *, effective_date: Date, recorded_at: dt.datetime, **fields) -> None:
+        payload = {"type": event_class.__name__, "loan": str(self.id), "version": self.version + 1,
+                   "effective_date": effective_date, "recorded_at": recorded_at, **fields}
+        self.trigger_event(event_class, timestamp=recorded_at, effective_date=effective_date,
+                           hash=chain_hash(self.hash_head, payload), **fields)
+
+    @classmethod
+    def grant(cls, *, tenant: str, loan_id: str, borrower_id: str, purpose: str, principal: Cents,
+              granted_on: Date, first_due_date: Date, policy: Policy, decision: Decision,
+              recorded_at: dt.datetime, instalment_amount: Cents | None = None, term_months: int | None = None,
+              reference: str | None = None, decision_reference: str | None = None) -> "Loan":
+        check_amount(policy, principal)
+        plan = build_plan(principal, first_due_date, instalment_amount=instalment_amount, term_months=term_months)
+        check_plan(plan, granted_on=granted_on, first_due_date=first_due_date, policy=policy)
+        loan_uuid_ = loan_uuid(tenant, loan_id)
+        fields = {
+            "loan_id": loan_id, "tenant": tenant, "borrower_id": borrower_id, "purpose": purpose,
+            "principal": format_cents(principal), "first_due_date": first_due_date,
+            "instalments": [{"instalment": i.number, "due_date": i.due_date.isoformat(),
+                             "amount": format_cents(i.amount)} for i in plan],
+            "policy": policy.to_json(), "reference": reference, "decision_reference": decision_reference,
+            **decision.fields("Act 1133/2002 §4, §6"),
+        }
+        payload = {"type": "LoanGranted", "loan": str(loan_uuid_), "version": 1, "effective_date": granted_on,
+                   "recorded_at": recorded_at, **fields}
+        return cls._create(ev.LoanGranted, id=loan_uuid_, timestamp=recorded_at, effective_date=granted_on,
+                           hash=chain_hash(GENESIS, payload), **fields)
+
+    # --- guards shared by the commands ---------------------------------------------------
+
+    def _open(self, on: Date, rule: str) -> None:
+        if on < self.granted_on:
+            raise invalid(f"the date {on} is before the grant date {self.granted_on}", rule="R-DATE-1", field="on")
+        if self.closed:
+            raise DomainError("loan_closed", f"the loan was {self.closed.replace('_', ' ')} on {self.closed_on}",
+                              rule=rule)
+
+    def _not_accelerated(self, rule: str) -> None:
+        if self.accelerated_on is not None:
+            raise DomainError("not_eligible", f"the loan was accelerated on {self.accelerated_on}", rule=rule)
+
+    def _not_in_pending_notice(self, numbers: list[int], rule: str) -> None:
+        notice = pending_notice(self.notices)
+        listed = sorted(set(numbers) & set(notice["instalments"])) if notice else []
+        if listed:
+            raise DomainError("notice_pending", f"instalments {listed} are listed in the acceleration notice of "
+                                                f"{notice['sent_on']} (cure deadline {notice['cure_deadline']})",
+                              rule=rule)
+
+    def _row(self, number: object, field: str) -> dict:
+        row = next((r for r in self.plan if r["n"] == number), None)
+        if row is None:
+            raise invalid(f"{field} {number!r} is not an instalment of this loan (1..{self.plan[-1]['n']})",
+                          field=field)
+        return row
+
+    # --- commands ------------------------------------------------------------------------
+
+    def receive_payment(self, *, payment_id: str, amount: Cents, value_date: Date, on: Date,
+                        recorded_at: dt.datetime, rates: ReferenceRates, source: str = "api",
+                        reference: str | None = None) -> bool:
+        """Record money in (R-PAY-1); False when the same payment was already recorded."""
+        same = next((p for p in self.payments if p["payment_id"] == payment_id), None)
+        if same is not None:
+            if same["amount"] == amount and same["value_date"] == value_date:
+                return False
+            raise DomainError("payment_conflict", f"payment_id {payment_id!r} was already recorded with amount "
+                              f"{format_cents(same['amount'])} value-dated {same['value_date']}",
+                              rule="R-PAY-1", field="payment_id")
+        if value_date > on:
+            raise invalid(f"value_date {value_date} is after the posting date {on}", rule="R-DATE-1",
+                          field="value_date")
+        if value_date < self.granted_on:
+            raise invalid(f"value_date {value_date} is before the grant date {self.granted_on}", rule="R-DATE-1",
+                          field="value_date")
+        # Money is never refused for the loan's state: on a closed loan it is an overpayment (R-PAY-3).
+        self._record(ev.PaymentReceived, effective_date=value_date, recorded_at=recorded_at,
+                     payment_id=payment_id, amount=format_cents(amount), value_date=value_date, source=source,
+                     reference=reference)
+        self.record_cures(on=on, recorded_at=recorded_at, rates=rates)
+        return True
+
+    def reverse_payment(self, *, payment_id: str, reason: str, on: Date, recorded_at: dt.datetime) -> bool:
+        payment = next((p for p in self.payments if p["payment_id"] == payment_id), None)
+        if payment is None:
+            raise DomainError("not_found", f"payment_id {payment_id!r} is not recorded on this loan",
+                              rule="R-PAY-4", field="payment_id")
+        if payment["reversed"]:
+            return False
+        self._record(ev.PaymentReversed, effective_date=on, recorded_at=recorded_at, payment_id=payment_id,
+                     reason=reason)
+        return True
+
+    def record_cures(self, *, on: Date, recorded_at: dt.datetime, rates: ReferenceRates) -> None:
+        """R-ACC-7/8: a notice lapses as soon as the delayed instalments are paid by the cure deadline."""
+        books = self.books(rates)
+        for notice in self.notices:
+            if notice["lapsed_on"] is None:
+                day = cured_on(books, notice)
+                if day is not None:
+                    self._record(ev.AccelerationLapsed, effective_date=day, recorded_at=recorded_at,
+                                 notice=notice["version"], reason="cured: delayed instalments paid (Act §8(3))")
+
+    def send_acceleration_notice(self, *, on: Date, recorded_at: dt.datetime, rates: ReferenceRates,
+                                 decision: Decision, override_reason: str | None = None,
+                                 channel: str = "letter") -> None:
+        self._open(on, "R-ACC-6")
+        self._not_accelerated("R-ACC-6")
+        notice = pending_notice(self.notices)
+        if notice is not None:
+            raise DomainError("notice_pending", f"a notice sent on {notice['sent_on']} is pending until its cure "
+                              f"deadline {notice['cure_deadline']}", rule="R-ACC-6")
+        if hardship_active(self.hardships, on) and not override_reason:
+            raise DomainError("hardship_active", "a cause of delay under Act §8(2) is recorded; give "
+                              "override_reason if not accelerating would be manifestly unreasonable",
+                              rule="R-ACC-5")
+        fields = acceleration_notice_fields(self.books(rates), on, override_reason=override_reason,
+                                            channel=channel, **decision.fields("Act 1133/2002 §8(1)(1), §8(3)"))
+        self._record(ev.NoticeSent, effective_date=on, recorded_at=recorded_at, **fields)
+
+    def record_hardship(self, *, cause: str, on: Date, recorded_at: dt.datetime, decision: Decision) -> None:
+        self._open(on, "R-ACC-5")
+        if cause not in HARDSHIP_CAUSES:
+            raise invalid(f"cause must be one of {', '.join(HARDSHIP_CAUSES)}, got {cause!r}", rule="R-ACC-5",
+                          field="cause")
+        if hardship_active(self.hardships, on):
+            raise invalid(f"a hardship recorded on {self.hardships[-1][0]} is still active", rule="R-ACC-5")
+        self._record(ev.HardshipRecorded, effective_date=on, recorded_at=recorded_at, cause=cause,
+                     **decision.fields("Act 1133/2002 §8(2)"))
+
+    def end_hardship(self, *, on: Date, recorded_at: dt.datetime, decision: Decision) -> None:
+        self._open(on, "R-ACC-5")
+        if not hardship_active(self.hardships, on):
+            raise invalid("no hardship is active on this loan", rule="R-ACC-5")
+        self._record(ev.HardshipEnded, effective_date=on, recorded_at=recorded_at,
+                     decided_by=decision.decided_by, reasons=decision.reasons)
+
+    def defer_free_months(self, *, months: int, from_instalment: int, on: Date, recorded_at: dt.datetime,
+                          decision: Decision) -> None:
+        """R-FREE-1 (Act §7a): instalments k.. move later by N months each; the term grows by N."""
+        self._open(on, "R-FREE-1")
+        self._not_accelerated("R-FREE-1")
+        if isinstance(months, bool) or not isinstance(months, int) or months < 1:
+            raise invalid(f"months must be a whole number of at least 1, got {months!r}", rule="R-FREE-1",
+                          field="months")
+        self._row(from_instalment, "from_instalment")
+        rows = [r for r in self.plan if r["n"] >= from_instalment]
+        self._not_in_pending_notice([r["n"] for r in rows], "R-FREE-1")
+        moved = [{"instalment": r["n"], "due_date": (
+            add_months(r["extended_to"], months) if r["extended_to"]
+            else add_months(self.first_due_date, r["months"] + months)).isoformat()} for r in rows]
+        self._record(ev.RepaymentDeferred, effective_date=on, recorded_at=recorded_at, kind="free_months",
+                     months=months, moved=moved, **decision.fields("Act 1133/2002 §7a"))
+
+    def extend_due_date(self, *, instalment: int, new_due_date: Date, on: Date, recorded_at: dt.datetime,
+                        decision: Decision) -> None:
+        """R-EXT-1: one instalment moves later by at most max_due_date_extension_months."""
+        policy = Policy.from_json(self.policy)
+        self._open(on, "R-EXT-1")
+        self._not_accelerated("R-EXT-1")
+        row = self._row(instalment, "instalment")
+        self._not_in_pending_notice([instalment], "R-EXT-1")
+        scheduled = add_months(self.first_due_date, row["months"])
+        latest = add_months(scheduled, policy.max_due_date_extension_months)
+        if not scheduled < new_due_date <= latest:
+            raise invalid(f"max_due_date_extension_months {policy.max_due_date_extension_months}: new_due_date "
+                          f"must be after {scheduled} and no later than {latest}, got {new_due_date}",
+                          rule="R-EXT-1", field="new_due_date")
+        self._record(ev.RepaymentDeferred, effective_date=on, recorded_at=recorded_at, kind="due_date_extension",
+                     months=None, moved=[{"instalment": instalment, "due_date": new_due_date.isoformat()}],
+                     **decision.fields("Act 1133/2002 §6 (repayment terms)"))
+
+    def change_terms(self, *, from_instalment: int, instalment_amount: Cents, on: Date,
+                     recorded_at: dt.datetime, decision: Decision) -> None:
+        """R-TERMS-1: the principal of instalments k.. is re-planned with a new instalment amount."""
+        self._open(on, "R-TERMS-1")
+        self._not_accelerated("R-TERMS-1")
+        first = self._row(from_instalment, "from_instalment")
+        rows = [r for r in self.plan if r["n"] >= from_instalment]
+        self._not_in_pending_notice([r["n"] for r in rows], "R-TERMS-1")
+        amounts = split_amounts(sum(r["amount"] for r in rows), instalment_amount=instalment_amount)
+        tail = [{"instalment": from_instalment + j,
+                 "due_date": add_months(self.first_due_date, first["months"] + j).isoformat(),
+                 "amount": format_cents(a)} for j, a in enumerate(amounts)]
+        self._record(ev.RepaymentTermsChanged, effective_date=on, recorded_at=recorded_at,
+                     from_instalment=from_instalment, instalment_amount=format_cents(instalment_amount),
+                     instalments=tail, **decision.fields("Act 1133/2002 §6 (repayment terms)"))
+
+    def waive(self, *, kind: str, on: Date, recorded_at: dt.datetime, rates: ReferenceRates,
+              decision: Decision, amount: Cents | None = None) -> None:
+        """R-WAIVE-1 (Act §7b): partial from penalty interest first, full closes the loan."""
+        self._open(on, "R-WAIVE-1")
+        owed = self.books(rates).position(on).owed
+        if kind == "full":
+            if amount is not None:
+                raise invalid("a full exemption waives everything owed; give no amount", rule="R-WAIVE-1",
+                              field="amount")
+            amount, basis = owed, "Act 1133/2002 §7b(3)"
+        elif kind == "partial":
+            if amount is None:
+                raise invalid("a partial exemption needs an amount", rule="R-WAIVE-1", field="amount")
+            if amount > owed:
+                raise invalid(f"amount {format_cents(amount)} exceeds everything owed {format_cents(owed)}; "
+                              f"use a full exemption", rule="R-WAIVE-1", field="amount")
+            basis = "Act 1133/2002 §7b(2)"
+        else:
+            raise invalid(f"kind must be partial or full, got {kind!r}", rule="R-WAIVE-1", field="kind")
+        if owed == 0:
+            raise invalid("nothing is owed on this loan", rule="R-WAIVE-1")
+        self._record(ev.PaymentWaived, effective_date=on, recorded_at=recorded_at, kind=kind,
+                     amount=format_cents(amount), **decision.fields(basis))
+
+    def refund_overpayment(self, *, amount: Cents, on: Date, recorded_at: dt.datetime, rates: ReferenceRates,
+                           decision: Decision) -> None:
+        over = self.books(rates).position(on).overpayment
+        if amount > over:
+            raise invalid(f"amount {format_cents(amount)} exceeds the overpayment {format_cents(over)} on {on}",
+                          rule="R-PAY-3", field="amount")
+        self._record(ev.OverpaymentRefunded, effective_date=on, recorded_at=recorded_at,
+                     amount=format_cents(amount), **decision.fields("Act 1133/2002 §7 (no credit costs)"))
+
+    def transfer_to_collection(self, *, on: Date, recorded_at: dt.datetime, decision: Decision) -> None:
+        self._open(on, "R-ACC-8")
+        if self.accelerated_on is None or self.accelerated_on > on:
+            raise DomainError("not_eligible", "only an accelerated loan can be transferred to collection",
+                              rule="R-ACC-8")
+        if self.collection_on is not None:
+            raise invalid(f"the loan was transferred to collection on {self.collection_on}", rule="R-ACC-8")
+        self._record(ev.LoanTransferredToCollection, effective_date=on, recorded_at=recorded_at,
+                     **decision.fields("Act 1133/2002 §8"))
+
+    def write_off(self, *, on: Date, recorded_at: dt.datetime, rates: ReferenceRates, decision: Decision) -> None:
+        self._open(on, "R-PORT-1")
+        owed = self.books(rates).position(on).owed
+        self._record(ev.LoanWrittenOff, effective_date=on, recorded_at=recorded_at, amount=format_cents(owed),
+                     **decision.fields("credit loss (Act 1133/2002 §3(2))"))
+
+    def service(self, *, on: Date, recorded_at: dt.datetime, rates: ReferenceRates) -> int:
+        """Record what the daily run for `on` must record (domain.servicing); idempotent per date."""
+        from domain.servicing import next_step
+
+        recorded, books = 0, self.books(rates)
+        while (step := next_step(books, on)) is not None:
+            self._record(step.event_class, effective_date=step.effective_date, recorded_at=recorded_at,
+                         **step.fields)
+            recorded += 1
+            assert recorded < 1000, "servicing did not converge"
+        return recorded
+
+
+def check_amount(policy: Policy, principal: Cents) -> list[str]:
+    """R-PORT-1 amount limits; returns warnings for a tolerated deviation above the maximum."""
+    if policy.min_loan_amount is not None and principal < policy.min_loan_amount:
+        raise DomainError("limit_exceeded", f"min_loan_amount {format_cents(policy.min_loan_amount)} not reached: "
+                          f"requested {format_cents(principal)}", rule="R-PORT-1", field="principal")
+    if policy.max_loan_amount is not None and principal > policy.max_loan_amount:
+        tolerated = policy.max_loan_amount + (policy.max_loan_amount * policy.max_loan_deviation / 100)
+        if principal > tolerated:
+            raise DomainError("limit_exceeded", f"max_loan_amount {format_cents(policy.max_loan_amount)} would be "
+                              f"exceeded: requested {format_cents(principal)}", rule="R-PORT-1", field="principal")
+        return [f"max_loan_amount {format_cents(policy.max_loan_amount)} exceeded by a tolerated deviation "
+                f"(max_loan_deviation {policy.max_loan_deviation} %): requested {format_cents(principal)}"]
+    return []
+
+
+class LoanBooks:
+    """A loan's ledger under a given reference-rate table, memoised per loan version."""
+
+    def __init__(self, loan: Loan, rates: ReferenceRates):
+        self.loan = loan
+        self.rates = rates
+        self.policy = Policy.from_json(loan.policy)
+        self._cache: dict = {}
+
+    def position(self, as_of: Date, *, accelerated: bool = True) -> Position:
+        key = (self.loan.version, as_of, accelerated)
+        if key not in self._cache:
+            self._cache[key] = position(
+                self.loan.instalments(), self.loan.movements_list(), as_of=as_of,
+                rates=self.rates if self.policy.penalty_interest else None,
+                accelerated_on=self.loan.accelerated_on if accelerated else None)
+        return self._cache[key]
+
+    def status(self, as_of: Date) -> str:
+        loan, pos = self.loan, self.position(as_of)
+        if loan.closed and loan.closed_on <= as_of:
+            return loan.closed
+        if loan.repaid_on is not None and loan.repaid_on <= as_of and pos.owed == 0:
+            return "repaid"
+        if pos.accelerated:
+            return "accelerated"
+        return "late" if pos.overdue_amount > 0 else "current"
+
+    def balance(self, as_of: Date) -> dict:
+        pos = self.position(as_of)
+        plan = self.loan.instalments()
+        notice = pending_notice(self.loan.notices)
+        next_due = pos.next_due_date()
+        return {
+            "as_of": as_of.isoformat(),
+            "status": self.status(as_of),
+            "principal": format_cents(self.loan.principal),
+            "principal_paid": format_cents(pos.principal_paid),
+            "principal_waived": format_cents(pos.principal_waived),
+            "principal_outstanding": format_cents(pos.principal_outstanding),
+            "overdue_amount": format_cents(pos.overdue_amount),
+            "penalty_interest_accrued": format_cents(pos.penalty_accrued),
+            "penalty_interest_paid": format_cents(pos.penalty_paid),
+            "penalty_interest_outstanding": format_cents(pos.penalty_outstanding),
+            "overpayment": format_cents(pos.overpayment),
+            "payoff_amount": format_cents(pos.owed),
+            "next_due_date": next_due.isoformat() if next_due else None,
+            "maturity_date": max(i.due_date for i in plan).isoformat(),
+            "notice_pending": notice is not None and notice["sent_on"] <= as_of,
+        }

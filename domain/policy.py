@@ -1,0 +1,135 @@
+"""An organiser's lending policy (rule book section 3): presets from the seeds, validated overrides."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from domain.errors import invalid
+from domain.money import Cents, format_cents, parse_amount
+
+# Amount parameters are held in cents; None means "no limit".
+_AMOUNTS = {"min_loan_amount", "max_loan_amount", "annual_grant_limit", "capital_limit",
+            "max_total_debt_of_applicant"}
+
+
+@dataclass(frozen=True)
+class Policy:
+    preset: str = "default"
+    min_loan_amount: Cents | None = 1
+    max_loan_amount: Cents | None = None
+    max_loan_deviation: Decimal = Decimal(0)  # percent of max_loan_amount tolerated with a warning
+    max_term_months: int = 60
+    due_day: int | None = None
+    annual_grant_limit: Cents | None = None
+    capital_limit: Cents | None = None
+    one_open_loan_per_borrower: bool = True
+    max_total_debt_of_applicant: Cents | None = None
+    regular_interest: None = None  # only interest-free loans are supported (R-SCHED-4)
+    penalty_interest: str | None = "statutory"
+    reminder_offsets_days: tuple[int, ...] = ()
+    auto_acceleration_notice: bool = False
+    acceleration_settlement_lag_banking_days: int = 2
+    max_due_date_extension_months: int = 1
+    delayed_amount_basis: str = "month_late_instalments"
+    # Parameters a preset took from the system default because its guideline is silent.
+    defaulted: tuple[str, ...] = field(default=(), compare=False)
+
+    def to_json(self) -> dict:
+        out: dict = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name in _AMOUNTS and value is not None:
+                value = format_cents(value)
+            elif isinstance(value, Decimal):
+                value = str(value)
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[f.name] = value
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Policy":
+        """Rebuild a policy snapshot stored in an event (trusted, already validated)."""
+        values = dict(data)
+        for name in _AMOUNTS:
+            if values.get(name) is not None:
+                values[name] = parse_amount(values[name], name)
+        values["max_loan_deviation"] = Decimal(values["max_loan_deviation"])
+        values["reminder_offsets_days"] = tuple(values["reminder_offsets_days"])
+        values["defaulted"] = tuple(values.get("defaulted", ()))
+        return cls(**values)
+
+
+_ALL = {f.name for f in dataclasses.fields(Policy)} - {"preset", "defaulted"}
+
+PRESETS: dict[str, dict] = {
+    "default": {},
+    "kittila": {
+        "max_loan_amount": 500000, "max_term_months": 60, "due_day": 10,
+        "annual_grant_limit": 3000000, "capital_limit": 12000000, "max_total_debt_of_applicant": 1500000,
+        "reminder_offsets_days": (14, 28),
+    },
+    "etela-karjala": {
+        "min_loan_amount": 50000, "max_loan_amount": 300000, "max_loan_deviation": Decimal(10),
+        "max_term_months": 60, "capital_limit": 10000000,
+    },
+}
+
+
+def make_policy(preset: str = "default", overrides: dict | None = None) -> Policy:
+    if preset not in PRESETS:
+        raise invalid(f"unknown policy preset {preset!r}; known: {', '.join(PRESETS)}", field="policy.preset")
+    values = dict(PRESETS[preset])
+    defaulted = tuple(sorted(_ALL - set(values))) if preset != "default" else ()
+    for key, raw in (overrides or {}).items():
+        values[key] = _parse_override(key, raw)
+    return Policy(preset=preset, defaulted=defaulted, **values)
+
+
+def _parse_override(key: str, raw: object):
+    where = f"policy.overrides.{key}"
+    if key not in _ALL:
+        raise invalid(f"unknown policy parameter {key!r}", field=where)
+    if key in _AMOUNTS:
+        return None if raw is None else parse_amount(raw, where)
+    if key == "max_loan_deviation":
+        try:
+            value = Decimal(raw) if isinstance(raw, str) else None
+        except InvalidOperation:
+            value = None
+        if value is None or not value.is_finite() or value < 0:
+            raise invalid(f"{where} must be a percentage as a decimal string, got {raw!r}", field=where)
+        return value
+    if key in ("max_term_months", "acceleration_settlement_lag_banking_days", "max_due_date_extension_months"):
+        return _int(raw, where, low=0 if "lag" in key else 1)
+    if key == "due_day":
+        return None if raw is None else _int(raw, where, low=1, high=28)
+    if key in ("one_open_loan_per_borrower", "auto_acceleration_notice"):
+        if not isinstance(raw, bool):
+            raise invalid(f"{where} must be true or false, got {raw!r}", field=where)
+        return raw
+    if key == "reminder_offsets_days":
+        if not isinstance(raw, list):
+            raise invalid(f"{where} must be a list of whole days, got {raw!r}", field=where)
+        return tuple(sorted({_int(x, where, low=1) for x in raw}))
+    if key == "penalty_interest":
+        if raw not in (None, "statutory"):
+            raise invalid(f"{where} must be \"statutory\" or null (Act 1133/2002 §6 allows no more)", field=where)
+        return raw
+    if key == "regular_interest":
+        if raw is not None:
+            raise invalid(f"{where}: only interest-free loans are supported (R-SCHED-4)", field=where)
+        return None
+    if key == "delayed_amount_basis":
+        if raw != "month_late_instalments":
+            raise invalid(f"{where} must be \"month_late_instalments\" (R-ACC-2)", field=where)
+        return raw
+    raise AssertionError(key)  # pragma: no cover - every key is handled above
+
+
+def _int(raw: object, where: str, *, low: int, high: int | None = None) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < low or (high is not None and raw > high):
+        bound = f"{low}..{high}" if high is not None else f">= {low}"
+        raise invalid(f"{where} must be a whole number {bound}, got {raw!r}", field=where)
+    return raw

@@ -1,0 +1,142 @@
+"""What the daily servicing run for a date must record for one loan (R-LATE, R-REM, R-ACC-4/7/8/9).
+
+`next_step` looks at the loan as it now stands and returns the single next event to record,
+or None when the run for that date has nothing (more) to do. The aggregate records the step
+and asks again, so each step sees the ones before it, and a second run for the same date
+finds nothing: the run is idempotent per (loan, date) by construction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from domain import events as ev
+from domain.dates import Date, banking_days_after, days
+from domain.delinquency import (acceleration_notice_fields, conditions, conditions_armed, cured_on,
+                                hardship_active, pending_notice)
+from domain.evidence import content_hash
+from domain.money import format_cents
+
+
+@dataclass(frozen=True)
+class Step:
+    event_class: type
+    effective_date: Date
+    fields: dict = field(default_factory=dict)
+
+
+def next_step(books, on: Date) -> Step | None:
+    loan = books.loan
+    if loan.closed:
+        return None
+    for step in (_cure, _acceleration, _fell_due, _late, _reminder, _conditions_met, _auto_notice, _repaid):
+        found = step(books, on)
+        if found is not None:
+            return found
+    return None
+
+
+def _cure(books, on: Date) -> Step | None:
+    for notice in books.loan.notices:
+        if notice["lapsed_on"] is None:
+            day = cured_on(books, notice)
+            if day is not None:
+                return Step(ev.AccelerationLapsed, day, {"notice": notice["version"],
+                                                         "reason": "cured: delayed instalments paid (Act §8(3))"})
+    return None
+
+
+def _acceleration(books, on: Date) -> Step | None:
+    """R-ACC-8: recorded once the settlement lag after the effective date has passed."""
+    notice = pending_notice(books.loan.notices)
+    if notice is None:
+        return None
+    takes_effect = notice["takes_effect_on"]
+    if on < banking_days_after(takes_effect, books.policy.acceleration_settlement_lag_banking_days):
+        return None
+    amount = books.position(takes_effect, accelerated=False).principal_outstanding
+    return Step(ev.LoanAccelerated, takes_effect, {"accelerated_amount": format_cents(amount),
+                                                   "notice": notice["version"]})
+
+
+def _active(books, on: Date) -> bool:
+    """Instalment events stop once the acceleration is recorded, and once nothing is owed."""
+    loan = books.loan
+    return loan.accelerated_on is None and not (loan.repaid_on is not None and books.position(on).owed == 0)
+
+
+def _fell_due(books, on: Date) -> Step | None:
+    if not _active(books, on):
+        return None
+    for inst in sorted(books.loan.instalments(), key=lambda i: (i.due_date, i.number)):
+        if inst.due_date <= on and inst.number not in books.loan.fell_due:
+            return Step(ev.InstalmentFellDue, inst.due_date, {"instalment": inst.number,
+                                                              "amount": format_cents(inst.amount)})
+    return None
+
+
+def _late(books, on: Date) -> Step | None:
+    """R-LATE-1: unpaid at the effective deadline by payments value-dated up to it."""
+    if not _active(books, on):
+        return None
+    now = books.position(on)
+    for row in now.instalments:
+        if row.deadline < on and row.number not in books.loan.late:
+            # What is paid of an instalment only grows with later value dates, so a row that is
+            # settled by its deadline now was never late, and one settled later (or not yet) was.
+            if row.settled_on is not None and row.settled_on <= row.deadline:
+                continue
+            unpaid = books.position(row.deadline).instalment(row.number).unpaid
+            if unpaid > 0:
+                return Step(ev.InstalmentLate, row.deadline + days(1), {"instalment": row.number,
+                                                                        "amount": format_cents(unpaid)})
+    return None
+
+
+def _reminder(books, on: Date) -> Step | None:
+    """R-REM-1: one reminder a loan a day, listing every instalment due a reminder that day."""
+    offsets = books.policy.reminder_offsets_days
+    if not offsets or not _active(books, on) or [on, "reminder"] in books.loan.notice_dates:
+        return None
+    due = [row.number for row in books.position(on).instalments
+           if row.unpaid > 0 and (on - row.deadline).days in offsets]
+    if not due:
+        return None
+    content = {"loan": books.loan.loan_id, "kind": "reminder", "sent_on": on, "instalments": due}
+    return Step(ev.NoticeSent, on, {
+        "kind": "reminder", "channel": "letter", "content_hash": content_hash(content), "instalments": due,
+        "delayed_amount": None, "period_days": None, "cure_deadline": None, "takes_effect_on": None,
+        "ground": None, "override_reason": None, "decided_by": "scheduler", "reasons": "payment reminder",
+        "legal_basis": "Act 1133/2002 §8(3) (earlier notice of the delay)"})
+
+
+def _conditions_met(books, on: Date) -> Step | None:
+    """R-ACC-4: recorded when a loan qualifies anew, never while a hardship or notice is pending."""
+    loan = books.loan
+    if not _active(books, on) or pending_notice(loan.notices) or hardship_active(loan.hardships, on):
+        return None
+    met = conditions(books.position(on), loan.principal)
+    if met is None or not conditions_armed(books, on):
+        return None
+    return Step(ev.AccelerationConditionsMet, on, {"delayed_amount": format_cents(met.delayed_amount),
+                                                   "instalments": list(met.instalments), "branch": met.branch})
+
+
+def _auto_notice(books, on: Date) -> Step | None:
+    """R-ACC-9: with auto_acceleration_notice the run sends the notice the day conditions are met."""
+    loan = books.loan
+    if not books.policy.auto_acceleration_notice or not loan.acm_dates or loan.acm_dates[-1] != on:
+        return None
+    if pending_notice(loan.notices) or any(n["sent_on"] == on for n in loan.notices):
+        return None
+    return Step(ev.NoticeSent, on, acceleration_notice_fields(books, on, decided_by="scheduler",
+                                                              reasons="automatic notice (policy)",
+                                                              legal_basis=None, override_reason=None,
+                                                              channel="letter"))
+
+
+def _repaid(books, on: Date) -> Step | None:
+    loan = books.loan
+    pos = books.position(on)
+    if loan.repaid_on is not None or pos.owed > 0:
+        return None
+    return Step(ev.LoanRepaid, pos.paid_off_on or on)
