@@ -1,25 +1,30 @@
-"""The application service: turns commands into saved loan events.
+"""The application service: turns commands into saved events.
 
 This is where the clock is read, where the event store is chosen (in-memory, SQLite or
-PostgreSQL through the eventsourcing library's environment settings) and where a command
-that lost a race with a concurrent write is retried on a freshly loaded aggregate.
+PostgreSQL through the eventsourcing library's environment settings), where payments are
+made idempotent, and where a command that lost a race with a concurrent write is decided
+again on freshly loaded aggregates.
 """
 from __future__ import annotations
 
 import datetime as dt
 import inspect
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Transcoding
 
+from adapters.reference_numbers import normalise_reference, reference_for_loan, rf_reference
 from domain.errors import DomainError
 from domain.loan import Decision, Loan, loan_uuid
-from domain.money import Cents
+from domain.money import Cents, format_cents
 from domain.policy import Policy
 from domain.rates import ReferenceRates, shipped_rates
+from domain.register import (GrantRegister, PaymentMarker, ReferenceMarker, payment_marker_id,
+                             reference_marker_id, register_id)
 
 Clock = Callable[[], dt.datetime]
 
@@ -39,20 +44,55 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+class OutstandingSource(Protocol):
+    def outstanding_by_loan(self, tenant: str) -> dict[str, Cents]: ...
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a command did; `position` is the last notification id it wrote (read-your-writes)."""
+
+    result: Any
+    position: int | None
+
+
 class LoanService(Application):
     name = "Luotto"
-    snapshotting_intervals = {Loan: 100}
-    retries = 5
+    snapshotting_intervals = {Loan: 100, GrantRegister: 100}
+    retries = 8
 
     def __init__(self, env: dict[str, str] | None = None, *, clock: Clock = utc_now,
-                 rates: ReferenceRates | None = None) -> None:
+                 rates: ReferenceRates | None = None, outstanding: OutstandingSource | None = None) -> None:
         super().__init__(env)
         self.clock = clock
         self.rates = rates or shipped_rates()
+        self.outstanding = outstanding
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
+
+    # --- organisers ----------------------------------------------------------------------
+
+    def configure_tenant(self, tenant: str, policy: Policy) -> None:
+        """Open the organiser's register, or record a changed policy (applies to later grants)."""
+        def change() -> list:
+            try:
+                register = self.repository.get(register_id(tenant))
+            except AggregateNotFoundError:
+                return [GrantRegister.open(tenant, policy)]
+            register.set_policy(policy)
+            return [register]
+        self._write(change)
+
+    def register(self, tenant: str) -> GrantRegister:
+        try:
+            return self.repository.get(register_id(tenant))
+        except AggregateNotFoundError:
+            raise DomainError("not_found", f"organiser {tenant!r} is not configured", field="tenant") from None
+
+    def policy(self, tenant: str) -> Policy:
+        return Policy.from_json(self.register(tenant).policy)
 
     # --- reading -------------------------------------------------------------------------
 
@@ -62,50 +102,199 @@ class LoanService(Application):
         except AggregateNotFoundError:
             raise DomainError("not_found", f"loan {loan_id!r} not found", field="loan_id") from None
 
-    def balance(self, tenant: str, loan_id: str, on: dt.date) -> dict:
-        return self.loan(tenant, loan_id).books(self.rates).balance(on)
+    def loan_known_at(self, tenant: str, loan_id: str, known_at: dt.datetime) -> Loan:
+        """The loan as it was known at an instant (R-EVID-4): only events recorded up to it."""
+        version = None
+        for event in self.events.get(loan_uuid(tenant, loan_id)):
+            if event.timestamp > known_at:
+                break
+            version = event.originator_version
+        if version is None:
+            raise DomainError("not_found", f"loan {loan_id!r} was not known at {known_at.isoformat()}",
+                              field="known_at")
+        return self.loan(tenant, loan_id, version=version)
+
+    def loan_ids(self, tenant: str) -> list[str]:
+        return list(self.register(tenant).loans)
 
     # --- commands ------------------------------------------------------------------------
 
-    def grant(self, *, tenant: str, loan_id: str, policy: Policy, decision: Decision, **terms: Any) -> UUID:
-        if loan_uuid(tenant, loan_id) in self.repository:
-            raise DomainError("invalid_request", f"loan {loan_id!r} already exists", field="loan_id")
-        loan = Loan.grant(tenant=tenant, loan_id=loan_id, policy=policy, decision=decision,
-                          recorded_at=self.clock(), **terms)
-        self.save(loan)
-        return loan.id
+    def grant(self, *, tenant: str, loan_id: str, borrower_id: str, principal: Cents, decision: Decision,
+              applicant_total_debt: Cents = 0, **terms: Any) -> Written:
+        """R-PORT-1 checked against the register saved in the same transaction as the loan."""
+        def change() -> list:
+            existing = self._existing_loan(tenant, loan_id)
+            if existing is not None:
+                if existing.borrower_id != borrower_id or existing.principal != principal:
+                    raise DomainError("loan_exists", f"loan {loan_id!r} was already granted with other terms",
+                                      field="loan_id")
+                return []
+            register = self.register(tenant)
+            policy = Policy.from_json(register.policy)
+            known = self.outstanding.outstanding_by_loan(tenant) if self.outstanding else self._outstanding(
+                tenant, register)
+            sequence = register.register_grant(loan_id=loan_id, borrower_id=borrower_id, principal=principal,
+                                               granted_on=terms["granted_on"], known_outstanding=known,
+                                               applicant_other_debt=applicant_total_debt)
+            reference = reference_for_loan(sequence)
+            loan = Loan.grant(tenant=tenant, loan_id=loan_id, borrower_id=borrower_id, principal=principal,
+                              policy=policy, decision=decision, recorded_at=self.clock(), reference=reference,
+                              **terms)
+            return [register, loan, ReferenceMarker.assign(tenant, reference, loan_id)]
+        return self._write(change, lambda: self.loan(tenant, loan_id))
 
-    def receive_payment(self, tenant: str, loan_id: str, *, payment_id: str, amount: Cents, value_date: dt.date,
-                        on: dt.date, source: str = "api", reference: str | None = None) -> bool:
-        return self._update(tenant, loan_id, lambda loan, now: loan.receive_payment(
-            payment_id=payment_id, amount=amount, value_date=value_date, on=on, recorded_at=now,
-            rates=self.rates, source=source, reference=reference))
+    def _existing_loan(self, tenant: str, loan_id: str) -> Loan | None:
+        try:
+            return self.repository.get(loan_uuid(tenant, loan_id))
+        except AggregateNotFoundError:
+            return None
 
-    def reverse_payment(self, tenant: str, loan_id: str, *, payment_id: str, reason: str, on: dt.date) -> bool:
-        return self._update(tenant, loan_id, lambda loan, now: loan.reverse_payment(
-            payment_id=payment_id, reason=reason, on=on, recorded_at=now))
+    def _outstanding(self, tenant: str, register: GrantRegister) -> dict[str, Cents]:
+        """Exact but slow: used only when no read model is attached (tests, the simulator)."""
+        today = self.clock().date()
+        return {lid: self.loan(tenant, lid).books(self.rates).position(today).principal_outstanding
+                for lid in register.loans}
 
-    def decide(self, tenant: str, loan_id: str, command: str, **kwargs: Any) -> Any:
+    def post_payment(self, *, tenant: str, payment_id: str, amount: Cents, value_date: dt.date, on: dt.date,
+                     loan_id: str | None = None, reference: str | None = None, source: str = "api") -> Written:
+        """R-PAY-1/2: idempotent by payment_id; unmatched payments wait in the unallocated queue."""
+        content = {"amount": format_cents(amount), "value_date": value_date.isoformat(), "loan_id": loan_id,
+                   "reference": reference}
+        marker_id = payment_marker_id(tenant, payment_id)
+
+        def change() -> list:
+            if marker_id in self.repository:
+                marker = self.repository.get(marker_id)
+                marker.same_content(content)
+                return []
+            target = self._match(tenant, loan_id, reference)
+            touched = []
+            if target is not None:
+                target.receive_payment(payment_id=payment_id, amount=amount, value_date=value_date, on=on,
+                                       recorded_at=self.clock(), rates=self.rates, source=source,
+                                       reference=reference)
+                touched.append(target)
+            marker = PaymentMarker.register(tenant=tenant, payment_id=payment_id, content=content,
+                                            loan_id=target.loan_id if target else None)
+            return [marker, *touched]
+        return self._write(change, lambda: self._payment_result(marker_id))
+
+    def _match(self, tenant: str, loan_id: str | None, reference: str | None) -> Loan | None:
+        if loan_id is not None:
+            return self._existing_loan(tenant, loan_id)
+        national = normalise_reference(reference) if reference else None
+        if national is None:
+            return None
+        try:
+            marker = self.repository.get(reference_marker_id(tenant, national))
+        except AggregateNotFoundError:
+            return None
+        return self.loan(tenant, marker.loan_id)
+
+    def _payment_result(self, marker_id: UUID) -> dict:
+        marker = self.repository.get(marker_id)
+        status = "returned" if marker.returned else "allocated" if marker.loan_id else "unallocated"
+        return {**marker.content, "payment_id": marker.payment_id, "status": status, "loan_id": marker.loan_id}
+
+    def allocate_payment(self, *, tenant: str, payment_id: str, loan_id: str, on: dt.date,
+                         allocated_by: str) -> Written:
+        marker_id = payment_marker_id(tenant, payment_id)
+
+        def change() -> list:
+            marker = self._marker(marker_id, payment_id)
+            if marker.loan_id == loan_id:
+                return []  # a retry of the same allocation
+            marker.allocate(loan_id, allocated_by)
+            loan = self.loan(tenant, loan_id)
+            loan.receive_payment(payment_id=payment_id, amount=_cents(marker.content["amount"]),
+                                 value_date=dt.date.fromisoformat(marker.content["value_date"]), on=on,
+                                 recorded_at=self.clock(), rates=self.rates, source="allocation",
+                                 reference=marker.content["reference"])
+            return [marker, loan]
+        return self._write(change, lambda: self._payment_result(marker_id))
+
+    def reverse_payment(self, *, tenant: str, payment_id: str, reason: str, on: dt.date) -> Written:
+        marker_id = payment_marker_id(tenant, payment_id)
+
+        def change() -> list:
+            marker = self._marker(marker_id, payment_id)
+            if marker.loan_id is None:
+                marker.return_unallocated(reason)
+                return [marker]
+            loan = self.loan(tenant, marker.loan_id)
+            loan.reverse_payment(payment_id=payment_id, reason=reason, on=on, recorded_at=self.clock())
+            return [loan]
+        return self._write(change, lambda: self._payment_result(marker_id))
+
+    def _marker(self, marker_id: UUID, payment_id: str) -> PaymentMarker:
+        try:
+            return self.repository.get(marker_id)
+        except AggregateNotFoundError:
+            raise DomainError("not_found", f"payment_id {payment_id!r} not found", field="payment_id") from None
+
+    def decide(self, tenant: str, loan_id: str, command: str, **kwargs: Any) -> Written:
         """Run a decision command of the aggregate (send_acceleration_notice, waive, …)."""
         method = getattr(Loan, command)
-        needs_rates = "rates" in inspect.signature(method).parameters
-        return self._update(tenant, loan_id, lambda loan, now: method(
-            loan, recorded_at=now, **({"rates": self.rates} if needs_rates else {}), **kwargs))
+        extra = {"rates": self.rates} if "rates" in inspect.signature(method).parameters else {}
+
+        def change() -> list:
+            loan = self.loan(tenant, loan_id)
+            method(loan, recorded_at=self.clock(), **extra, **kwargs)
+            return [loan]
+        return self._write(change)
 
     def service(self, tenant: str, loan_id: str, on: dt.date) -> int:
         """The daily servicing run for one loan and one business date (domain.servicing)."""
-        return self._update(tenant, loan_id, lambda loan, now: loan.service(on=on, recorded_at=now,
-                                                                           rates=self.rates))
+        return self.service_many(tenant, [loan_id], on)["events_recorded"]
 
-    def _update(self, tenant: str, loan_id: str, command: Callable[[Loan, dt.datetime], Any]) -> Any:
-        for attempt in range(self.retries):
-            loan = self.loan(tenant, loan_id)
-            result = command(loan, self.clock())
+    def service_many(self, tenant: str, loan_ids: Iterable[str], on: dt.date, batch: int = 100) -> dict:
+        """Service many loans, saving a batch of them in one transaction; one failing loan does not
+        stop the others (it is reported and retried by the next run)."""
+        examined, recorded, failures = 0, 0, []
+        ids = list(loan_ids)
+        for start in range(0, len(ids), batch):
+            loans = []
+            for lid in ids[start:start + batch]:
+                examined += 1
+                try:
+                    loan = self.loan(tenant, lid)
+                    if loan.service(on=on, recorded_at=self.clock(), rates=self.rates):
+                        loans.append(loan)
+                except Exception as e:  # noqa: BLE001 - one loan's failure must not stop the run
+                    failures.append({"loan_id": lid, "error": f"{type(e).__name__}: {e}"})
+            pending = sum(len(loan.pending_events) for loan in loans)
             try:
-                self.save(loan)
-                return result
+                self.save(*loans)
+                recorded += pending
             except RecordConflictError:
-                # Another writer appended first: decide again on the loan as it now stands.
+                # A concurrent command touched one of them: redo this batch loan by loan.
+                for loan in loans:
+                    recorded += self._write(lambda lid=loan.loan_id: self._serviced(tenant, lid, on)).result
+        return {"business_date": on.isoformat(), "loans_examined": examined, "events_recorded": recorded,
+                "failures": failures}
+
+    def _serviced(self, tenant: str, loan_id: str, on: dt.date) -> list:
+        loan = self.loan(tenant, loan_id)
+        loan.service(on=on, recorded_at=self.clock(), rates=self.rates)
+        return [loan]
+
+    def _write(self, change: Callable[[], list], result: Callable[[], Any] | None = None) -> Written:
+        """Decide on freshly loaded aggregates and save them in one transaction, again on a conflict."""
+        for attempt in range(self.retries):
+            aggregates = change()
+            count = sum(len(a.pending_events) for a in aggregates)
+            try:
+                recordings = self.save(*aggregates) if aggregates else []
+            except RecordConflictError:
                 if attempt == self.retries - 1:
                     raise
+                continue
+            position = max((r.notification.id for r in recordings), default=None)
+            return Written(result() if result else count, position)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _cents(value: str) -> Cents:
+    from domain.money import parse_amount
+
+    return parse_amount(value, "amount")

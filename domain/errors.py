@@ -10,6 +10,7 @@ CODES = (
     "invalid_request",
     "payment_conflict",
     "not_found",
+    "loan_exists",
 )
 
 

@@ -77,11 +77,15 @@ PRESETS: dict[str, dict] = {
 }
 
 
+# Values a preset sets although its guideline leaves them to the organiser ("a small deviation").
+_SYSTEM_CHOSEN = {"etela-karjala": {"max_loan_deviation"}}
+
+
 def make_policy(preset: str = "default", overrides: dict | None = None) -> Policy:
     if preset not in PRESETS:
         raise invalid(f"unknown policy preset {preset!r}; known: {', '.join(PRESETS)}", field="policy.preset")
     values = dict(PRESETS[preset])
-    defaulted = tuple(sorted(_ALL - set(values))) if preset != "default" else ()
+    defaulted = tuple(sorted((_ALL - set(values)) | _SYSTEM_CHOSEN.get(preset, set()))) if preset != "default" else ()
     for key, raw in (overrides or {}).items():
         values[key] = _parse_override(key, raw)
     return Policy(preset=preset, defaulted=defaulted, **values)

@@ -165,7 +165,8 @@ def _run(policy, rates, terms, actions, run_until) -> dict:
     clock = _SimulatedClock(terms["granted_on"])
     service = LoanService(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=clock, rates=rates)
     loan_id = terms["loan_id"]
-    service.grant(tenant=TENANT, policy=policy, decision=Decision("simulation", "scenario grant"), **terms)
+    service.configure_tenant(TENANT, policy)
+    service.grant(tenant=TENANT, decision=Decision("simulation", "scenario grant"), **terms)
     rejections = []
     day = terms["granted_on"]
     while day <= run_until:
@@ -199,11 +200,11 @@ def _apply(service: LoanService, loan_id: str, action: Action) -> None:
     data, on = dict(action.data), action.on
     decision = Decision(data.pop("decided_by", "simulation"), data.pop("reasons", ""), data.pop("legal_basis", None))
     if action.type == "payment":
-        service.receive_payment(TENANT, loan_id, payment_id=data["payment_id"], on=on,
-                                amount=_amount(data["amount"], "amount"), value_date=data.get("value_date", on),
-                                source="simulation")
+        service.post_payment(tenant=TENANT, loan_id=loan_id, payment_id=data["payment_id"], on=on,
+                             amount=_amount(data["amount"], "amount"), value_date=data.get("value_date", on),
+                             source="simulation")
     elif action.type == "payment_reversal":
-        service.reverse_payment(TENANT, loan_id, payment_id=data["payment_id"], on=on,
+        service.reverse_payment(tenant=TENANT, payment_id=data["payment_id"], on=on,
                                 reason=data.get("reason", "reversed"))
     elif action.type == "acceleration_notice":
         service.decide(TENANT, loan_id, "send_acceleration_notice", on=on, decision=decision,

@@ -1,0 +1,24 @@
+"""Every setting of a Luotto process, read from LUOTTO_* environment variables (README lists them)."""
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LUOTTO_", extra="ignore")
+
+    database_url: str = Field("sqlite:///var/luotto.sqlite",
+                              description="postgresql://user:password@host:port/dbname, sqlite:///path or memory://")
+    postgres_schema: str | None = Field(None, description="PostgreSQL schema for all tables (default: public)")
+    postgres_pool_size: int = Field(5, description="PostgreSQL connections kept open per process")
+    postgres_lock_timeout: int = Field(5, description="seconds a write waits for the event table lock")
+    host: str = Field("127.0.0.1", description="address the HTTP API listens on")
+    port: int = Field(8000, description="port the HTTP API listens on")
+    tenants: dict[str, dict] = Field(
+        default_factory=lambda: {"demo": {"preset": "default"}},
+        description='organisers and their policies as JSON, e.g. {"kittila": {"preset": "kittila", "overrides": {}}}')
+    snapshot_interval: int = Field(100, description="events between loan snapshots")
+    read_wait_seconds: float = Field(5.0, description="how long a read waits for read models to reach a position")
+    projection_poll_seconds: float = Field(0.2, description="how often the read models poll for new events")
+    servicing_time: str = Field("06:00", description="Europe/Helsinki time of the daily servicing run (HH:MM)")

@@ -1,0 +1,196 @@
+"""Organiser-wide aggregates: the grant register (R-PORT-1), payment markers (R-PAY-1) and
+reference markers (R-PAY-2).
+
+The grant register is saved in the same transaction as every new loan of its organiser, so two
+concurrent grants conflict on its version and the second is decided again after the first:
+grants are serialised per organiser and can never together break a limit.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from eventsourcing.domain import Aggregate
+
+from domain.errors import DomainError
+from domain.money import Cents, format_cents, parse_amount
+from domain.policy import Policy
+
+NAMESPACE = uuid.UUID("0b7d8a4e-5f0c-4b8e-8c1e-6a7f0d9e2b31")
+
+
+def register_id(tenant: str) -> uuid.UUID:
+    return uuid.uuid5(NAMESPACE, f"register/{tenant}")
+
+
+def payment_marker_id(tenant: str, payment_id: str) -> uuid.UUID:
+    return uuid.uuid5(NAMESPACE, f"payment/{tenant}/{payment_id}")
+
+
+def reference_marker_id(tenant: str, reference: str) -> uuid.UUID:
+    return uuid.uuid5(NAMESPACE, f"reference/{tenant}/{reference}")
+
+
+class GrantRegister(Aggregate):
+    """An organiser's policy and every loan it granted (principal, borrower, year)."""
+
+    class Opened(Aggregate.Created):
+        tenant: str
+        policy: dict
+
+    class PolicySet(Aggregate.Event):
+        policy: dict
+
+        def apply(self, register: "GrantRegister") -> None:
+            register.policy = self.policy
+
+    class GrantRegistered(Aggregate.Event):
+        loan_id: str
+        borrower_id: str
+        principal: str
+        granted_on: dt.date
+        sequence: int
+
+        def apply(self, register: "GrantRegister") -> None:
+            year = str(self.granted_on.year)
+            register.loans = {**register.loans, self.loan_id: {
+                "borrower_id": self.borrower_id, "principal": self.principal, "sequence": self.sequence}}
+            register.granted_by_year = {**register.granted_by_year, year: register.granted_by_year.get(year, 0)
+                                        + parse_amount(self.principal, "principal")}
+
+    def __init__(self, tenant: str, policy: dict) -> None:
+        self.tenant = tenant
+        self.policy = policy
+        self.loans: dict[str, dict] = {}
+        self.granted_by_year: dict[str, int] = {}
+
+    @classmethod
+    def open(cls, tenant: str, policy: Policy) -> "GrantRegister":
+        return cls._create(cls.Opened, id=register_id(tenant), tenant=tenant, policy=policy.to_json())
+
+    def set_policy(self, policy: Policy) -> None:
+        if policy.to_json() != self.policy:
+            self.trigger_event(self.PolicySet, policy=policy.to_json())
+
+    def register_grant(self, *, loan_id: str, borrower_id: str, principal: Cents, granted_on: dt.date,
+                       known_outstanding: dict[str, Cents], applicant_other_debt: Cents = 0) -> int:
+        """Check R-PORT-1 and record the grant; returns the loan's sequence number in this register.
+
+        `known_outstanding` maps loans to their principal outstanding as a read model knows it. A
+        registered loan it does not know yet counts at its full principal, and a payment it has not
+        seen yet leaves the figure higher: a lagging read model can only make the check stricter.
+        """
+        policy = Policy.from_json(self.policy)
+        outstanding = {}
+        for lid, row in self.loans.items():
+            amount = known_outstanding.get(lid, parse_amount(row["principal"], "principal"))
+            if amount > 0:
+                outstanding[lid] = amount
+        year = str(granted_on.year)
+        if policy.capital_limit is not None:
+            used = sum(outstanding.values())
+            if used + principal > policy.capital_limit:
+                raise _limit(f"capital_limit {format_cents(policy.capital_limit)} would be exceeded: outstanding "
+                             f"{format_cents(used)} + requested {format_cents(principal)}")
+        if policy.annual_grant_limit is not None:
+            granted = self.granted_by_year.get(year, 0)
+            if granted + principal > policy.annual_grant_limit:
+                raise _limit(f"annual_grant_limit {format_cents(policy.annual_grant_limit)} would be exceeded in "
+                             f"{year}: granted {format_cents(granted)} + requested {format_cents(principal)}")
+        borrowers = [lid for lid in outstanding if self.loans[lid]["borrower_id"] == borrower_id]
+        if policy.one_open_loan_per_borrower and borrowers:
+            raise _limit(f"one_open_loan_per_borrower: borrower {borrower_id} already has open loan "
+                         f"{', '.join(sorted(borrowers))}", field="borrower_id")
+        if policy.max_total_debt_of_applicant is not None:
+            total = applicant_other_debt + principal + sum(outstanding[lid] for lid in borrowers)
+            if total > policy.max_total_debt_of_applicant:
+                raise _limit(f"max_total_debt_of_applicant {format_cents(policy.max_total_debt_of_applicant)} "
+                             f"would be exceeded: total debt {format_cents(total)}",
+                             field="applicant_total_debt")
+        sequence = len(self.loans) + 1
+        self.trigger_event(self.GrantRegistered, loan_id=loan_id, borrower_id=borrower_id,
+                           principal=format_cents(principal), granted_on=granted_on, sequence=sequence)
+        return sequence
+
+
+def _limit(message: str, field: str = "principal") -> DomainError:
+    return DomainError("limit_exceeded", message, rule="R-PORT-1", field=field)
+
+
+class PaymentMarker(Aggregate):
+    """One per (organiser, payment_id): the first result of a payment, so a retry returns it."""
+
+    class Registered(Aggregate.Created):
+        tenant: str
+        payment_id: str
+        content: dict  # amount, value_date, loan_id, reference as posted
+        loan_id: str | None  # None: waiting in the unallocated queue
+
+    class Allocated(Aggregate.Event):
+        loan_id: str
+        allocated_by: str
+
+        def apply(self, marker: "PaymentMarker") -> None:
+            marker.loan_id = self.loan_id
+
+    class Returned(Aggregate.Event):
+        """An unallocated payment sent back to the payer: it leaves the queue."""
+
+        reason: str
+
+        def apply(self, marker: "PaymentMarker") -> None:
+            marker.returned = True
+
+    def __init__(self, tenant: str, payment_id: str, content: dict, loan_id: str | None) -> None:
+        self.tenant = tenant
+        self.payment_id = payment_id
+        self.content = content
+        self.loan_id = loan_id
+        self.returned = False
+
+    @classmethod
+    def register(cls, *, tenant: str, payment_id: str, content: dict, loan_id: str | None) -> "PaymentMarker":
+        return cls._create(cls.Registered, id=payment_marker_id(tenant, payment_id), tenant=tenant,
+                           payment_id=payment_id, content=content, loan_id=loan_id)
+
+    def same_content(self, content: dict) -> None:
+        if content != self.content:
+            raise DomainError("payment_conflict", f"payment_id {self.payment_id!r} was already posted with "
+                              f"different content {self.content}", rule="R-PAY-1", field="payment_id")
+
+    def return_unallocated(self, reason: str) -> bool:
+        if self.loan_id is not None:
+            raise DomainError("invalid_request", f"payment_id {self.payment_id!r} is on loan {self.loan_id}; "
+                              "reverse it there", rule="R-PAY-2", field="payment_id")
+        if self.returned:
+            return False
+        self.trigger_event(self.Returned, reason=reason)
+        return True
+
+    def allocate(self, loan_id: str, allocated_by: str) -> None:
+        if self.returned:
+            raise DomainError("invalid_request", f"payment_id {self.payment_id!r} was returned to the payer",
+                              rule="R-PAY-2", field="payment_id")
+        if self.loan_id is not None:
+            raise DomainError("payment_conflict", f"payment_id {self.payment_id!r} is already allocated to loan "
+                              f"{self.loan_id}", rule="R-PAY-2", field="payment_id")
+        self.trigger_event(self.Allocated, loan_id=loan_id, allocated_by=allocated_by)
+
+
+class ReferenceMarker(Aggregate):
+    """Maps an organiser's payment reference (national form) to its loan (R-PAY-2)."""
+
+    class Assigned(Aggregate.Created):
+        tenant: str
+        reference: str
+        loan_id: str
+
+    def __init__(self, tenant: str, reference: str, loan_id: str) -> None:
+        self.tenant = tenant
+        self.reference = reference
+        self.loan_id = loan_id
+
+    @classmethod
+    def assign(cls, tenant: str, reference: str, loan_id: str) -> "ReferenceMarker":
+        return cls._create(cls.Assigned, id=reference_marker_id(tenant, reference), tenant=tenant,
+                           reference=reference, loan_id=loan_id)

@@ -1,0 +1,225 @@
+"""Read models built from the event notifications: loan balances, unallocated payments, portfolio
+and work queue. Rows are written in the same transaction as the tracking position, so a read
+model can be dropped and rebuilt from zero at any time and never counts an event twice.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import time
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+from domain.delinquency import conditions, hardship_active, pending_notice
+from domain.events import LoanEvent, LoanGranted
+from domain.loan import Loan
+from domain.money import format_cents, parse_amount
+from domain.register import PaymentMarker
+from projections.store import TABLES, SqlStore
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
+NAME = "read_model"
+LOAN_COLUMNS = ("tenant", "loan_id", "borrower_id", "status", "principal", "principal_outstanding",
+                "overdue_amount", "overdue_items", "penalty_outstanding", "overpayment", "principal_waived",
+                "penalty_waived", "written_off", "next_due_date", "maturity_date", "notice_pending",
+                "cure_deadline", "eligible_since", "hardship_active", "reference", "granted_on", "as_of",
+                "version")
+UPSERT_LOAN = (f"INSERT INTO luotto_loans ({', '.join(LOAN_COLUMNS)}) VALUES "
+               f"({', '.join(':' + c for c in LOAN_COLUMNS)}) ON CONFLICT (tenant, loan_id) DO UPDATE SET "
+               + ", ".join(f"{c} = excluded.{c}" for c in LOAN_COLUMNS[2:])
+               + " WHERE luotto_loans.version < excluded.version")
+
+
+def loan_row(loan: Loan, rates) -> dict:
+    """A loan's figures as of the later of its grant date and the day its last event was recorded."""
+    as_of = max(loan.granted_on, loan.modified_on.astimezone(HELSINKI).date())
+    books = loan.books(rates)
+    pos = books.position(as_of)
+    notice = pending_notice(loan.notices)
+    eligible = None
+    if notice is None and loan.acm_dates and conditions(pos, loan.principal) is not None:
+        eligible = loan.acm_dates[-1].isoformat()
+    return {
+        "tenant": loan.tenant, "loan_id": loan.loan_id, "borrower_id": loan.borrower_id,
+        "status": books.status(as_of), "principal": loan.principal,
+        "principal_outstanding": pos.principal_outstanding, "overdue_amount": pos.overdue_amount,
+        "overdue_items": json.dumps([[r.deadline.isoformat(), r.unpaid] for r in pos.overdue()]),
+        "penalty_outstanding": pos.penalty_outstanding, "overpayment": pos.overpayment,
+        "principal_waived": pos.principal_waived, "penalty_waived": pos.penalty_waived,
+        "written_off": pos.owed if loan.closed == "written_off" else 0,
+        "next_due_date": _iso(pos.next_due_date()), "maturity_date": max(i.due_date for i in loan.instalments())
+        .isoformat(), "notice_pending": int(notice is not None),
+        "cure_deadline": _iso(notice["cure_deadline"]) if notice else None, "eligible_since": eligible,
+        "hardship_active": int(hardship_active(loan.hardships, as_of)), "reference": loan.reference,
+        "granted_on": loan.granted_on.isoformat(), "as_of": as_of.isoformat(), "version": loan.version,
+    }
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+class ReadModel:
+    """Keeps the read-model tables up to date with one application's notifications."""
+
+    def __init__(self, service, store: SqlStore, batch: int = 500):
+        self.service, self.store, self.batch = service, store, batch
+        store.setup()
+
+    # --- writing -------------------------------------------------------------------------
+
+    def position(self) -> int:
+        with self.store.transaction() as tx:
+            row = tx.execute("SELECT position FROM luotto_tracking WHERE projection = :name", {"name": NAME}).one()
+        return row["position"] if row else 0
+
+    def run_once(self) -> int:
+        """Process the next batch of notifications; returns how many were processed."""
+        start = self.position() + 1
+        notifications = self.service.recorder.select_notifications(start=start, limit=self.batch)
+        if not notifications:
+            return 0
+        loans: dict = {}
+        unallocated: dict[tuple, dict | None] = {}
+        for notification in notifications:
+            event = self.service.mapper.to_domain_event(notification)
+            if isinstance(event, (LoanEvent, LoanGranted)):
+                loans[event.originator_id] = event.originator_version
+            elif isinstance(event, PaymentMarker.Registered) and event.loan_id is None:
+                unallocated[(event.tenant, event.payment_id)] = {
+                    "tenant": event.tenant, "payment_id": event.payment_id,
+                    "amount": parse_amount(event.content["amount"], "amount"),
+                    "value_date": event.content["value_date"], "reference": event.content["reference"]}
+            elif isinstance(event, (PaymentMarker.Allocated, PaymentMarker.Returned)):
+                marker = self.service.repository.get(event.originator_id, version=event.originator_version)
+                unallocated[(marker.tenant, marker.payment_id)] = None
+        # Only each loan's latest state in the batch matters: load it once, at that version.
+        rows = [loan_row(self.service.repository.get(lid, version=v), self.service.rates) for lid, v in loans.items()]
+        last = notifications[-1].id
+        try:
+            with self.store.transaction() as tx:
+                # Claim the batch first: a second runner waits here, then finds the position moved.
+                if start == 1:
+                    tx.execute("INSERT INTO luotto_tracking (projection, position) VALUES (:name, 0) "
+                               "ON CONFLICT (projection) DO NOTHING", {"name": NAME})
+                moved = tx.execute("UPDATE luotto_tracking SET position = :last WHERE projection = :name "
+                                   "AND position = :before", {"last": last, "name": NAME, "before": start - 1})
+                if moved.cursor.rowcount != 1:
+                    raise _AlreadyDone
+                tx.executemany(UPSERT_LOAN, rows)
+                for (tenant, payment_id), row in unallocated.items():
+                    tx.execute("DELETE FROM luotto_unallocated WHERE tenant = :tenant AND payment_id = :payment_id",
+                               {"tenant": tenant, "payment_id": payment_id})
+                    if row is not None:
+                        tx.execute("INSERT INTO luotto_unallocated (tenant, payment_id, amount, value_date, "
+                                   "reference) VALUES (:tenant, :payment_id, :amount, :value_date, :reference)", row)
+        except _AlreadyDone:
+            return 0
+        return len(notifications)
+
+    def catch_up(self, progress: Callable[[int, int], None] | None = None) -> int:
+        total, done = self.service.recorder.max_notification_id() or 0, 0
+        while n := self.run_once():
+            done += n
+            if progress:
+                progress(self.position(), total)
+        return done
+
+    def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
+        with self.store.transaction() as tx:
+            for table in TABLES:
+                tx.execute(f"DELETE FROM {table}")
+        return self.catch_up(progress)
+
+    def wait_for(self, position: int | None, timeout: float) -> bool:
+        """Read-your-writes: block until the read model has reached `position` (or time out)."""
+        deadline = time.monotonic() + timeout
+        while position is not None and self.position() < position:
+            if time.monotonic() > deadline:
+                return False
+            if not self.run_once():
+                time.sleep(0.02)
+        return True
+
+    # --- reading -------------------------------------------------------------------------
+
+    def outstanding_by_loan(self, tenant: str) -> dict[str, int]:
+        with self.store.transaction() as tx:
+            rows = tx.execute("SELECT loan_id, principal_outstanding, status FROM luotto_loans "
+                              "WHERE tenant = :tenant", {"tenant": tenant}).all()
+        return {r["loan_id"]: 0 if r["status"] in ("repaid", "waived", "written_off") else
+                r["principal_outstanding"] for r in rows}
+
+    def loans(self, tenant: str, *, status: str | None = None, limit: int = 50, offset: int = 0) -> list[dict]:
+        where = "tenant = :tenant" + (" AND status = :status" if status else "")
+        with self.store.transaction() as tx:
+            return tx.execute(f"SELECT * FROM luotto_loans WHERE {where} ORDER BY loan_id LIMIT :limit "
+                              f"OFFSET :offset", {"tenant": tenant, "status": status, "limit": limit,
+                                                  "offset": offset}).all()
+
+    def unallocated(self, tenant: str) -> list[dict]:
+        with self.store.transaction() as tx:
+            return tx.execute("SELECT * FROM luotto_unallocated WHERE tenant = :tenant ORDER BY value_date, "
+                              "payment_id", {"tenant": tenant}).all()
+
+    def portfolio(self, tenant: str, today: dt.date) -> dict:
+        with self.store.transaction() as tx:
+            rows = tx.execute("SELECT status, principal, principal_outstanding, overdue_items, penalty_outstanding,"
+                              " principal_waived, penalty_waived, written_off FROM luotto_loans "
+                              "WHERE tenant = :tenant", {"tenant": tenant}).all()
+        by_status: dict[str, dict] = {}
+        ages = {"1-30": 0, "31-60": 0, "61-90": 0, "over_90": 0}
+        for r in rows:
+            s = by_status.setdefault(r["status"], {"count": 0, "principal_outstanding": 0})
+            s["count"] += 1
+            s["principal_outstanding"] += r["principal_outstanding"]
+            for deadline, unpaid in json.loads(r["overdue_items"]):
+                days = (today - dt.date.fromisoformat(deadline)).days
+                key = "1-30" if days <= 30 else "31-60" if days <= 60 else "61-90" if days <= 90 else "over_90"
+                ages[key] += unpaid
+        open_rows = [r for r in rows if r["status"] not in ("repaid", "waived", "written_off")]
+        return {
+            "outstanding_principal": format_cents(sum(r["principal_outstanding"] for r in open_rows)),
+            "by_status": {k: {"count": v["count"], "principal_outstanding": format_cents(v["principal_outstanding"])}
+                          for k, v in sorted(by_status.items())},
+            "overdue_by_age_days": {k: format_cents(v) for k, v in ages.items()},
+            "penalty_interest_outstanding": format_cents(sum(r["penalty_outstanding"] for r in rows)),
+            "waived_total": format_cents(sum(r["principal_waived"] + r["penalty_waived"] for r in rows)),
+            "written_off_total": format_cents(sum(r["written_off"] for r in rows)),
+        }
+
+    def work_queue(self, tenant: str, today: dt.date, horizon_days: int = 7) -> dict:
+        soon = (today + dt.timedelta(days=horizon_days)).isoformat()
+        with self.store.transaction() as tx:
+            eligible = tx.execute("SELECT loan_id, eligible_since, overdue_amount FROM luotto_loans WHERE tenant = "
+                                  ":tenant AND eligible_since IS NOT NULL AND hardship_active = 0 "
+                                  "ORDER BY eligible_since, loan_id", {"tenant": tenant}).all()
+            notices = tx.execute("SELECT loan_id, cure_deadline FROM luotto_loans WHERE tenant = :tenant AND "
+                                 "notice_pending = 1 AND cure_deadline <= :soon ORDER BY cure_deadline, loan_id",
+                                 {"tenant": tenant, "soon": soon}).all()
+            hardships = tx.execute("SELECT loan_id, status FROM luotto_loans WHERE tenant = :tenant AND "
+                                   "hardship_active = 1 ORDER BY loan_id", {"tenant": tenant}).all()
+        return {
+            "acceleration_conditions_met": [{"loan_id": r["loan_id"], "since": r["eligible_since"],
+                                             "overdue_amount": format_cents(r["overdue_amount"])} for r in eligible],
+            "notices_near_cure_deadline": notices,
+            "hardships_active": hardships,
+            "unallocated_payments": [_money(r) for r in self.unallocated(tenant)],
+        }
+
+
+class _AlreadyDone(Exception):
+    """Another runner processed this batch first."""
+
+
+def _money(row: dict) -> dict:
+    return {**row, "amount": format_cents(row["amount"])}
+
+
+def print_progress(done: int, total: int) -> None:
+    """A one-line progress bar on stderr for long rebuilds."""
+    width = 30
+    filled = width * done // total if total else width
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} events")
+    sys.stderr.flush()

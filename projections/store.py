@@ -1,0 +1,137 @@
+"""SQL storage of the read models, on PostgreSQL (psycopg pool) or SQLite, with one dialect of SQL.
+
+Queries are written with `:name` parameters; on PostgreSQL they become `%(name)s`. Dates are
+ISO strings and booleans integers, so the same statements run on both.
+"""
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS luotto_loans (
+        tenant TEXT NOT NULL, loan_id TEXT NOT NULL, borrower_id TEXT NOT NULL, status TEXT NOT NULL,
+        principal BIGINT NOT NULL, principal_outstanding BIGINT NOT NULL, overdue_amount BIGINT NOT NULL,
+        overdue_items TEXT NOT NULL, penalty_outstanding BIGINT NOT NULL, overpayment BIGINT NOT NULL,
+        principal_waived BIGINT NOT NULL, penalty_waived BIGINT NOT NULL, written_off BIGINT NOT NULL,
+        next_due_date TEXT, maturity_date TEXT NOT NULL, notice_pending INTEGER NOT NULL, cure_deadline TEXT,
+        eligible_since TEXT, hardship_active INTEGER NOT NULL, reference TEXT, granted_on TEXT NOT NULL,
+        as_of TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (tenant, loan_id))""",
+    "CREATE INDEX IF NOT EXISTS luotto_loans_status ON luotto_loans (tenant, status)",
+    """CREATE TABLE IF NOT EXISTS luotto_unallocated (
+        tenant TEXT NOT NULL, payment_id TEXT NOT NULL, amount BIGINT NOT NULL, value_date TEXT NOT NULL,
+        reference TEXT, PRIMARY KEY (tenant, payment_id))""",
+    "CREATE TABLE IF NOT EXISTS luotto_tracking (projection TEXT PRIMARY KEY, position BIGINT NOT NULL)",
+]
+TABLES = ("luotto_loans", "luotto_unallocated", "luotto_tracking")
+_PARAM = re.compile(r"(?<!:):([a-z_]+)")
+
+
+class SqlStore:
+    """A connection factory plus `transaction()`, over which the read models are written."""
+
+    dialect = ""
+
+    def setup(self) -> None:
+        with self.transaction() as tx:
+            for statement in SCHEMA:
+                tx.execute(statement)
+
+    @contextmanager
+    def transaction(self) -> Iterator["Tx"]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+class Tx:
+    def __init__(self, cursor: Any, dialect: str):
+        self.cursor, self.dialect = cursor, dialect
+
+    def execute(self, sql: str, params: dict | None = None) -> "Tx":
+        if self.dialect == "postgres":
+            sql = _PARAM.sub(r"%(\1)s", sql)
+        self.cursor.execute(sql, params or {})
+        return self
+
+    def executemany(self, sql: str, rows: list[dict]) -> None:
+        if self.dialect == "postgres":
+            sql = _PARAM.sub(r"%(\1)s", sql)
+        if rows:
+            self.cursor.executemany(sql, rows)
+
+    def all(self) -> list[dict]:
+        names = [d[0] for d in self.cursor.description]
+        return [dict(zip(names, row)) for row in self.cursor.fetchall()]
+
+    def one(self) -> dict | None:
+        rows = self.all()
+        return rows[0] if rows else None
+
+
+class SQLiteStore(SqlStore):
+    dialect = "sqlite"
+
+    def __init__(self, path: str):
+        self.path = path
+        self._local = threading.local()
+
+    def _connection(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        conn = self._connection()
+        cursor = conn.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            yield Tx(cursor, self.dialect)
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        cursor.execute("COMMIT")
+
+
+class PostgresStore(SqlStore):
+    dialect = "postgres"
+
+    def __init__(self, conninfo: str, schema: str | None = None, size: int = 2):
+        from psycopg_pool import ConnectionPool
+
+        options = {"options": f"-c search_path={schema}"} if schema else {}
+        self.pool = ConnectionPool(conninfo, min_size=1, max_size=size, kwargs=options, open=True)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
+            yield Tx(cursor, self.dialect)
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def store_for(env: dict[str, str]) -> SqlStore:
+    """The read-model store beside the event store the eventsourcing env points at."""
+    module = env.get("PERSISTENCE_MODULE")
+    if module == "eventsourcing.sqlite":
+        return SQLiteStore(env["SQLITE_DBNAME"])
+    if module == "eventsourcing.postgres":
+        from psycopg.conninfo import make_conninfo
+
+        conninfo = make_conninfo(host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"], user=env["POSTGRES_USER"],
+                                 password=env.get("POSTGRES_PASSWORD") or None, dbname=env["POSTGRES_DBNAME"])
+        return PostgresStore(conninfo, env.get("POSTGRES_SCHEMA"))
+    # In memory: a private SQLite file that lives as long as the process.
+    import tempfile
+
+    return SQLiteStore(tempfile.mkstemp(prefix="luotto-read-model-", suffix=".sqlite")[1])
