@@ -13,10 +13,38 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     sim = commands.add_parser("simulate", help="run a scenario file day by day and print the result as JSON")
     sim.add_argument("scenario", help="path to a scenario JSON file (see spec/scenario-format.md)")
+    srv = commands.add_parser("serve", help="serve the HTTP API, read models and daily servicing (LUOTTO_* settings)")
+    srv.add_argument("--no-scheduler", action="store_true", help="do not run the daily servicing in this process")
+    proj = commands.add_parser("projections", help="read-model maintenance")
+    proj.add_argument("action", choices=["rebuild", "catch-up"])
     args = parser.parse_args(argv)
     if args.command == "simulate":
         return _simulate(args.scenario)
+    if args.command == "serve":
+        from adapters.settings import Settings
+        from api.serve import serve
+
+        serve(Settings(), scheduler=not args.no_scheduler)
+        return 0
+    if args.command == "projections":
+        return _projections(args.action)
     return 2  # pragma: no cover - argparse enforces a known command
+
+
+def _projections(action: str) -> int:
+    from adapters.settings import Settings
+    from api.deps import Container
+    from projections.read_model import print_progress
+
+    container = Container.build(Settings())
+    try:
+        run = container.read_model.rebuild if action == "rebuild" else container.read_model.catch_up
+        count = run(print_progress)
+        print(f"\nread models {action}: {count} events processed, position {container.read_model.position()}",
+              file=sys.stderr)
+    finally:
+        container.close()
+    return 0
 
 
 def _simulate(path: str) -> int:

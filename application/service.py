@@ -23,8 +23,8 @@ from domain.loan import Decision, Loan, loan_uuid
 from domain.money import Cents, format_cents
 from domain.policy import Policy
 from domain.rates import ReferenceRates, shipped_rates
-from domain.register import (GrantRegister, PaymentMarker, ReferenceMarker, payment_marker_id,
-                             reference_marker_id, register_id)
+from domain.register import (GrantRegister, PaymentMarker, ReferenceMarker, RunLog, payment_marker_id,
+                             reference_marker_id, register_id, run_log_id)
 
 Clock = Callable[[], dt.datetime]
 
@@ -272,6 +272,42 @@ class LoanService(Application):
                     recorded += self._write(lambda lid=loan.loan_id: self._serviced(tenant, lid, on)).result
         return {"business_date": on.isoformat(), "loans_examined": examined, "events_recorded": recorded,
                 "failures": failures}
+
+    def run_servicing(self, tenant: str, business_date: dt.date) -> dict:
+        """The daily run for one organiser and date over all its loans, recorded in its run log.
+
+        Running a date again records nothing new on the loans (idempotent per loan and date).
+        """
+        started = self.clock()
+        summary = self.service_many(tenant, self.loan_ids(tenant), business_date)
+
+        def record() -> list:
+            try:
+                log = self.repository.get(run_log_id(tenant))
+            except AggregateNotFoundError:
+                log = RunLog.start(tenant)
+            log.record(business_date=business_date, started_at=started, finished_at=self.clock(),
+                       loans_examined=summary["loans_examined"], events_recorded=summary["events_recorded"],
+                       failures=summary["failures"])
+            return [log]
+        self._write(record)
+        return {**summary, "started_at": started.isoformat()}
+
+    def last_run_date(self, tenant: str) -> dt.date | None:
+        try:
+            return self.repository.get(run_log_id(tenant)).last_date
+        except AggregateNotFoundError:
+            return None
+
+    def runs(self, tenant: str, limit: int = 100) -> list[dict]:
+        out = []
+        if run_log_id(tenant) in self.repository:
+            for event in self.events.get(run_log_id(tenant), desc=True, limit=limit):
+                if isinstance(event, RunLog.RunRecorded):
+                    out.append({"business_date": event.business_date.isoformat(), "started_at": event.started_at,
+                                "finished_at": event.finished_at, "loans_examined": event.loans_examined,
+                                "events_recorded": event.events_recorded, "failures": event.failures})
+        return out
 
     def _serviced(self, tenant: str, loan_id: str, on: dt.date) -> list:
         loan = self.loan(tenant, loan_id)

@@ -54,7 +54,8 @@ class GrantRegister(Aggregate):
         def apply(self, register: "GrantRegister") -> None:
             year = str(self.granted_on.year)
             register.loans = {**register.loans, self.loan_id: {
-                "borrower_id": self.borrower_id, "principal": self.principal, "sequence": self.sequence}}
+                "borrower_id": self.borrower_id, "principal": self.principal, "sequence": self.sequence,
+                "granted_on": self.granted_on}}
             register.granted_by_year = {**register.granted_by_year, year: register.granted_by_year.get(year, 0)
                                         + parse_amount(self.principal, "principal")}
 
@@ -194,3 +195,42 @@ class ReferenceMarker(Aggregate):
     def assign(cls, tenant: str, reference: str, loan_id: str) -> "ReferenceMarker":
         return cls._create(cls.Assigned, id=reference_marker_id(tenant, reference), tenant=tenant,
                            reference=reference, loan_id=loan_id)
+
+
+def run_log_id(tenant: str) -> uuid.UUID:
+    return uuid.uuid5(NAMESPACE, f"runs/{tenant}")
+
+
+class RunLog(Aggregate):
+    """An organiser's completed servicing runs, so a missed day is found and caught up (R-ACC-4)."""
+
+    class Started(Aggregate.Created):
+        tenant: str
+
+    class RunRecorded(Aggregate.Event):
+        business_date: dt.date
+        started_at: str
+        finished_at: str
+        loans_examined: int
+        events_recorded: int
+        failures: list
+
+        def apply(self, log: "RunLog") -> None:
+            if log.last_date is None or self.business_date > log.last_date:
+                log.last_date = self.business_date
+            log.runs = log.runs + 1
+
+    def __init__(self, tenant: str) -> None:
+        self.tenant = tenant
+        self.last_date: dt.date | None = None
+        self.runs = 0
+
+    @classmethod
+    def start(cls, tenant: str) -> "RunLog":
+        return cls._create(cls.Started, id=run_log_id(tenant), tenant=tenant)
+
+    def record(self, *, business_date: dt.date, started_at: dt.datetime, finished_at: dt.datetime,
+               loans_examined: int, events_recorded: int, failures: list) -> None:
+        self.trigger_event(self.RunRecorded, business_date=business_date, started_at=started_at.isoformat(),
+                           finished_at=finished_at.isoformat(), loans_examined=loans_examined,
+                           events_recorded=events_recorded, failures=failures)

@@ -252,6 +252,18 @@ def test_loan_repaid_effective_on_the_value_date_of_the_last_payment():
     assert out["balance"]["status"] == "repaid"
 
 
+def test_loan_repaid_effective_on_the_value_date_that_cleared_the_debt_after_a_back_dated_payment():
+    """LoanRepaid with R-PAY-4: 200.29 on 20 Mar, then 100.00 value-dated 10 Feb arrives 25 Mar.
+    In value-date order: 10 Feb pays instalment 1 on time; 20 Mar pays instalment 2 (10 days late,
+    penalty 28.77 c -> 0.29), the penalty 0.29 and instalment 3 ahead: nothing owed from 20 Mar.
+    LoanRepaid is effective 20 Mar, recorded 25 Mar."""
+    acts = [payment("2025-03-20", "p1", "200.29"), payment("2025-03-25", "p2", "100.00", "2025-02-10")]
+    out = simulate(scenario(acts, run_until="2025-05-31"))
+    assert [(e["effective_date"], e["recorded_on"]) for e in of_type(out, "LoanRepaid")] == [
+        ("2025-03-20", "2025-03-25")]
+    assert (out["balance"]["status"], out["balance"]["overpayment"]) == ("repaid", "0.00")
+
+
 def test_loan_repaid_early_stops_instalment_events():
     """LoanRepaid after early payoff on 20 Feb: no InstalmentFellDue for instalments 2 and 3 afterwards,
     no InstalmentLate, no reminders."""
@@ -329,6 +341,34 @@ def test_servicing_twice_after_a_payment_records_repaid_once():
     for day in days_between("2025-02-02", "2025-05-31"):  # paid off early: no InstalmentFellDue afterwards
         assert loan.service(on=day, recorded_at=noon(day), rates=RATES) == 0, day
     assert loan.fell_due == []
+
+
+def test_service_twice_for_one_date_through_the_application_service():
+    """Idempotency through LoanService (events saved and reloaded from the store between runs):
+    for every day, a second service() call records nothing and leaves the version unchanged."""
+    from application.service import LoanService
+
+    clock_day = {"day": D("2025-01-15"), "tick": 0}
+
+    def clock() -> dt.datetime:
+        clock_day["tick"] += 1
+        return noon(clock_day["day"], clock_day["tick"]).astimezone(dt.timezone.utc)
+
+    service = LoanService(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=clock, rates=RATES)
+    service.configure_tenant("t-1", make_policy("kittila"))
+    service.grant(tenant="t-1", loan_id="L-1", borrower_id="B-1", principal=30000, purpose="rent arrears",
+                  decision=Decision("sw-1", "test grant"), granted_on=D("2025-01-15"),
+                  first_due_date=D("2025-02-10"), instalment_amount=10000)
+    busy_days = 0
+    for day in days_between("2025-01-15", "2025-04-30"):
+        clock_day["day"] = day
+        busy_days += service.service("t-1", "L-1", day) > 0
+        version = service.loan("t-1", "L-1").version
+        assert service.service("t-1", "L-1", day) == 0, day
+        assert service.loan("t-1", "L-1").version == version, day
+    assert busy_days >= 5  # fell due x3, late x3, reminders: the second runs had something to repeat
+    kinds = [(type(e).__name__, e.effective_date) for e in service.events.get(service.loan("t-1", "L-1").id)]
+    assert len(kinds) == len(set(kinds))  # no event recorded twice for the same effective date
 
 
 def test_r_late_2_episode_start_on_the_aggregate():

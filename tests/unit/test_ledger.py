@@ -212,6 +212,15 @@ def test_r_pen_2_days_are_value_date_minus_effective_deadline():
     assert pos_of([pay("2025-05-13", 100000)], "2025-06-13", plan=plan).penalty_accrued == 29
 
 
+def test_r_pen_2_each_part_accrues_until_the_day_it_is_paid():
+    """R-PEN-2: 1000.00 due 10 Feb, 500.00 paid 20 Feb (10 days) and 500.00 on 2 Mar (20 days):
+    50000 * 0.105 * (10 + 20) / 365 = 431.51 c -> 4.32 (not 1000.00 for 20 days = 11.51)."""
+    p = pos_of([pay("2025-02-20", 50000), pay("2025-03-02", 50000, seq=2)], "2025-03-31", plan=ONE)
+    assert p.principal_outstanding == 0
+    assert p.penalty_accrued == 432
+    assert p.penalty_paid == 0  # each payment went to the overdue principal first
+
+
 def test_r_pen_3_rounded_once_on_the_total_not_per_instalment():
     """R-PEN-3: two instalments, each paid 5 days late, each accrue 5 * 2.876712 = 14.38 c.
     Rounded per instalment: 0.14 + 0.14 = 0.28; rounded once on the total 28.77 c -> 0.29

@@ -1,0 +1,64 @@
+"""Every refusal as `{"code", "message", "rule", "field"}` with a 4xx status; never a 5xx for bad input."""
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain.errors import DomainError
+
+STATUS = {
+    "invalid_request": 422,
+    "limit_exceeded": 422,
+    "not_found": 404,
+    "payment_conflict": 409,
+    "loan_exists": 409,
+    "not_eligible": 409,
+    "hardship_active": 409,
+    "notice_pending": 409,
+    "loan_closed": 409,
+}
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    rule: str | None = None
+    field: str | None = None
+
+
+def error_responses(*codes: str) -> dict:
+    """OpenAPI documentation of the error answers an endpoint can give."""
+    by_status: dict[int, list[str]] = {}
+    for code in ("invalid_request", *codes):
+        by_status.setdefault(STATUS[code], []).append(code)
+    return {status: {"model": ErrorBody, "description": "codes: " + ", ".join(sorted(names))}
+            for status, names in by_status.items()}
+
+
+def _body(code: str, message: str, rule: str | None = None, field: str | None = None) -> dict:
+    return {"code": code, "message": message, "rule": rule, "field": field}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, e: DomainError) -> JSONResponse:
+        return JSONResponse(e.as_dict(), status_code=STATUS[e.code])
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, e: RequestValidationError) -> JSONResponse:
+        first = e.errors()[0] if e.errors() else {"loc": (), "msg": "invalid request"}
+        field = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header"))
+        message = first.get("msg", "invalid request")
+        if first.get("type") == "json_invalid":
+            message, field = "the body is not valid JSON", None
+        rule = "R-MONEY-1" if field and "amount" in field or field == "principal" else None
+        return JSONResponse(_body("invalid_request", f"{field or 'body'}: {message}", rule, field or None),
+                            status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, e: StarletteHTTPException) -> JSONResponse:
+        code = "not_found" if e.status_code == 404 else "invalid_request"
+        return JSONResponse(_body(code, str(e.detail)), status_code=e.status_code)

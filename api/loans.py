@@ -1,0 +1,174 @@
+"""Loans: grant, read (as of a date, as known at an instant), schedule, events, decisions."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from adapters.reference_numbers import format_national, format_rf, rf_reference
+from api import schemas as s
+from api.deps import ContainerDep, FreshReads, TenantDep
+from api.errors import error_responses
+from domain.errors import invalid
+from domain.evidence import plain
+from domain.loan import Decision
+from domain.money import format_cents, parse_amount
+
+router = APIRouter(prefix="/v1/loans", tags=["loans"])
+DECISION_ERRORS = error_responses("not_found", "loan_closed", "not_eligible", "notice_pending", "hardship_active")
+
+
+def _decision(body: s.DecisionIn) -> Decision:
+    return Decision(body.decided_by, body.reasons, body.legal_basis)
+
+
+def _on(c, body_on: dt.date | None) -> dt.date:
+    today = c.today()
+    if body_on is not None and body_on > today:
+        raise invalid(f"on {body_on} is in the future (today is {today})", rule="R-DATE-1", field="on")
+    return body_on or today
+
+
+def _summary(c, tenant: str, loan, on: dt.date) -> dict:
+    return {"loan_id": loan.loan_id, "borrower_id": loan.borrower_id, "reference": format_national(loan.reference),
+            "reference_rf": format_rf(rf_reference(loan.reference)), "granted_on": loan.granted_on.isoformat(),
+            "version": loan.version, **loan.books(c.service.rates).balance(on)}
+
+
+@router.post("", status_code=201, responses=error_responses("limit_exceeded", "loan_exists", "not_found"))
+def grant(body: s.GrantIn, c: ContainerDep, tenant: TenantDep, response: Response) -> dict:
+    """Grant a loan (R-SCHED, R-PORT-1). Grants of one organiser are serialised; a retry with the
+    same loan_id and terms answers the existing loan."""
+    terms: dict[str, Any] = {"granted_on": body.granted_on, "first_due_date": body.first_due_date,
+                             "purpose": body.purpose, "decision_reference": body.decision_reference}
+    if body.instalment_amount is not None:
+        terms["instalment_amount"] = parse_amount(body.instalment_amount, "instalment_amount")
+    if body.term_months is not None:
+        terms["term_months"] = body.term_months
+    written = c.service.grant(tenant=tenant, loan_id=body.loan_id, borrower_id=body.borrower_id,
+                              principal=parse_amount(body.principal, "principal"), decision=_decision(body),
+                              applicant_total_debt=parse_amount(body.applicant_total_debt, "applicant_total_debt",
+                                                                positive=False), **terms)
+    if written.position is None:
+        response.status_code = 200
+    return {**_summary(c, tenant, written.result, max(body.granted_on, c.today())), "position": written.position}
+
+
+@router.get("", dependencies=[FreshReads])
+def list_loans(c: ContainerDep, tenant: TenantDep,
+               status: Annotated[str | None, Query(pattern="^(current|late|accelerated|repaid|waived|written_off)$")]
+               = None, limit: Annotated[int, Query(ge=1, le=500)] = 50,
+               offset: Annotated[int, Query(ge=0)] = 0) -> dict:
+    """Loans of the organiser from the balances read model, paged by loan_id."""
+    rows = c.read_model.loans(tenant, status=status, limit=limit, offset=offset)
+    money = ("principal", "principal_outstanding", "overdue_amount", "penalty_outstanding", "overpayment")
+    items = [{k: (format_cents(v) if k in money else v) for k, v in r.items()
+              if k not in ("tenant", "overdue_items", "principal_waived", "penalty_waived", "written_off")}
+             for r in rows]
+    return {"items": items, "limit": limit, "offset": offset, "position": c.read_model.position()}
+
+
+def _loan(c, tenant: str, loan_id: str, known_at: dt.datetime | None):
+    if known_at is None:
+        return c.service.loan(tenant, loan_id)
+    if known_at.tzinfo is None:
+        raise invalid("known_at must carry a time zone, e.g. 2025-05-01T12:00:00+03:00", rule="R-EVID-4",
+                      field="known_at")
+    return c.service.loan_known_at(tenant, loan_id, known_at)
+
+
+@router.get("/{loan_id}", responses=error_responses("not_found"))
+def get_loan(loan_id: str, c: ContainerDep, tenant: TenantDep, on: dt.date | None = None,
+             known_at: dt.datetime | None = None) -> dict:
+    """Balance and status on `on` (default today), as known at `known_at` (default now) (R-EVID-4)."""
+    loan = _loan(c, tenant, loan_id, known_at)
+    return _summary(c, tenant, loan, on or c.today())
+
+
+@router.get("/{loan_id}/schedule", responses=error_responses("not_found"))
+def schedule(loan_id: str, c: ContainerDep, tenant: TenantDep, on: dt.date | None = None,
+             known_at: dt.datetime | None = None) -> dict:
+    loan = _loan(c, tenant, loan_id, known_at)
+    pos = loan.books(c.service.rates).position(on or c.today())
+    return {"loan_id": loan.loan_id, "reference": format_national(loan.reference),
+            "reference_rf": format_rf(rf_reference(loan.reference)), "as_of": pos.as_of.isoformat(),
+            "instalments": [{"instalment": r.number, "due_date": r.due_date.isoformat(),
+                             "deadline": r.deadline.isoformat(), "amount": format_cents(r.amount),
+                             "paid": format_cents(r.paid), "waived": format_cents(r.waived),
+                             "unpaid": format_cents(r.unpaid)} for r in pos.instalments]}
+
+
+@router.get("/{loan_id}/events", responses=error_responses("not_found"))
+def events(loan_id: str, c: ContainerDep, tenant: TenantDep) -> dict:
+    loan = c.service.loan(tenant, loan_id)
+    out = []
+    for event in c.service.events.get(loan.id):
+        data = {k: v for k, v in vars(event).items()
+                if k not in ("originator_id", "originator_version", "timestamp", "originator_topic", "hash",
+                             "effective_date")}
+        out.append({"type": type(event).__name__, "version": event.originator_version,
+                    "effective_date": event.effective_date.isoformat(), "recorded_at": event.timestamp.isoformat(),
+                    "data": plain(data), "hash": event.hash})
+    return {"loan_id": loan_id, "events": out}
+
+
+def _decide(c, tenant: str, loan_id: str, command: str, body: s.DecisionIn, **kwargs: Any) -> dict:
+    on = _on(c, body.on)
+    written = c.service.decide(tenant, loan_id, command, on=on, decision=_decision(body), **kwargs)
+    return {**_summary(c, tenant, c.service.loan(tenant, loan_id), on), "position": written.position}
+
+
+@router.post("/{loan_id}/acceleration-notices", status_code=201, responses=DECISION_ERRORS)
+def acceleration_notice(loan_id: str, body: s.NoticeIn, c: ContainerDep, tenant: TenantDep) -> dict:
+    """R-ACC-5/6: refused unless Act §8(1)(1) holds, no notice is pending and no hardship is active."""
+    return _decide(c, tenant, loan_id, "send_acceleration_notice", body, override_reason=body.override_reason)
+
+
+@router.post("/{loan_id}/hardships", status_code=201, responses=DECISION_ERRORS)
+def hardship(loan_id: str, body: s.HardshipIn, c: ContainerDep, tenant: TenantDep) -> dict:
+    return _decide(c, tenant, loan_id, "record_hardship", body, cause=body.cause)
+
+
+@router.post("/{loan_id}/hardships/end", status_code=201, responses=DECISION_ERRORS)
+def hardship_end(loan_id: str, body: s.DecisionIn, c: ContainerDep, tenant: TenantDep) -> dict:
+    return _decide(c, tenant, loan_id, "end_hardship", body)
+
+
+@router.post("/{loan_id}/free-months", status_code=201, responses=DECISION_ERRORS)
+def free_months(loan_id: str, body: s.FreeMonthsIn, c: ContainerDep, tenant: TenantDep) -> dict:
+    return _decide(c, tenant, loan_id, "defer_free_months", body, months=body.months,
+                   from_instalment=body.from_instalment)
+
+
+@router.post("/{loan_id}/due-date-extensions", status_code=201, responses=DECISION_ERRORS)
+def due_date_extension(loan_id: str, body: s.ExtensionIn, c: ContainerDep, tenant: TenantDep) -> dict:
+    return _decide(c, tenant, loan_id, "extend_due_date", body, instalment=body.instalment,
+                   new_due_date=body.new_due_date)
+
+
+@router.post("/{loan_id}/terms", status_code=201, responses=DECISION_ERRORS)
+def terms(loan_id: str, body: s.TermsIn, c: ContainerDep, tenant: TenantDep) -> dict:
+    return _decide(c, tenant, loan_id, "change_terms", body, from_instalment=body.from_instalment,
+                   instalment_amount=parse_amount(body.instalment_amount, "instalment_amount"))
+
+
+@router.post("/{loan_id}/exemptions", status_code=201, responses=DECISION_ERRORS)
+def exemption(loan_id: str, body: s.ExemptionIn, c: ContainerDep, tenant: TenantDep) -> dict:
+    amount = parse_amount(body.amount, "amount") if body.amount is not None else None
+    return _decide(c, tenant, loan_id, "waive", body, kind=body.kind, amount=amount)
+
+
+@router.post("/{loan_id}/refunds", status_code=201, responses=DECISION_ERRORS)
+def refund(loan_id: str, body: s.RefundIn, c: ContainerDep, tenant: TenantDep) -> dict:
+    return _decide(c, tenant, loan_id, "refund_overpayment", body, amount=parse_amount(body.amount, "amount"))
+
+
+@router.post("/{loan_id}/collection-transfer", status_code=201, responses=DECISION_ERRORS)
+def collection_transfer(loan_id: str, body: s.DecisionIn, c: ContainerDep, tenant: TenantDep) -> dict:
+    return _decide(c, tenant, loan_id, "transfer_to_collection", body)
+
+
+@router.post("/{loan_id}/write-off", status_code=201, responses=DECISION_ERRORS)
+def write_off(loan_id: str, body: s.DecisionIn, c: ContainerDep, tenant: TenantDep) -> dict:
+    return _decide(c, tenant, loan_id, "write_off", body)

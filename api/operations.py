@@ -1,0 +1,46 @@
+"""Operations: servicing runs, the portfolio and the caseworkers' work queue."""
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api import schemas as s
+from api.deps import ContainerDep, FreshReads, TenantDep
+from domain.money import format_cents
+from domain.policy import Policy
+
+router = APIRouter(prefix="/v1", tags=["operations"])
+
+
+@router.post("/servicing-runs", status_code=201)
+def run_servicing(body: s.ServicingRunIn, c: ContainerDep, tenant: TenantDep) -> dict:
+    """Run the daily servicing for a business date over the organiser's loans (idempotent)."""
+    return c.service.run_servicing(tenant, body.business_date)
+
+
+@router.get("/servicing-runs")
+def servicing_runs(c: ContainerDep, tenant: TenantDep) -> dict:
+    return {"items": c.service.runs(tenant)}
+
+
+@router.get("/portfolio", dependencies=[FreshReads])
+def portfolio(c: ContainerDep, tenant: TenantDep) -> dict:
+    """Outstanding capital against capital_limit, this year's grants against annual_grant_limit,
+    counts and sums by status, overdue amounts by age, penalty interest, waived and written off."""
+    today = c.today()
+    register = c.service.register(tenant)
+    policy = Policy.from_json(register.policy)
+    limit = policy.capital_limit
+    figures = c.read_model.portfolio(tenant, today)
+    return {
+        "as_of": today.isoformat(), **figures,
+        "capital_limit": format_cents(limit) if limit is not None else None,
+        "granted_this_year": format_cents(register.granted_by_year.get(str(today.year), 0)),
+        "annual_grant_limit": (format_cents(policy.annual_grant_limit)
+                               if policy.annual_grant_limit is not None else None),
+        "position": c.read_model.position(),
+    }
+
+
+@router.get("/work-queue", dependencies=[FreshReads])
+def work_queue(c: ContainerDep, tenant: TenantDep) -> dict:
+    return {**c.read_model.work_queue(tenant, c.today()), "position": c.read_model.position()}

@@ -1,0 +1,99 @@
+"""Request bodies. Amounts are decimal strings (R-MONEY-1): a JSON number is refused by the schema."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Amount = Annotated[str, StringConstraints(pattern=r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$"),
+                   Field(description="euros as a decimal string with at most two decimals, e.g. \"123.45\"",
+                         examples=["123.45"])]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class DecisionIn(Strict):
+    decided_by: Text
+    reasons: str = Field("", max_length=4000)
+    legal_basis: str | None = Field(None, max_length=200)
+    on: dt.date | None = Field(None, description="business date of the decision; default today (Europe/Helsinki)")
+
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+
+class GrantIn(DecisionIn):
+    loan_id: Text
+    borrower_id: Text
+    purpose: Text
+    principal: Amount
+    granted_on: dt.date
+    first_due_date: dt.date
+    instalment_amount: Amount | None = None
+    term_months: int | None = Field(None, ge=1, le=600)
+    applicant_total_debt: Amount = "0.00"
+    decision_reference: str | None = Field(None, max_length=200)
+
+
+class PaymentIn(Strict):
+    payment_id: Text
+    amount: Amount
+    value_date: dt.date | None = Field(None, description="default: the posting day")
+    loan_id: str | None = Field(None, max_length=200)
+    reference: str | None = Field(None, max_length=40, description="national reference or RF creditor reference")
+    source: str = Field("api", max_length=40)
+
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+
+class AllocationIn(Strict):
+    loan_id: Text
+    allocated_by: Text
+
+
+class ReversalIn(Strict):
+    reason: Text
+    on: dt.date | None = None
+
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+
+class NoticeIn(DecisionIn):
+    override_reason: str | None = Field(None, max_length=4000, description="R-ACC-5: accelerate despite hardship")
+
+
+class HardshipIn(DecisionIn):
+    cause: Literal["illness", "unemployment", "other"]
+
+
+class FreeMonthsIn(DecisionIn):
+    months: int = Field(ge=1, le=60)
+    from_instalment: int = Field(ge=1)
+
+
+class ExtensionIn(DecisionIn):
+    instalment: int = Field(ge=1)
+    new_due_date: dt.date
+
+
+class TermsIn(DecisionIn):
+    from_instalment: int = Field(ge=1)
+    instalment_amount: Amount
+
+
+class ExemptionIn(DecisionIn):
+    kind: Literal["partial", "full"]
+    amount: Amount | None = None
+
+
+class RefundIn(DecisionIn):
+    amount: Amount
+
+
+class ServicingRunIn(Strict):
+    business_date: dt.date
+
+    model_config = ConfigDict(extra="forbid", strict=False)

@@ -1,0 +1,42 @@
+"""`luotto serve`: the HTTP API, the read-model updater and the daily servicing trigger in one process."""
+from __future__ import annotations
+
+import threading
+
+import structlog
+import uvicorn
+
+from adapters.settings import Settings
+from api.app import create_app
+from api.deps import Container
+from scheduler.trigger import DailyServicing
+
+log = structlog.get_logger("luotto")
+
+
+def keep_read_model_current(container: Container, stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            if not container.read_model.run_once():
+                stop.wait(container.settings.projection_poll_seconds)
+        except Exception:  # noqa: BLE001 - keep serving; the next poll retries from the tracked position
+            log.exception("read_model_update_failed")
+            stop.wait(1.0)
+
+
+def serve(settings: Settings, *, scheduler: bool = True) -> None:
+    container = Container.build(settings)
+    app = create_app(settings, container)
+    stop = threading.Event()
+    threading.Thread(target=keep_read_model_current, args=(container, stop), name="read-model",
+                     daemon=True).start()
+    daily = DailyServicing(container, settings.servicing_time)
+    if scheduler:
+        daily.start()
+    log.info("serving", host=settings.host, port=settings.port, database=settings.database_url.split("@")[-1])
+    try:
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    finally:
+        stop.set()
+        daily.stop()
+        container.close()

@@ -1,0 +1,55 @@
+"""When servicing runs: APScheduler used only as a daily trigger; each run first catches up every
+business date since the last completed one, in order (R-ACC-4)."""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import structlog
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from domain.dates import days
+
+log = structlog.get_logger("luotto.scheduler")
+
+
+def dates_to_run(last_completed: dt.date | None, first_grant: dt.date | None, today: dt.date) -> list[dt.date]:
+    """Every date after the last completed run up to today; a new organiser starts at its first grant."""
+    start = last_completed + days(1) if last_completed else (first_grant or today)
+    start = min(start, today + days(1))
+    return [start + days(i) for i in range((today - start).days + 1)]
+
+
+class DailyServicing:
+    def __init__(self, container, at: str = "06:00"):
+        self.container = container
+        self.hour, self.minute = (int(x) for x in at.split(":"))
+        self._lock = threading.Lock()  # one run at a time in this process
+        self._scheduler: BackgroundScheduler | None = None
+
+    def catch_up(self) -> list[dict]:
+        """Run every date still due for every organiser, oldest first."""
+        service, today, done = self.container.service, self.container.today(), []
+        with self._lock:
+            for tenant in self.container.settings.tenants:
+                register = service.register(tenant)
+                first = min((row["granted_on"] for row in register.loans.values()), default=None)
+                for day in dates_to_run(service.last_run_date(tenant), first, today):
+                    summary = service.run_servicing(tenant, day)
+                    log.info("servicing_run", tenant=tenant, **{k: v for k, v in summary.items() if k != "failures"},
+                             failures=len(summary["failures"]))
+                    done.append({"tenant": tenant, **summary})
+        return done
+
+    def start(self) -> None:
+        self._scheduler = BackgroundScheduler(timezone="Europe/Helsinki")
+        self._scheduler.add_job(self.catch_up, CronTrigger(hour=self.hour, minute=self.minute,
+                                                           timezone="Europe/Helsinki"),
+                                coalesce=True, misfire_grace_time=None, max_instances=1, id="daily-servicing")
+        self._scheduler.start()
+        threading.Thread(target=self.catch_up, name="servicing-catch-up", daemon=True).start()
+
+    def stop(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
