@@ -97,7 +97,9 @@ def conditions_armed(books, on: Date) -> bool:
     if not loan.acm_dates or loan.acm_rearmed:
         return True
     last = loan.acm_dates[-1]
-    for day in sorted({d for d in loan.change_dates if last <= d < on}):
+    # A fact recorded after the last record but dated before it shows on that record's own day.
+    days_to_check = {d for d in loan.change_dates if last < d < on} | ({last} if last < on else set())
+    for day in sorted(days_to_check):
         if conditions(books.position(day), loan.principal) is None:
             return True
     return False

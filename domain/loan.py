@@ -221,10 +221,12 @@ class Loan(Aggregate):
         row = self._row(instalment, "instalment")
         self._not_in_pending_notice([instalment], "R-EXT-1")
         scheduled = add_months(self.first_due_date, row["months"])
+        current = row["extended_to"] or scheduled
         latest = add_months(scheduled, policy.max_due_date_extension_months)
-        if not scheduled < new_due_date <= latest:
+        if not current < new_due_date <= latest:
             raise invalid(f"max_due_date_extension_months {policy.max_due_date_extension_months}: new_due_date "
-                          f"must be after {scheduled} and no later than {latest}, got {new_due_date}",
+                          f"must be after the current due date {current} and no later than {latest} (scheduled "
+                          f"{scheduled} + {policy.max_due_date_extension_months} months), got {new_due_date}",
                           rule="R-EXT-1", field="new_due_date")
         self._record(ev.RepaymentDeferred, effective_date=on, recorded_at=recorded_at, kind="due_date_extension",
                      months=None, moved=[{"instalment": instalment, "due_date": new_due_date.isoformat()}],

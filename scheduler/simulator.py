@@ -61,7 +61,8 @@ def simulate(scenario: dict) -> dict:
         return _run(*_parse(scenario))
     except DomainError as e:
         if e.code == "invalid_request":
-            raise ScenarioError(e.message) from None
+            named = e.field and e.field not in e.message
+            raise ScenarioError(f"{e.field}: {e.message}" if named else e.message) from None
         raise
 
 

@@ -51,7 +51,8 @@ def of_type(out: dict, kind: str) -> list[dict]:
 
 def lates(out: dict) -> list[tuple]:
     """(instalment, effective date, recorded on, amount) of every InstalmentLate."""
-    return [(e["instalment"], e["effective_date"], e["recorded_on"], e["amount"]) for e in of_type(out, "InstalmentLate")]
+    return [(e["instalment"], e["effective_date"], e["recorded_on"], e["amount"])
+            for e in of_type(out, "InstalmentLate")]
 
 
 def reminders(out: dict) -> list[tuple]:
@@ -127,6 +128,15 @@ def test_r_late_1_payment_on_a_deadline_goes_to_the_older_overdue_instalment_fir
     the overdue instalment 1, so instalment 2 is late on 11 Mar."""
     out = simulate(scenario([payment("2025-03-10", "p1", "100.00")], run_until="2025-03-31"))
     assert lates(out) == [(1, "2025-02-11", "2025-02-11", "100.00"), (2, "2025-03-11", "2025-03-11", "100.00")]
+
+
+def test_r_late_1_exact_instalment_on_its_deadline_is_short_while_penalty_is_owed():
+    """R-LATE-1 with R-PAY-3(2)/(3): instalment 1 paid 10 days late (penalty 28.77 c -> 0.29, unpaid).
+    100.00 on 10 Mar (instalment 2's deadline, not yet overdue) pays the 0.29 penalty before paying
+    ahead, so instalment 2 is 0.29 short at its deadline and InstalmentLate records 0.29."""
+    acts = [payment("2025-02-20", "p1", "100.00"), payment("2025-03-10", "p2", "100.00")]
+    out = simulate(scenario(acts, run_until="2025-03-20"))
+    assert lates(out) == [(1, "2025-02-11", "2025-02-11", "100.00"), (2, "2025-03-11", "2025-03-11", "0.29")]
 
 
 def test_r_late_1_recorded_once_per_instalment():
@@ -262,6 +272,20 @@ def test_loan_repaid_effective_on_the_value_date_that_cleared_the_debt_after_a_b
     assert [(e["effective_date"], e["recorded_on"]) for e in of_type(out, "LoanRepaid")] == [
         ("2025-03-20", "2025-03-25")]
     assert (out["balance"]["status"], out["balance"]["overpayment"]) == ("repaid", "0.00")
+
+
+def test_loan_repaid_waits_for_the_penalty_interest():
+    """LoanRepaid: instalment 1 paid 10 days late; instalments paid 100.00 each after that leave 0.29
+    owed (penalty taken first, R-PAY-3), so no LoanRepaid until the 0.29 paid on 15 Apr, effective 15 Apr."""
+    acts = [payment("2025-02-20", "p1", "100.00"), payment("2025-03-10", "p2", "100.00"),
+            payment("2025-04-10", "p3", "100.00"), payment("2025-04-15", "p4", "0.29")]
+    short = simulate(scenario(acts[:3], run_until="2025-04-30"))
+    assert of_type(short, "LoanRepaid") == []
+    assert short["balance"]["payoff_amount"] == "0.29"
+    out = simulate(scenario(acts, run_until="2025-05-31"))
+    assert [(e["effective_date"], e["recorded_on"]) for e in of_type(out, "LoanRepaid")] == [
+        ("2025-04-15", "2025-04-15")]
+    assert out["balance"]["status"] == "repaid"
 
 
 def test_loan_repaid_early_stops_instalment_events():

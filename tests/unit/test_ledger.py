@@ -155,7 +155,7 @@ def test_r_pay_3_payment_on_the_effective_deadline_is_on_time():
 
 def test_r_pay_3_instalment_on_its_deadline_is_paid_after_penalty_not_before():
     """R-PAY-3: on Mon 12 May instalment 1 is overdue (63 days) but instalment 2 is not: 100.50 pays
-    instalment 1, then its penalty 63 * 2.8767 = 181.23 -> 0.50 c... all 0.50 left goes to penalty."""
+    instalment 1, then the remaining 0.50 goes to its penalty (1.81 owed), none to instalment 2."""
     p = pos_of([pay("2025-05-12", 10050)], "2025-05-12", plan=PLAN_SAT)
     # Had instalment 2 been treated as overdue, the 0.50 would have gone to it before the penalty.
     assert paid(p) == {1: 10000, 2: 0}
@@ -224,7 +224,7 @@ def test_r_pen_2_each_part_accrues_until_the_day_it_is_paid():
 def test_r_pen_3_rounded_once_on_the_total_not_per_instalment():
     """R-PEN-3: two instalments, each paid 5 days late, each accrue 5 * 2.876712 = 14.38 c.
     Rounded per instalment: 0.14 + 0.14 = 0.28; rounded once on the total 28.77 c -> 0.29
-    (and rounded per day: 6 * 0.03 = 0.18 each... 0.30)."""
+    (rounded per day it would be 5 * 0.03 * 2 = 0.30)."""
     moves = [pay("2025-02-15", 10000), pay("2025-03-15", 10000, seq=2)]
     # 10 Feb -> 15 Feb and 10 Mar -> 15 Mar: 5 days each.
     p = pos_of(moves, "2025-03-31")
@@ -232,6 +232,8 @@ def test_r_pen_3_rounded_once_on_the_total_not_per_instalment():
     assert p.penalty_accrued == 29
     # Instalment 1 alone was 14.38 c -> 0.14, so a per-instalment sum would be 0.28.
     assert pos_of(moves[:1], "2025-02-28").penalty_accrued == 14
+    # Shown while instalment 2 is still unpaid 5 days after its deadline: the same 0.29.
+    assert pos_of(moves[:1], "2025-03-15").penalty_accrued == 29
 
 
 def test_r_pen_3_rounded_once_whole_history():
