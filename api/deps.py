@@ -29,6 +29,8 @@ class Container:
     def build(cls, settings: Settings) -> "Container":
         env = eventsourcing_env(settings)
         service = LoanService(env)
+        service.snapshotting_intervals = {cls_: settings.snapshot_interval
+                                          for cls_ in LoanService.snapshotting_intervals}
         read_model = ReadModel(service, store_for(env))
         service.outstanding = read_model
         for tenant, spec in settings.tenants.items():
