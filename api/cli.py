@@ -15,9 +15,15 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("scenario", help="path to a scenario JSON file (see spec/scenario-format.md)")
     srv = commands.add_parser("serve", help="serve the HTTP API, read models and daily servicing (LUOTTO_* settings)")
     srv.add_argument("--no-scheduler", action="store_true", help="do not run the daily servicing in this process")
+    sch = commands.add_parser("scheduler", help="the daily servicing trigger as its own process")
+    sch.add_argument("--once", action="store_true", help="catch up every due date now, then exit")
+    sch.add_argument("--today", help="business date to catch up to (YYYY-MM-DD; default: today in Helsinki)")
     proj = commands.add_parser("projections", help="read-model maintenance")
     proj.add_argument("action", choices=["rebuild", "catch-up"])
     args = parser.parse_args(argv)
+    from adapters.logging import configure
+
+    configure()
     if args.command == "simulate":
         return _simulate(args.scenario)
     if args.command == "serve":
@@ -28,7 +34,32 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "projections":
         return _projections(args.action)
+    if args.command == "scheduler":
+        return _scheduler(args.once, args.today)
     return 2  # pragma: no cover - argparse enforces a known command
+
+
+def _scheduler(once: bool, today: str | None) -> int:
+    import threading
+
+    from adapters.settings import Settings
+    from api.deps import Container
+    from domain.dates import parse_date
+    from scheduler.trigger import DailyServicing
+
+    container = Container.build(Settings())
+    daily = DailyServicing(container, container.settings.servicing_time)
+    try:
+        if once or today:
+            runs = daily.catch_up(parse_date(today, "--today") if today else None)
+            print(json.dumps(runs), file=sys.stdout)
+            return 0
+        daily.start()
+        threading.Event().wait()  # until the process is stopped
+    finally:
+        daily.stop()
+        container.close()
+    return 0
 
 
 def _projections(action: str) -> int:

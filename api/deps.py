@@ -32,7 +32,7 @@ class Container:
         service.snapshotting_intervals = {cls_: settings.snapshot_interval
                                           for cls_ in LoanService.snapshotting_intervals}
         read_model = ReadModel(service, store_for(env))
-        service.outstanding = read_model
+        service.read_model = read_model
         for tenant, spec in settings.tenants.items():
             service.configure_tenant(tenant, make_policy(spec.get("preset", "default"), spec.get("overrides")))
         return cls(settings, service, read_model)

@@ -23,6 +23,7 @@ from domain.loan import Decision, Loan, loan_uuid
 from domain.money import Cents, format_cents
 from domain.policy import Policy
 from domain.rates import ReferenceRates, shipped_rates
+from domain.servicing import next_action_date
 from domain.register import (GrantRegister, PaymentMarker, ReferenceMarker, RunLog, payment_marker_id,
                              reference_marker_id, register_id, run_log_id)
 
@@ -44,8 +45,16 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-class OutstandingSource(Protocol):
+class ReadModelPort(Protocol):
+    """What the service asks of the read models (projections.read_model.ReadModel)."""
+
     def outstanding_by_loan(self, tenant: str) -> dict[str, Cents]: ...
+
+    def catch_up(self) -> int: ...
+
+    def due_loans(self, tenant: str, on: dt.date) -> list[tuple[str, str]]: ...
+
+    def reschedule(self, tenant: str, moves: list[tuple[str, str, dt.date | None]]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -62,11 +71,11 @@ class LoanService(Application):
     retries = 8
 
     def __init__(self, env: dict[str, str] | None = None, *, clock: Clock = utc_now,
-                 rates: ReferenceRates | None = None, outstanding: OutstandingSource | None = None) -> None:
+                 rates: ReferenceRates | None = None, read_model: ReadModelPort | None = None) -> None:
         super().__init__(env)
         self.clock = clock
         self.rates = rates or shipped_rates()
-        self.outstanding = outstanding
+        self.read_model = read_model
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -131,8 +140,8 @@ class LoanService(Application):
                 return []
             register = self.register(tenant)
             policy = Policy.from_json(register.policy)
-            known = self.outstanding.outstanding_by_loan(tenant) if self.outstanding else self._outstanding(
-                tenant, register)
+            known = (self.read_model.outstanding_by_loan(tenant) if self.read_model
+                     else self._outstanding(tenant, register))
             sequence = register.register_grant(loan_id=loan_id, borrower_id=borrower_id, principal=principal,
                                                granted_on=terms["granted_on"], known_outstanding=known,
                                                applicant_other_debt=applicant_total_debt)
@@ -248,9 +257,10 @@ class LoanService(Application):
         return self.service_many(tenant, [loan_id], on)["events_recorded"]
 
     def service_many(self, tenant: str, loan_ids: Iterable[str], on: dt.date, batch: int = 100) -> dict:
-        """Service many loans, saving a batch of them in one transaction; one failing loan does not
-        stop the others (it is reported and retried by the next run)."""
-        examined, recorded, failures = 0, 0, []
+        """Service many loans, saving a batch of them in one transaction. One failing loan does not
+        stop the others: it is reported, and retried by the next run. `next_dates` gives each
+        serviced loan's next agenda date."""
+        examined, recorded, failures, next_dates = 0, 0, [], {}
         ids = list(loan_ids)
         for start in range(0, len(ids), batch):
             loans = []
@@ -260,6 +270,7 @@ class LoanService(Application):
                     loan = self.loan(tenant, lid)
                     if loan.service(on=on, recorded_at=self.clock(), rates=self.rates):
                         loans.append(loan)
+                    next_dates[lid] = next_action_date(loan.books(self.rates), on)
                 except Exception as e:  # noqa: BLE001 - one loan's failure must not stop the run
                     failures.append({"loan_id": lid, "error": f"{type(e).__name__}: {e}"})
             pending = sum(len(loan.pending_events) for loan in loans)
@@ -271,7 +282,7 @@ class LoanService(Application):
                 for loan in loans:
                     recorded += self._write(lambda lid=loan.loan_id: self._serviced(tenant, lid, on)).result
         return {"business_date": on.isoformat(), "loans_examined": examined, "events_recorded": recorded,
-                "failures": failures}
+                "failures": failures, "next_dates": next_dates}
 
     def run_servicing(self, tenant: str, business_date: dt.date) -> dict:
         """The daily run for one organiser and date over all its loans, recorded in its run log.
@@ -279,7 +290,16 @@ class LoanService(Application):
         Running a date again records nothing new on the loans (idempotent per loan and date).
         """
         started = self.clock()
-        summary = self.service_many(tenant, self.loan_ids(tenant), business_date)
+        if self.read_model is not None:
+            self.read_model.catch_up()  # so that the agenda knows every loan granted so far
+            due = self.read_model.due_loans(tenant, business_date)
+        else:
+            due = [(lid, None) for lid in self.loan_ids(tenant)]
+        summary = self.service_many(tenant, [lid for lid, _ in due], business_date)
+        next_dates = summary.pop("next_dates")
+        if self.read_model is not None:
+            self.read_model.reschedule(tenant, [(lid, was, next_dates[lid]) for lid, was in due
+                                                if lid in next_dates])
 
         def record() -> list:
             try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from domain import events as ev
-from domain.dates import Date, banking_days_after, days
+from domain.dates import Date, add_months, banking_days_after, days
 from domain.delinquency import (acceleration_notice_fields, conditions, conditions_armed, cured_on,
                                 hardship_active, pending_notice)
 from domain.evidence import content_hash
@@ -140,3 +140,35 @@ def _repaid(books, on: Date) -> Step | None:
     if loan.repaid_on is not None or pos.owed > 0:
         return None
     return Step(ev.LoanRepaid, pos.paid_off_on or on)
+
+
+def next_action_date(books, after: Date) -> Date | None:
+    """The first date after `after` on which the run could record something for this loan if
+    nothing else happened: the servicing agenda (due dates, deadline + 1, reminder days, a month
+    after a deadline, the day an acceleration is recorded). New facts (payments, decisions)
+    bring the date forward through the read model; this never postpones a date on which
+    `next_step` would act.
+    """
+    loan = books.loan
+    if loan.closed:
+        return None
+    pos = books.position(after + days(1))
+    if pos.owed == 0:
+        return None if loan.repaid_on is not None else after + days(1)
+    candidates = []
+    notice = pending_notice(loan.notices)
+    if notice is not None:
+        candidates.append(banking_days_after(notice["takes_effect_on"],
+                                             books.policy.acceleration_settlement_lag_banking_days))
+    if loan.accelerated_on is None:
+        offsets = books.policy.reminder_offsets_days
+        for row in pos.instalments:
+            if row.number not in loan.fell_due:
+                candidates.append(row.due_date)
+            if row.unpaid > 0:
+                if row.number not in loan.late:
+                    candidates.append(row.deadline + days(1))
+                candidates += [row.deadline + days(k) for k in offsets]
+                candidates.append(add_months(row.deadline, 1) + days(1))
+    later = [d for d in candidates if d > after]
+    return min(later) if later else None

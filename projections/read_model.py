@@ -16,6 +16,7 @@ from domain.events import LoanEvent, LoanGranted
 from domain.loan import Loan
 from domain.money import format_cents, parse_amount
 from domain.register import PaymentMarker
+from domain.servicing import next_action_date
 from projections.store import TABLES, SqlStore
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -29,6 +30,13 @@ UPSERT_LOAN = (f"INSERT INTO luotto_loans ({', '.join(LOAN_COLUMNS)}) VALUES "
                f"({', '.join(':' + c for c in LOAN_COLUMNS)}) ON CONFLICT (tenant, loan_id) DO UPDATE SET "
                + ", ".join(f"{c} = excluded.{c}" for c in LOAN_COLUMNS[2:])
                + " WHERE luotto_loans.version < excluded.version")
+# The agenda only moves earlier on new events (a new fact can bring an action forward, never
+# postpone one); the servicing run moves it later after it has serviced a loan.
+UPSERT_AGENDA = ("INSERT INTO luotto_agenda (tenant, loan_id, next_date) VALUES (:tenant, :loan_id, :next_date) "
+                 "ON CONFLICT (tenant, loan_id) DO UPDATE SET next_date = CASE "
+                 "WHEN excluded.next_date IS NULL OR luotto_agenda.next_date IS NULL THEN excluded.next_date "
+                 "WHEN excluded.next_date < luotto_agenda.next_date THEN excluded.next_date "
+                 "ELSE luotto_agenda.next_date END")
 
 
 def loan_row(loan: Loan, rates) -> dict:
@@ -85,7 +93,8 @@ class ReadModel:
         for notification in notifications:
             event = self.service.mapper.to_domain_event(notification)
             if isinstance(event, (LoanEvent, LoanGranted)):
-                loans[event.originator_id] = event.originator_version
+                version, earliest = loans.get(event.originator_id, (0, event.effective_date))
+                loans[event.originator_id] = (event.originator_version, min(earliest, event.effective_date))
             elif isinstance(event, PaymentMarker.Registered) and event.loan_id is None:
                 unallocated[(event.tenant, event.payment_id)] = {
                     "tenant": event.tenant, "payment_id": event.payment_id,
@@ -95,7 +104,12 @@ class ReadModel:
                 marker = self.service.repository.get(event.originator_id, version=event.originator_version)
                 unallocated[(marker.tenant, marker.payment_id)] = None
         # Only each loan's latest state in the batch matters: load it once, at that version.
-        rows = [loan_row(self.service.repository.get(lid, version=v), self.service.rates) for lid, v in loans.items()]
+        rows, agenda = [], []
+        for lid, (version, earliest) in loans.items():
+            loan = self.service.repository.get(lid, version=version)
+            rows.append(loan_row(loan, self.service.rates))
+            next_date = next_action_date(loan.books(self.service.rates), earliest - dt.timedelta(days=1))
+            agenda.append({"tenant": loan.tenant, "loan_id": loan.loan_id, "next_date": _iso(next_date)})
         last = notifications[-1].id
         try:
             with self.store.transaction() as tx:
@@ -108,6 +122,7 @@ class ReadModel:
                 if moved.cursor.rowcount != 1:
                     raise _AlreadyDone
                 tx.executemany(UPSERT_LOAN, rows)
+                tx.executemany(UPSERT_AGENDA, agenda)
                 for (tenant, payment_id), row in unallocated.items():
                     tx.execute("DELETE FROM luotto_unallocated WHERE tenant = :tenant AND payment_id = :payment_id",
                                {"tenant": tenant, "payment_id": payment_id})
@@ -150,6 +165,21 @@ class ReadModel:
                               "WHERE tenant = :tenant", {"tenant": tenant}).all()
         return {r["loan_id"]: 0 if r["status"] in ("repaid", "waived", "written_off") else
                 r["principal_outstanding"] for r in rows}
+
+    def due_loans(self, tenant: str, on: dt.date) -> list[tuple[str, str]]:
+        """Loans whose agenda date has come: the only ones a run for `on` needs to load."""
+        with self.store.transaction() as tx:
+            rows = tx.execute("SELECT loan_id, next_date FROM luotto_agenda WHERE tenant = :tenant AND "
+                              "next_date <= :on ORDER BY loan_id", {"tenant": tenant, "on": on.isoformat()}).all()
+        return [(r["loan_id"], r["next_date"]) for r in rows]
+
+    def reschedule(self, tenant: str, moves: list[tuple[str, str, dt.date | None]]) -> None:
+        """After a run: each (loan, date it was due, next date). A row changed meanwhile by a newer
+        event is left as it is, so a concurrent fact is never postponed."""
+        with self.store.transaction() as tx:
+            tx.executemany("UPDATE luotto_agenda SET next_date = :next WHERE tenant = :tenant AND loan_id = :loan_id "
+                           "AND next_date = :was", [{"tenant": tenant, "loan_id": lid, "was": was,
+                                                     "next": _iso(nxt)} for lid, was, nxt in moves])
 
     def loans(self, tenant: str, *, status: str | None = None, limit: int = 50, offset: int = 0) -> list[dict]:
         where = "tenant = :tenant" + (" AND status = :status" if status else "")

@@ -26,8 +26,11 @@ SCHEMA = [
         tenant TEXT NOT NULL, payment_id TEXT NOT NULL, amount BIGINT NOT NULL, value_date TEXT NOT NULL,
         reference TEXT, PRIMARY KEY (tenant, payment_id))""",
     "CREATE TABLE IF NOT EXISTS luotto_tracking (projection TEXT PRIMARY KEY, position BIGINT NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS luotto_agenda (
+        tenant TEXT NOT NULL, loan_id TEXT NOT NULL, next_date TEXT, PRIMARY KEY (tenant, loan_id))""",
+    "CREATE INDEX IF NOT EXISTS luotto_agenda_due ON luotto_agenda (tenant, next_date)",
 ]
-TABLES = ("luotto_loans", "luotto_unallocated", "luotto_tracking")
+TABLES = ("luotto_loans", "luotto_unallocated", "luotto_tracking", "luotto_agenda")
 _PARAM = re.compile(r"(?<!:):([a-z_]+)")
 
 

@@ -9,6 +9,8 @@ import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from adapters.persistence import eventsourcing_env
+from adapters.run_lock import servicing_lock
 from domain.dates import days
 
 log = structlog.get_logger("luotto.scheduler")
@@ -28,10 +30,14 @@ class DailyServicing:
         self._lock = threading.Lock()  # one run at a time in this process
         self._scheduler: BackgroundScheduler | None = None
 
-    def catch_up(self) -> list[dict]:
-        """Run every date still due for every organiser, oldest first."""
-        service, today, done = self.container.service, self.container.today(), []
-        with self._lock:
+    def catch_up(self, today: dt.date | None = None) -> list[dict]:
+        """Run every date still due for every organiser, oldest first, unless another process is
+        running them (then this one does nothing: the other catches up every date)."""
+        service, today, done = self.container.service, today or self.container.today(), []
+        with self._lock, servicing_lock(eventsourcing_env(self.container.settings)) as held:
+            if not held:
+                log.info("servicing_skipped", reason="another process holds the servicing lock")
+                return done
             for tenant in self.container.settings.tenants:
                 register = service.register(tenant)
                 first = min((row["granted_on"] for row in register.loans.values()), default=None)

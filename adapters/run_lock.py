@@ -1,0 +1,54 @@
+"""One servicing run at a time across every process and replica (architecture: servicing runs).
+
+PostgreSQL: a session advisory lock held on a dedicated connection for the whole run.
+SQLite: an exclusive file lock beside the database file. In memory: a process lock.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+_process_lock = threading.Lock()
+
+
+def _key(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+@contextmanager
+def servicing_lock(env: dict[str, str]) -> Iterator[bool]:
+    """Yields True when this process holds the lock, False when another one does (do not wait)."""
+    module = env.get("PERSISTENCE_MODULE")
+    if module == "eventsourcing.postgres":
+        import psycopg
+
+        conn = psycopg.connect(host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"], user=env["POSTGRES_USER"],
+                               password=env.get("POSTGRES_PASSWORD") or None, dbname=env["POSTGRES_DBNAME"],
+                               autocommit=True)
+        key = _key(f"luotto-servicing/{env.get('POSTGRES_SCHEMA', 'public')}")
+        try:
+            held = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]
+            yield held
+        finally:
+            conn.close()  # ends the session, which releases the lock even after a crash mid-run
+    elif module == "eventsourcing.sqlite":
+        with open(env["SQLITE_DBNAME"] + ".servicing.lock", "a+") as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+    else:
+        held = _process_lock.acquire(blocking=False)
+        try:
+            yield held
+        finally:
+            if held:
+                _process_lock.release()

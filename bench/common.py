@@ -1,0 +1,241 @@
+"""Shared helpers: logging, percentiles, the bench server subprocess, CPU accounting, grants."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+HELSINKI = ZoneInfo("Europe/Helsinki")
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+_T0 = time.monotonic()
+
+
+def log(message: str) -> None:
+    """A progress line on stderr, stamped with seconds since the bench started."""
+    print(f"[bench {time.monotonic() - _T0:7.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw else default
+
+
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    return float(raw) if raw else default
+
+
+def today() -> dt.date:
+    """The business date the server will use (Container.today: Europe/Helsinki)."""
+    return dt.datetime.now(dt.timezone.utc).astimezone(HELSINKI).date()
+
+
+def percentile(sorted_values: list[float], p: float) -> float:
+    """Nearest-rank percentile of an already sorted list (p in 0..100)."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(1, min(len(sorted_values), int(-(-p * len(sorted_values) // 100))))
+    return sorted_values[rank - 1]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def database_url(info) -> str:
+    """postgresql://user[:password]@host:port/db for LUOTTO_DATABASE_URL."""
+    auth = info.user + (f":{info.password}" if info.password else "")
+    return f"postgresql://{auth}@{info.host}:{info.port}/{info.dbname}"
+
+
+def settings_for(info, tenants: dict[str, dict], **extra):
+    from adapters.settings import Settings
+
+    return Settings(database_url=database_url(info), tenants=tenants, **extra)
+
+
+# --------------------------------------------------------------------------- #
+# CPU accounting from /proc (who is busy: server, clients, PostgreSQL)
+# --------------------------------------------------------------------------- #
+
+
+def proc_cpu_seconds(pid: int) -> float:
+    """utime + stime of one process (its threads included), in seconds; 0 if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def postgres_pids() -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm", encoding="ascii") as f:
+                    if f.read().strip() == "postgres":
+                        pids.append(int(entry))
+            except OSError:
+                continue
+    return pids
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU of all local postgres processes (live ones; backends that exited in between are lost,
+    which is why the benches keep their connections open)."""
+    return sum(proc_cpu_seconds(p) for p in postgres_pids())
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy seconds, total seconds) summed over all CPUs, from /proc/stat."""
+    with open("/proc/stat", encoding="ascii") as f:
+        values = [int(v) for v in f.readline().split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values) - idle) / CLK_TCK, sum(values) / CLK_TCK
+
+
+@dataclass
+class CpuWindow:
+    """CPU used by the server, PostgreSQL and the whole machine over a measured window."""
+
+    server_pid: int | None = None
+
+    def __enter__(self) -> "CpuWindow":
+        self.t0 = time.monotonic()
+        self.server0 = proc_cpu_seconds(self.server_pid) if self.server_pid else 0.0
+        self.pg0 = postgres_cpu_seconds()
+        self.busy0, self.total0 = machine_cpu()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.wall = time.monotonic() - self.t0
+        self.server = (proc_cpu_seconds(self.server_pid) if self.server_pid else 0.0) - self.server0
+        self.pg = postgres_cpu_seconds() - self.pg0
+        busy1, total1 = machine_cpu()
+        self.machine_busy = (busy1 - self.busy0) / max(total1 - self.total0, 1e-9)
+
+    def describe(self, clients: float | None = None) -> str:
+        """CPU seconds per wall second (1.00 = one core busy)."""
+        parts = []
+        if self.server_pid:
+            parts.append(f"server {self.server / self.wall:.2f}")
+        if clients is not None:
+            parts.append(f"clients {clients / self.wall:.2f}")
+        parts.append(f"postgres {self.pg / self.wall:.2f}")
+        parts.append(f"machine {self.machine_busy * 100:.0f} % busy of {os.cpu_count()} CPUs")
+        return "cores used: " + ", ".join(parts)
+
+
+# --------------------------------------------------------------------------- #
+# The bench server subprocess (bench/server.py)
+# --------------------------------------------------------------------------- #
+
+
+class BenchServer:
+    def __init__(self, proc: subprocess.Popen, port: int):
+        self.proc, self.port = proc, port
+        self.base_url = f"http://127.0.0.1:{port}"
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+
+@contextmanager
+def bench_server(info, tenants: dict[str, dict], *, startup_timeout: float = 60.0) -> Iterator[BenchServer]:
+    """Start `python -m bench.server` on a free port against `info`'s database; stop it after."""
+    import httpx
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LUOTTO_")}
+    env.update({"LUOTTO_DATABASE_URL": database_url(info), "LUOTTO_PORT": str(port),
+                "LUOTTO_HOST": "127.0.0.1", "LUOTTO_TENANTS": json.dumps(tenants)})
+    proc = subprocess.Popen([sys.executable, "-m", "bench.server"], cwd=str(ROOT), env=env)
+    server = BenchServer(proc, port)
+    try:
+        deadline = time.monotonic() + startup_timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"bench server exited with code {proc.returncode} during startup")
+            try:
+                if httpx.get(f"{server.base_url}/bench/noop", timeout=1.0).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"bench server did not answer within {startup_timeout:.0f} s")
+            time.sleep(0.1)
+        log(f"bench server pid {proc.pid} listening on {server.base_url}")
+        yield server
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)  # uvicorn shuts down cleanly on SIGINT
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+# --------------------------------------------------------------------------- #
+# Grants through the application service
+# --------------------------------------------------------------------------- #
+
+
+def grant_loans(service, tenant: str, loan_ids: Iterable[str], *, principal: int, granted_on: dt.date,
+                first_due_date: dt.date, instalment_amount: int, every: int = 0, label: str = "") -> list[float]:
+    """Grant loans one by one through LoanService.grant; returns each grant's seconds."""
+    from domain.loan import Decision
+
+    decision = Decision("bench", "benchmark grant")
+    took = []
+    for n, loan_id in enumerate(loan_ids, 1):
+        t = time.perf_counter()
+        service.grant(tenant=tenant, loan_id=loan_id, borrower_id=f"borrower-{loan_id}", purpose="bench",
+                      principal=principal, granted_on=granted_on, first_due_date=first_due_date,
+                      instalment_amount=instalment_amount, decision=decision)
+        took.append(time.perf_counter() - t)
+        if every and n % every == 0:
+            log(f"{label}granted {n} loans (last {every}: {sum(took[-every:]) / every * 1000:.1f} ms/grant)")
+    return took
+
+
+def machine_description(pg_version: str | None = None) -> dict[str, str]:
+    model = "?"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = "?"
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            kib = int(f.readline().split()[1])
+            mem = f"{kib / 1024 / 1024:.1f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    out = {"nproc": str(len(os.sched_getaffinity(0))), "cpu": model, "ram": mem,
+           "python": platform.python_version(), "os": f"{platform.system()} {platform.release()}"}
+    if pg_version:
+        out["postgresql"] = pg_version
+    return out

@@ -1,0 +1,46 @@
+"""The bench's HTTP server: the real app (api.app.create_app) plus GET /bench/noop.
+
+Run as `python -m bench.server` with the same LUOTTO_* environment as `luotto serve`. It does what
+api/serve.py does (container, read-model thread, uvicorn with log_level warning) except the daily
+servicing trigger (like `luotto serve --no-scheduler`), and adds one no-op endpoint that goes
+through the same ASGI stack (FastAPI routing, uvicorn, uvloop/httptools) as the real endpoints,
+so the two can be compared in the same process.
+"""
+from __future__ import annotations
+
+import threading
+
+import uvicorn
+
+from adapters.settings import Settings
+from api.app import create_app
+from api.deps import Container
+from api.serve import keep_read_model_current
+
+
+def build() -> tuple:
+    settings = Settings()
+    container = Container.build(settings)
+    app = create_app(settings, container)
+
+    @app.get("/bench/noop", include_in_schema=False)
+    def noop() -> dict:
+        return {}
+
+    return settings, container, app
+
+
+def main() -> None:
+    settings, container, app = build()
+    stop = threading.Event()
+    threading.Thread(target=keep_read_model_current, args=(container, stop), name="read-model",
+                     daemon=True).start()
+    try:
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    finally:
+        stop.set()
+        container.close()
+
+
+if __name__ == "__main__":
+    main()
