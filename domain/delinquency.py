@@ -125,3 +125,22 @@ def acceleration_notice_fields(books, on: Date, *, decided_by: str, reasons: str
     return {"kind": "acceleration", "channel": channel, "content_hash": content_hash(content), **figures,
             "ground": "Act 1133/2002 §8(1)(1)", "override_reason": override_reason, "decided_by": decided_by,
             "reasons": reasons, "legal_basis": legal_basis or "Act 1133/2002 §8(1)(1), §8(3)"}
+
+
+def acceleration_takes_effect(loan, notice: dict, on: Date) -> Date | None:
+    """The day a pending notice's acceleration takes effect, judged on `on` (R-ACC-8, Act §8(2)).
+
+    The Act denies the organiser the right to bring the acceleration into effect while the delay
+    is due to illness, unemployment or a like cause. So while a hardship recorded without an
+    override is active nothing takes effect, and when one was active on the notified day the
+    acceleration takes effect on the day the hardship ended instead (never earlier than notified).
+    """
+    if notice["override"]:
+        return notice["takes_effect_on"]
+    if hardship_active(loan.hardships, on):
+        return None
+    effective = notice["takes_effect_on"]
+    for start, end in loan.hardships:
+        if end is not None and start <= effective < end:
+            effective = end
+    return effective

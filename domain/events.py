@@ -136,7 +136,8 @@ class NoticeSent(LoanEvent):
             loan.notices = loan.notices + [{
                 "version": self.originator_version, "sent_on": self.effective_date,
                 "instalments": list(self.instalments), "cure_deadline": self.cure_deadline,
-                "takes_effect_on": self.takes_effect_on, "lapsed_on": None, "accelerated": False}]
+                "takes_effect_on": self.takes_effect_on, "lapsed_on": None, "accelerated": False,
+                "override": bool(self.override_reason)}]
         loan.hash_head = self.hash
 
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from domain import events as ev
 from domain.dates import Date, add_months, banking_days_after, days
-from domain.delinquency import (acceleration_notice_fields, conditions, conditions_armed, cured_on,
-                                hardship_active, pending_notice)
+from domain.delinquency import (acceleration_notice_fields, acceleration_takes_effect, conditions,
+                                conditions_armed, cured_on, hardship_active, pending_notice)
 from domain.evidence import content_hash
 from domain.money import format_cents
 
@@ -50,8 +50,9 @@ def _acceleration(books, on: Date) -> Step | None:
     notice = pending_notice(books.loan.notices)
     if notice is None:
         return None
-    takes_effect = notice["takes_effect_on"]
-    if on < banking_days_after(takes_effect, books.policy.acceleration_settlement_lag_banking_days):
+    takes_effect = acceleration_takes_effect(books.loan, notice, on)
+    if takes_effect is None or on < banking_days_after(takes_effect,
+                                                       books.policy.acceleration_settlement_lag_banking_days):
         return None
     amount = books.position(takes_effect, accelerated=False).principal_outstanding
     return Step(ev.LoanAccelerated, takes_effect, {"accelerated_amount": format_cents(amount),
@@ -157,9 +158,9 @@ def next_action_date(books, after: Date) -> Date | None:
         return None if loan.repaid_on is not None else after + days(1)
     candidates = []
     notice = pending_notice(loan.notices)
-    if notice is not None:
-        candidates.append(banking_days_after(notice["takes_effect_on"],
-                                             books.policy.acceleration_settlement_lag_banking_days))
+    takes_effect = acceleration_takes_effect(loan, notice, after + days(1)) if notice else None
+    if takes_effect is not None:
+        candidates.append(banking_days_after(takes_effect, books.policy.acceleration_settlement_lag_banking_days))
     if loan.accelerated_on is None:
         offsets = books.policy.reminder_offsets_days
         for row in pos.instalments:

@@ -124,6 +124,24 @@ def test_r_port_1_concurrent_grants_never_exceed_capital_limit(stack):
     assert len(set(references)) == 6
 
 
+def test_r_port_1_concurrent_grants_to_one_borrower_grant_one_loan(stack):
+    """R-PORT-1 (one_open_loan_per_borrower): 8 processes grant 8 different loans to the same borrower
+    at once: exactly one is granted, 7 are refused naming borrower_id."""
+    clock = Clock()
+    main = stack.container(clock)
+    workers = [stack.container(clock) for _ in range(8)]
+
+    outcomes = run_together([lambda c=c, i=i: grant(c.service, f"S{i}", "B-same", "600.00")
+                             for i, c in enumerate(workers)])
+
+    granted = [o.value.result.loan_id for o in outcomes if o.error is None]
+    refused = _errors(outcomes)
+    assert len(granted) == 1, refused
+    assert [(type(e).__name__, e.code, e.field) for e in refused] == [
+        ("DomainError", "limit_exceeded", "borrower_id")] * 7
+    assert list(main.service.register(TENANT).loans) == granted
+
+
 @pytest.mark.xfail(strict=True, reason="BUG: R-PORT-1 grant check trusts the read model's outstanding; a reversal "
                    "it has not processed yet lets a grant break capital_limit (3000.00 + 3000.00 > 5000.00)")
 def test_r_port_1_reversal_not_yet_projected_still_counts_toward_capital_limit(stack):

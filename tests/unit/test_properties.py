@@ -18,6 +18,7 @@ import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -283,12 +284,13 @@ def check_money(run: Run, day: dt.date) -> None:
 
 
 @PROFILE
-@given(history=histories())
+@given(history=histories(exclude=frozenset({"refund"})))
 def test_r_pay_3_r_waive_1_money_is_conserved_on_every_date(history: History):
     """R-PAY-3 / R-WAIVE-1: principal = paid + waived + outstanding; penalty outstanding = accrued − paid −
-    waived; money received less refunds = principal paid + penalty paid + overpayment; no field is negative;
-    an overpayment only once nothing is owed. Checked live after every simulated day, and on every date
-    as the finished history sees it (back-dated payments and reversals re-allocate earlier dates)."""
+    waived; money received = principal paid + penalty paid + overpayment; no field is negative; an
+    overpayment only once nothing is owed. Checked live after every simulated day, and on every date as
+    the finished history sees it (back-dated payments and reversals re-allocate earlier dates).
+    Refunds are left to the next test: a reversal after a refund is the known bug pinned below."""
     run = play(history, each_day=check_money)
     for day in all_days(history):
         check_money(run, day)
@@ -302,6 +304,28 @@ def test_r_pay_3_money_is_conserved_with_refunds(history: History):
     run = play(history, each_day=check_money)
     for day in all_days(history):
         check_money(run, day)
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: reversing a payment whose overpayment was refunded leaves "
+                                       "overpayment -50.00 and a payoff that omits the 50.00 paid out (R-PAY-3, R-PAY-5)")
+def test_r_pay_3_reversal_after_refund_leaves_no_negative_overpayment():
+    """R-PAY-3 / R-PAY-5, the case hypothesis found (minimal form: waive_full, pay 0.06, refund 0.02,
+    reverse -> overpayment -0.02). By hand: principal 100.00 in one instalment due Mon 10 Feb 2025;
+    3 Feb a payment of 150.00 -> principal paid 100.00, overpayment 50.00; 5 Feb the 50.00 is refunded ->
+    overpayment 0.00; 7 Feb the bank returns the 150.00 -> the ledger shows overpayment -50.00 and payoff
+    100.00, although the borrower now owes 100.00 plus the 50.00 paid out. Expected: no negative balance
+    field (the refund counted as owed, or the reversal handled otherwise), and payoff covering it."""
+    terms = Terms(dt.date(2025, 1, 15), dt.date(2025, 2, 10), 100_00, {"term_months": 1},
+                  {"penalty_interest": "statutory"}, dt.date(2025, 2, 10))
+    history = History(terms, ((dt.date(2025, 2, 3), ("pay", 150_00, 0)),
+                              (dt.date(2025, 2, 5), ("refund", 100)),
+                              (dt.date(2025, 2, 7), ("reverse", 0))))
+    run = play(history)
+    assert run.rejections == []
+    balance = run.loan.books(RATES).balance(dt.date(2025, 2, 7))
+    assert balance["overpayment"] == "-50.00"  # what it shows today (the xfail is about the next lines)
+    check_money(run, dt.date(2025, 2, 7))
+    assert cents(balance["payoff_amount"]) >= 150_00, balance
 
 
 # --- 2. order independence --------------------------------------------------------------------
@@ -476,8 +500,9 @@ def test_r_pen_2_r_date_4_no_penalty_when_every_instalment_is_paid_on_time(terms
         latest = (effective_deadline(inst.due_date) - inst.due_date).days
         shift = data.draw(st.one_of(st.just(0), st.integers(-5, latest)), label=f"value date shift {inst.number}")
         schedule.setdefault(max(inst.due_date + days(shift), terms.granted_on), []).append(inst.amount)
+    last_day = max(terms.horizon, max(schedule) + days(5))
     day = terms.granted_on
-    while day <= terms.horizon:
+    while day <= last_day:
         for k, amount in enumerate(schedule.get(day, [])):
             run.loan.receive_payment(payment_id=f"{day}-{k}", amount=amount, value_date=day, on=day,
                                      recorded_at=run.now(day), rates=RATES)
@@ -485,7 +510,7 @@ def test_r_pen_2_r_date_4_no_penalty_when_every_instalment_is_paid_on_time(terms
         b = run.loan.books(RATES).balance(day)
         assert b["penalty_interest_accrued"] == "0.00" and b["status"] in ("current", "repaid"), f"on {day}: {b}"
         day += days(1)
-    final = run.loan.books(RATES).balance(terms.horizon + days(365))
+    final = run.loan.books(RATES).balance(last_day + days(365))
     assert final["penalty_interest_accrued"] == "0.00" and final["payoff_amount"] == "0.00", final
     assert final["status"] == "repaid", final
     types = [type(e).__name__ for e in run.loan.collect_events()]

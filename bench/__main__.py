@@ -1,0 +1,112 @@
+"""`python -m bench [a] [b] [c] [NAME=VALUE ...]`: run the benchmarks (all three by default).
+
+Each part gets its own fresh database on the PostgreSQL that tests/support/postgres.py finds
+(LUOTTO_TEST_DATABASE_URL, else 127.0.0.1:5432 as postgres, else a throwaway cluster), dropped after.
+Progress lines go to stderr; the final table (Markdown) to stdout.
+
+Sizes (environment variables, or NAME=VALUE arguments which set them for this run):
+
+  (a) BENCH_A_LOANS=200  BENCH_A_SECONDS=15  BENCH_A_PROCESSES=4  BENCH_A_THREADS=2  (8 connections)
+      BENCH_A_CLIENTS=raw,httpx   which load generators to run (raw: minimal socket client; httpx.Client)
+  (b) BENCH_B_LOANS=1000  BENCH_B_PLAIN_ROWS=20000  BENCH_B_BATCH=100
+  (c) BENCH_C_LOANS=10000  BENCH_C_TENANTS=10  BENCH_C_GRANT_PROCESSES=<nproc>  BENCH_C_REQUESTS=2000
+      BENCH_C_PROCESSES=2  BENCH_C_THREADS=2  (4 connections)  BENCH_C_CLIENTS=raw,httpx
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+PARTS = ("a", "b", "c")
+
+
+def _parse(argv: list[str]) -> list[str]:
+    parts = []
+    for arg in argv:
+        if arg in ("-h", "--help"):
+            print(__doc__)
+            raise SystemExit(0)
+        if "=" in arg:
+            name, value = arg.split("=", 1)
+            if not name.startswith("BENCH_"):
+                raise SystemExit(f"bench: unknown setting {name!r} (settings start with BENCH_)")
+            os.environ[name] = value
+        elif arg.lower() in PARTS:
+            parts.append(arg.lower())
+        else:
+            raise SystemExit(f"bench: unknown argument {arg!r}; use a, b, c or BENCH_NAME=VALUE (see --help)")
+    return sorted(set(parts)) or list(PARTS)
+
+
+def _table(rows: list[dict]) -> str:
+    head = ["part", "measure", "figure", "p50", "p99", "target", "met", "errors", "cores used (per wall second)"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        met = r.get("met")
+        cells = [r["part"], r["measure"], r["value"], r.get("p50", ""), r.get("p99", ""), r.get("target", ""),
+                 "" if met is None else ("yes" if met else "NO"), str(r.get("errors", "")), r.get("cpu", "")]
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    parts = _parse(argv)
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests.support
+    from tests.support.postgres import find_server, fresh_database
+
+    from bench.common import log, machine_description
+
+    started = time.monotonic()
+    pg = find_server()
+    try:
+        with pg.admin_connect() as conn:
+            version = conn.execute("SHOW server_version").fetchone()[0]
+            settings = {name: conn.execute(f"SHOW {name}").fetchone()[0]
+                        for name in ("fsync", "synchronous_commit", "shared_buffers", "max_connections")}
+        machine = machine_description(f"{version} ({pg.describe()})")
+        log("machine: " + "; ".join(f"{k} {v}" for k, v in machine.items()))
+        log("postgresql settings: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
+        rows, notes, failed = [], [], []
+        for part in parts:
+            module = __import__(f"bench.part_{part}", fromlist=["run"])
+            t0 = time.monotonic()
+            log(f"part ({part}) starts")
+            try:
+                with fresh_database(pg, prefix=f"luotto_bench_{part}") as info:
+                    result = module.run(pg, info)
+            except Exception as e:  # noqa: BLE001 - report and go on with the other parts
+                import traceback
+
+                traceback.print_exc()
+                failed.append(f"({part}) {type(e).__name__}: {e}")
+                continue
+            rows.extend(result["rows"])
+            notes.extend(f"({part}) {n}" for n in result.get("notes", []))
+            log(f"part ({part}) done in {time.monotonic() - t0:.0f} s")
+    finally:
+        pg.stop()
+    print()
+    print("## Machine")
+    print()
+    for k, v in machine.items():
+        print(f"- {k}: {v}")
+    print(f"- postgresql settings: {', '.join(f'{k}={v}' for k, v in settings.items())}")
+    print()
+    print(f"## Results (parts {', '.join(parts)}; {time.monotonic() - started:.0f} s in all)")
+    print()
+    print(_table(rows))
+    if notes:
+        print()
+        for n in notes:
+            print(f"- {n}")
+    if failed:
+        print()
+        for f in failed:
+            print(f"- FAILED {f}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,124 @@
+"""(a) Payments through the HTTP API per second (p50/p99) against a no-op endpoint in the same server.
+
+The bench server (bench/server.py: the real app + GET /bench/noop + the read-model thread) runs as a
+subprocess on a fresh database. Loans are granted through POST /v1/loans, then for each client kind
+two windows are measured on the same connections layout: the no-op first, then POST /v1/payments
+(distinct payment_ids, amount 1.00, loans round-robin). Between windows the bench waits for the
+server's read-model thread to catch up, so one window's projection work does not land in the next.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+
+import httpx
+
+from bench.common import CpuWindow, bench_server, env_float, env_int, log, percentile, today
+from bench.load import Job, LoadResult, run_load
+
+TENANT = "b"
+
+
+def config() -> dict:
+    import os
+
+    return {
+        "loans": env_int("BENCH_A_LOANS", 200),
+        "seconds": env_float("BENCH_A_SECONDS", 15.0),
+        "processes": env_int("BENCH_A_PROCESSES", 4),
+        "threads": env_int("BENCH_A_THREADS", 2),  # processes x threads = 8 connections
+        "clients": [c.strip() for c in os.environ.get("BENCH_A_CLIENTS", "raw,httpx").split(",") if c.strip()],
+    }
+
+
+def grant_over_http(base_url: str, n: int) -> tuple[list[str], list[float]]:
+    on = today()
+    ids, took = [], []
+    with httpx.Client(base_url=base_url, headers={"X-Tenant": TENANT}, timeout=30.0) as client:
+        for i in range(n):
+            loan_id = f"A-{i:05d}"
+            body = {"loan_id": loan_id, "borrower_id": f"borrower-{i:05d}", "purpose": "bench",
+                    "principal": "1000.00", "granted_on": on.isoformat(),
+                    "first_due_date": (on + dt.timedelta(days=20)).isoformat(), "instalment_amount": "50.00",
+                    "decided_by": "bench"}
+            t = time.perf_counter()
+            response = client.post("/v1/loans", json=body)
+            took.append(time.perf_counter() - t)
+            if response.status_code != 201:
+                raise RuntimeError(f"grant {loan_id} answered {response.status_code}: {response.text[:300]}")
+            ids.append(loan_id)
+            if (i + 1) % 100 == 0:
+                log(f"(a) granted {i + 1}/{n} loans over HTTP")
+    return ids, took
+
+
+def read_model_lag(info) -> tuple[int, int]:
+    """(events stored, read-model position) straight from the database."""
+    with info.connect(autocommit=True) as conn:
+        stored = conn.execute("SELECT COALESCE(MAX(notification_id), 0) FROM luotto_events").fetchone()[0]
+        row = conn.execute("SELECT position FROM luotto_tracking WHERE projection = 'read_model'").fetchone()
+    return stored, row[0] if row else 0
+
+
+def wait_for_read_model(info, timeout: float = 120.0) -> float:
+    t0 = time.monotonic()
+    while True:
+        stored, position = read_model_lag(info)
+        if position >= stored or time.monotonic() - t0 > timeout:
+            return time.monotonic() - t0
+        time.sleep(0.1)
+
+
+def _window(job: Job, cfg: dict, server_pid: int, label: str) -> tuple[LoadResult, CpuWindow]:
+    conns = cfg["processes"] * cfg["threads"]
+    log(f"(a) {label}: {cfg['seconds']:.0f} s, {cfg['processes']} processes x {cfg['threads']} threads = "
+        f"{conns} connections, client {job.client}")
+    window = CpuWindow(server_pid)
+    result = run_load(job, processes=cfg["processes"], threads=cfg["threads"], duration=cfg["seconds"],
+                      cpu_window=window)
+    bad = {s: n for s, n in result.statuses.items() if not (isinstance(s, int) and 200 <= s < 300)}
+    log(f"(a) {label}: {len(result.latencies)} requests, {result.rate:,.0f} req/s, "
+        f"p50 {percentile(result.latencies, 50) * 1000:.1f} ms, p99 {percentile(result.latencies, 99) * 1000:.1f} ms"
+        f"{f', NOT 2xx: {bad}' if bad else ''}")
+    log(f"(a) {label}: {window.describe(result.client_cpu)}")
+    for e in result.errors[:3]:
+        log(f"(a) {label}: error sample: {e}")
+    return result, window
+
+
+def run(pg, info) -> dict:
+    cfg = config()
+    rows, notes = [], []
+    with bench_server(info, {TENANT: {"preset": "default"}}) as server:
+        loans, grant_times = grant_over_http(server.base_url, cfg["loans"])
+        grant_times.sort()
+        log(f"(a) grants over HTTP: p50 {percentile(grant_times, 50) * 1000:.1f} ms, "
+            f"p99 {percentile(grant_times, 99) * 1000:.1f} ms")
+        wait_for_read_model(info)
+        for client in cfg["clients"]:
+            noop, noop_cpu = _window(Job("noop", server.base_url, client=client), cfg, server.pid,
+                                     f"no-op [{client}]")
+            stored_before, _ = read_model_lag(info)
+            run_id = f"{client}-{uuid.uuid4().hex[:8]}"
+            pay, pay_cpu = _window(Job("payment", server.base_url, tenant=TENANT, loans=tuple(loans), run_id=run_id,
+                                       client=client), cfg, server.pid, f"payments [{client}]")
+            stored, position = read_model_lag(info)
+            events = stored - stored_before
+            caught_up = wait_for_read_model(info)
+            log(f"(a) payments [{client}]: {events} events stored ({events / max(pay.ok, 1):.2f} per payment); "
+                f"read model was {stored - position} events behind at the end, caught up {caught_up:.1f} s later")
+            ratio = pay.rate / noop.rate if noop.rate else 0.0
+            for name, r, w in ((f"no-op GET /bench/noop [{client}]", noop, noop_cpu),
+                               (f"POST /v1/payments [{client}]", pay, pay_cpu)):
+                rows.append({"part": "a", "measure": name, "value": f"{r.rate:,.0f} req/s",
+                             "p50": f"{percentile(r.latencies, 50) * 1000:.1f} ms",
+                             "p99": f"{percentile(r.latencies, 99) * 1000:.1f} ms",
+                             "target": "", "errors": len(r.latencies) - r.ok,
+                             "cpu": w.describe(r.client_cpu).replace("cores used: ", "")})
+            rows.append({"part": "a", "measure": f"payments / no-op [{client}]", "value": f"{ratio * 100:.1f} %",
+                         "p50": "", "p99": "", "target": "≥ 25 %", "met": ratio >= 0.25, "errors": "",
+                         "cpu": ""})
+            notes.append(f"payments [{client}]: read model {stored - position} events behind at window end, "
+                         f"caught up in {caught_up:.1f} s")
+    return {"rows": rows, "notes": notes, "config": cfg}
