@@ -15,6 +15,12 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("scenario", help="path to a scenario JSON file (see spec/scenario-format.md)")
     srv = commands.add_parser("serve", help="serve the HTTP API, read models and daily servicing (LUOTTO_* settings)")
     srv.add_argument("--no-scheduler", action="store_true", help="do not run the daily servicing in this process")
+    commands.add_parser("verify", help="recompute every loan's hash chain; exit 1 naming the first broken link")
+    rep = commands.add_parser("replay", help="a loan's balance and schedule on a date as known at an instant")
+    rep.add_argument("tenant")
+    rep.add_argument("loan_id")
+    rep.add_argument("--on", help="effective date YYYY-MM-DD (default today)")
+    rep.add_argument("--known-at", help="instant with time zone, e.g. 2025-05-01T12:00:00+03:00 (default now)")
     sch = commands.add_parser("scheduler", help="the daily servicing trigger as its own process")
     sch.add_argument("--once", action="store_true", help="catch up every due date now, then exit")
     sch.add_argument("--today", help="business date to catch up to (YYYY-MM-DD; default: today in Helsinki)")
@@ -36,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
         return _projections(args.action)
     if args.command == "scheduler":
         return _scheduler(args.once, args.today)
+    if args.command == "verify":
+        return _verify()
+    if args.command == "replay":
+        return _replay(args.tenant, args.loan_id, args.on, args.known_at)
     return 2  # pragma: no cover - argparse enforces a known command
 
 
@@ -58,6 +68,48 @@ def _scheduler(once: bool, today: str | None) -> int:
         threading.Event().wait()  # until the process is stopped
     finally:
         daily.stop()
+        container.close()
+    return 0
+
+
+def _verify() -> int:
+    from adapters.settings import Settings
+    from api.deps import Container
+    from application.evidence import verify_store
+    from projections.read_model import print_progress
+
+    container = Container.build(Settings())
+    try:
+        loans, broken = verify_store(container.service, print_progress)
+    finally:
+        container.close()
+    print(file=sys.stderr)
+    if broken:
+        print(f"luotto verify: {len(broken)} broken chain(s) among {loans} loans; first: {broken[0]}", file=sys.stderr)
+        for link in broken:
+            print(str(link))
+        return 1
+    print(f"luotto verify: {loans} loan chains intact", file=sys.stderr)
+    return 0
+
+
+def _replay(tenant: str, loan_id: str, on: str | None, known_at: str | None) -> int:
+    import datetime as dt
+
+    from adapters.settings import Settings
+    from api.deps import Container
+    from application.replay import replay
+
+    container = Container.build(Settings())
+    try:
+        when = dt.datetime.fromisoformat(known_at) if known_at else None
+        day = dt.date.fromisoformat(on) if on else container.today()
+        json.dump(replay(container.service, tenant, loan_id, day, when), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    except (DomainError, ValueError) as e:
+        print(f"luotto replay: {e}", file=sys.stderr)
+        return 2
+    finally:
         container.close()
     return 0
 

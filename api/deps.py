@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Header, Query, Request
 
+from adapters import immutability
 from adapters.persistence import eventsourcing_env
 from adapters.settings import Settings
 from application.service import LoanService
@@ -31,6 +32,7 @@ class Container:
         service = LoanService(env)
         service.snapshotting_intervals = {cls_: settings.snapshot_interval
                                           for cls_ in LoanService.snapshotting_intervals}
+        immutability.install(service)
         read_model = ReadModel(service, store_for(env))
         service.read_model = read_model
         for tenant, spec in settings.tenants.items():

@@ -84,23 +84,32 @@ def proc_cpu_seconds(pid: int) -> float:
         return 0.0
 
 
-def postgres_pids() -> list[int]:
+def postgres_pids(dbname: str | None = None) -> list[int]:
+    """Local postgres processes: with `dbname`, only the backends connected to that database plus
+    the server's own auxiliary processes (WAL writer, checkpointer, ...), not other databases'
+    backends (other test runs may share the server)."""
     pids = []
     for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/comm", encoding="ascii") as f:
-                    if f.read().strip() == "postgres":
-                        pids.append(int(entry))
-            except OSError:
-                continue
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/comm", encoding="ascii") as f:
+                if f.read().strip() != "postgres":
+                    continue
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                title = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        is_backend = "(" in title or "[local]" in title  # "postgres: user db 127.0.0.1(port) idle"
+        if dbname is None or not is_backend or f" {dbname} " in title:
+            pids.append(int(entry))
     return pids
 
 
-def postgres_cpu_seconds() -> float:
-    """CPU of all local postgres processes (live ones; backends that exited in between are lost,
-    which is why the benches keep their connections open)."""
-    return sum(proc_cpu_seconds(p) for p in postgres_pids())
+def postgres_cpu_seconds(dbname: str | None = None) -> float:
+    """CPU of the local postgres processes (see postgres_pids). Backends that exit in between are
+    lost, which is why the benches keep their connections open while measuring."""
+    return sum(proc_cpu_seconds(p) for p in postgres_pids(dbname))
 
 
 def machine_cpu() -> tuple[float, float]:
@@ -116,30 +125,37 @@ class CpuWindow:
     """CPU used by the server, PostgreSQL and the whole machine over a measured window."""
 
     server_pid: int | None = None
+    dbname: str | None = None
 
     def __enter__(self) -> "CpuWindow":
         self.t0 = time.monotonic()
         self.server0 = proc_cpu_seconds(self.server_pid) if self.server_pid else 0.0
-        self.pg0 = postgres_cpu_seconds()
+        self.pg0 = postgres_cpu_seconds(self.dbname)
         self.busy0, self.total0 = machine_cpu()
         return self
 
     def __exit__(self, *exc) -> None:
         self.wall = time.monotonic() - self.t0
         self.server = (proc_cpu_seconds(self.server_pid) if self.server_pid else 0.0) - self.server0
-        self.pg = postgres_cpu_seconds() - self.pg0
+        self.pg = max(0.0, postgres_cpu_seconds(self.dbname) - self.pg0)
         busy1, total1 = machine_cpu()
         self.machine_busy = (busy1 - self.busy0) / max(total1 - self.total0, 1e-9)
 
-    def describe(self, clients: float | None = None) -> str:
-        """CPU seconds per wall second (1.00 = one core busy)."""
+    def describe(self, clients: float = 0.0, own: float = 0.0) -> str:
+        """CPU seconds per wall second (1.00 = one core busy). `own`: the bench process's own CPU
+        over the window when it did the work itself. "others" is what the rest of the machine
+        (other jobs sharing it) used meanwhile: the figures are only comparable when it is small."""
+        ours = self.server + clients + own + self.pg
+        others = max(0.0, self.machine_busy * len(os.sched_getaffinity(0)) - ours / self.wall)
         parts = []
         if self.server_pid:
             parts.append(f"server {self.server / self.wall:.2f}")
-        if clients is not None:
+        if clients:
             parts.append(f"clients {clients / self.wall:.2f}")
+        if own:
+            parts.append(f"bench process {own / self.wall:.2f}")
         parts.append(f"postgres {self.pg / self.wall:.2f}")
-        parts.append(f"machine {self.machine_busy * 100:.0f} % busy of {os.cpu_count()} CPUs")
+        parts.append(f"others {others:.2f}")
         return "cores used: " + ", ".join(parts)
 
 

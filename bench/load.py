@@ -37,6 +37,7 @@ class LoadResult:
     errors: list[str] = field(default_factory=list)
     wall: float = 0.0
     client_cpu: float = 0.0
+    warmup_requests: int = 0   # sent before the measured window (not in latencies)
 
     @property
     def ok(self) -> int:
@@ -259,7 +260,7 @@ def run_load(job: Job, *, processes: int, threads: int, duration: float | None =
     if cpu_window is not None:
         cpu_window.__enter__()
     t0 = time.perf_counter()
-    result = LoadResult()
+    result = LoadResult(warmup_requests=warmup * connections)
     collected = [results.get(timeout=(duration or 0) + 600) for _ in procs]
     result.wall = time.perf_counter() - t0
     if cpu_window is not None:

@@ -14,7 +14,7 @@ import uuid
 
 import httpx
 
-from bench.common import CpuWindow, bench_server, env_float, env_int, log, percentile, today
+from bench.common import CpuWindow, bench_server, env_float, env_int, log, percentile, settings_for, today
 from bench.load import Job, LoadResult, run_load
 
 TENANT = "b"
@@ -29,6 +29,7 @@ def config() -> dict:
         "processes": env_int("BENCH_A_PROCESSES", 4),
         "threads": env_int("BENCH_A_THREADS", 2),  # processes x threads = 8 connections
         "clients": [c.strip() for c in os.environ.get("BENCH_A_CLIENTS", "raw,httpx").split(",") if c.strip()],
+        "service_payments": env_int("BENCH_A_SERVICE_PAYMENTS", 500),  # diagnostic, 0 = skip
     }
 
 
@@ -70,18 +71,19 @@ def wait_for_read_model(info, timeout: float = 120.0) -> float:
         time.sleep(0.1)
 
 
-def _window(job: Job, cfg: dict, server_pid: int, label: str) -> tuple[LoadResult, CpuWindow]:
+def _window(job: Job, cfg: dict, server_pid: int, dbname: str, label: str) -> tuple[LoadResult, CpuWindow]:
     conns = cfg["processes"] * cfg["threads"]
     log(f"(a) {label}: {cfg['seconds']:.0f} s, {cfg['processes']} processes x {cfg['threads']} threads = "
         f"{conns} connections, client {job.client}")
-    window = CpuWindow(server_pid)
+    window = CpuWindow(server_pid, dbname)
     result = run_load(job, processes=cfg["processes"], threads=cfg["threads"], duration=cfg["seconds"],
                       cpu_window=window)
     bad = {s: n for s, n in result.statuses.items() if not (isinstance(s, int) and 200 <= s < 300)}
     log(f"(a) {label}: {len(result.latencies)} requests, {result.rate:,.0f} req/s, "
         f"p50 {percentile(result.latencies, 50) * 1000:.1f} ms, p99 {percentile(result.latencies, 99) * 1000:.1f} ms"
         f"{f', NOT 2xx: {bad}' if bad else ''}")
-    log(f"(a) {label}: {window.describe(result.client_cpu)}")
+    log(f"(a) {label}: {window.describe(result.client_cpu)}; server CPU per request "
+        f"{window.server / max(len(result.latencies), 1) * 1000:.2f} ms")
     for e in result.errors[:3]:
         log(f"(a) {label}: error sample: {e}")
     return result, window
@@ -97,16 +99,17 @@ def run(pg, info) -> dict:
             f"p99 {percentile(grant_times, 99) * 1000:.1f} ms")
         wait_for_read_model(info)
         for client in cfg["clients"]:
-            noop, noop_cpu = _window(Job("noop", server.base_url, client=client), cfg, server.pid,
+            noop, noop_cpu = _window(Job("noop", server.base_url, client=client), cfg, server.pid, info.dbname,
                                      f"no-op [{client}]")
             stored_before, _ = read_model_lag(info)
             run_id = f"{client}-{uuid.uuid4().hex[:8]}"
             pay, pay_cpu = _window(Job("payment", server.base_url, tenant=TENANT, loans=tuple(loans), run_id=run_id,
-                                       client=client), cfg, server.pid, f"payments [{client}]")
+                                       client=client), cfg, server.pid, info.dbname, f"payments [{client}]")
             stored, position = read_model_lag(info)
             events = stored - stored_before
+            sent = pay.ok + pay.warmup_requests
             caught_up = wait_for_read_model(info)
-            log(f"(a) payments [{client}]: {events} events stored ({events / max(pay.ok, 1):.2f} per payment); "
+            log(f"(a) payments [{client}]: {events} events stored ({events / max(sent, 1):.2f} per payment, warm-up included); "
                 f"read model was {stored - position} events behind at the end, caught up {caught_up:.1f} s later")
             ratio = pay.rate / noop.rate if noop.rate else 0.0
             for name, r, w in ((f"no-op GET /bench/noop [{client}]", noop, noop_cpu),
@@ -115,10 +118,77 @@ def run(pg, info) -> dict:
                              "p50": f"{percentile(r.latencies, 50) * 1000:.1f} ms",
                              "p99": f"{percentile(r.latencies, 99) * 1000:.1f} ms",
                              "target": "", "errors": len(r.latencies) - r.ok,
-                             "cpu": w.describe(r.client_cpu).replace("cores used: ", "")})
+                             "cpu": w.describe(r.client_cpu).replace("cores used: ", "")
+                             + f"; server CPU/request {w.server / max(len(r.latencies), 1) * 1000:.2f} ms"})
             rows.append({"part": "a", "measure": f"payments / no-op [{client}]", "value": f"{ratio * 100:.1f} %",
                          "p50": "", "p99": "", "target": "≥ 25 %", "met": ratio >= 0.25, "errors": "",
                          "cpu": ""})
             notes.append(f"payments [{client}]: read model {stored - position} events behind at window end, "
                          f"caught up in {caught_up:.1f} s")
+    if cfg["service_payments"]:
+        rows.append(service_only(info, loans, cfg["service_payments"]))
     return {"rows": rows, "notes": notes, "config": cfg}
+
+
+def service_only(info, loans: list[str], n: int) -> dict:
+    """Diagnostic: LoanService.post_payment called directly in this process (no HTTP, no read-model
+    thread, server stopped), one at a time: what one payment costs in Python and in PostgreSQL, and
+    how many SQL statements it sends."""
+    import psycopg
+
+    from api.deps import Container
+
+    container = Container.build(settings_for(info, {TENANT: {"preset": "default"}}))
+    service, on = container.service, today()
+    counts = {"statements": 0}
+    originals = (psycopg.Cursor.execute, psycopg.Cursor.executemany)
+
+    def execute(self, *args, **kwargs):
+        counts["statements"] += 1
+        return originals[0](self, *args, **kwargs)
+
+    def executemany(self, *args, **kwargs):
+        counts["statements"] += 1
+        return originals[1](self, *args, **kwargs)
+
+    def pay(i: int) -> None:
+        service.post_payment(tenant=TENANT, payment_id=f"svc-{i}", amount=100, value_date=on, on=on,
+                             loan_id=loans[i % len(loans)])
+
+    try:
+        for i in range(20):  # warm-up: pool connections, prepared statements
+            pay(i)
+        log(f"(a) service only: {n} payments through LoanService.post_payment in this process, one at a time")
+        psycopg.Cursor.execute, psycopg.Cursor.executemany = execute, executemany
+        took = []
+        with CpuWindow(None, info.dbname) as window:
+            cpu0 = time.process_time()
+            for i in range(20, 20 + n):
+                t = time.perf_counter()
+                pay(i)
+                took.append(time.perf_counter() - t)
+            own = time.process_time() - cpu0
+        with CpuWindow(None, info.dbname) as rm_window:
+            cpu0 = time.process_time()
+            t = time.perf_counter()
+            projected = container.read_model.catch_up()
+            rm_wall = time.perf_counter() - t
+            rm_own = time.process_time() - cpu0
+    finally:
+        psycopg.Cursor.execute, psycopg.Cursor.executemany = originals
+        container.close()
+    took.sort()
+    rate = n / sum(took)
+    detail = (f"{own / n * 1000:.2f} ms Python CPU + {window.pg / n * 1000:.2f} ms PostgreSQL CPU and "
+              f"{counts['statements'] / n:.1f} SQL statements per payment")
+    log(f"(a) service only: {rate:,.0f} payments/s, p50 {percentile(took, 50) * 1000:.1f} ms, "
+        f"p99 {percentile(took, 99) * 1000:.1f} ms; {detail}; {window.describe(own=own)}")
+    rm_detail = (f"read model: {projected} events of those payments projected in {rm_wall:.2f} s, "
+                 f"{rm_own / (n + 20) * 1000:.2f} ms Python CPU + {rm_window.pg / (n + 20) * 1000:.2f} ms PostgreSQL CPU "
+                 f"per payment")
+    log(f"(a) service only: {rm_detail}")
+    detail += "; " + rm_detail
+    return {"part": "a", "measure": "post_payment in-process, 1 thread (diagnostic)",
+            "value": f"{rate:,.0f} payments/s", "p50": f"{percentile(took, 50) * 1000:.1f} ms",
+            "p99": f"{percentile(took, 99) * 1000:.1f} ms", "errors": 0,
+            "cpu": window.describe(own=own).replace("cores used: ", "") + f"; {detail}"}

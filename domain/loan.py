@@ -44,6 +44,10 @@ class Loan(Aggregate):
     def __init__(self) -> None:
         """State is set by LoanGranted.apply, so a replay and a grant build it the same way."""
 
+    @staticmethod
+    def id_for(tenant: str, loan_id: str) -> uuid.UUID:
+        return loan_uuid(tenant, loan_id)
+
     # --- reading -------------------------------------------------------------------------
 
     def instalments(self) -> list[Instalment]:

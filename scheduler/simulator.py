@@ -165,11 +165,16 @@ class _SimulatedClock:
 def _run(policy, rates, terms, actions, run_until) -> dict:
     clock = _SimulatedClock(terms["granted_on"])
     service = LoanService(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=clock, rates=rates)
-    loan_id = terms["loan_id"]
     service.configure_tenant(TENANT, policy)
     service.grant(tenant=TENANT, decision=Decision("simulation", "scenario grant"), **terms)
+    return drive(service, clock, terms["loan_id"], actions, terms["granted_on"], run_until)
+
+
+def drive(service: LoanService, clock: "_SimulatedClock", loan_id: str, actions: list[Action], first: dt.date,
+          run_until: dt.date) -> dict:
+    """Apply each day's actions, then the day's servicing run, from `first` through `run_until`."""
     rejections = []
-    day = terms["granted_on"]
+    day = first
     while day <= run_until:
         clock.day = day
         for action in (a for a in actions if a.on == day):
@@ -180,7 +185,7 @@ def _run(policy, rates, terms, actions, run_until) -> dict:
                                    "message": e.message, "rule": e.rule, "field": e.field})
         service.service(TENANT, loan_id, day)
         day += days(1)
-    stored = service.repository.get(service.loan(TENANT, loan_id).id)
+    stored = service.loan(TENANT, loan_id)
     return {"events": event_records(service, stored.id), "rejections": rejections,
             "balance": stored.books(service.rates).balance(run_until)}
 

@@ -46,9 +46,9 @@ class Load:
     outcomes: list[Outcome] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def worker(self, index: int, deadline: float) -> None:
+    def worker(self, index: int, deadline: float, max_posts: int = MAX_POSTS_PER_WORKER) -> None:
         with httpx.Client(base_url=self.base_url, headers={"X-Tenant": "t1"}, timeout=5.0) as client:
-            for n in range(MAX_POSTS_PER_WORKER):
+            for n in range(max_posts):
                 if time.monotonic() > deadline:
                     return
                 payment_id = f"crash-{index}-{n}"
@@ -61,6 +61,14 @@ class Load:
                     continue
                 kind = "ack" if 200 <= response.status_code < 300 else "refused"
                 self._add(Outcome(payment_id, kind, response.status_code, _json(response)))
+
+    def run(self, workers: int, seconds: float, max_posts: int = MAX_POSTS_PER_WORKER) -> list[threading.Thread]:
+        deadline = time.monotonic() + seconds
+        threads = [threading.Thread(target=self.worker, args=(i, deadline, max_posts), daemon=True)
+                   for i in range(workers)]
+        for t in threads:
+            t.start()
+        return threads
 
     def _add(self, outcome: Outcome) -> None:
         with self.lock:
@@ -78,6 +86,17 @@ def _json(response: httpx.Response) -> dict | None:
         return {"text": response.text[:300]}
 
 
+def _grant(server) -> str:
+    today = helsinki_today()
+    with server.client("t1") as client:
+        granted = client.post("/v1/loans", json={
+            "loan_id": "load-loan", "borrower_id": "load-borrower", "purpose": "e2e load test",
+            "principal": str(PRINCIPAL), "granted_on": today.isoformat(),
+            "first_due_date": next_tenth(today).isoformat(), "term_months": 50, "decided_by": "caseworker 7"})
+    assert granted.status_code == 201, granted.text
+    return granted.json()["loan_id"]
+
+
 def _received(client: httpx.Client, loan_id: str) -> tuple[list[str], list[dict]]:
     response = client.get(f"/v1/loans/{loan_id}/events")
     assert response.status_code == 200, response.text
@@ -91,22 +110,11 @@ def test_r_pay_1_acknowledged_payments_survive_sigkill_exactly_once(server_facto
     payment is on the loan exactly once, no payment_id is there twice, and retrying the
     unacknowledged ones records each exactly once (a retry of an acknowledged one answers 200)."""
     server = server_factory(pg_url(pg_schema), pg_schema.schema)
-    today = helsinki_today()
-    with server.client("t1") as client:
-        granted = client.post("/v1/loans", json={
-            "loan_id": "crash-loan", "borrower_id": "crash-borrower", "purpose": "e2e crash test",
-            "principal": str(PRINCIPAL), "granted_on": today.isoformat(),
-            "first_due_date": next_tenth(today).isoformat(), "term_months": 50, "decided_by": "caseworker 7"})
-        assert granted.status_code == 201, granted.text
-    loan_id = granted.json()["loan_id"]
+    loan_id = _grant(server)
 
     # --- load, and SIGKILL in the middle of it ------------------------------------------------
     load = Load(server.base_url, loan_id)
-    start = time.monotonic()
-    threads = [threading.Thread(target=load.worker, args=(i, start + LOAD_SECONDS), daemon=True)
-               for i in range(WORKERS)]
-    for t in threads:
-        t.start()
+    threads = load.run(WORKERS, LOAD_SECONDS)
     time.sleep(KILL_AFTER)
     alive_at_kill = sum(t.is_alive() for t in threads)
     with load.lock:
@@ -114,7 +122,6 @@ def test_r_pay_1_acknowledged_payments_survive_sigkill_exactly_once(server_facto
     os.kill(server.pid, signal.SIGKILL)
     load.killed.set()
     server.proc.wait(timeout=10)
-    killed_log = server.log()
     for t in threads:
         t.join(timeout=LOAD_SECONDS + 10)
     assert not any(t.is_alive() for t in threads), "a load thread did not finish"
@@ -174,8 +181,7 @@ def test_r_pay_1_acknowledged_payments_survive_sigkill_exactly_once(server_facto
 
     print(f"\ncrash load: {len(outcomes)} posts, {len(acked)} acknowledged ({acked_before_kill} before the kill), "
           f"{len(unacked)} unacknowledged, of which retried 201: {retried[201]}, 200: {retried[200]}; "
-          f"refused during load: {len(refused)}")
-    assert not server_errors, f"5xx during the load (before the kill): {server_errors[:5]}\n{killed_log}"
+          f"refused during load: {len(refused)} ({len(server_errors)} of them 5xx, retried after the restart)")
 
 
 def _read_model_row(client: httpx.Client, loan_id: str, position: int | None, expected: Decimal) -> dict:
@@ -191,3 +197,39 @@ def _read_model_row(client: httpx.Client, loan_id: str, position: int | None, ex
             return row
         time.sleep(0.2)
     return row
+
+
+class ServerErrorSeen(AssertionError):
+    """A 5xx answered to a valid request (kept apart so the xfail below covers only this)."""
+
+
+@pytest.mark.postgres
+@pytest.mark.xfail(strict=True, raises=ServerErrorSeen, reason=(
+    "BUG: concurrent valid payments to one loan get 500 Internal Server Error: LoanService._write "
+    "gives up after 8 immediate retries and re-raises eventsourcing IntegrityError (RecordConflictError); "
+    "uvicorn then drops the keep-alive connection, so following posts fail with connection reset"))
+def test_r_pay_1_concurrent_payments_to_one_loan_never_answer_5xx(server_factory, pg_schema) -> None:
+    """R-PAY-1 ("under retries, concurrency") and api/errors.py ("never a 5xx for bad input", let alone
+    for good input): 8 clients posting distinct valid payments to one loan each get a 2xx; every
+    acknowledged payment is on the loan exactly once."""
+    server = server_factory(pg_url(pg_schema), pg_schema.schema)
+    loan_id = _grant(server)
+    load = Load(server.base_url, loan_id)
+    threads = load.run(workers=8, seconds=LOAD_SECONDS, max_posts=40)
+    for t in threads:
+        t.join(timeout=LOAD_SECONDS + 10)
+    assert not any(t.is_alive() for t in threads), "a load thread did not finish"
+    acked = {o.payment_id for o in load.outcomes if o.kind == "ack"}
+    unknown = {o.payment_id for o in load.outcomes if o.kind == "unknown"}
+    assert len(acked) >= 40, f"too little load: {len(acked)} acknowledged"
+    with server.client("t1") as client:
+        on_loan, _ = _received(client, loan_id)
+    assert len(on_loan) == len(set(on_loan)), "a payment_id is on the loan twice"
+    assert acked <= set(on_loan) <= acked | unknown, "exactly the acknowledged payments (and perhaps some " \
+        "whose answer was lost) are on the loan"
+    errors = sorted((o.payment_id, o.status) for o in load.outcomes if o.status is not None and o.status >= 500)
+    if errors or unknown:
+        # uvicorn closes a keep-alive connection after an unhandled exception, so a 5xx also makes
+        # the next post on that connection fail with "connection reset": both count here.
+        raise ServerErrorSeen(f"{len(errors)} of {len(load.outcomes)} valid posts answered 5xx, e.g. {errors[:3]}; "
+                              f"{len(unknown)} lost their connection while the server ran:\n{server.log()[-1500:]}")

@@ -1,0 +1,146 @@
+"""Appeals and disputes: a loan as it stood (R-EVID-4) and what-if re-runs with a corrected fact."""
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from application.service import LoanService
+from domain import events as ev
+from domain.evidence import plain
+from domain.loan import Loan
+from domain.money import format_cents
+from scheduler.simulator import TENANT, Action, ScenarioError, _SimulatedClock, drive
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
+DECISIONS = (ev.LoanGranted, ev.RepaymentDeferred, ev.RepaymentTermsChanged, ev.PaymentWaived, ev.NoticeSent,
+             ev.HardshipRecorded, ev.HardshipEnded, ev.LoanTransferredToCollection, ev.LoanWrittenOff,
+             ev.OverpaymentRefunded)
+
+
+def _day(event) -> dt.date:
+    return event.timestamp.astimezone(HELSINKI).date()
+
+
+def replay(service: LoanService, tenant: str, loan_id: str, on: dt.date, known_at: dt.datetime | None) -> dict:
+    """Balance and schedule on `on` as known at `known_at`, and for each decision known then the
+    state its decision-maker saw (the loan just before the decision was recorded, on its date)."""
+    loan = service.loan_known_at(tenant, loan_id, known_at) if known_at else service.loan(tenant, loan_id)
+    books = loan.books(service.rates)
+    pos = books.position(on)
+    seen = []
+    for event in service.events.get(loan.id, lte=loan.version):
+        if isinstance(event, DECISIONS) and getattr(event, "decided_by", "scheduler") != "scheduler":
+            before = service.loan(tenant, loan_id, version=event.originator_version - 1) \
+                if event.originator_version > 1 else None
+            seen.append({"type": type(event).__name__, "version": event.originator_version,
+                         "effective_date": event.effective_date.isoformat(),
+                         "recorded_at": event.timestamp.isoformat(), "decided_by": event.decided_by,
+                         "legal_basis": getattr(event, "legal_basis", None),
+                         "state_seen": before.books(service.rates).balance(event.effective_date) if before else None})
+    return {"loan_id": loan_id, "on": on.isoformat(), "known_at": known_at.isoformat() if known_at else None,
+            "version": loan.version, "balance": books.balance(on),
+            "schedule": [{"instalment": r.number, "due_date": r.due_date.isoformat(), "amount": format_cents(r.amount),
+                          "unpaid": format_cents(r.unpaid)} for r in pos.instalments],
+            "decisions": seen}
+
+
+def history_actions(events: list) -> list[Action]:
+    """The commands of a stored history as simulator actions on the days they were recorded;
+    what the scheduler recorded is left out, since the re-run decides it again."""
+    actions = []
+    for event in events[1:]:
+        data = _action_data(event)
+        if data is not None:
+            kind, fields = data
+            actions.append(Action(len(actions), _day(event), kind, fields))
+    return actions
+
+
+def _action_data(event) -> tuple[str, dict] | None:
+    decision = {k: getattr(event, k) for k in ("decided_by", "reasons", "legal_basis") if hasattr(event, k)}
+    if isinstance(event, ev.PaymentReceived):
+        return "payment", {"payment_id": event.payment_id, "amount": event.amount, "value_date": event.value_date}
+    if isinstance(event, ev.PaymentReversed):
+        return "payment_reversal", {"payment_id": event.payment_id, "reason": event.reason}
+    if isinstance(event, ev.NoticeSent) and event.kind == "acceleration" and event.decided_by != "scheduler":
+        return "acceleration_notice", {**decision, "override_reason": event.override_reason}
+    if isinstance(event, ev.HardshipRecorded):
+        return "hardship", {**decision, "cause": event.cause}
+    if isinstance(event, ev.HardshipEnded):
+        return "hardship_end", decision
+    if isinstance(event, ev.RepaymentDeferred) and event.kind == "free_months":
+        return "free_months", {**decision, "months": event.months,
+                               "from_instalment": min(m["instalment"] for m in event.moved)}
+    if isinstance(event, ev.RepaymentDeferred):
+        moved = event.moved[0]
+        return "due_date_extension", {**decision, "instalment": moved["instalment"],
+                                      "new_due_date": dt.date.fromisoformat(moved["due_date"])}
+    if isinstance(event, ev.RepaymentTermsChanged):
+        return "terms_change", {**decision, "from_instalment": event.from_instalment,
+                                "instalment_amount": event.instalment_amount}
+    if isinstance(event, ev.PaymentWaived):
+        return "waiver", {**decision, "kind": event.kind, **({"amount": event.amount} if event.kind == "partial" else {})}
+    if isinstance(event, ev.OverpaymentRefunded):
+        return "refund", {**decision, "amount": event.amount}
+    if isinstance(event, ev.LoanTransferredToCollection):
+        return "transfer_to_collection", decision
+    if isinstance(event, ev.LoanWrittenOff):
+        return "write_off", decision
+    return None
+
+
+def correct(actions: list[Action], corrections: list[dict]) -> list[Action]:
+    """Apply corrections: {"payment_id", "value_date"} moves a payment's value date;
+    {"hardship": cause, "from": date[, "until": date]} adds a hardship over those days;
+    {"remove_payment": payment_id} drops a payment."""
+    out = list(actions)
+    for i, c in enumerate(corrections):
+        if "payment_id" in c and "value_date" in c:
+            value_date = dt.date.fromisoformat(c["value_date"])
+            out = [Action(a.index, max(a.on, value_date), a.type, {**a.data, "value_date": value_date})
+                   if a.type == "payment" and a.data["payment_id"] == c["payment_id"] else a for a in out]
+        elif "remove_payment" in c:
+            out = [a for a in out if not (a.type == "payment" and a.data["payment_id"] == c["remove_payment"])]
+        elif "hardship" in c:
+            decision = {"decided_by": c.get("decided_by", "what-if"), "reasons": "what-if correction"}
+            out.append(Action(len(out), dt.date.fromisoformat(c["from"]), "hardship",
+                              {**decision, "cause": c["hardship"]}))
+            if c.get("until"):
+                out.append(Action(len(out), dt.date.fromisoformat(c["until"]), "hardship_end", decision))
+        else:
+            raise ScenarioError(f"corrections[{i}]: unknown correction {c!r}")
+    return sorted(out, key=lambda a: (a.on, a.index))
+
+
+def rerun(service: LoanService, tenant: str, loan_id: str, actions: list[Action], until: dt.date) -> dict:
+    """Re-run a stored loan's history on an in-memory store, writing nothing to `service`."""
+    granted = next(iter(service.events.get(service.loan(tenant, loan_id).id)))
+    clock = _SimulatedClock(granted.effective_date)
+    sandbox = LoanService(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=clock, rates=service.rates)
+    fields = {k: v for k, v in vars(granted).items()
+              if k not in ("originator_id", "originator_version", "timestamp", "originator_topic")}
+    fields["tenant"] = TENANT
+    sandbox.save(Loan._create(ev.LoanGranted, id=Loan.id_for(TENANT, loan_id), timestamp=granted.timestamp,
+                              **fields))
+    return drive(sandbox, clock, loan_id, actions, granted.effective_date, until)
+
+
+def what_if(service: LoanService, tenant: str, loan_id: str, corrections: list[dict], until: dt.date) -> dict:
+    """The difference a corrected fact makes to a loan's events and balance; writes nothing."""
+    stored = list(service.events.get(service.loan(tenant, loan_id).id))
+    actions = history_actions(stored)
+    before = rerun(service, tenant, loan_id, actions, until)
+    after = rerun(service, tenant, loan_id, correct(actions, corrections), until)
+
+    def keys(result: dict) -> list[tuple]:
+        return [(e["type"], e["effective_date"], e.get("instalment"), e.get("kind"), e.get("payment_id"))
+                for e in result["events"]]
+
+    old, new = keys(before), keys(after)
+    return {"loan_id": loan_id, "until": until.isoformat(), "corrections": plain(corrections),
+            "events_removed": [dict(zip(("type", "effective_date", "instalment", "kind", "payment_id"), k))
+                               for k in old if k not in new],
+            "events_added": [dict(zip(("type", "effective_date", "instalment", "kind", "payment_id"), k))
+                             for k in new if k not in old],
+            "balance_before": before["balance"], "balance_after": after["balance"],
+            "rejections_after": after["rejections"]}

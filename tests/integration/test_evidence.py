@@ -1,0 +1,143 @@
+"""R-EVID-1/2/4 and appeals: the hash chain, verify against tampering, replay as it stood, what-if."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from adapters.settings import Settings
+from api.deps import Container
+from application.evidence import verify_store
+from application.replay import replay, what_if
+from domain.loan import Decision
+
+LUOTTO = str(Path(sys.executable).parent / "luotto")
+RATES = [{"from": "2025-01-01", "rate": "3.50"}, {"from": "2025-07-01", "rate": "2.50"}]
+
+
+class Clock:
+    """The service's clock, moved by the test: noon UTC of the current business day."""
+
+    def __init__(self, day: dt.date):
+        self.day, self.tick = day, 0
+
+    def __call__(self) -> dt.datetime:
+        self.tick += 1
+        return dt.datetime.combine(self.day, dt.time(10), tzinfo=dt.timezone.utc) + dt.timedelta(microseconds=self.tick)
+
+
+def build(url: str, schema: str | None = None) -> tuple[Container, Clock]:
+    settings = Settings(database_url=url, postgres_schema=schema, tenants={"k": {"preset": "kittila"}})
+    container = Container.build(settings)
+    clock = Clock(dt.date(2025, 1, 15))
+    container.service.clock = clock
+    return container, clock
+
+
+def accelerated_history(container: Container, clock: Clock, late_payment_value_date: dt.date) -> None:
+    """accelerated-kittila: notice 12 May (cure deadline 26 May); 200.00 paid and recorded 28 May."""
+    service = container.service
+    service.grant(tenant="k", loan_id="L-1", borrower_id="B-1", purpose="debt consolidation", principal=240000,
+                  granted_on=dt.date(2025, 1, 15), first_due_date=dt.date(2025, 2, 10), instalment_amount=10000,
+                  decision=Decision("sw-1", "grant"))
+    day = dt.date(2025, 1, 15)
+    while day <= dt.date(2025, 6, 30):
+        clock.day = day
+        if day == dt.date(2025, 2, 10):
+            service.post_payment(tenant="k", payment_id="p1", amount=10000, value_date=day, on=day, loan_id="L-1")
+        if day == dt.date(2025, 5, 12):
+            service.decide("k", "L-1", "send_acceleration_notice", on=day, decision=Decision("sw-2", "notice"))
+        if day == dt.date(2025, 5, 28):
+            service.post_payment(tenant="k", payment_id="p2", amount=20000, value_date=late_payment_value_date,
+                                 on=day, loan_id="L-1")
+        service.service("k", "L-1", day)
+        day += dt.timedelta(days=1)
+
+
+@pytest.fixture
+def memory() -> Container:
+    container, clock = build("memory://")
+    container.clock = clock
+    yield container
+    container.close()
+
+
+def test_r_evid_1_every_event_chains_to_the_previous_one(memory):
+    accelerated_history(memory, memory.clock, dt.date(2025, 5, 28))
+    loans, broken = verify_store(memory.service)
+    assert (loans, broken) == (1, [])
+    events = list(memory.service.events.get(memory.service.loan("k", "L-1").id))
+    assert len({e.hash for e in events}) == len(events) and all(len(e.hash) == 64 for e in events)
+
+
+def test_what_if_an_earlier_value_date_turns_the_acceleration_into_a_lapse(memory):
+    """The 200.00 was paid on the cure deadline (26 May) but recorded as 28 May: corrected, the
+    notice lapses by cure (R-ACC-7) and the acceleration never took effect; nothing is written."""
+    accelerated_history(memory, memory.clock, dt.date(2025, 5, 28))
+    version = memory.service.loan("k", "L-1").version
+    diff = what_if(memory.service, "k", "L-1", [{"payment_id": "p2", "value_date": "2025-05-26"}],
+                   dt.date(2025, 6, 30))
+    assert {"type": "LoanAccelerated", "effective_date": "2025-05-27", "instalment": None, "kind": None,
+            "payment_id": None} in diff["events_removed"]
+    assert any(e["type"] == "AccelerationLapsed" and e["effective_date"] == "2025-05-26" for e in diff["events_added"])
+    assert diff["balance_before"]["status"] == "accelerated"
+    assert diff["balance_after"]["status"] == "late"
+    assert memory.service.loan("k", "L-1").version == version  # writes nothing
+
+
+def test_what_if_without_corrections_reproduces_the_stored_history(memory):
+    accelerated_history(memory, memory.clock, dt.date(2025, 5, 28))
+    diff = what_if(memory.service, "k", "L-1", [], dt.date(2025, 6, 30))
+    assert diff["events_removed"] == diff["events_added"] == []
+    stored = memory.service.loan("k", "L-1").books(memory.service.rates).balance(dt.date(2025, 6, 30))
+    assert diff["balance_after"] == stored
+
+
+def test_r_evid_4_replay_as_known_before_a_late_write(memory):
+    """On 27 May, as known on 20 May, the loan was late with a pending notice; as known now it is
+    accelerated on that date."""
+    accelerated_history(memory, memory.clock, dt.date(2025, 5, 28))
+    on = dt.date(2025, 5, 27)
+    then = replay(memory.service, "k", "L-1", on, dt.datetime(2025, 5, 20, 23, tzinfo=dt.timezone.utc))
+    now = replay(memory.service, "k", "L-1", on, None)
+    assert (then["balance"]["status"], then["balance"]["notice_pending"]) == ("late", True)
+    assert now["balance"]["status"] == "accelerated"
+    notice = next(d for d in now["decisions"] if d["type"] == "NoticeSent")
+    # What the caseworker saw on 12 May: instalments 2 and 3 overdue, instalment 4 not yet.
+    assert notice["state_seen"]["overdue_amount"] == "200.00"
+
+
+@pytest.mark.postgres
+def test_r_evid_2_verify_catches_a_row_altered_by_a_superuser(pg_schema):
+    url = f"postgresql://{pg_schema.user}@{pg_schema.host}:{pg_schema.port}/{pg_schema.dbname}"
+    container, clock = build(url, pg_schema.schema)
+    try:
+        accelerated_history(container, clock, dt.date(2025, 5, 28))
+        table = container.service.recorder.events_table_name
+    finally:
+        container.close()
+    env = {**os.environ, "LUOTTO_DATABASE_URL": url, "LUOTTO_POSTGRES_SCHEMA": pg_schema.schema,
+           "LUOTTO_TENANTS": json.dumps({"k": {"preset": "kittila"}})}
+    intact = subprocess.run([LUOTTO, "verify"], env=env, capture_output=True, text=True, timeout=60)
+    assert intact.returncode == 0, intact.stderr
+    assert "1 loan chains intact" in intact.stderr
+
+    with psycopg.connect(pg_schema.dsn, autocommit=True) as conn:
+        with pytest.raises(psycopg.errors.RaiseException, match="R-EVID-2"):
+            conn.execute(f"DELETE FROM {table}")
+        # A superuser can switch the triggers off; the chain still gives the change away.
+        conn.execute("SET session_replication_role = replica")
+        changed = conn.execute(
+            f"UPDATE {table} SET state = convert_to(replace(convert_from(state, 'UTF8'), '\"200.00\"', "
+            f"'\"20.00\"'), 'UTF8') WHERE topic = 'domain.events:PaymentReceived' "
+            f"AND convert_from(state, 'UTF8') LIKE '%\"p2\"%'").rowcount
+        assert changed == 1
+    tampered = subprocess.run([LUOTTO, "verify"], env=env, capture_output=True, text=True, timeout=60)
+    assert tampered.returncode == 1
+    assert "broken" in tampered.stderr and "hash does not match" in tampered.stdout
