@@ -172,3 +172,34 @@ def collection_transfer(loan_id: str, body: s.DecisionIn, c: ContainerDep, tenan
 @router.post("/{loan_id}/write-off", status_code=201, responses=DECISION_ERRORS)
 def write_off(loan_id: str, body: s.DecisionIn, c: ContainerDep, tenant: TenantDep) -> dict:
     return _decide(c, tenant, loan_id, "write_off", body)
+
+
+@router.post("/{loan_id}/appeals", status_code=201, responses=DECISION_ERRORS)
+def file_appeal(loan_id: str, body: s.AppealIn, c: ContainerDep, tenant: TenantDep) -> dict:
+    """A request for rectification against a decision event of the loan (by its version)."""
+    on = _on(c, body.on)
+    written = c.service.file_appeal(tenant, loan_id, decision_version=body.decision_version, on=on,
+                                    appellant=body.appellant, grounds=body.grounds)
+    return {**_summary(c, tenant, c.service.loan(tenant, loan_id), on), "position": written.position}
+
+
+@router.post("/{loan_id}/appeals/{appeal_version}/decision", status_code=201, responses=DECISION_ERRORS)
+def decide_appeal(loan_id: str, appeal_version: int, body: s.AppealDecisionIn, c: ContainerDep,
+                  tenant: TenantDep) -> dict:
+    """The appeal's outcome; an upheld appeal then takes effect through its own decision."""
+    return _decide(c, tenant, loan_id, "decide_appeal", body, appeal=appeal_version, outcome=body.outcome)
+
+
+@router.post("/{loan_id}/acceleration-revocation", status_code=201, responses=DECISION_ERRORS)
+def revoke_acceleration(loan_id: str, body: s.RevocationIn, c: ContainerDep, tenant: TenantDep) -> dict:
+    return _decide(c, tenant, loan_id, "revoke_acceleration", body, appeal=body.appeal_version)
+
+
+@router.post("/{loan_id}/what-if", responses=error_responses("not_found"))
+def what_if(loan_id: str, body: s.WhatIfIn, c: ContainerDep, tenant: TenantDep) -> dict:
+    """Re-run the loan's history with corrected facts and show the difference; writes nothing."""
+    from application.replay import what_if as run_what_if
+
+    corrections = [{k: (v.isoformat() if isinstance(v, dt.date) else v)
+                    for k, v in corr.model_dump(by_alias=True).items() if v is not None} for corr in body.corrections]
+    return run_what_if(c.service, tenant, loan_id, corrections, body.until or c.today())

@@ -97,3 +97,36 @@ class ServicingRunIn(Strict):
     business_date: dt.date
 
     model_config = ConfigDict(extra="forbid", strict=False)
+
+
+class AppealIn(Strict):
+    decision_version: int = Field(ge=1, description="version of the appealed decision event of this loan")
+    appellant: Text
+    grounds: str = Field("", max_length=8000)
+    on: dt.date | None = None
+
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+
+class AppealDecisionIn(DecisionIn):
+    outcome: Literal["upheld", "partly_upheld", "rejected"]
+
+
+class RevocationIn(DecisionIn):
+    appeal_version: int | None = Field(None, ge=1, description="the upheld appeal this revocation carries out")
+
+
+class Correction(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    payment_id: str | None = None
+    value_date: dt.date | None = None
+    remove_payment: str | None = None
+    hardship: Literal["illness", "unemployment", "other"] | None = None
+    from_: dt.date | None = Field(None, alias="from")
+    until: dt.date | None = None
+
+
+class WhatIfIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    corrections: list[Correction]
+    until: dt.date | None = None

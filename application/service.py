@@ -252,6 +252,16 @@ class LoanService(Application):
             return [loan]
         return self._write(change)
 
+    def file_appeal(self, tenant: str, loan_id: str, *, decision_version: int, on: dt.date, appellant: str,
+                    grounds: str) -> Written:
+        loan = self.loan(tenant, loan_id)
+        found = list(self.events.get(loan.id, gt=decision_version - 1, lte=decision_version))
+        if not found:
+            raise DomainError("not_found", f"loan {loan_id!r} has no event version {decision_version}",
+                              field="decision_version")
+        return self.decide(tenant, loan_id, "file_appeal", decision=decision_version,
+                           decision_type=type(found[0]).__name__, on=on, appellant=appellant, grounds=grounds)
+
     def service(self, tenant: str, loan_id: str, on: dt.date) -> int:
         """The daily servicing run for one loan and one business date (domain.servicing)."""
         return self.service_many(tenant, [loan_id], on)["events_recorded"]

@@ -65,6 +65,7 @@ class LoanGranted(Aggregate.Created):
         loan.closed = None  # "waived" or "written_off"
         loan.closed_on = None
         loan.collection_on = None
+        loan.appeals = []
         loan.hash_head = self.hash
 
 
@@ -298,8 +299,52 @@ class LoanWrittenOff(LoanEvent):
         loan.hash_head = self.hash
 
 
+class AppealFiled(LoanEvent):
+    """A request for rectification (oikaisuvaatimus) against a decision event of this loan."""
+
+    decision: int  # version of the appealed decision event
+    decision_type: str
+    appellant: str
+    grounds: str
+
+    def apply(self, loan) -> None:
+        loan.appeals = loan.appeals + [{"filed": self.originator_version, "decision": self.decision,
+                                                        "outcome": None}]
+        loan.hash_head = self.hash
+
+
+class AppealDecided(LoanEvent):
+    appeal: int  # version of the AppealFiled event
+    outcome: str  # upheld | partly_upheld | rejected
+    decided_by: str
+    reasons: str
+    legal_basis: str
+
+    def apply(self, loan) -> None:
+        loan.appeals = [dict(a, outcome=self.outcome) if a["filed"] == self.appeal else a for a in loan.appeals]
+        loan.hash_head = self.hash
+
+
+class AccelerationRevoked(LoanEvent):
+    """An acceleration (or a pending notice) withdrawn by decision, e.g. an upheld appeal: the
+    acceleration is treated as never having taken effect."""
+
+    notice: int
+    appeal: int | None
+    decided_by: str
+    reasons: str
+    legal_basis: str
+
+    def apply(self, loan) -> None:
+        loan.notices = [dict(n, lapsed_on=self.effective_date) if n["version"] == self.notice else n
+                        for n in loan.notices]
+        loan.accelerated_on = None
+        loan.acm_rearmed = True
+        loan.hash_head = self.hash
+
+
 EVENT_TYPES = {cls.__name__: cls for cls in (
     LoanGranted, InstalmentFellDue, InstalmentLate, PaymentReceived, PaymentReversed, NoticeSent,
     AccelerationConditionsMet, HardshipRecorded, HardshipEnded, LoanAccelerated, AccelerationLapsed,
     RepaymentDeferred, RepaymentTermsChanged, PaymentWaived, OverpaymentRefunded,
-    LoanTransferredToCollection, LoanRepaid, LoanWrittenOff)}
+    LoanTransferredToCollection, LoanRepaid, LoanWrittenOff, AppealFiled, AppealDecided, AccelerationRevoked)}

@@ -21,6 +21,9 @@ from domain.schedule import Instalment, build_plan, check_plan, split_amounts
 LOAN_NAMESPACE = uuid.UUID("6f1c1d2e-8d3b-4b8e-9a57-1f0b7c3e5a10")
 
 HARDSHIP_CAUSES = ("illness", "unemployment", "other")
+APPEALABLE = ("LoanGranted", "RepaymentDeferred", "RepaymentTermsChanged", "PaymentWaived", "NoticeSent",
+              "HardshipRecorded", "HardshipEnded", "LoanTransferredToCollection", "LoanWrittenOff",
+              "OverpaymentRefunded", "AppealDecided", "AccelerationRevoked")
 
 
 @dataclass(frozen=True)
@@ -300,6 +303,42 @@ class Loan(Aggregate):
         owed = self.books(rates).position(on).owed
         self._record(ev.LoanWrittenOff, effective_date=on, recorded_at=recorded_at, amount=format_cents(owed),
                      **decision.fields("credit loss (Act 1133/2002 §3(2))"))
+
+    def file_appeal(self, *, decision: int, decision_type: str, on: Date, recorded_at: dt.datetime,
+                    appellant: str, grounds: str) -> None:
+        """A request for rectification against one of this loan's decision events."""
+        if decision_type not in APPEALABLE:
+            raise invalid(f"version {decision} is a {decision_type}, not an appealable decision "
+                          f"({', '.join(APPEALABLE)})", field="decision_version")
+        if any(a["decision"] == decision and a["outcome"] is None for a in self.appeals):
+            raise invalid(f"an appeal against version {decision} is already pending", field="decision_version")
+        self._record(ev.AppealFiled, effective_date=on, recorded_at=recorded_at, decision=decision,
+                     decision_type=decision_type, appellant=appellant, grounds=grounds)
+
+    def decide_appeal(self, *, appeal: int, outcome: str, on: Date, recorded_at: dt.datetime,
+                      decision: Decision) -> None:
+        """The appeal's outcome; an upheld appeal takes effect through its own decision event."""
+        pending = next((a for a in self.appeals if a["filed"] == appeal), None)
+        if pending is None:
+            raise DomainError("not_found", f"no appeal was filed as version {appeal}", field="appeal")
+        if pending["outcome"] is not None:
+            raise invalid(f"the appeal of version {appeal} was already decided: {pending['outcome']}",
+                          field="appeal")
+        if outcome not in ("upheld", "partly_upheld", "rejected"):
+            raise invalid(f"outcome must be upheld, partly_upheld or rejected, got {outcome!r}", field="outcome")
+        self._record(ev.AppealDecided, effective_date=on, recorded_at=recorded_at, appeal=appeal, outcome=outcome,
+                     **decision.fields("Administrative Procedure Act 434/2003 §49d (rectification)"))
+
+    def revoke_acceleration(self, *, on: Date, recorded_at: dt.datetime, decision: Decision,
+                            appeal: int | None = None) -> None:
+        """Withdraw the pending notice or the acceleration it led to (e.g. on an upheld appeal)."""
+        self._open(on, "R-ACC-8")
+        notice = next((n for n in reversed(self.notices) if n["lapsed_on"] is None), None)
+        if notice is None:
+            raise DomainError("not_eligible", "no acceleration notice or acceleration stands on this loan",
+                              rule="R-ACC-8")
+        self._record(ev.AccelerationRevoked, effective_date=on, recorded_at=recorded_at, notice=notice["version"],
+                     appeal=appeal, **decision.fields("Act 1133/2002 §8; decision on rectification"))
 
     def service(self, *, on: Date, recorded_at: dt.datetime, rates: ReferenceRates) -> int:
         """Record what the daily run for `on` must record (domain.servicing); idempotent per date."""

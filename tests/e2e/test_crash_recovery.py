@@ -105,7 +105,7 @@ def _received(client: httpx.Client, loan_id: str) -> tuple[list[str], list[dict]
 
 
 @pytest.mark.postgres
-def test_r_pay_1_acknowledged_payments_survive_sigkill_exactly_once(server_factory, pg_schema) -> None:
+def test_r_pay_1_acknowledged_payments_survive_sigkill_exactly_once(pg_schema, server_factory) -> None:
     """R-PAY-1: after a SIGKILL under load and a restart on the same database, every acknowledged
     payment is on the loan exactly once, no payment_id is there twice, and retrying the
     unacknowledged ones records each exactly once (a retry of an acknowledged one answers 200)."""
@@ -208,7 +208,7 @@ class ServerErrorSeen(AssertionError):
     "BUG: concurrent valid payments to one loan get 500 Internal Server Error: LoanService._write "
     "gives up after 8 immediate retries and re-raises eventsourcing IntegrityError (RecordConflictError); "
     "uvicorn then drops the keep-alive connection, so following posts fail with connection reset"))
-def test_r_pay_1_concurrent_payments_to_one_loan_never_answer_5xx(server_factory, pg_schema) -> None:
+def test_r_pay_1_concurrent_payments_to_one_loan_never_answer_5xx(pg_schema, server_factory) -> None:
     """R-PAY-1 ("under retries, concurrency") and api/errors.py ("never a 5xx for bad input", let alone
     for good input): 8 clients posting distinct valid payments to one loan each get a 2xx; every
     acknowledged payment is on the loan exactly once."""

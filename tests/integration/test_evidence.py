@@ -141,3 +141,34 @@ def test_r_evid_2_verify_catches_a_row_altered_by_a_superuser(pg_schema):
     tampered = subprocess.run([LUOTTO, "verify"], env=env, capture_output=True, text=True, timeout=60)
     assert tampered.returncode == 1
     assert "broken" in tampered.stderr and "hash does not match" in tampered.stdout
+
+
+def test_an_upheld_appeal_revokes_the_acceleration_through_its_own_decision(memory):
+    accelerated_history(memory, memory.clock, dt.date(2025, 5, 28))
+    service, clock = memory.service, memory.clock
+    loan = service.loan("k", "L-1")
+    notice = next(e for e in service.events.get(loan.id) if type(e).__name__ == "NoticeSent"
+                  and e.kind == "acceleration")
+    clock.day = dt.date(2025, 6, 5)
+    service.file_appeal("k", "L-1", decision_version=notice.originator_version, on=clock.day, appellant="B-1",
+                        grounds="the notice reached me late")
+    appeal = service.loan("k", "L-1").version
+    service.decide("k", "L-1", "decide_appeal", appeal=appeal, outcome="upheld", on=clock.day,
+                   decision=Decision("board", "notice not proven delivered"))
+    assert service.loan("k", "L-1").books(service.rates).status(clock.day) == "accelerated"  # not by itself
+    service.decide("k", "L-1", "revoke_acceleration", appeal=appeal, on=clock.day, decision=Decision("board"))
+    loan = service.loan("k", "L-1")
+    assert loan.books(service.rates).status(clock.day) == "late"
+    kinds = [type(e).__name__ for e in service.events.get(loan.id)][-3:]
+    assert kinds == ["AppealFiled", "AppealDecided", "AccelerationRevoked"]
+    assert verify_store(service) == (1, [])
+
+
+def test_an_appeal_names_a_decision_event(memory):
+    accelerated_history(memory, memory.clock, dt.date(2025, 5, 28))
+    fell_due = next(e for e in memory.service.events.get(memory.service.loan("k", "L-1").id)
+                    if type(e).__name__ == "InstalmentFellDue")
+    from domain.errors import DomainError
+    with pytest.raises(DomainError, match="not an appealable decision"):
+        memory.service.file_appeal("k", "L-1", decision_version=fell_due.originator_version,
+                                   on=dt.date(2025, 6, 5), appellant="B-1", grounds="")
