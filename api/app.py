@@ -27,4 +27,5 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     errors.install(app)
     for module in (loans, payments, operations):
         app.include_router(module.router)
+    errors.document(app)
     return app

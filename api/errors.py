@@ -19,6 +19,7 @@ STATUS = {
     "hardship_active": 409,
     "notice_pending": 409,
     "loan_closed": 409,
+    "busy": 503,
 }
 
 
@@ -62,3 +63,38 @@ def install(app: FastAPI) -> None:
     async def http_error(_: Request, e: StarletteHTTPException) -> JSONResponse:
         code = "not_found" if e.status_code == 404 else "invalid_request"
         return JSONResponse(_body(code, str(e.detail)), status_code=e.status_code)
+
+
+def document(app: FastAPI) -> None:
+    """Make the OpenAPI description tell the truth about errors: every 4xx/5xx body is ErrorBody,
+    every operation scoped to an organiser may answer 404 (unknown organiser or loan), every
+    request may answer 422, and every write 503 busy."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+        schemas["ErrorBody"] = ErrorBody.model_json_schema()
+        ref = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+        for path in schema["paths"].values():
+            for method, operation in path.items():
+                responses = operation.setdefault("responses", {})
+                scoped = any(p.get("name") == "x-tenant" for p in operation.get("parameters", []))
+                extra = {"422": ["invalid_request"], **({"404": ["not_found"]} if scoped else {}),
+                         **({"503": ["busy"]} if method == "post" else {})}
+                for status, codes in extra.items():
+                    entry = responses.setdefault(status, {"description": ""})
+                    description = entry.get("description", "")
+                    known = description.removeprefix("codes: ").split(", ") if description.startswith("codes: ") else []
+                    entry["description"] = "codes: " + ", ".join(sorted({c for c in known + codes if c}))
+                for status, entry in responses.items():
+                    if status[0] in "45":
+                        entry["content"] = ref
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi

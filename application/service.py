@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import random
+import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -68,7 +71,7 @@ class Written:
 class LoanService(Application):
     name = "Luotto"
     snapshotting_intervals = {Loan: 100, GrantRegister: 100}
-    retries = 8
+    retries = 20
 
     def __init__(self, env: dict[str, str] | None = None, *, clock: Clock = utc_now,
                  rates: ReferenceRates | None = None, read_model: ReadModelPort | None = None) -> None:
@@ -76,6 +79,7 @@ class LoanService(Application):
         self.clock = clock
         self.rates = rates or shipped_rates()
         self.read_model = read_model
+        self._write_lock = threading.RLock()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -140,8 +144,13 @@ class LoanService(Application):
                 return []
             register = self.register(tenant)
             policy = Policy.from_json(register.policy)
-            known = (self.read_model.outstanding_by_loan(tenant) if self.read_model
-                     else self._outstanding(tenant, register))
+            if self.read_model is not None:
+                # Everything committed so far (a reversal too) counts: a lagging read model must
+                # not make the limit looser.
+                self.read_model.catch_up()
+                known = self.read_model.outstanding_by_loan(tenant)
+            else:
+                known = self._outstanding(tenant, register)
             sequence = register.register_grant(loan_id=loan_id, borrower_id=borrower_id, principal=principal,
                                                granted_on=terms["granted_on"], known_outstanding=known,
                                                applicant_other_debt=applicant_total_debt)
@@ -345,19 +354,25 @@ class LoanService(Application):
         return [loan]
 
     def _write(self, change: Callable[[], list], result: Callable[[], Any] | None = None) -> Written:
-        """Decide on freshly loaded aggregates and save them in one transaction, again on a conflict."""
+        """Decide on freshly loaded aggregates and save them in one transaction, again on a conflict.
+
+        Writers in this process take turns (the event table's lock serialises commits anyway), so
+        conflicts come only from other processes; those are retried after a short random pause.
+        """
         for attempt in range(self.retries):
-            aggregates = change()
-            count = sum(len(a.pending_events) for a in aggregates)
-            try:
-                recordings = self.save(*aggregates) if aggregates else []
-            except RecordConflictError:
-                if attempt == self.retries - 1:
-                    raise
-                continue
-            position = max((r.notification.id for r in recordings), default=None)
-            return Written(result() if result else count, position)
-        raise AssertionError("unreachable")  # pragma: no cover
+            with self._write_lock:
+                aggregates = change()
+                count = sum(len(a.pending_events) for a in aggregates)
+                try:
+                    recordings = self.save(*aggregates) if aggregates else []
+                except RecordConflictError:
+                    recordings = None
+                if recordings is not None:
+                    position = max((r.notification.id for r in recordings), default=None)
+                    return Written(result() if result else count, position)
+            time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))
+        raise DomainError("busy", f"the loan was changed concurrently {self.retries} times; try again",
+                          field=None)
 
 
 def _cents(value: str) -> Cents:

@@ -11,6 +11,7 @@ CODES = (
     "payment_conflict",
     "not_found",
     "loan_exists",
+    "busy",
 )
 
 

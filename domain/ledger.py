@@ -40,7 +40,8 @@ class Position:
     penalty_accrued: Cents = 0
     penalty_paid: Cents = 0
     penalty_waived: Cents = 0
-    overpayment: Cents = 0
+    overpayment: Cents = 0  # negative when a refund was followed by the reversal of the money refunded
+    refund_waived: Cents = 0
     paid_off_on: Date | None = None  # the day nothing was owed any more
     _by_number: dict = field(default_factory=dict, repr=False)
 
@@ -68,8 +69,13 @@ class Position:
         return self.penalty_accrued - self.penalty_paid - self.penalty_waived
 
     @property
+    def refund_owed_back(self) -> Cents:
+        """Money refunded to the borrower that a later reversal showed was never theirs."""
+        return max(0, -self.overpayment)
+
+    @property
     def owed(self) -> Cents:
-        return self.principal_outstanding + self.penalty_outstanding
+        return self.principal_outstanding + self.penalty_outstanding + self.refund_owed_back
 
     def overdue(self) -> list[InstalmentPosition]:
         """Unpaid instalments past their effective deadline, or all of them once accelerated."""
@@ -156,7 +162,10 @@ def position(plan: list[Instalment], movements: list[Movement], *, as_of: Date, 
                     take = row.unpaid if full else min(left, row.unpaid)
                     settle(row, take, on, waived=True)
                     left -= take
-        if pos.paid_off_on is None and all(r.unpaid == 0 for r in rows) and penalty_owed(on) == 0:
+            if full and pos.overpayment < 0:
+                pos.refund_waived, pos.overpayment = -pos.overpayment, 0
+        if pos.paid_off_on is None and all(r.unpaid == 0 for r in rows) and penalty_owed(on) == 0 \
+                and pos.overpayment >= 0:
             pos.paid_off_on = on
 
     pos.penalty_accrued = accrual.total(rows, as_of)

@@ -204,10 +204,6 @@ class ServerErrorSeen(AssertionError):
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(strict=True, raises=ServerErrorSeen, reason=(
-    "BUG: concurrent valid payments to one loan get 500 Internal Server Error: LoanService._write "
-    "gives up after 8 immediate retries and re-raises eventsourcing IntegrityError (RecordConflictError); "
-    "uvicorn then drops the keep-alive connection, so following posts fail with connection reset"))
 def test_r_pay_1_concurrent_payments_to_one_loan_never_answer_5xx(pg_schema, server_factory) -> None:
     """R-PAY-1 ("under retries, concurrency") and api/errors.py ("never a 5xx for bad input", let alone
     for good input): 8 clients posting distinct valid payments to one loan each get a 2xx; every

@@ -142,8 +142,6 @@ def test_r_port_1_concurrent_grants_to_one_borrower_grant_one_loan(stack):
     assert list(main.service.register(TENANT).loans) == granted
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: R-PORT-1 grant check trusts the read model's outstanding; a reversal "
-                   "it has not processed yet lets a grant break capital_limit (3000.00 + 3000.00 > 5000.00)")
 def test_r_port_1_reversal_not_yet_projected_still_counts_toward_capital_limit(stack):
     """R-PORT-1: capital_limit 5000.00; E1 3000.00 is paid in full (the read model sees 0 outstanding),
     then the payment is reversed, so 3000.00 is owed again. A grant of 3000.00 before the read model

@@ -1,0 +1,197 @@
+"""Electronic notices through the Suomi.fi Messages REST API (channel "suomifi").
+
+What this follows, and where it comes from (none of it could be checked against the live API here):
+
+- Endpoints and JSON shapes: the REST API's own reference is the Swagger page
+  https://api.messages.suomi.fi/api-docs (QA: https://api.messages-qa.suomi.fi/api-docs), which
+  was not readable from here; the shapes below are those used by two public production clients
+  that cite it: City of Helsinki's `django-helsinki-suomifi-messages` 1.0.0 (2026-03,
+  suomifi_messages/client.py, schemas.py) and City of Espoo's eVaka
+  (service/.../sficlient/rest/RestSchema.kt, SfiMessagesRestClient.kt):
+    POST /v1/token            {"username", "password"} -> {"access_token", "token_type", "expires_in"}
+    POST /v2/attachments      multipart/form-data, part "file" (PDF) -> {"attachmentId"}
+    POST /v2/messages/electronic
+                              {"externalId", "electronic": {...}, "recipient": {"id"},
+                               "sender": {"serviceId"}} -> {"messageId"};
+                              409 when a message with the same externalId was already sent
+                              (the body may carry the original "messageId")
+    GET  /v2/events[?continuationToken=...]
+                              -> {"continuationToken", "events": [{"type", "eventTime",
+                                  "metadata": {"messageId", "serviceId", "externalId"}}]}
+  Requests carry "Authorization: Bearer <access_token>" (eVaka; the Helsinki client sends the
+  bare token — one of the two details to confirm against the Swagger page).
+- Event types and their meaning: "Monitoring the state information of messages",
+  https://kehittajille.suomi.fi/services/messages/functionalities/monitoring-the-state-information-of-messages
+  ("Electronic message created" = delivered to the mailbox, "... read", "Sent for printing and
+  enveloping", "Posti: returned to sender", ...). Event data is kept for 60 days
+  (https://kehittajille.suomi.fi/topical/changes-to-retrieving-messages-from-the-rest-api), so
+  `Outbox.sync_events` must run more often than that.
+- Attachments must have unique, descriptive names
+  (https://kehittajille.suomi.fi/topical/keep-in-mind-when-using-suomi-fi-messages-to-send-attachments)
+  and, per the Helsinki client, be used in a message within 24 hours (an upload whose message
+  send then fails is simply left to expire).
+
+Idempotency: the message's `externalId` is the outbox's `message_id` (a UUID derived from tenant,
+loan and notice version), so a re-send after a crash is answered 409 by Suomi.fi and treated here
+as the earlier success. Electronic-only sending: a recipient without an active mailbox is refused
+by the API (4xx), which becomes `PermanentDeliveryError`; the caller then uses the letter channel.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import httpx
+
+from adapters.notices.outbox import Delivery, OutboundNotice, PermanentDeliveryError
+
+EVENT_OUTCOMES = {
+    "Electronic message created": "delivered",
+    "Electronic message read": "read",
+    "Receipt confirmed": "read",
+    "Sent for printing and enveloping": "sent_for_printing",
+    "Posti: receipt confirmed": "delivered",
+    "Posti: returned to sender": "returned",
+    # "Paper mail created", "Posti: unresolved", "Electronic message from end user": no outcome.
+}
+_TRANSIENT_4XX = (401, 403, 408, 425, 429)  # auth: fix the credentials, the notice waits
+
+
+class SuomiFiError(Exception):
+    """A failure worth retrying (server error, network, rate limit)."""
+
+
+class SuomiFiMessagesAdapter:
+    channel = "suomifi"
+
+    def __init__(self, base_url: str, username: str, password: str, sender_service_id: str, *,
+                 timeout: float = 30.0, client: httpx.Client | None = None):
+        self.base_url = base_url.rstrip("/")
+        self.username, self.password = username, password
+        self.sender_service_id = sender_service_id
+        self.http = client or httpx.Client(timeout=timeout)
+        self._token: str | None = None
+        self._token_expires = 0.0
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self.http.close()
+
+    # --------------------------------------------------------------------------------- #
+    # HTTP plumbing
+    # --------------------------------------------------------------------------------- #
+
+    def _url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+    def access_token(self, *, renew: bool = False) -> str:
+        with self._lock:
+            if renew or self._token is None or time.monotonic() >= self._token_expires:
+                response = self._call("POST", "/v1/token", authorised=False,
+                                      json={"username": self.username, "password": self.password})
+                body = response.json()
+                self._token = body["access_token"]
+                expires_in = float(body.get("expires_in") or 300)
+                self._token_expires = time.monotonic() + max(expires_in - 60, expires_in / 2)
+            return self._token
+
+    def _call(self, method: str, path: str, *, authorised: bool = True, **kwargs: Any) -> httpx.Response:
+        for attempt in (1, 2):
+            headers = dict(kwargs.pop("headers", {}) or {})
+            headers["Accept"] = "application/json"
+            if authorised:
+                headers["Authorization"] = f"Bearer {self.access_token(renew=attempt == 2)}"
+            try:
+                response = self.http.request(method, self._url(path), headers=headers, **kwargs)
+            except httpx.HTTPError as exc:
+                raise SuomiFiError(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
+            if response.status_code == 401 and authorised and attempt == 1:
+                continue  # the token expired early: get a new one once
+            return response
+        return response
+
+    @staticmethod
+    def _fail(response: httpx.Response, what: str) -> None:
+        detail = response.text[:500]
+        if response.status_code >= 500 or response.status_code in _TRANSIENT_4XX:
+            raise SuomiFiError(f"{what}: HTTP {response.status_code} {detail}")
+        raise PermanentDeliveryError(f"{what}: HTTP {response.status_code} {detail}")
+
+    # --------------------------------------------------------------------------------- #
+    # Sending
+    # --------------------------------------------------------------------------------- #
+
+    def upload_attachment(self, filename: str, pdf: bytes) -> str:
+        response = self._call("POST", "/v2/attachments", files={"file": (filename, pdf, "application/pdf")})
+        if not response.is_success:
+            self._fail(response, "attachment upload")
+        return str(response.json()["attachmentId"])
+
+    def deliver(self, notice: OutboundNotice) -> Delivery:
+        addressee = notice.addressee
+        recipient = (addressee.get("recipient_id") or addressee.get("personal_identity_code")
+                     or addressee.get("id"))
+        if not recipient:
+            raise PermanentDeliveryError("the addressee has no recipient_id (personal identity code)")
+        attachment_id = self.upload_attachment(notice.filename, notice.pdf)
+        title = notice.title or f"Sosiaalinen luotto {notice.loan_id}"
+        body = notice.body or title
+        payload = {
+            "externalId": notice.message_id,
+            "electronic": {
+                "attachments": [{"attachmentId": attachment_id}],
+                "body": body,
+                "bodyFormat": "Text",
+                "messageServiceType": "Normal",
+                "notifications": {
+                    "senderDetailsInNotifications": "Organisation and service name",
+                    "unreadMessageNotification": {"reminder": "Default reminder"},
+                },
+                "replyAllowedBy": "No one",
+                "title": title,
+                "visibility": "Recipient only",
+            },
+            "recipient": {"id": str(recipient)},
+            "sender": {"serviceId": self.sender_service_id},
+        }
+        response = self._call("POST", "/v2/messages/electronic", json=payload)
+        if response.status_code == 409:
+            # Already sent under this externalId (an earlier attempt got through): same result.
+            previous = _json(response).get("messageId")
+            return Delivery("delivered", reference=str(previous) if previous is not None else None)
+        if not response.is_success:
+            self._fail(response, "electronic message")
+        return Delivery("delivered", reference=str(response.json()["messageId"]))
+
+    # --------------------------------------------------------------------------------- #
+    # Events
+    # --------------------------------------------------------------------------------- #
+
+    def poll_events(self, continuation_token: str | None = None) -> tuple[list[dict], str | None]:
+        """One page of events: ([{"message_id", "outcome", "type", "event_time",
+        "provider_message_id"}], next continuation token). message_id is our externalId."""
+        params = {"continuationToken": continuation_token} if continuation_token else None
+        response = self._call("GET", "/v2/events", params=params)
+        if not response.is_success:
+            self._fail(response, "events")
+        body = response.json()
+        events = []
+        for raw in body.get("events") or []:
+            metadata = raw.get("metadata") or {}
+            events.append({
+                "message_id": metadata.get("externalId"),
+                "provider_message_id": None if metadata.get("messageId") is None else str(metadata["messageId"]),
+                "type": raw.get("type"),
+                "outcome": EVENT_OUTCOMES.get(raw.get("type")),
+                "event_time": raw.get("eventTime"),
+            })
+        return events, body.get("continuationToken") or continuation_token
+
+
+def _json(response: httpx.Response) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
