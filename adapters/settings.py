@@ -22,3 +22,7 @@ class Settings(BaseSettings):
     read_wait_seconds: float = Field(5.0, description="how long a read waits for read models to reach a position")
     projection_poll_seconds: float = Field(0.2, description="how often the read models poll for new events")
     servicing_time: str = Field("06:00", description="Europe/Helsinki time of the daily servicing run (HH:MM)")
+    signing_key: str | None = Field(None, description="base64 of the 32-byte Ed25519 seed that signs daily digests")
+    signing_key_file: str = Field("var/luotto-signing.key",
+                                  description="file holding the signing key when LUOTTO_SIGNING_KEY is unset "
+                                              "(created with a new key if missing)")

@@ -15,7 +15,16 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("scenario", help="path to a scenario JSON file (see spec/scenario-format.md)")
     srv = commands.add_parser("serve", help="serve the HTTP API, read models and daily servicing (LUOTTO_* settings)")
     srv.add_argument("--no-scheduler", action="store_true", help="do not run the daily servicing in this process")
-    commands.add_parser("verify", help="recompute every loan's hash chain; exit 1 naming the first broken link")
+    ver = commands.add_parser("verify", help="recompute every loan's hash chain; exit 1 naming the first broken link")
+    ver.add_argument("--digest", help="also check the store against an exported digest JSON file")
+    evd = commands.add_parser("evidence", help="export a loan's evidence bundle into a folder")
+    evd.add_argument("tenant")
+    evd.add_argument("loan_id")
+    evd.add_argument("--out", required=True, help="folder to write the bundle into")
+    vev = commands.add_parser("verify-evidence", help="check an evidence bundle offline (no database)")
+    vev.add_argument("folder")
+    dig = commands.add_parser("digest", help="print an organiser's latest signed digest as JSON")
+    dig.add_argument("tenant")
     rep = commands.add_parser("replay", help="a loan's balance and schedule on a date as known at an instant")
     rep.add_argument("tenant")
     rep.add_argument("loan_id")
@@ -43,7 +52,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "scheduler":
         return _scheduler(args.once, args.today)
     if args.command == "verify":
-        return _verify()
+        return _verify(args.digest)
+    if args.command == "digest":
+        return _digest(args.tenant)
+    if args.command == "evidence":
+        return _evidence(args.tenant, args.loan_id, args.out)
+    if args.command == "verify-evidence":
+        return _verify_evidence(args.folder)
     if args.command == "replay":
         return _replay(args.tenant, args.loan_id, args.on, args.known_at)
     return 2  # pragma: no cover - argparse enforces a known command
@@ -72,24 +87,80 @@ def _scheduler(once: bool, today: str | None) -> int:
     return 0
 
 
-def _verify() -> int:
+def _verify(digest_file: str | None) -> int:
     from adapters.settings import Settings
     from api.deps import Container
+    from application import digest
     from application.evidence import verify_store
     from projections.read_model import print_progress
 
     container = Container.build(Settings())
     try:
         loans, broken = verify_store(container.service, print_progress)
+        problems = digest.verify(container.service, json.loads(open(digest_file).read())) if digest_file else []
     finally:
         container.close()
     print(file=sys.stderr)
+    if problems:
+        print(f"luotto verify: the store does not match the digest {digest_file}: " + "; ".join(problems),
+              file=sys.stderr)
+        return 1
     if broken:
         print(f"luotto verify: {len(broken)} broken chain(s) among {loans} loans; first: {broken[0]}", file=sys.stderr)
         for link in broken:
             print(str(link))
         return 1
     print(f"luotto verify: {loans} loan chains intact", file=sys.stderr)
+    return 0
+
+
+def _evidence(tenant: str, loan_id: str, out: str) -> int:
+    from pathlib import Path
+
+    from adapters.settings import Settings
+    from api.deps import Container
+    from application.evidence_export import export
+
+    container = Container.build(Settings())
+    try:
+        manifest = export(container, tenant, loan_id, Path(out))
+    except DomainError as e:
+        print(f"luotto evidence: {e}", file=sys.stderr)
+        return 2
+    finally:
+        container.close()
+    print(f"luotto evidence: wrote {out} (chain head {manifest['chain_head']})", file=sys.stderr)
+    return 0
+
+
+def _verify_evidence(folder: str) -> int:
+    from pathlib import Path
+
+    from application.evidence_export import verify_bundle
+
+    problems = verify_bundle(Path(folder))
+    for problem in problems:
+        print(f"luotto verify-evidence: {problem}", file=sys.stderr)
+    if not problems:
+        print(f"luotto verify-evidence: {folder} verifies", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def _digest(tenant: str) -> int:
+    from adapters.settings import Settings
+    from api.deps import Container
+    from application import digest
+
+    container = Container.build(Settings())
+    try:
+        found = digest.latest(container, tenant)
+    finally:
+        container.close()
+    if found is None:
+        print(f"luotto digest: no digest signed yet for {tenant}", file=sys.stderr)
+        return 1
+    json.dump(found, sys.stdout, indent=2)
+    sys.stdout.write("\n")
     return 0
 
 

@@ -11,6 +11,8 @@ from fastapi import Depends, Header, Query, Request
 from adapters import immutability
 from adapters.persistence import eventsourcing_env
 from adapters.settings import Settings
+from adapters.signing import Signer
+from application import digest
 from application.service import LoanService
 from domain.errors import DomainError
 from domain.policy import make_policy
@@ -25,6 +27,7 @@ class Container:
     settings: Settings
     service: LoanService
     read_model: ReadModel
+    signer: Signer
 
     @classmethod
     def build(cls, settings: Settings) -> "Container":
@@ -37,7 +40,13 @@ class Container:
         service.read_model = read_model
         for tenant, spec in settings.tenants.items():
             service.configure_tenant(tenant, make_policy(spec.get("preset", "default"), spec.get("overrides")))
-        return cls(settings, service, read_model)
+        return cls(settings, service, read_model, Signer.from_settings(settings))
+
+    def run_servicing(self, tenant: str, business_date: dt.date) -> dict:
+        """A servicing run, then the day's signed digest over every loan's chain head."""
+        summary = self.service.run_servicing(tenant, business_date)
+        summary["digest_root"] = digest.take(self, tenant, business_date)["root"]
+        return summary
 
     def today(self) -> dt.date:
         return self.service.clock().astimezone(HELSINKI).date()

@@ -64,7 +64,8 @@ def list_loans(c: ContainerDep, tenant: TenantDep,
     rows = c.read_model.loans(tenant, status=status, limit=limit, offset=offset)
     money = ("principal", "principal_outstanding", "overdue_amount", "penalty_outstanding", "overpayment")
     items = [{k: (format_cents(v) if k in money else v) for k, v in r.items()
-              if k not in ("tenant", "overdue_items", "principal_waived", "penalty_waived", "written_off")}
+              if k not in ("tenant", "overdue_items", "principal_waived", "penalty_waived", "written_off",
+                           "loan_uuid", "head")}
              for r in rows]
     return {"items": items, "limit": limit, "offset": offset, "position": c.read_model.position()}
 
@@ -203,3 +204,15 @@ def what_if(loan_id: str, body: s.WhatIfIn, c: ContainerDep, tenant: TenantDep) 
     corrections = [{k: (v.isoformat() if isinstance(v, dt.date) else v)
                     for k, v in corr.model_dump(by_alias=True).items() if v is not None} for corr in body.corrections]
     return run_what_if(c.service, tenant, loan_id, corrections, body.until or c.today())
+
+
+@router.get("/{loan_id}/evidence", responses={200: {"content": {"application/zip": {}},
+                                                  "description": "the evidence bundle (R-EVID-3) as a zip"},
+                                              **error_responses("not_found")})
+def evidence(loan_id: str, c: ContainerDep, tenant: TenantDep) -> Response:
+    """Every event and hash, the chain head and its inclusion proof in the latest signed digest, the
+    balances at each decision and a readable PDF report; check it with `luotto verify-evidence`."""
+    from application.evidence_export import export_zip
+
+    return Response(export_zip(c, tenant, loan_id), media_type="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="evidence-{loan_id}.zip"'})

@@ -14,7 +14,7 @@ router = APIRouter(prefix="/v1", tags=["operations"])
 @router.post("/servicing-runs", status_code=201)
 def run_servicing(body: s.ServicingRunIn, c: ContainerDep, tenant: TenantDep) -> dict:
     """Run the daily servicing for a business date over the organiser's loans (idempotent)."""
-    return c.service.run_servicing(tenant, body.business_date)
+    return c.run_servicing(tenant, body.business_date)
 
 
 @router.get("/servicing-runs")
@@ -44,3 +44,16 @@ def portfolio(c: ContainerDep, tenant: TenantDep) -> dict:
 @router.get("/work-queue", dependencies=[FreshReads])
 def work_queue(c: ContainerDep, tenant: TenantDep) -> dict:
     return {**c.read_model.work_queue(tenant, c.today()), "position": c.read_model.position()}
+
+
+@router.get("/digests/latest")
+def latest_digest(c: ContainerDep, tenant: TenantDep) -> dict:
+    """The latest signed digest (Merkle root over every loan's chain head), for safekeeping elsewhere."""
+    from application import digest
+
+    found = digest.latest(c, tenant)
+    if found is None:
+        from domain.errors import DomainError
+
+        raise DomainError("not_found", "no digest has been signed yet; one is signed after each servicing run")
+    return found

@@ -25,7 +25,7 @@ LOAN_COLUMNS = ("tenant", "loan_id", "borrower_id", "status", "principal", "prin
                 "overdue_amount", "overdue_items", "penalty_outstanding", "overpayment", "principal_waived",
                 "penalty_waived", "written_off", "next_due_date", "maturity_date", "notice_pending",
                 "cure_deadline", "eligible_since", "hardship_active", "reference", "granted_on", "as_of",
-                "version")
+                "version", "loan_uuid", "head")
 UPSERT_LOAN = (f"INSERT INTO luotto_loans ({', '.join(LOAN_COLUMNS)}) VALUES "
                f"({', '.join(':' + c for c in LOAN_COLUMNS)}) ON CONFLICT (tenant, loan_id) DO UPDATE SET "
                + ", ".join(f"{c} = excluded.{c}" for c in LOAN_COLUMNS[2:])
@@ -61,6 +61,7 @@ def loan_row(loan: Loan, rates) -> dict:
         "cure_deadline": _iso(notice["cure_deadline"]) if notice else None, "eligible_since": eligible,
         "hardship_active": int(hardship_active(loan.hardships, as_of)), "reference": loan.reference,
         "granted_on": loan.granted_on.isoformat(), "as_of": as_of.isoformat(), "version": loan.version,
+        "loan_uuid": str(loan.id), "head": loan.hash_head,
     }
 
 

@@ -20,7 +20,8 @@ SCHEMA = [
         principal_waived BIGINT NOT NULL, penalty_waived BIGINT NOT NULL, written_off BIGINT NOT NULL,
         next_due_date TEXT, maturity_date TEXT NOT NULL, notice_pending INTEGER NOT NULL, cure_deadline TEXT,
         eligible_since TEXT, hardship_active INTEGER NOT NULL, reference TEXT, granted_on TEXT NOT NULL,
-        as_of TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (tenant, loan_id))""",
+        as_of TEXT NOT NULL, version INTEGER NOT NULL, loan_uuid TEXT NOT NULL, head TEXT NOT NULL,
+        PRIMARY KEY (tenant, loan_id))""",
     "CREATE INDEX IF NOT EXISTS luotto_loans_status ON luotto_loans (tenant, status)",
     """CREATE TABLE IF NOT EXISTS luotto_unallocated (
         tenant TEXT NOT NULL, payment_id TEXT NOT NULL, amount BIGINT NOT NULL, value_date TEXT NOT NULL,
@@ -29,6 +30,11 @@ SCHEMA = [
     """CREATE TABLE IF NOT EXISTS luotto_agenda (
         tenant TEXT NOT NULL, loan_id TEXT NOT NULL, next_date TEXT, PRIMARY KEY (tenant, loan_id))""",
     "CREATE INDEX IF NOT EXISTS luotto_agenda_due ON luotto_agenda (tenant, next_date)",
+    # Signed digests are records, not derived data: a rebuild leaves them alone.
+    """CREATE TABLE IF NOT EXISTS luotto_digests (
+        tenant TEXT NOT NULL, business_date TEXT NOT NULL, position BIGINT NOT NULL, count INTEGER NOT NULL,
+        root TEXT NOT NULL, signature TEXT NOT NULL, public_key TEXT NOT NULL, signed_at TEXT NOT NULL,
+        leaves TEXT NOT NULL, PRIMARY KEY (tenant, business_date))""",
 ]
 TABLES = ("luotto_loans", "luotto_unallocated", "luotto_tracking", "luotto_agenda")
 _PARAM = re.compile(r"(?<!:):([a-z_]+)")

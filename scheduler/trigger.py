@@ -42,7 +42,7 @@ class DailyServicing:
                 register = service.register(tenant)
                 first = min((row["granted_on"] for row in register.loans.values()), default=None)
                 for day in dates_to_run(service.last_run_date(tenant), first, today):
-                    summary = service.run_servicing(tenant, day)
+                    summary = self.container.run_servicing(tenant, day)
                     log.info("servicing_run", tenant=tenant, **{k: v for k, v in summary.items() if k != "failures"},
                              failures=len(summary["failures"]))
                     done.append({"tenant": tenant, **summary})

@@ -90,6 +90,9 @@ class SuomiFiMessagesAdapter:
             if renew or self._token is None or time.monotonic() >= self._token_expires:
                 response = self._call("POST", "/v1/token", authorised=False,
                                       json={"username": self.username, "password": self.password})
+                if not response.is_success:
+                    # Wrong or rotated credentials are fixed by an operator; the notices wait.
+                    raise SuomiFiError(f"access token: HTTP {response.status_code} {response.text[:500]}")
                 body = response.json()
                 self._token = body["access_token"]
                 expires_in = float(body.get("expires_in") or 300)

@@ -172,3 +172,41 @@ def test_an_appeal_names_a_decision_event(memory):
     with pytest.raises(DomainError, match="not an appealable decision"):
         memory.service.file_appeal("k", "L-1", decision_version=fell_due.originator_version,
                                    on=dt.date(2025, 6, 5), appellant="B-1", grounds="")
+
+
+def test_r_evid_3_an_exported_bundle_verifies_offline_and_catches_an_edit(memory, tmp_path):
+    from application import digest
+    from application.evidence_export import export
+
+    accelerated_history(memory, memory.clock, dt.date(2025, 5, 28))
+    memory.read_model.catch_up()
+    digest.take(memory, "k", dt.date(2025, 6, 30))
+    out = tmp_path / "bundle"
+    export(memory, "k", "L-1", out)
+    ok = subprocess.run([LUOTTO, "verify-evidence", str(out)], capture_output=True, text=True, timeout=60,
+                        env={"PATH": os.environ.get("PATH", ""), "LUOTTO_DATABASE_URL": "sqlite:////nonexistent/x"})
+    assert ok.returncode == 0, ok.stderr
+    report = (out / "report.pdf").read_bytes()
+    from pypdf import PdfReader
+    import io
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(report)).pages)
+    assert "LoanAccelerated" in text and "Act 1133/2002" in text and "2300.00" in text
+
+    events = json.loads((out / "events.json").read_text())
+    events["events"][3]["payload"] = events["events"][3]["payload"].replace('"100.00"', '"10.00"')
+    (out / "events.json").write_text(json.dumps(events))
+    bad = subprocess.run([LUOTTO, "verify-evidence", str(out)], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 1
+    assert "events.json is missing or differs" in bad.stderr and "version 4: hash does not match" in bad.stderr
+
+
+def test_daily_digest_detects_a_loan_rolled_back(memory):
+    from application import digest
+
+    accelerated_history(memory, memory.clock, dt.date(2025, 5, 28))
+    signed = digest.take(memory, "k", dt.date(2025, 6, 30))
+    assert digest.verify(memory.service, signed) == []
+    tampered = dict(signed, position=signed["position"] - 1)  # as if the last event had been removed
+    assert digest.verify(memory.service, tampered)  # signature and root no longer match
+    forged = dict(signed, root="0" * 64)
+    assert "the digest's signature does not verify" in digest.verify(memory.service, forged)

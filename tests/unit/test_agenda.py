@@ -172,8 +172,9 @@ class Miss:
     events: tuple  # the loan's events so far: (type, effective date)
 
 
-def drive(history: History, pull: Pull = Pull.ACTION_DAY) -> Miss | None:
-    """Play the history as the simulator does; return the first day the agenda would miss."""
+def drive(history: History, pull: Pull = Pull.ACTION_DAY, skip=None) -> Miss | None:
+    """Play the history as the simulator does; return the first day the agenda would miss.
+    `skip(service, day, action)` -> True leaves an action out (the known-bug triggers)."""
     terms = history.terms
     clock = Clock(terms.granted_on)
     service = LoanService(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=clock)
@@ -189,6 +190,9 @@ def drive(history: History, pull: Pull = Pull.ACTION_DAY) -> Miss | None:
         clock.day = day
         while actions and actions[0][0] == day:
             version = service.loan(TENANT, LOAN_ID).version
+            if skip is not None and skip(service, day, actions[0][1]):
+                actions.pop(0)
+                continue
             try:
                 apply(service, day, actions.pop(0)[1], payments)
             except DomainError:
