@@ -21,7 +21,14 @@ class Settings(BaseSettings):
     snapshot_interval: int = Field(100, description="events between loan snapshots")
     read_wait_seconds: float = Field(5.0, description="how long a read waits for read models to reach a position")
     projection_poll_seconds: float = Field(0.2, description="how often the read models poll for new events")
+    ready_lag_seconds: float = Field(30.0, description="/readyz fails when the read models are further behind")
+    log_format: str = Field("json", description="json (production) or console")
     servicing_time: str = Field("06:00", description="Europe/Helsinki time of the daily servicing run (HH:MM)")
+    oidc_issuer: str | None = Field(None, description="issuer (iss) of the organisers' OIDC bearer tokens")
+    oidc_audience: str | None = Field(None, description="audience (aud) the tokens must carry")
+    oidc_jwks_url: str | None = Field(None, description="the issuer's JWKS URL (https://… or file://…)")
+    oidc_tenant_claim: str = Field("luotto_tenant", description="token claim naming the organiser")
+    oidc_roles_claim: str = Field("roles", description="token claim listing the caller's roles")
     signing_key: str | None = Field(None, description="base64 of the 32-byte Ed25519 seed that signs daily digests")
     signing_key_file: str = Field("var/luotto-signing.key",
                                   description="file holding the signing key when LUOTTO_SIGNING_KEY is unset "

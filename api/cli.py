@@ -23,6 +23,16 @@ def main(argv: list[str] | None = None) -> int:
     evd.add_argument("--out", required=True, help="folder to write the bundle into")
     vev = commands.add_parser("verify-evidence", help="check an evidence bundle offline (no database)")
     vev.add_argument("folder")
+    key = commands.add_parser("api-key", help="API keys for systems (stored hashed)")
+    key_actions = key.add_subparsers(dest="action", required=True)
+    create = key_actions.add_parser("create", help="create a key and print it once")
+    create.add_argument("tenant")
+    create.add_argument("role", choices=["caseworker", "decision_maker", "finance", "payment_system", "auditor",
+                                         "admin"])
+    create.add_argument("--name", default="")
+    revoke = key_actions.add_parser("revoke")
+    revoke.add_argument("key_id")
+    key_actions.add_parser("list")
     dig = commands.add_parser("digest", help="print an organiser's latest signed digest as JSON")
     dig.add_argument("tenant")
     rep = commands.add_parser("replay", help="a loan's balance and schedule on a date as known at an instant")
@@ -55,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         return _verify(args.digest)
     if args.command == "digest":
         return _digest(args.tenant)
+    if args.command == "api-key":
+        return _api_key(args)
     if args.command == "evidence":
         return _evidence(args.tenant, args.loan_id, args.out)
     if args.command == "verify-evidence":
@@ -144,6 +156,31 @@ def _verify_evidence(folder: str) -> int:
     if not problems:
         print(f"luotto verify-evidence: {folder} verifies", file=sys.stderr)
     return 1 if problems else 0
+
+
+def _api_key(args) -> int:
+    from adapters.settings import Settings
+    from api.deps import Container
+
+    container = Container.build(Settings())
+    try:
+        keys = container.auth.api_keys
+        if args.action == "create":
+            if args.tenant not in container.settings.tenants:
+                print(f"luotto api-key: organiser {args.tenant!r} is not in LUOTTO_TENANTS", file=sys.stderr)
+                return 2
+            print(keys.create(args.tenant, args.role, args.name))
+            print("luotto api-key: store it now; only its hash is kept", file=sys.stderr)
+        elif args.action == "revoke":
+            if not keys.revoke(args.key_id):
+                print(f"luotto api-key: no active key {args.key_id}", file=sys.stderr)
+                return 1
+        else:
+            json.dump(keys.list(), sys.stdout, indent=2)
+            sys.stdout.write("\n")
+    finally:
+        container.close()
+    return 0
 
 
 def _digest(tenant: str) -> int:

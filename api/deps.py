@@ -9,6 +9,9 @@ from zoneinfo import ZoneInfo
 from fastapi import Depends, Header, Query, Request
 
 from adapters import immutability
+from adapters.access_log import AccessLog
+from adapters.personal_data import Borrowers
+from adapters.auth import Authenticator, Principal, Unauthenticated
 from adapters.persistence import eventsourcing_env
 from adapters.settings import Settings
 from adapters.signing import Signer
@@ -28,6 +31,9 @@ class Container:
     service: LoanService
     read_model: ReadModel
     signer: Signer
+    auth: Authenticator
+    access_log: AccessLog
+    borrowers: Borrowers
 
     @classmethod
     def build(cls, settings: Settings) -> "Container":
@@ -40,7 +46,9 @@ class Container:
         service.read_model = read_model
         for tenant, spec in settings.tenants.items():
             service.configure_tenant(tenant, make_policy(spec.get("preset", "default"), spec.get("overrides")))
-        return cls(settings, service, read_model, Signer.from_settings(settings))
+        return cls(settings, service, read_model, Signer.from_settings(settings),
+                   Authenticator(settings, read_model.store), AccessLog(read_model.store),
+                   Borrowers(read_model.store))
 
     def run_servicing(self, tenant: str, business_date: dt.date) -> dict:
         """A servicing run, then the day's signed digest over every loan's chain head."""
@@ -60,12 +68,30 @@ def container(request: Request) -> Container:
     return request.app.state.container
 
 
-def tenant(request: Request, x_tenant: Annotated[str, Header(description="organiser (tenant) id")]) -> str:
-    """The organiser every call is scoped to; an unknown one answers 404 like an unknown loan."""
+def principal(request: Request, authorization: Annotated[str | None, Header(
+        description="Bearer <OIDC access token> for people, Bearer <API key lk_…> for systems")] = None) -> Principal:
+    """Who is calling. The organiser comes from the credential, never from the request."""
     c: Container = request.app.state.container
-    if x_tenant not in c.settings.tenants:
-        raise DomainError("not_found", f"organiser {x_tenant!r} is not configured", field="X-Tenant")
-    return x_tenant
+    try:
+        found = c.auth.authenticate(authorization)
+    except Unauthenticated as e:
+        raise DomainError("unauthenticated", str(e), field="Authorization") from None
+    if found.tenant not in c.settings.tenants:
+        raise DomainError("forbidden", f"the credential's organiser {found.tenant!r} is not served here")
+    request.state.principal = found
+    return found
+
+
+def tenant(who: Annotated[Principal, Depends(principal)]) -> str:
+    return who.tenant
+
+
+def allow(permission: str):
+    """A route dependency: the caller's roles must grant `permission` (adapters.auth.PERMISSIONS)."""
+    def check(who: Annotated[Principal, Depends(principal)]) -> None:
+        if not who.may(permission):
+            raise DomainError("forbidden", f"roles {sorted(who.roles) or '(none)'} may not {permission.replace('_', ' ')}")
+    return Depends(check)
 
 
 def fresh_reads(request: Request, min_position: Annotated[int | None, Query(

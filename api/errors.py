@@ -20,6 +20,8 @@ STATUS = {
     "notice_pending": 409,
     "loan_closed": 409,
     "busy": 503,
+    "unauthenticated": 401,
+    "forbidden": 403,
 }
 
 
@@ -67,8 +69,8 @@ def install(app: FastAPI) -> None:
 
 def document(app: FastAPI) -> None:
     """Make the OpenAPI description tell the truth about errors: every 4xx/5xx body is ErrorBody,
-    every operation scoped to an organiser may answer 404 (unknown organiser or loan), every
-    request may answer 422, and every write 503 busy."""
+    every authenticated operation may answer 401, 403 and 404 (another organiser's loan), every
+    request 422, and every write 503 busy."""
     generate = app.openapi
 
     def openapi() -> dict:
@@ -83,8 +85,9 @@ def document(app: FastAPI) -> None:
         for path in schema["paths"].values():
             for method, operation in path.items():
                 responses = operation.setdefault("responses", {})
-                scoped = any(p.get("name") == "x-tenant" for p in operation.get("parameters", []))
-                extra = {"422": ["invalid_request"], **({"404": ["not_found"]} if scoped else {}),
+                scoped = any(p.get("name") == "authorization" for p in operation.get("parameters", []))
+                extra = {"422": ["invalid_request"],
+                         **({"401": ["unauthenticated"], "403": ["forbidden"], "404": ["not_found"]} if scoped else {}),
                          **({"503": ["busy"]} if method == "post" else {})}
                 for status, codes in extra.items():
                     entry = responses.setdefault(status, {"description": ""})

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from adapters.reference_numbers import format_national, format_rf, rf_reference
 from api import schemas as s
-from api.deps import ContainerDep, FreshReads, TenantDep
+from api.deps import ContainerDep, allow, FreshReads, TenantDep
 from api.errors import error_responses
 from domain.errors import invalid
 from domain.evidence import plain
@@ -36,7 +36,7 @@ def _summary(c, tenant: str, loan, on: dt.date) -> dict:
             "version": loan.version, **loan.books(c.service.rates).balance(on)}
 
 
-@router.post("", status_code=201, responses=error_responses("limit_exceeded", "loan_exists", "not_found"))
+@router.post("", dependencies=[allow("decision")], status_code=201, responses=error_responses("limit_exceeded", "loan_exists", "not_found"))
 def grant(body: s.GrantIn, c: ContainerDep, tenant: TenantDep, response: Response) -> dict:
     """Grant a loan (R-SCHED, R-PORT-1). Grants of one organiser are serialised; a retry with the
     same loan_id and terms answers the existing loan."""
@@ -55,7 +55,7 @@ def grant(body: s.GrantIn, c: ContainerDep, tenant: TenantDep, response: Respons
     return {**_summary(c, tenant, written.result, max(body.granted_on, c.today())), "position": written.position}
 
 
-@router.get("", dependencies=[FreshReads])
+@router.get("", dependencies=[allow("read"), FreshReads])
 def list_loans(c: ContainerDep, tenant: TenantDep,
                status: Annotated[str | None, Query(pattern="^(current|late|accelerated|repaid|waived|written_off)$")]
                = None, limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -79,7 +79,7 @@ def _loan(c, tenant: str, loan_id: str, known_at: dt.datetime | None):
     return c.service.loan_known_at(tenant, loan_id, known_at)
 
 
-@router.get("/{loan_id}", responses=error_responses("not_found"))
+@router.get("/{loan_id}", dependencies=[allow("read")], responses=error_responses("not_found"))
 def get_loan(loan_id: str, c: ContainerDep, tenant: TenantDep, on: dt.date | None = None,
              known_at: dt.datetime | None = None) -> dict:
     """Balance and status on `on` (default today), as known at `known_at` (default now) (R-EVID-4)."""
@@ -87,7 +87,7 @@ def get_loan(loan_id: str, c: ContainerDep, tenant: TenantDep, on: dt.date | Non
     return _summary(c, tenant, loan, on or c.today())
 
 
-@router.get("/{loan_id}/schedule", responses=error_responses("not_found"))
+@router.get("/{loan_id}/schedule", dependencies=[allow("read")], responses=error_responses("not_found"))
 def schedule(loan_id: str, c: ContainerDep, tenant: TenantDep, on: dt.date | None = None,
              known_at: dt.datetime | None = None) -> dict:
     loan = _loan(c, tenant, loan_id, known_at)
@@ -100,7 +100,7 @@ def schedule(loan_id: str, c: ContainerDep, tenant: TenantDep, on: dt.date | Non
                              "unpaid": format_cents(r.unpaid)} for r in pos.instalments]}
 
 
-@router.get("/{loan_id}/events", responses=error_responses("not_found"))
+@router.get("/{loan_id}/events", dependencies=[allow("read")], responses=error_responses("not_found"))
 def events(loan_id: str, c: ContainerDep, tenant: TenantDep) -> dict:
     loan = c.service.loan(tenant, loan_id)
     out = []
@@ -120,62 +120,62 @@ def _decide(c, tenant: str, loan_id: str, command: str, body: s.DecisionIn, **kw
     return {**_summary(c, tenant, c.service.loan(tenant, loan_id), on), "position": written.position}
 
 
-@router.post("/{loan_id}/acceleration-notices", status_code=201, responses=DECISION_ERRORS)
+@router.post("/{loan_id}/acceleration-notices", dependencies=[allow("acceleration_notice")], status_code=201, responses=DECISION_ERRORS)
 def acceleration_notice(loan_id: str, body: s.NoticeIn, c: ContainerDep, tenant: TenantDep) -> dict:
     """R-ACC-5/6: refused unless Act §8(1)(1) holds, no notice is pending and no hardship is active."""
     return _decide(c, tenant, loan_id, "send_acceleration_notice", body, override_reason=body.override_reason)
 
 
-@router.post("/{loan_id}/hardships", status_code=201, responses=DECISION_ERRORS)
+@router.post("/{loan_id}/hardships", dependencies=[allow("hardship")], status_code=201, responses=DECISION_ERRORS)
 def hardship(loan_id: str, body: s.HardshipIn, c: ContainerDep, tenant: TenantDep) -> dict:
     return _decide(c, tenant, loan_id, "record_hardship", body, cause=body.cause)
 
 
-@router.post("/{loan_id}/hardships/end", status_code=201, responses=DECISION_ERRORS)
+@router.post("/{loan_id}/hardships/end", dependencies=[allow("hardship")], status_code=201, responses=DECISION_ERRORS)
 def hardship_end(loan_id: str, body: s.DecisionIn, c: ContainerDep, tenant: TenantDep) -> dict:
     return _decide(c, tenant, loan_id, "end_hardship", body)
 
 
-@router.post("/{loan_id}/free-months", status_code=201, responses=DECISION_ERRORS)
+@router.post("/{loan_id}/free-months", dependencies=[allow("decision")], status_code=201, responses=DECISION_ERRORS)
 def free_months(loan_id: str, body: s.FreeMonthsIn, c: ContainerDep, tenant: TenantDep) -> dict:
     return _decide(c, tenant, loan_id, "defer_free_months", body, months=body.months,
                    from_instalment=body.from_instalment)
 
 
-@router.post("/{loan_id}/due-date-extensions", status_code=201, responses=DECISION_ERRORS)
+@router.post("/{loan_id}/due-date-extensions", dependencies=[allow("decision")], status_code=201, responses=DECISION_ERRORS)
 def due_date_extension(loan_id: str, body: s.ExtensionIn, c: ContainerDep, tenant: TenantDep) -> dict:
     return _decide(c, tenant, loan_id, "extend_due_date", body, instalment=body.instalment,
                    new_due_date=body.new_due_date)
 
 
-@router.post("/{loan_id}/terms", status_code=201, responses=DECISION_ERRORS)
+@router.post("/{loan_id}/terms", dependencies=[allow("decision")], status_code=201, responses=DECISION_ERRORS)
 def terms(loan_id: str, body: s.TermsIn, c: ContainerDep, tenant: TenantDep) -> dict:
     return _decide(c, tenant, loan_id, "change_terms", body, from_instalment=body.from_instalment,
                    instalment_amount=parse_amount(body.instalment_amount, "instalment_amount"))
 
 
-@router.post("/{loan_id}/exemptions", status_code=201, responses=DECISION_ERRORS)
+@router.post("/{loan_id}/exemptions", dependencies=[allow("decision")], status_code=201, responses=DECISION_ERRORS)
 def exemption(loan_id: str, body: s.ExemptionIn, c: ContainerDep, tenant: TenantDep) -> dict:
     amount = parse_amount(body.amount, "amount") if body.amount is not None else None
     return _decide(c, tenant, loan_id, "waive", body, kind=body.kind, amount=amount)
 
 
-@router.post("/{loan_id}/refunds", status_code=201, responses=DECISION_ERRORS)
+@router.post("/{loan_id}/refunds", dependencies=[allow("payment_admin")], status_code=201, responses=DECISION_ERRORS)
 def refund(loan_id: str, body: s.RefundIn, c: ContainerDep, tenant: TenantDep) -> dict:
     return _decide(c, tenant, loan_id, "refund_overpayment", body, amount=parse_amount(body.amount, "amount"))
 
 
-@router.post("/{loan_id}/collection-transfer", status_code=201, responses=DECISION_ERRORS)
+@router.post("/{loan_id}/collection-transfer", dependencies=[allow("decision")], status_code=201, responses=DECISION_ERRORS)
 def collection_transfer(loan_id: str, body: s.DecisionIn, c: ContainerDep, tenant: TenantDep) -> dict:
     return _decide(c, tenant, loan_id, "transfer_to_collection", body)
 
 
-@router.post("/{loan_id}/write-off", status_code=201, responses=DECISION_ERRORS)
+@router.post("/{loan_id}/write-off", dependencies=[allow("payment_admin")], status_code=201, responses=DECISION_ERRORS)
 def write_off(loan_id: str, body: s.DecisionIn, c: ContainerDep, tenant: TenantDep) -> dict:
     return _decide(c, tenant, loan_id, "write_off", body)
 
 
-@router.post("/{loan_id}/appeals", status_code=201, responses=DECISION_ERRORS)
+@router.post("/{loan_id}/appeals", dependencies=[allow("appeal")], status_code=201, responses=DECISION_ERRORS)
 def file_appeal(loan_id: str, body: s.AppealIn, c: ContainerDep, tenant: TenantDep) -> dict:
     """A request for rectification against a decision event of the loan (by its version)."""
     on = _on(c, body.on)
@@ -184,19 +184,19 @@ def file_appeal(loan_id: str, body: s.AppealIn, c: ContainerDep, tenant: TenantD
     return {**_summary(c, tenant, c.service.loan(tenant, loan_id), on), "position": written.position}
 
 
-@router.post("/{loan_id}/appeals/{appeal_version}/decision", status_code=201, responses=DECISION_ERRORS)
+@router.post("/{loan_id}/appeals/{appeal_version}/decision", dependencies=[allow("decision")], status_code=201, responses=DECISION_ERRORS)
 def decide_appeal(loan_id: str, appeal_version: int, body: s.AppealDecisionIn, c: ContainerDep,
                   tenant: TenantDep) -> dict:
     """The appeal's outcome; an upheld appeal then takes effect through its own decision."""
     return _decide(c, tenant, loan_id, "decide_appeal", body, appeal=appeal_version, outcome=body.outcome)
 
 
-@router.post("/{loan_id}/acceleration-revocation", status_code=201, responses=DECISION_ERRORS)
+@router.post("/{loan_id}/acceleration-revocation", dependencies=[allow("decision")], status_code=201, responses=DECISION_ERRORS)
 def revoke_acceleration(loan_id: str, body: s.RevocationIn, c: ContainerDep, tenant: TenantDep) -> dict:
     return _decide(c, tenant, loan_id, "revoke_acceleration", body, appeal=body.appeal_version)
 
 
-@router.post("/{loan_id}/what-if", responses=error_responses("not_found"))
+@router.post("/{loan_id}/what-if", dependencies=[allow("read")], responses=error_responses("not_found"))
 def what_if(loan_id: str, body: s.WhatIfIn, c: ContainerDep, tenant: TenantDep) -> dict:
     """Re-run the loan's history with corrected facts and show the difference; writes nothing."""
     from application.replay import what_if as run_what_if
@@ -206,7 +206,7 @@ def what_if(loan_id: str, body: s.WhatIfIn, c: ContainerDep, tenant: TenantDep) 
     return run_what_if(c.service, tenant, loan_id, corrections, body.until or c.today())
 
 
-@router.get("/{loan_id}/evidence", responses={200: {"content": {"application/zip": {}},
+@router.get("/{loan_id}/evidence", dependencies=[allow("evidence")], responses={200: {"content": {"application/zip": {}},
                                                   "description": "the evidence bundle (R-EVID-3) as a zip"},
                                               **error_responses("not_found")})
 def evidence(loan_id: str, c: ContainerDep, tenant: TenantDep) -> Response:

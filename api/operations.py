@@ -4,25 +4,25 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api import schemas as s
-from api.deps import ContainerDep, FreshReads, TenantDep
+from api.deps import ContainerDep, allow, FreshReads, TenantDep
 from domain.money import format_cents
 from domain.policy import Policy
 
 router = APIRouter(prefix="/v1", tags=["operations"])
 
 
-@router.post("/servicing-runs", status_code=201)
+@router.post("/servicing-runs", dependencies=[allow("operations")], status_code=201)
 def run_servicing(body: s.ServicingRunIn, c: ContainerDep, tenant: TenantDep) -> dict:
     """Run the daily servicing for a business date over the organiser's loans (idempotent)."""
     return c.run_servicing(tenant, body.business_date)
 
 
-@router.get("/servicing-runs")
+@router.get("/servicing-runs", dependencies=[allow("operations_read")])
 def servicing_runs(c: ContainerDep, tenant: TenantDep) -> dict:
     return {"items": c.service.runs(tenant)}
 
 
-@router.get("/portfolio", dependencies=[FreshReads])
+@router.get("/portfolio", dependencies=[allow("read"), FreshReads])
 def portfolio(c: ContainerDep, tenant: TenantDep) -> dict:
     """Outstanding capital against capital_limit, this year's grants against annual_grant_limit,
     counts and sums by status, overdue amounts by age, penalty interest, waived and written off."""
@@ -41,12 +41,12 @@ def portfolio(c: ContainerDep, tenant: TenantDep) -> dict:
     }
 
 
-@router.get("/work-queue", dependencies=[FreshReads])
+@router.get("/work-queue", dependencies=[allow("read"), FreshReads])
 def work_queue(c: ContainerDep, tenant: TenantDep) -> dict:
     return {**c.read_model.work_queue(tenant, c.today()), "position": c.read_model.position()}
 
 
-@router.get("/digests/latest")
+@router.get("/digests/latest", dependencies=[allow("audit")])
 def latest_digest(c: ContainerDep, tenant: TenantDep) -> dict:
     """The latest signed digest (Merkle root over every loan's chain head), for safekeeping elsewhere."""
     from application import digest

@@ -4,7 +4,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from api import schemas as s
-from api.deps import ContainerDep, FreshReads, TenantDep
+from api.deps import ContainerDep, allow, FreshReads, TenantDep
 from api.errors import error_responses
 from domain.errors import invalid
 from domain.money import format_cents, parse_amount
@@ -12,7 +12,7 @@ from domain.money import format_cents, parse_amount
 router = APIRouter(prefix="/v1/payments", tags=["payments"])
 
 
-@router.post("", status_code=201, responses=error_responses("payment_conflict"))
+@router.post("", dependencies=[allow("payment")], status_code=201, responses=error_responses("payment_conflict"))
 def post_payment(body: s.PaymentIn, c: ContainerDep, tenant: TenantDep, response: Response) -> dict:
     """Record a payment. The same payment_id with the same content answers the first result (200);
     with other content it is refused (409 payment_conflict). A payment that matches no loan by
@@ -30,14 +30,14 @@ def post_payment(body: s.PaymentIn, c: ContainerDep, tenant: TenantDep, response
     return {**written.result, "position": written.position}
 
 
-@router.get("/unallocated", dependencies=[FreshReads])
+@router.get("/unallocated", dependencies=[allow("payment_admin"), FreshReads])
 def unallocated(c: ContainerDep, tenant: TenantDep) -> dict:
     rows = c.read_model.unallocated(tenant)
     return {"items": [{k: (format_cents(v) if k == "amount" else v) for k, v in r.items() if k != "tenant"}
                       for r in rows], "position": c.read_model.position()}
 
 
-@router.post("/{payment_id}/allocation", responses=error_responses("not_found", "payment_conflict"))
+@router.post("/{payment_id}/allocation", dependencies=[allow("payment_admin")], responses=error_responses("not_found", "payment_conflict"))
 def allocate(payment_id: str, body: s.AllocationIn, c: ContainerDep, tenant: TenantDep) -> dict:
     """Assign an unallocated payment to a loan; a retry of the same assignment is a no-op."""
     written = c.service.allocate_payment(tenant=tenant, payment_id=payment_id, loan_id=body.loan_id,
@@ -45,7 +45,7 @@ def allocate(payment_id: str, body: s.AllocationIn, c: ContainerDep, tenant: Ten
     return {**written.result, "position": written.position}
 
 
-@router.post("/{payment_id}/reversal", responses=error_responses("not_found"))
+@router.post("/{payment_id}/reversal", dependencies=[allow("payment_admin")], responses=error_responses("not_found"))
 def reverse(payment_id: str, body: s.ReversalIn, c: ContainerDep, tenant: TenantDep) -> dict:
     """A returned or misapplied payment: later payments are re-allocated (R-PAY-4)."""
     written = c.service.reverse_payment(tenant=tenant, payment_id=payment_id, reason=body.reason,

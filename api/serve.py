@@ -6,6 +6,7 @@ import threading
 import structlog
 import uvicorn
 
+from adapters.logging import configure as configure_logging
 from adapters.settings import Settings
 from api.app import create_app
 from api.deps import Container
@@ -25,6 +26,7 @@ def keep_read_model_current(container: Container, stop: threading.Event) -> None
 
 
 def serve(settings: Settings, *, scheduler: bool = True) -> None:
+    configure_logging(settings.log_format)
     container = Container.build(settings)
     app = create_app(settings, container)
     stop = threading.Event()

@@ -1,6 +1,7 @@
 """Shared helpers: logging, percentiles, the bench server subprocess, CPU accounting, grants."""
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import os
@@ -64,10 +65,57 @@ def database_url(info) -> str:
     return f"postgresql://{auth}@{info.host}:{info.port}/{info.dbname}"
 
 
+# One Ed25519 seed per bench run for LUOTTO_SIGNING_KEY, so that no process of the bench creates
+# the default key file under var/ (spawned processes inherit it through the environment).
+SIGNING_KEY = os.environ.setdefault("BENCH_SIGNING_KEY", base64.b64encode(os.urandom(32)).decode())
+
+
 def settings_for(info, tenants: dict[str, dict], **extra):
     from adapters.settings import Settings
 
-    return Settings(database_url=database_url(info), tenants=tenants, **extra)
+    return Settings(database_url=database_url(info), tenants=tenants, signing_key=SIGNING_KEY, **extra)
+
+
+def api_headers(info, tenants: dict[str, dict], roles: dict[str, list[str]]) -> dict[tuple[str, str], dict]:
+    """Request headers per (tenant, role): X-Tenant, and when the app authenticates callers, an API
+    key of that organiser and role (created through the app's own ApiKeys on this database).
+
+    Run it before the server starts: it also creates the tables, and two processes building a
+    Container at once on one database collide in the DDL (see part (c))."""
+    from api.deps import Container
+
+    container = Container.build(settings_for(info, tenants))
+    out = {}
+    try:
+        auth = getattr(container, "auth", None)
+        for tenant, wanted in roles.items():
+            for role in wanted:
+                headers = {"X-Tenant": tenant}
+                if auth is not None:
+                    headers["Authorization"] = "Bearer " + _api_key(info, auth, tenant, role)
+                out[(tenant, role)] = headers
+    finally:
+        container.close()
+    return out
+
+
+def _api_key(info, auth, tenant: str, role: str) -> str:
+    """ApiKeys.create, or, when that fails, the same row written directly (key lk_<id>_<secret>,
+    only the secret's SHA-256 stored), so the server authenticates the bench like any caller."""
+    import hashlib
+    import secrets
+
+    try:
+        return auth.api_keys.create(tenant, role, f"bench {role}")
+    except Exception as e:  # noqa: BLE001 - reported, then worked around
+        log(f"ApiKeys.create failed ({type(e).__name__}: {e}); inserting the key row directly")
+    key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+    with info.connect(autocommit=True) as conn:
+        conn.execute("INSERT INTO luotto_api_keys (key_id, tenant, role, name, sha256, created_at) "
+                     "VALUES (%s, %s, %s, %s, %s, %s)",
+                     (key_id, tenant, role, f"bench {role}", hashlib.sha256(secret.encode()).hexdigest(),
+                      dt.datetime.now(dt.timezone.utc).isoformat()))
+    return f"lk_{key_id}_{secret}"
 
 
 # --------------------------------------------------------------------------- #
@@ -177,15 +225,25 @@ class BenchServer:
 
 @contextmanager
 def bench_server(info, tenants: dict[str, dict], *, startup_timeout: float = 60.0) -> Iterator[BenchServer]:
-    """Start `python -m bench.server` on a free port against `info`'s database; stop it after."""
+    """Start `python -m bench.server` on a free port against `info`'s database; stop it after.
+
+    The server's own output (its structured request log, one line a request) goes to a temporary
+    file, as it would to a log file in production, not into the bench's progress lines; errors
+    found in it are reported when the server stops."""
+    import tempfile
+
     import httpx
 
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("LUOTTO_")}
     env.update({"LUOTTO_DATABASE_URL": database_url(info), "LUOTTO_PORT": str(port),
-                "LUOTTO_HOST": "127.0.0.1", "LUOTTO_TENANTS": json.dumps(tenants)})
-    proc = subprocess.Popen([sys.executable, "-m", "bench.server"], cwd=str(ROOT), env=env)
+                "LUOTTO_HOST": "127.0.0.1", "LUOTTO_TENANTS": json.dumps(tenants),
+                "LUOTTO_SIGNING_KEY": SIGNING_KEY})
+    output = tempfile.NamedTemporaryFile(prefix="luotto-bench-server-", suffix=".log", delete=False)
+    proc = subprocess.Popen([sys.executable, "-m", "bench.server"], cwd=str(ROOT), env=env, stdout=output,
+                            stderr=subprocess.STDOUT)
     server = BenchServer(proc, port)
+    ok = False
     try:
         deadline = time.monotonic() + startup_timeout
         while True:
@@ -199,8 +257,9 @@ def bench_server(info, tenants: dict[str, dict], *, startup_timeout: float = 60.
             if time.monotonic() > deadline:
                 raise RuntimeError(f"bench server did not answer within {startup_timeout:.0f} s")
             time.sleep(0.1)
-        log(f"bench server pid {proc.pid} listening on {server.base_url}")
+        log(f"bench server pid {proc.pid} listening on {server.base_url} (its log: {output.name})")
         yield server
+        ok = True
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)  # uvicorn shuts down cleanly on SIGINT
@@ -209,6 +268,26 @@ def bench_server(info, tenants: dict[str, dict], *, startup_timeout: float = 60.
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        output.close()
+        _report_server_log(output.name, keep=not ok)
+
+
+def _report_server_log(path: str, keep: bool) -> None:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            lines = f.readlines()
+    except OSError:
+        return
+    bad = [ln for ln in lines if '"level": "error"' in ln or "[error" in ln or "Traceback" in ln
+           or '"status": 5' in ln or "status=5" in ln]
+    log(f"bench server log: {len(lines)} lines, {len(bad)} with errors" + (f"; first: {bad[0].strip()[:300]}"
+                                                                              if bad else ""))
+    if keep or bad:
+        log(f"bench server log kept at {path}; its last lines:")
+        for ln in lines[-15:]:
+            print("    " + ln.rstrip()[:300], file=sys.stderr)
+    else:
+        os.unlink(path)
 
 
 # --------------------------------------------------------------------------- #
@@ -232,6 +311,17 @@ def grant_loans(service, tenant: str, loan_ids: Iterable[str], *, principal: int
         if every and n % every == 0:
             log(f"{label}granted {n} loans (last {every}: {sum(took[-every:]) / every * 1000:.1f} ms/grant)")
     return took
+
+
+def count_rows(info, table: str) -> int | None:
+    """Rows in `table`, or None when the table does not exist (the app may not have it)."""
+    import psycopg
+
+    with info.connect(autocommit=True) as conn:
+        try:
+            return conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+        except psycopg.errors.UndefinedTable:
+            return None
 
 
 def machine_description(pg_version: str | None = None) -> dict[str, str]:

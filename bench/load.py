@@ -24,6 +24,7 @@ class Job:
     base_url: str
     tenant: str = "b"
     loans: tuple = ()          # payment: loan ids; get_loan: (tenant, loan_id) pairs
+    headers: dict = field(default_factory=dict)  # tenant -> request headers (X-Tenant, Authorization)
     run_id: str = "run"
     amount: str = "1.00"
     seed: int = 0
@@ -55,7 +56,7 @@ def _requests(job: Job, conn_index: int, connections: int):
             yield "GET", "/bench/noop", {}, None
     if job.kind == "payment":
         loans, i = job.loans, 0
-        headers = {"X-Tenant": job.tenant}
+        headers = job.headers.get(job.tenant, {"X-Tenant": job.tenant})
         while True:
             loan_id = loans[(conn_index + i * connections) % len(loans)]
             body = {"payment_id": f"{job.run_id}-{conn_index}-{i}", "amount": job.amount, "loan_id": loan_id}
@@ -65,7 +66,7 @@ def _requests(job: Job, conn_index: int, connections: int):
         rnd = random.Random(job.seed * 1000 + conn_index)
         while True:
             tenant, loan_id = rnd.choice(job.loans)
-            yield "GET", f"/v1/loans/{loan_id}", {"X-Tenant": tenant}, None
+            yield "GET", f"/v1/loans/{loan_id}", job.headers.get(tenant, {"X-Tenant": tenant}), None
     raise ValueError(f"unknown job kind {job.kind!r}")
 
 

@@ -14,7 +14,8 @@ import uuid
 
 import httpx
 
-from bench.common import CpuWindow, bench_server, env_float, env_int, log, percentile, settings_for, today
+from bench.common import (CpuWindow, api_headers, bench_server, count_rows, env_float, env_int, log, percentile,
+                          settings_for, today)
 from bench.load import Job, LoadResult, run_load
 
 TENANT = "b"
@@ -33,10 +34,10 @@ def config() -> dict:
     }
 
 
-def grant_over_http(base_url: str, n: int) -> tuple[list[str], list[float]]:
+def grant_over_http(base_url: str, n: int, headers: dict) -> tuple[list[str], list[float]]:
     on = today()
     ids, took = [], []
-    with httpx.Client(base_url=base_url, headers={"X-Tenant": TENANT}, timeout=30.0) as client:
+    with httpx.Client(base_url=base_url, headers=headers, timeout=30.0) as client:
         for i in range(n):
             loan_id = f"A-{i:05d}"
             body = {"loan_id": loan_id, "borrower_id": f"borrower-{i:05d}", "purpose": "bench",
@@ -92,8 +93,10 @@ def _window(job: Job, cfg: dict, server_pid: int, dbname: str, label: str) -> tu
 def run(pg, info) -> dict:
     cfg = config()
     rows, notes = [], []
-    with bench_server(info, {TENANT: {"preset": "default"}}) as server:
-        loans, grant_times = grant_over_http(server.base_url, cfg["loans"])
+    tenants = {TENANT: {"preset": "default"}}
+    headers = api_headers(info, tenants, {TENANT: ["decision_maker", "payment_system"]})
+    with bench_server(info, tenants) as server:
+        loans, grant_times = grant_over_http(server.base_url, cfg["loans"], headers[(TENANT, "decision_maker")])
         grant_times.sort()
         log(f"(a) grants over HTTP: p50 {percentile(grant_times, 50) * 1000:.1f} ms, "
             f"p99 {percentile(grant_times, 99) * 1000:.1f} ms")
@@ -102,13 +105,17 @@ def run(pg, info) -> dict:
             noop, noop_cpu = _window(Job("noop", server.base_url, client=client), cfg, server.pid, info.dbname,
                                      f"no-op [{client}]")
             stored_before, _ = read_model_lag(info)
+            logged0 = count_rows(info, "luotto_access_log")
             run_id = f"{client}-{uuid.uuid4().hex[:8]}"
             pay, pay_cpu = _window(Job("payment", server.base_url, tenant=TENANT, loans=tuple(loans), run_id=run_id,
-                                       client=client), cfg, server.pid, info.dbname, f"payments [{client}]")
+                                       client=client, headers={TENANT: headers[(TENANT, "payment_system")]}), cfg, server.pid, info.dbname, f"payments [{client}]")
             stored, position = read_model_lag(info)
             events = stored - stored_before
             sent = pay.ok + pay.warmup_requests
             caught_up = wait_for_read_model(info)
+            if logged0 is not None:
+                log(f"(a) payments [{client}]: {count_rows(info, 'luotto_access_log') - logged0} access-log rows "
+                    f"written for {sent} payments")
             log(f"(a) payments [{client}]: {events} events stored ({events / max(sent, 1):.2f} per payment, warm-up included); "
                 f"read model was {stored - position} events behind at the end, caught up {caught_up:.1f} s later")
             ratio = pay.rate / noop.rate if noop.rate else 0.0

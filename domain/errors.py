@@ -12,6 +12,8 @@ CODES = (
     "not_found",
     "loan_exists",
     "busy",
+    "unauthenticated",
+    "forbidden",
 )
 
 

@@ -153,6 +153,8 @@ def next_action_date(books, after: Date) -> Date | None:
     loan = books.loan
     if loan.closed:
         return None
+    if next_step(books, after + days(1)) is not None:
+        return after + days(1)  # due at once, e.g. after a back-dated fact or a hardship that ended
     pos = books.position(after + days(1))
     if pos.owed == 0:
         return None if loan.repaid_on is not None else after + days(1)

@@ -148,6 +148,16 @@ class ReadModel:
                 tx.execute(f"DELETE FROM {table}")
         return self.catch_up(progress)
 
+    def lag_seconds(self, position: int, newest: int) -> float:
+        """How long the oldest event not yet in the read models has waited."""
+        if position >= newest:
+            return 0.0
+        waiting = self.service.recorder.select_notifications(start=position + 1, limit=1)
+        if not waiting:
+            return 0.0
+        recorded = self.service.mapper.to_domain_event(waiting[0]).timestamp
+        return max(0.0, (dt.datetime.now(dt.timezone.utc) - recorded).total_seconds())
+
     def wait_for(self, position: int | None, timeout: float) -> bool:
         """Read-your-writes: block until the read model has reached `position` (or time out)."""
         deadline = time.monotonic() + timeout

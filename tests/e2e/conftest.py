@@ -28,6 +28,8 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import httpx
+
+from tests.support.auth import TestIssuer
 import pytest
 
 LUOTTO = Path(sys.executable).parent / "luotto"
@@ -85,6 +87,7 @@ class LuottoServer:
     """One `luotto serve --no-scheduler` process on a free loopback port."""
 
     def __init__(self, database_url: str, log_dir: Path, schema: str | None = None) -> None:
+        self.issuer = TestIssuer(log_dir / "oidc")
         self.database_url = database_url
         self.schema = schema
         self.log_dir = log_dir
@@ -110,6 +113,8 @@ class LuottoServer:
             "LUOTTO_PORT": str(self.port),
             "LUOTTO_TENANTS": json.dumps(TENANTS),
             "PYTHONUNBUFFERED": "1",
+            "LUOTTO_LOG_FORMAT": "console",
+            **self.issuer.settings_env(),
         })
         if self.schema:
             env["LUOTTO_POSTGRES_SCHEMA"] = self.schema
@@ -153,8 +158,9 @@ class LuottoServer:
             return ""
 
     def client(self, tenant: str | None = "t1", hook: NoServerErrors | None = None,
-               timeout: float = 15.0) -> httpx.Client:
-        headers = {"X-Tenant": tenant} if tenant else {}
+               timeout: float = 15.0, roles: list[str] | None = None) -> httpx.Client:
+        """A client authenticated by an OIDC token for `tenant` (all roles unless given); None: no token."""
+        headers = self.issuer.headers(tenant, roles) if tenant else {}
         hooks = {"response": [hook]} if hook is not None else {}
         return httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout, event_hooks=hooks)
 

@@ -42,12 +42,13 @@ class Outcome:
 class Load:
     base_url: str
     loan_id: str
+    auth: dict
     killed: threading.Event = field(default_factory=threading.Event)
     outcomes: list[Outcome] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def worker(self, index: int, deadline: float, max_posts: int = MAX_POSTS_PER_WORKER) -> None:
-        with httpx.Client(base_url=self.base_url, headers={"X-Tenant": "t1"}, timeout=5.0) as client:
+        with httpx.Client(base_url=self.base_url, headers=self.auth, timeout=5.0) as client:
             for n in range(max_posts):
                 if time.monotonic() > deadline:
                     return
@@ -113,7 +114,7 @@ def test_r_pay_1_acknowledged_payments_survive_sigkill_exactly_once(pg_schema, s
     loan_id = _grant(server)
 
     # --- load, and SIGKILL in the middle of it ------------------------------------------------
-    load = Load(server.base_url, loan_id)
+    load = Load(server.base_url, loan_id, server.issuer.headers("t1"))
     threads = load.run(WORKERS, LOAD_SECONDS)
     time.sleep(KILL_AFTER)
     alive_at_kill = sum(t.is_alive() for t in threads)
@@ -210,7 +211,7 @@ def test_r_pay_1_concurrent_payments_to_one_loan_never_answer_5xx(pg_schema, ser
     acknowledged payment is on the loan exactly once."""
     server = server_factory(pg_url(pg_schema), pg_schema.schema)
     loan_id = _grant(server)
-    load = Load(server.base_url, loan_id)
+    load = Load(server.base_url, loan_id, server.issuer.headers("t1"))
     threads = load.run(workers=8, seconds=LOAD_SECONDS, max_posts=40)
     for t in threads:
         t.join(timeout=LOAD_SECONDS + 10)

@@ -51,7 +51,7 @@ class Api:
         body.update(overrides)
         response = client.post("/v1/loans", json=body)
         if response.status_code == 201:
-            self.loans[client.headers["X-Tenant"]].append(body["loan_id"])
+            self.loans["t1" if client is self.t1 else "t2"].append(body["loan_id"])
         return response
 
     def granted(self, **overrides) -> dict:
@@ -375,10 +375,12 @@ def test_other_tenants_loan_is_404(api: Api) -> None:
     assert api.payment_ids(loan["loan_id"]) == []
 
 
-def test_unknown_or_missing_tenant_refused(api: Api) -> None:
-    _error(api.t1.get("/v1/portfolio", headers={"X-Tenant": "nobody"}), 404, "not_found")
+def test_unknown_organiser_or_missing_credential_refused(api: Api) -> None:
+    """The organiser comes from the credential: one not served here is refused (403), none at all 401."""
+    _error(api.t1.get("/v1/portfolio", headers=api.server.issuer.headers("nobody")), 403, "forbidden")
     with httpx.Client(base_url=api.server.base_url, timeout=10, event_hooks={"response": [api.hook]}) as bare:
-        _error(bare.get("/v1/portfolio"), 422, "invalid_request")
+        _error(bare.get("/v1/portfolio"), 401, "unauthenticated")
+        _error(bare.get("/v1/portfolio", headers={"Authorization": "Bearer lk_nope_nope"}), 401, "unauthenticated")
 
 
 # --------------------------------------------------------------------------------------------- #
@@ -499,7 +501,7 @@ def _documented_codes(spec: dict) -> set[str]:
 
 
 # Refusals the tests above also provoke; repeated here so this test stands alone.
-PROBES = [("GET", "/v1/portfolio", {"X-Tenant": "nobody"}, None),
+PROBES = [("GET", "/v1/portfolio", {"Authorization": "Bearer not-a-token"}, None),
           ("GET", "/v1/loans?status=bogus", {}, None),
           ("POST", "/v1/servicing-runs", {}, {"business_date": "2025-02-30"}),
           ("GET", "/v1/loans/no-such-loan", {}, None),
@@ -510,7 +512,7 @@ def test_every_refusal_received_is_documented_on_its_operation(api: Api) -> None
     """api/errors.py contract ({"code","message","rule","field"} with a 4xx): every (operation,
     status, code) these tests received is documented on that operation with the ErrorBody schema."""
     for method, path, headers, body in PROBES:
-        assert api.t1.request(method, path, headers=headers, json=body).status_code in (404, 422)
+        assert api.t1.request(method, path, headers=headers, json=body).status_code in (401, 404, 422)
     spec = api.t1.get("/openapi.json").json()
     missing = []
     for method, path, status, code in api.hook.seen:

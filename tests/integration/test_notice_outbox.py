@@ -31,7 +31,8 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from adapters.notices.outbox import Delivery, Outbox, OutboxConflict, PermanentDeliveryError, message_id
+from adapters.notices.outbox import (Delivery, OutboundNotice, Outbox, OutboxConflict, PermanentDeliveryError,
+                                     message_id)
 from adapters.notices.printfolder import PrintFolderAdapter
 from adapters.notices.render import render_notice
 from adapters.notices.store import CorruptPdf, PdfNotFound, PdfStore, sha256_hex
@@ -608,8 +609,6 @@ def test_r_acc_6_suomifi_events_mark_notices_delivered_then_read(suomifi, adapte
 
 def test_r_acc_6_suomifi_adapter_delivers_idempotently_on_its_own(suomifi, adapter, pdfs):
     fake, _url = suomifi
-    from adapters.notices.outbox import OutboundNotice
-
     notice = OutboundNotice(message_id=message_id(TENANT, "L-9", 2), tenant=TENANT, loan_id="L-9", notice_version=2,
                             sha256=sha256_hex(notice_pdf()), pdf=notice_pdf(), addressee=ADDRESSEE,
                             title="Maksumuistutus", body="Erä 3 ...")

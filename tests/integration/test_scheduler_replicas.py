@@ -22,9 +22,18 @@ Expected results come from `scheduler.simulator.simulate` (the `luotto simulate`
 services one loan every day in memory) for the same loan, policy and payments with run_until =
 G+59. Loans with the same terms and payment give the same (type, effective_date, instalment/kind)
 sequence, so each distinct loan shape is simulated once and shared (60 shapes for 300 loans).
+
+Checked: each loan's event sequence equals the simulator's (so nothing is recorded twice or
+missed); the RunLog (`service.runs`) has exactly one run per organiser and date; each run's
+events_recorded equals what the simulator records on that day; and each run's loans_examined lies
+between the loans it records something for and the loans whose agenda date can have come that day
+(`agenda_days`). Printed: lock contention, events per type, loans examined (950 in the reference
+run) against that bound (1,930) and against 300 x 60 = 18,000 loads without an agenda, timings
+(~25-55 s in total, depending on the machine's load).
 """
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import os
@@ -37,13 +46,15 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
 
+import psycopg
 import pytest
 
 from adapters.settings import Settings
 from api.deps import Container
-from domain.dates import days
+from domain.dates import add_months, days, effective_deadline
 from domain.loan import Decision, loan_uuid
 from domain.money import format_cents, parse_amount
+from domain.policy import make_policy
 from scheduler.simulator import simulate
 
 pytestmark = pytest.mark.postgres
@@ -56,6 +67,8 @@ LAST = G + days(DAYS - 1)  # 2025-03-15
 STEP_DAYS = 10
 LOANS = 300
 PROCESS_TIMEOUT = 60.0  # seconds one scheduler process may take
+SIGNING_KEY = base64.b64encode(bytes(range(32))).decode()  # a fixed digest key: no key file is written
+DDL_RACE = "tuple concurrently updated"  # PostgreSQL's error for two concurrent updates of a catalog row
 
 # Two organisers. kittila: reminders at deadline + 14 and + 28 days (R-REM-1) and automatic
 # acceleration notices (R-ACC-9); its grant limits are lifted so that 150 loans fit (R-PORT-1 is
@@ -135,6 +148,27 @@ def simulated(shape: Shape) -> tuple[tuple, ...]:
     return tuple((key(e), e["recorded_on"]) for e in result["events"])
 
 
+def agenda_days(shape: Shape, events: tuple) -> set[str]:
+    """Every date on which a run may load this loan (architecture, "Servicing runs": due date,
+    deadline + 1, reminder day, one month after a deadline, notice expiry, settlement lag end):
+    the calendar candidates of the instalments due in the window, the grant date (a loan paid off
+    on G), each day the run records something for it, and the day after (the read model catches up
+    with those events at the next run and may pull the date to one already passed)."""
+    policy = make_policy(TENANTS[shape.tenant]["preset"], TENANTS[shape.tenant].get("overrides"))
+    out = {G}
+    n = 0
+    while (due := add_months(FIRST_DUE, n)) <= LAST:
+        deadline = effective_deadline(due)
+        out |= {due, deadline + days(1), add_months(deadline, 1) + days(1)}
+        out |= {deadline + days(k) for k in policy.reminder_offsets_days}
+        n += 1
+    for (kind, *_), on in events:
+        if kind in RUN_EVENTS:
+            recorded = dt.date.fromisoformat(on)
+            out |= {recorded, recorded + days(1)}
+    return {d.isoformat() for d in out if G <= d <= LAST}
+
+
 # --------------------------------------------------------------------------------------- #
 # Processes
 # --------------------------------------------------------------------------------------- #
@@ -147,13 +181,14 @@ def database_url(info) -> str:
 
 def settings(info) -> Settings:
     return Settings(database_url=database_url(info), postgres_schema=info.schema, tenants=TENANTS,
-                    postgres_pool_size=2)
+                    postgres_pool_size=2, signing_key=SIGNING_KEY)
 
 
 def process_env(info) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LUOTTO_")}
     env.update({"LUOTTO_DATABASE_URL": database_url(info), "LUOTTO_POSTGRES_SCHEMA": info.schema,
-                "LUOTTO_TENANTS": json.dumps(TENANTS), "LUOTTO_POSTGRES_POOL_SIZE": "2"})
+                "LUOTTO_TENANTS": json.dumps(TENANTS), "LUOTTO_POSTGRES_POOL_SIZE": "2",
+                "LUOTTO_SIGNING_KEY": SIGNING_KEY})
     return env
 
 
@@ -162,35 +197,49 @@ class Finished:
     returncode: int
     runs: list[dict]
     stderr: str
-    seconds: float
+
+    @property
+    def crashed_on_startup_ddl(self) -> bool:
+        """The known BUG pinned by test_replicas_starting_together_..._ddl: Container.build's
+        CREATE OR REPLACE FUNCTION lost a race with the other replica's."""
+        return self.returncode != 0 and DDL_RACE in self.stderr and "Container.build" in self.stderr
 
 
-def race(env: dict[str, str], today: dt.date, tmp: Path) -> list[Finished]:
-    """Start two `luotto scheduler --once --today` processes at the same instant; wait for both."""
-    started = time.monotonic()
-    procs = []
-    for n in range(2):
-        out, err = open(tmp / f"{today}-{n}.out", "w+"), open(tmp / f"{today}-{n}.err", "w+")
-        procs.append((subprocess.Popen([str(LUOTTO), "scheduler", "--once", "--today", today.isoformat()],
-                                       stdout=out, stderr=err, env=env, cwd=tmp), out, err))
-    finished = []
-    try:
-        for proc, out, err in procs:
-            code = proc.wait(timeout=PROCESS_TIMEOUT)
-            out.seek(0)
-            err.seek(0)
-            text, log = out.read(), err.read()
-            lines = [line for line in text.splitlines() if line.strip()]
-            finished.append(Finished(code, json.loads(lines[-1]) if code == 0 and lines else [], log,
-                                     time.monotonic() - started))
-    finally:
-        for proc, out, err in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            out.close()
-            err.close()
-    return finished
+class Scheduler:
+    """One `luotto scheduler --once --today D` process, its output in files under tmp."""
+
+    def __init__(self, env: dict[str, str], today: dt.date, tmp: Path, name: str):
+        self.out, self.err = open(tmp / f"{name}.out", "w+"), open(tmp / f"{name}.err", "w+")
+        self.proc = subprocess.Popen([str(LUOTTO), "scheduler", "--once", "--today", today.isoformat()],
+                                     stdout=self.out, stderr=self.err, env=env, cwd=tmp)
+
+    def finish(self) -> Finished:
+        try:
+            code = self.proc.wait(timeout=PROCESS_TIMEOUT)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+        self.out.seek(0)
+        self.err.seek(0)
+        lines = [line for line in self.out.read().splitlines() if line.strip()]
+        finished = Finished(code, json.loads(lines[-1]) if code == 0 and lines else [], self.err.read())
+        self.out.close()
+        self.err.close()
+        return finished
+
+
+def race(env: dict[str, str], today: dt.date, tmp: Path) -> tuple[list[Finished], int]:
+    """Start two schedulers at the same instant and wait for both. A replica that died at startup
+    of the known DDL race is started once more afterwards, as systemd's Restart=on-failure does
+    (deploy/systemd); returns the results and how many such restarts there were."""
+    pair = [Scheduler(env, today, tmp, f"{today}-{n}") for n in range(2)]
+    finished, restarts = [p.finish() for p in pair], 0
+    for n, f in enumerate(finished):
+        if f.crashed_on_startup_ddl:
+            restarts += 1
+            finished[n] = Scheduler(env, today, tmp, f"{today}-{n}-restarted").finish()
+    return finished, restarts
 
 
 def seed(info) -> list[Seeded]:
@@ -230,11 +279,12 @@ def test_r_acc_4_two_racing_schedulers_record_every_event_exactly_once(pg_schema
 
     env = process_env(pg_schema)
     returned: dict[tuple[str, str], int] = Counter()  # (tenant, business date) -> processes that ran it
-    contended = 0
+    contended = restarts = 0
     step_end = G - days(1)
     while step_end < LAST:
         step_start, step_end = step_end + days(1), min(step_end + days(STEP_DAYS), LAST)
-        pair = race(env, step_end, tmp_path)
+        pair, restarted = race(env, step_end, tmp_path)
+        restarts += restarted
         for f in pair:
             assert f.returncode == 0, f"scheduler for {step_end} exited {f.returncode}:\n{f.stderr[-3000:]}"
             for run in f.runs:
@@ -270,7 +320,7 @@ def test_r_acc_4_two_racing_schedulers_record_every_event_exactly_once(pg_schema
 
         # The run log: exactly one run per organiser and calendar date G..G+59, no failures.
         all_dates = [(G + days(i)).isoformat() for i in range(DAYS)]
-        examined_total, per_day_examined = 0, defaultdict(int)
+        examined_total, bound_total, per_day_examined = 0, 0, defaultdict(int)
         for tenant in TENANT_IDS:
             runs = service.runs(tenant, limit=1000)
             assert sorted(r["business_date"] for r in runs) == all_dates, tenant
@@ -280,32 +330,92 @@ def test_r_acc_4_two_racing_schedulers_record_every_event_exactly_once(pg_schema
                                     for (kind, *_), on in expected[loan.loan_id] if kind in RUN_EVENTS)
             got_recorded = {r["business_date"]: r["events_recorded"] for r in runs}
             assert got_recorded == {d: want_recorded.get(d, 0) for d in all_dates}, tenant
-            # A run loads every loan it records something for, and no loan before its first due
-            # date: nothing can happen to these loans between G and 2025-02-10 except LoanRepaid
-            # on G for the loans paid off on G.
-            repaid_on_g = sum(1 for loan in loans if loan.shape.tenant == tenant
-                              and any(k[0] == "LoanRepaid" for k, _ in expected[loan.loan_id]))
+            # A run loads every loan it records something for, and only loans whose agenda date can
+            # have come (the architecture's list): see agenda_days.
             recorded_loans = Counter(on for loan in loans if loan.shape.tenant == tenant
                                      for on in {on for (kind, *_), on in expected[loan.loan_id]
                                                 if kind in RUN_EVENTS})
+            could_be_due = Counter(day for loan in loans if loan.shape.tenant == tenant
+                                   for day in agenda_days(loan.shape, expected[loan.loan_id]))
             for r in runs:
                 day = r["business_date"]
-                assert r["loans_examined"] >= recorded_loans.get(day, 0), r
-                if dt.date.fromisoformat(day) < FIRST_DUE:
-                    assert r["loans_examined"] == (repaid_on_g if day == G.isoformat() else 0), r
+                assert recorded_loans.get(day, 0) <= r["loans_examined"] <= could_be_due.get(day, 0), r
                 per_day_examined[day] += r["loans_examined"]
                 examined_total += r["loans_examined"]
+                bound_total += could_be_due.get(day, 0)
     finally:
         container.close()
 
     replay_everything = LOANS * DAYS  # 18,000 loan loads if every run loaded every loan
     print(f"\nloans {LOANS}, days {DAYS}, steps of {STEP_DAYS} days, lock contention seen in {contended} "
-          f"processes\nevents per type: {dict(sorted(by_type.items()))}"
-          f"\nloans examined over all runs: {examined_total} (vs {replay_everything} without the agenda); "
-          f"busiest date {max(per_day_examined, key=per_day_examined.get)} with {max(per_day_examined.values())}"
+          f"processes, {restarts} restarted after the startup DDL race\nevents per type: {dict(sorted(by_type.items()))}"
+          f"\nloans examined over all runs: {examined_total} (agenda bound {bound_total}, "
+          f"{replay_everything} without the agenda); busiest date "
+          f"{max(per_day_examined, key=per_day_examined.get)} with {max(per_day_examined.values())}"
           f"\nseconds: seed {t_seed:.1f}, simulate {t_sim:.1f}, processes {t_race:.1f}, "
           f"total {time.monotonic() - t0:.1f}")
-    # Each loan has at most 2 instalments due in the window, and each of them at most ~5 agenda
-    # dates (due date, deadline + 1, 2 reminder days, a month after the deadline), plus the day
-    # after a recorded event when the read model pulls the date forward: well under 20 per loan.
-    assert examined_total <= replay_everything // 3, examined_total
+    assert examined_total <= replay_everything // 10, examined_total
+
+
+# --------------------------------------------------------------------------------------- #
+# Replicas starting together: the startup DDL race (found by the test above)
+# --------------------------------------------------------------------------------------- #
+
+
+class HarnessError(RuntimeError):
+    """The set-up of a DDL-race test did not happen as intended (not the bug under test)."""
+
+
+def start_while_another_replica_replaces_the_insert_function(info, tmp: Path, commit: bool) -> Finished:
+    """Make deterministic what happens when two replicas start together: a transaction here runs
+    eventsourcing's own CREATE OR REPLACE FUNCTION (the insert function, exactly as every process's
+    Container.build runs it) and stays open while a `luotto scheduler --once` starts and blocks on
+    the same catalog row; then this "other replica" commits (or rolls back) and the process goes on."""
+    container = Container.build(settings(info))  # tables, types, functions and triggers exist
+    try:
+        recorder = container.service.recorder
+        statement = recorder.sql_create_statements[recorder.create_insert_function_statement_index]
+    finally:
+        container.close()
+    with psycopg.connect(info.dsn) as holder, psycopg.connect(info.dsn, autocommit=True) as watcher:
+        holder.execute(statement)  # the other replica's startup, not yet committed
+        process = Scheduler(process_env(info), G, tmp, f"ddl-{'commit' if commit else 'rollback'}")
+        deadline = time.monotonic() + PROCESS_TIMEOUT
+        while not watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> %s AND wait_event_type = "
+                "'Lock' AND query ILIKE 'CREATE OR REPLACE FUNCTION%%'",
+                (info.dbname, holder.info.backend_pid)).fetchone()[0]:
+            if process.proc.poll() is not None or time.monotonic() > deadline:
+                holder.rollback()
+                raise HarnessError(f"the scheduler never waited on the insert function: {process.finish()}")
+            time.sleep(0.05)
+        holder.commit() if commit else holder.rollback()
+    return process.finish()
+
+
+def test_replica_starting_while_another_replica_rolls_back_its_ddl_starts_normally(pg_schema, tmp_path):
+    """Control for the next test (architecture, "Servicing runs"): the harness itself is sound; a
+    scheduler that waited on another session's uncommitted CREATE OR REPLACE FUNCTION starts and
+    runs its catch-up once that session rolls back (one run, for 2025-01-15, per organiser)."""
+    finished = start_while_another_replica_replaces_the_insert_function(pg_schema, tmp_path, commit=False)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert sorted(r["tenant"] for r in finished.runs) == sorted(TENANT_IDS)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="BUG: replicas starting together crash: Container.build re-runs CREATE OR REPLACE "
+                          "FUNCTION at every start and the loser dies with 'tuple concurrently updated'")
+def test_replicas_starting_together_both_survive_the_startup_ddl(pg_schema, tmp_path):
+    """Architecture ("Servicing runs": several replicas, one run at a time through the advisory lock;
+    "Scale-out is several stateless API processes and one scheduler leader"): a replica starting at the
+    same moment as another must either run the catch-up or find the lock held and return [] - never
+    die. Seen in test_r_acc_4_two_racing_schedulers_... (one process of a pair exited 1 in
+    Container.build -> LoanService -> eventsourcing create_table: "InternalError: tuple concurrently
+    updated"). adapters/persistence.py sets CREATE_TABLE=y for every process, so each start re-runs
+    CREATE OR REPLACE FUNCTION on the shared insert function (and adapters/immutability.py its own
+    CREATE OR REPLACE FUNCTION/TRIGGER); PostgreSQL fails the second of two concurrent replacements
+    of one catalog row. Made deterministic here: the other replica's replacement commits while this
+    one waits on it. Expected: exit 0 and one run per organiser; today: exit 1 with that error."""
+    finished = start_while_another_replica_replaces_the_insert_function(pg_schema, tmp_path, commit=True)
+    assert finished.returncode == 0, finished.stderr[-1500:]
+    assert sorted(r["tenant"] for r in finished.runs) == sorted(TENANT_IDS)
