@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from adapters.reference_numbers import format_national, format_rf, rf_reference
 from api import schemas as s
@@ -37,9 +37,10 @@ def _summary(c, tenant: str, loan, on: dt.date) -> dict:
 
 
 @router.post("", dependencies=[allow("decision")], status_code=201, responses=error_responses("limit_exceeded", "loan_exists", "not_found"))
-def grant(body: s.GrantIn, c: ContainerDep, tenant: TenantDep, response: Response) -> dict:
+def grant(body: s.GrantIn, c: ContainerDep, tenant: TenantDep, request: Request, response: Response) -> dict:
     """Grant a loan (R-SCHED, R-PORT-1). Grants of one organiser are serialised; a retry with the
     same loan_id and terms answers the existing loan."""
+    request.state.loan_id = body.loan_id  # for the access log
     terms: dict[str, Any] = {"granted_on": body.granted_on, "first_due_date": body.first_due_date,
                              "purpose": body.purpose, "decision_reference": body.decision_reference}
     if body.instalment_amount is not None:

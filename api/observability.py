@@ -29,9 +29,9 @@ def install(app: FastAPI) -> None:
         response.headers["X-Request-ID"] = request_id
         who = getattr(request.state, "principal", None)
         if who is not None and request.url.path.startswith(LOAN_DATA):
-            params = request.scope.get("path_params", {})
+            loan_id = request.scope.get("path_params", {}).get("loan_id") or getattr(request.state, "loan_id", None)
             request.app.state.container.access_log.record(
-                subject=who.subject, via=who.via, tenant=who.tenant, loan_id=params.get("loan_id"),
+                subject=who.subject, via=who.via, tenant=who.tenant, loan_id=loan_id,
                 method=request.method, endpoint=route, status=response.status_code, request_id=request_id)
         log.info("request", method=request.method, route=route, status=response.status_code,
                  ms=round(elapsed * 1000, 1), tenant=who.tenant if who else None,

@@ -1,7 +1,7 @@
 """Payments from payment systems: idempotent posting (R-PAY-1), matching and the unallocated queue (R-PAY-2)."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from api import schemas as s
 from api.deps import ContainerDep, allow, FreshReads, TenantDep
@@ -13,7 +13,7 @@ router = APIRouter(prefix="/v1/payments", tags=["payments"])
 
 
 @router.post("", dependencies=[allow("payment")], status_code=201, responses=error_responses("payment_conflict"))
-def post_payment(body: s.PaymentIn, c: ContainerDep, tenant: TenantDep, response: Response) -> dict:
+def post_payment(body: s.PaymentIn, c: ContainerDep, tenant: TenantDep, request: Request, response: Response) -> dict:
     """Record a payment. The same payment_id with the same content answers the first result (200);
     with other content it is refused (409 payment_conflict). A payment that matches no loan by
     loan_id or reference waits in the unallocated queue."""
@@ -27,6 +27,7 @@ def post_payment(body: s.PaymentIn, c: ContainerDep, tenant: TenantDep, response
                                      loan_id=body.loan_id, reference=body.reference, source=body.source)
     if written.position is None:
         response.status_code = 200
+    request.state.loan_id = written.result["loan_id"]  # for the access log
     return {**written.result, "position": written.position}
 
 
