@@ -29,6 +29,13 @@ class Settings(BaseSettings):
     oidc_jwks_url: str | None = Field(None, description="the issuer's JWKS URL (https://… or file://…)")
     oidc_tenant_claim: str = Field("luotto_tenant", description="token claim naming the organiser")
     oidc_roles_claim: str = Field("roles", description="token claim listing the caller's roles")
+    notice_store: str = Field("var/notices", description="folder of the content-addressed notice PDFs")
+    notice_channel: str = Field("letter", description="letter (print folder) or suomifi (Suomi.fi Messages)")
+    notice_print_folder: str = Field("var/print", description="where letters are left for printing and enveloping")
+    suomifi_base_url: str | None = Field(None, description="Suomi.fi Messages REST API base URL")
+    suomifi_username: str | None = Field(None, description="Suomi.fi Messages API user")
+    suomifi_password: str | None = Field(None, description="Suomi.fi Messages API password")
+    suomifi_service_id: str | None = Field(None, description="the organiser's Suomi.fi sender service id")
     signing_key: str | None = Field(None, description="base64 of the 32-byte Ed25519 seed that signs daily digests")
     signing_key_file: str = Field("var/luotto-signing.key",
                                   description="file holding the signing key when LUOTTO_SIGNING_KEY is unset "

@@ -15,7 +15,9 @@ from adapters.auth import Authenticator, Principal, Unauthenticated
 from adapters.persistence import eventsourcing_env
 from adapters.settings import Settings
 from adapters.signing import Signer
+from adapters.notices.store import PdfStore
 from application import digest
+from application.notices import NoticeDispatcher, NoticeRenderer
 from application.service import LoanService
 from domain.errors import DomainError
 from domain.policy import make_policy
@@ -34,6 +36,7 @@ class Container:
     auth: Authenticator
     access_log: AccessLog
     borrowers: Borrowers
+    notices: "NoticeDispatcher | None" = None
 
     @classmethod
     def build(cls, settings: Settings) -> "Container":
@@ -46,9 +49,13 @@ class Container:
         service.read_model = read_model
         for tenant, spec in settings.tenants.items():
             service.configure_tenant(tenant, make_policy(spec.get("preset", "default"), spec.get("overrides")))
-        return cls(settings, service, read_model, Signer.from_settings(settings),
-                   Authenticator(settings, read_model.store), AccessLog(read_model.store),
-                   Borrowers(read_model.store))
+        container = cls(settings, service, read_model, Signer.from_settings(settings),
+                        Authenticator(settings, read_model.store), AccessLog(read_model.store),
+                        Borrowers(read_model.store))
+        pdfs = PdfStore(settings.notice_store)
+        service.notice_hasher = NoticeRenderer(container, pdfs)
+        container.notices = NoticeDispatcher(container, pdfs, notice_adapter(settings))
+        return container
 
     def run_servicing(self, tenant: str, business_date: dt.date) -> dict:
         """A servicing run, then the day's signed digest over every loan's chain head."""
@@ -62,6 +69,18 @@ class Container:
     def close(self) -> None:
         self.service.close()
         self.read_model.store.close()
+
+
+def notice_adapter(settings: Settings):
+    """The delivery channel of notices: the print folder by default, Suomi.fi Messages if chosen."""
+    if settings.notice_channel == "suomifi":
+        from adapters.notices.suomifi import SuomiFiMessagesAdapter
+
+        return SuomiFiMessagesAdapter(settings.suomifi_base_url, settings.suomifi_username,
+                                      settings.suomifi_password, settings.suomifi_service_id)
+    from adapters.notices.printfolder import PrintFolderAdapter
+
+    return PrintFolderAdapter(settings.notice_print_folder)
 
 
 def container(request: Request) -> Container:

@@ -16,9 +16,13 @@ log = structlog.get_logger("luotto")
 
 
 def keep_read_model_current(container: Container, stop: threading.Event) -> None:
+    """The read models, and the notices' outbox, follow the event log."""
     while not stop.is_set():
         try:
-            if not container.read_model.run_once():
+            busy = container.read_model.run_once()
+            if container.notices is not None:
+                busy += container.notices.enqueue_new() + container.notices.deliver()
+            if not busy:
                 stop.wait(container.settings.projection_poll_seconds)
         except Exception:  # noqa: BLE001 - keep serving; the next poll retries from the tracked position
             log.exception("read_model_update_failed")

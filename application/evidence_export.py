@@ -5,6 +5,7 @@ A bundle is a folder:
   decisions.json   for each decision, the balance its decision-maker saw and the balance after
   digest.json      the latest signed digest holding the loan, with the loan's inclusion proof
   report.pdf       a readable report: timeline, payments, notices, decisions with legal basis
+  notices/<sha256>.pdf  every letter sent, named by the hash its NoticeSent records
   manifest.json    the SHA-256 of every file above, the loan and the chain head
 `verify_bundle(folder)` checks it all with no database: `luotto verify-evidence DIR`.
 """
@@ -50,9 +51,16 @@ def export(container, tenant: str, loan_id: str, out: Path) -> dict:
     _write(out / "decisions.json", {"loan_id": loan_id, "balance_today": story["balance"], "decisions": decisions})
     _write(out / "digest.json", digest_doc)
     (out / "report.pdf").write_bytes(report_pdf(loan_id, events, decisions, story["balance"]))
+    names = list(FILES)
+    pdfs = getattr(getattr(container, "notices", None), "pdfs", None)
+    for event in events:
+        if type(event).__name__ == "NoticeSent" and pdfs is not None and event.content_hash in pdfs:
+            (out / "notices").mkdir(exist_ok=True)
+            (out / "notices" / f"{event.content_hash}.pdf").write_bytes(pdfs.get(event.content_hash))
+            names.append(f"notices/{event.content_hash}.pdf")
     manifest = {"loan_id": loan_id, "tenant": tenant, "loan_uuid": str(loan.id), "chain_head": loan.hash_head,
                 "version": loan.version, "exported_at": service.clock().isoformat(),
-                "files": {name: hashlib.sha256((out / name).read_bytes()).hexdigest() for name in FILES}}
+                "files": {name: hashlib.sha256((out / name).read_bytes()).hexdigest() for name in names}}
     _write(out / "manifest.json", manifest)
     return manifest
 
@@ -63,8 +71,9 @@ def export_zip(container, tenant: str, loan_id: str) -> bytes:
         export(container, tenant, loan_id, Path(folder))
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
-            for path in sorted(Path(folder).iterdir()):
-                z.write(path, f"evidence-{loan_id}/{path.name}")
+            for path in sorted(Path(folder).rglob("*")):
+                if path.is_file():
+                    z.write(path, f"evidence-{loan_id}/{path.relative_to(folder)}")
         return buffer.getvalue()
 
 
@@ -96,6 +105,12 @@ def verify_bundle(folder: Path) -> list[str]:
         head = record["hash"]
     if head != manifest["chain_head"]:
         problems.append("the chain head of the events differs from the manifest's")
+    for record in events:
+        payload = json.loads(record["payload"])
+        if record["type"] == "NoticeSent" and f"notices/{payload['content_hash']}.pdf" in manifest["files"]:
+            letter = folder / "notices" / f"{payload['content_hash']}.pdf"
+            if hashlib.sha256(letter.read_bytes()).hexdigest() != payload["content_hash"]:
+                problems.append(f"notice of version {record['version']}: the letter differs from what was sent")
     digest = json.loads((folder / "digest.json").read_text(encoding="utf-8"))
     if digest is None:
         problems.append("no signed digest held this loan when the bundle was made")

@@ -79,6 +79,7 @@ class LoanService(Application):
         self.clock = clock
         self.rates = rates or shipped_rates()
         self.read_model = read_model
+        self.notice_hasher = None  # set by the composition root: renders and stores notice letters
         self._write_lock = threading.RLock()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -253,7 +254,10 @@ class LoanService(Application):
     def decide(self, tenant: str, loan_id: str, command: str, **kwargs: Any) -> Written:
         """Run a decision command of the aggregate (send_acceleration_notice, waive, …)."""
         method = getattr(Loan, command)
-        extra = {"rates": self.rates} if "rates" in inspect.signature(method).parameters else {}
+        parameters = inspect.signature(method).parameters
+        extra = {"rates": self.rates} if "rates" in parameters else {}
+        if "notice_hasher" in parameters:
+            extra["notice_hasher"] = self.notice_hasher
 
         def change() -> list:
             loan = self.loan(tenant, loan_id)
@@ -287,7 +291,8 @@ class LoanService(Application):
                 examined += 1
                 try:
                     loan = self.loan(tenant, lid)
-                    if loan.service(on=on, recorded_at=self.clock(), rates=self.rates):
+                    if loan.service(on=on, recorded_at=self.clock(), rates=self.rates,
+                                    notice_hasher=self.notice_hasher):
                         loans.append(loan)
                     next_dates[lid] = next_action_date(loan.books(self.rates), on)
                 except Exception as e:  # noqa: BLE001 - one loan's failure must not stop the run
@@ -350,7 +355,7 @@ class LoanService(Application):
 
     def _serviced(self, tenant: str, loan_id: str, on: dt.date) -> list:
         loan = self.loan(tenant, loan_id)
-        loan.service(on=on, recorded_at=self.clock(), rates=self.rates)
+        loan.service(on=on, recorded_at=self.clock(), rates=self.rates, notice_hasher=self.notice_hasher)
         return [loan]
 
     def _write(self, change: Callable[[], list], result: Callable[[], Any] | None = None) -> Written:

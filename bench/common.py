@@ -99,6 +99,9 @@ def api_headers(info, tenants: dict[str, dict], roles: dict[str, list[str]]) -> 
     return out
 
 
+_API_KEY_FALLBACK: list[str] = []
+
+
 def _api_key(info, auth, tenant: str, role: str) -> str:
     """ApiKeys.create, or, when that fails, the same row written directly (key lk_<id>_<secret>,
     only the secret's SHA-256 stored), so the server authenticates the bench like any caller."""
@@ -108,7 +111,9 @@ def _api_key(info, auth, tenant: str, role: str) -> str:
     try:
         return auth.api_keys.create(tenant, role, f"bench {role}")
     except Exception as e:  # noqa: BLE001 - reported, then worked around
-        log(f"ApiKeys.create failed ({type(e).__name__}: {e}); inserting the key row directly")
+        if not _API_KEY_FALLBACK:
+            log(f"ApiKeys.create failed ({type(e).__name__}: {e}); inserting the key rows directly")
+        _API_KEY_FALLBACK.append(str(e))
     key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
     with info.connect(autocommit=True) as conn:
         conn.execute("INSERT INTO luotto_api_keys (key_id, tenant, role, name, sha256, created_at) "

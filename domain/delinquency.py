@@ -5,7 +5,6 @@ from dataclasses import dataclass
 
 from domain.dates import Date, days
 from domain.errors import DomainError
-from domain.evidence import content_hash
 from domain.ledger import Position
 from domain.money import Cents, format_cents, percent_of
 
@@ -122,7 +121,7 @@ def acceleration_notice_fields(books, on: Date, *, decided_by: str, reasons: str
     figures = {"delayed_amount": format_cents(met.delayed_amount), "instalments": list(met.instalments),
                "period_days": period, "cure_deadline": cure_deadline, "takes_effect_on": cure_deadline + days(1)}
     content = {"loan": loan.loan_id, "kind": "acceleration", "sent_on": on, **figures}
-    return {"kind": "acceleration", "channel": channel, "content_hash": content_hash(content), **figures,
+    return {"kind": "acceleration", "channel": channel, "content_hash": books.notice_hash(content), **figures,
             "ground": "Act 1133/2002 §8(1)(1)", "override_reason": override_reason, "decided_by": decided_by,
             "reasons": reasons, "legal_basis": legal_basis or "Act 1133/2002 §8(1)(1), §8(3)"}
 

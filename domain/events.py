@@ -66,6 +66,7 @@ class LoanGranted(Aggregate.Created):
         loan.closed_on = None
         loan.collection_on = None
         loan.appeals = []
+        loan.deliveries = []  # [notice version, outcome]
         loan.hash_head = self.hash
 
 
@@ -139,6 +140,18 @@ class NoticeSent(LoanEvent):
                 "instalments": list(self.instalments), "cure_deadline": self.cure_deadline,
                 "takes_effect_on": self.takes_effect_on, "lapsed_on": None, "accelerated": False,
                 "override": bool(self.override_reason)}]
+        loan.hash_head = self.hash
+
+
+class NoticeDeliveryRecorded(LoanEvent):
+    """What became of a notice's delivery: sent_for_printing, delivered, read, returned or failed."""
+
+    notice: int  # version of the NoticeSent
+    outcome: str
+    channel: str
+
+    def apply(self, loan) -> None:
+        loan.deliveries = loan.deliveries + [[self.notice, self.outcome]]
         loan.hash_head = self.hash
 
 
@@ -345,6 +358,6 @@ class AccelerationRevoked(LoanEvent):
 
 EVENT_TYPES = {cls.__name__: cls for cls in (
     LoanGranted, InstalmentFellDue, InstalmentLate, PaymentReceived, PaymentReversed, NoticeSent,
-    AccelerationConditionsMet, HardshipRecorded, HardshipEnded, LoanAccelerated, AccelerationLapsed,
+    NoticeDeliveryRecorded, AccelerationConditionsMet, HardshipRecorded, HardshipEnded, LoanAccelerated, AccelerationLapsed,
     RepaymentDeferred, RepaymentTermsChanged, PaymentWaived, OverpaymentRefunded,
     LoanTransferredToCollection, LoanRepaid, LoanWrittenOff, AppealFiled, AppealDecided, AccelerationRevoked)}

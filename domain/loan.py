@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from eventsourcing.domain import Aggregate
@@ -11,13 +12,14 @@ from domain import events as ev
 from domain.dates import Date, add_months, days
 from domain.delinquency import acceleration_notice_fields, cured_on, hardship_active, pending_notice
 from domain.errors import DomainError, invalid
-from domain.evidence import GENESIS, chain_hash
+from domain.evidence import GENESIS, chain_hash, content_hash
 from domain.ledger import Movement, Position, position
 from domain.money import Cents, format_cents
 from domain.policy import Policy
 from domain.rates import ReferenceRates
 from domain.schedule import Instalment, build_plan, check_plan, split_amounts
 
+NoticeHasher = Callable[["Loan", dict], str]
 LOAN_NAMESPACE = uuid.UUID("6f1c1d2e-8d3b-4b8e-9a57-1f0b7c3e5a10")
 
 HARDSHIP_CAUSES = ("illness", "unemployment", "other")
@@ -60,8 +62,8 @@ class Loan(Aggregate):
     def movements_list(self) -> list[Movement]:
         return [Movement(*m) for m in self.movements]
 
-    def books(self, rates: ReferenceRates) -> "LoanBooks":
-        return LoanBooks(self, rates)
+    def books(self, rates: ReferenceRates, notice_hasher: NoticeHasher | None = None) -> "LoanBooks":
+        return LoanBooks(self, rates, notice_hasher)
 
     # --- recording -----------------------------------------------------------------------
 
@@ -170,7 +172,7 @@ class Loan(Aggregate):
 
     def send_acceleration_notice(self, *, on: Date, recorded_at: dt.datetime, rates: ReferenceRates,
                                  decision: Decision, override_reason: str | None = None,
-                                 channel: str = "letter") -> None:
+                                 channel: str = "letter", notice_hasher: NoticeHasher | None = None) -> None:
         self._open(on, "R-ACC-6")
         self._not_accelerated("R-ACC-6")
         notice = pending_notice(self.notices)
@@ -181,7 +183,7 @@ class Loan(Aggregate):
             raise DomainError("hardship_active", "a cause of delay under Act §8(2) is recorded; give "
                               "override_reason if not accelerating would be manifestly unreasonable",
                               rule="R-ACC-5")
-        fields = acceleration_notice_fields(self.books(rates), on, override_reason=override_reason,
+        fields = acceleration_notice_fields(self.books(rates, notice_hasher), on, override_reason=override_reason,
                                             channel=channel, **decision.fields("Act 1133/2002 §8(1)(1), §8(3)"))
         self._record(ev.NoticeSent, effective_date=on, recorded_at=recorded_at, **fields)
 
@@ -340,11 +342,23 @@ class Loan(Aggregate):
         self._record(ev.AccelerationRevoked, effective_date=on, recorded_at=recorded_at, notice=notice["version"],
                      appeal=appeal, **decision.fields("Act 1133/2002 §8; decision on rectification"))
 
-    def service(self, *, on: Date, recorded_at: dt.datetime, rates: ReferenceRates) -> int:
+    def record_notice_delivery(self, *, notice: int, outcome: str, channel: str, on: Date,
+                               recorded_at: dt.datetime) -> bool:
+        """What became of a notice's delivery (sent for printing, delivered, read, returned); once each."""
+        if outcome not in ("sent_for_printing", "delivered", "read", "returned", "failed"):
+            raise invalid(f"unknown delivery outcome {outcome!r}", field="outcome")
+        if [notice, outcome] in self.deliveries:
+            return False
+        self._record(ev.NoticeDeliveryRecorded, effective_date=on, recorded_at=recorded_at, notice=notice,
+                     outcome=outcome, channel=channel)
+        return True
+
+    def service(self, *, on: Date, recorded_at: dt.datetime, rates: ReferenceRates,
+                notice_hasher: NoticeHasher | None = None) -> int:
         """Record what the daily run for `on` must record (domain.servicing); idempotent per date."""
         from domain.servicing import next_step
 
-        recorded, books = 0, self.books(rates)
+        recorded, books = 0, self.books(rates, notice_hasher)
         while (step := next_step(books, on)) is not None:
             self._record(step.event_class, effective_date=step.effective_date, recorded_at=recorded_at,
                          **step.fields)
@@ -369,13 +383,22 @@ def check_amount(policy: Policy, principal: Cents) -> list[str]:
 
 
 class LoanBooks:
-    """A loan's ledger under a given reference-rate table, memoised per loan version."""
+    """A loan's ledger under a given reference-rate table, memoised per loan version.
 
-    def __init__(self, loan: Loan, rates: ReferenceRates):
+    `notice_hasher(loan, content)` gives the content hash a NoticeSent records: by default the
+    hash of the notice's canonical JSON; the service passes one that renders the letter, stores
+    the PDF and returns the PDF's SHA-256.
+    """
+
+    def __init__(self, loan: Loan, rates: ReferenceRates, notice_hasher: NoticeHasher | None = None):
         self.loan = loan
         self.rates = rates
         self.policy = Policy.from_json(loan.policy)
+        self.notice_hasher = notice_hasher
         self._cache: dict = {}
+
+    def notice_hash(self, content: dict) -> str:
+        return self.notice_hasher(self.loan, content) if self.notice_hasher else content_hash(content)
 
     def position(self, as_of: Date, *, accelerated: bool = True) -> Position:
         key = (self.loan.version, as_of, accelerated)

@@ -13,7 +13,6 @@ from domain import events as ev
 from domain.dates import Date, add_months, banking_days_after, days
 from domain.delinquency import (acceleration_notice_fields, acceleration_takes_effect, conditions,
                                 conditions_armed, cured_on, hardship_active, pending_notice)
-from domain.evidence import content_hash
 from domain.money import format_cents
 
 
@@ -104,7 +103,7 @@ def _reminder(books, on: Date) -> Step | None:
         return None
     content = {"loan": books.loan.loan_id, "kind": "reminder", "sent_on": on, "instalments": due}
     return Step(ev.NoticeSent, on, {
-        "kind": "reminder", "channel": "letter", "content_hash": content_hash(content), "instalments": due,
+        "kind": "reminder", "channel": "letter", "content_hash": books.notice_hash(content), "instalments": due,
         "delayed_amount": None, "period_days": None, "cure_deadline": None, "takes_effect_on": None,
         "ground": None, "override_reason": None, "decided_by": "scheduler", "reasons": "payment reminder",
         "legal_basis": "Act 1133/2002 §8(3) (earlier notice of the delay)"})

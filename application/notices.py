@@ -1,0 +1,124 @@
+"""Notices: letters rendered before their NoticeSent is recorded, delivered through an outbox.
+
+1. `NoticeRenderer` is the hasher the domain calls while it decides a NoticeSent: it renders the
+   letter (Finnish or Swedish, the borrower's language), stores the PDF by its SHA-256 and returns
+   that hash, which the event records. The letter is deterministic, so re-rendering the same
+   content gives the same bytes.
+2. `NoticeDispatcher` follows the event log with its own tracking position: each NoticeSent goes
+   into the outbox once (idempotent by loan and notice version), the outbox sends it through the
+   channel adapter at most once successfully, and each delivery outcome is recorded on the loan
+   as a NoticeDeliveryRecorded event. A process that dies between any two steps repeats only
+   what it had not finished.
+"""
+from __future__ import annotations
+
+import structlog
+
+from adapters.notices.outbox import Outbox
+from adapters.notices.printfolder import PrintFolderAdapter
+from adapters.notices.render import notice_text, render_notice
+from adapters.notices.store import PdfStore
+from domain.events import NoticeSent
+from domain.money import format_cents
+from domain.errors import DomainError
+
+log = structlog.get_logger("luotto.notices")
+TRACKING = "notices"
+DEV_IBAN = "FI2112345600000785"  # the banks' published example account: replace in LUOTTO_TENANTS
+
+
+def organiser(settings, tenant: str) -> dict:
+    spec = settings.tenants.get(tenant, {}).get("organiser") or {}
+    return {"name": spec.get("name", tenant), "iban": spec.get("iban", DEV_IBAN), "phone": spec.get("phone", "")}
+
+
+def letter_content(loan, books, content: dict) -> dict:
+    """The domain's notice content plus what a letter shows: reference, per-instalment figures."""
+    pos = books.position(content["sent_on"])
+    rows = {r.number: r for r in pos.instalments}
+    listed = [n for n in content["instalments"] if n in rows]
+    out = {**content, "reference": loan.reference,
+           "amounts": {n: format_cents(rows[n].unpaid or rows[n].amount) for n in listed},
+           "due_dates": {n: rows[n].due_date.isoformat() for n in listed}}
+    if content["kind"] == "reminder":
+        out["pay_by"] = max(content["sent_on"], *(rows[n].deadline for n in listed)).isoformat() if listed else None
+    return out
+
+
+def borrower_of(container, loan) -> dict:
+    try:
+        found = container.borrowers.get(loan.tenant, loan.borrower_id)
+    except DomainError:
+        return {"name": "", "address": [], "language": "fi"}
+    return {"name": found.get("name") or "", "address": found.get("address") or [],
+            "language": found.get("language") or "fi", "recipient_id": found.get("identity_code")}
+
+
+class NoticeRenderer:
+    def __init__(self, container, pdfs: PdfStore):
+        self.container, self.pdfs = container, pdfs
+
+    def __call__(self, loan, content: dict) -> str:
+        books = loan.books(self.container.service.rates)
+        pdf = render_notice(letter_content(loan, books, content), borrower_of(self.container, loan),
+                            organiser(self.container.settings, loan.tenant))
+        return self.pdfs.put(pdf)
+
+
+class NoticeDispatcher:
+    def __init__(self, container, pdfs: PdfStore, adapter=None):
+        self.container, self.pdfs = container, pdfs
+        self.outbox = Outbox(container.read_model.store, pdfs)
+        self.outbox.setup()
+        self.adapter = adapter or PrintFolderAdapter(container.settings.notice_print_folder)
+
+    def _position(self) -> int:
+        with self.container.read_model.store.transaction() as tx:
+            row = tx.execute("SELECT position FROM luotto_tracking WHERE projection = :name", {"name": TRACKING}).one()
+        return row["position"] if row else 0
+
+    def _advance(self, before: int, last: int) -> None:
+        with self.container.read_model.store.transaction() as tx:
+            tx.execute("INSERT INTO luotto_tracking (projection, position) VALUES (:name, 0) "
+                       "ON CONFLICT (projection) DO NOTHING", {"name": TRACKING})
+            tx.execute("UPDATE luotto_tracking SET position = :last WHERE projection = :name AND position = :before",
+                       {"name": TRACKING, "last": last, "before": before})
+
+    def enqueue_new(self, batch: int = 500) -> int:
+        """Put every NoticeSent recorded since the last call into the outbox (idempotent)."""
+        service, before = self.container.service, self._position()
+        latest = service.recorder.max_notification_id() or before  # read first: nothing slips past
+        notifications = service.recorder.select_notifications(start=before + 1, limit=batch, stop=latest,
+                                                              topics=[NoticeSent.__module__ + ":NoticeSent"])
+        for notification in notifications:
+            event = service.mapper.to_domain_event(notification)
+            loan = service.repository.get(event.originator_id, version=event.originator_version)
+            books = loan.books(service.rates)
+            content = {"loan": loan.loan_id, "kind": event.kind, "sent_on": event.effective_date,
+                       "instalments": list(event.instalments), "delayed_amount": event.delayed_amount,
+                       "cure_deadline": event.cure_deadline, "takes_effect_on": event.takes_effect_on,
+                       "period_days": event.period_days}
+            letter = letter_content(loan, books, content)
+            borrower = borrower_of(self.container, loan)
+            title, body = notice_text(letter, borrower, organiser(self.container.settings, loan.tenant))
+            if event.content_hash not in self.pdfs:
+                # Recorded with the default (JSON) hasher, e.g. by an older version: render it now.
+                log.warning("notice_pdf_missing", loan=loan.loan_id, notice=event.originator_version)
+                continue
+            self.outbox.enqueue(tenant=loan.tenant, loan_id=loan.loan_id, notice_version=event.originator_version,
+                                sha256=event.content_hash, channel=self.adapter.channel, addressee=borrower,
+                                title=title, body=body)
+        last = notifications[-1].id if len(notifications) == batch else latest
+        self._advance(before, last)
+        return len(notifications)
+
+    def deliver(self) -> int:
+        """Send what is due and record each outcome on its loan, once."""
+        outcomes = self.outbox.deliver_pending(self.adapter)
+        if hasattr(self.adapter, "poll_events"):
+            outcomes += self.outbox.sync_events(self.adapter)
+        today = self.container.today()
+        for (tenant, loan_id, version), outcome in outcomes:
+            self.container.service.decide(tenant, loan_id, "record_notice_delivery", notice=version,
+                                          outcome=outcome, channel=self.adapter.channel, on=today)
+        return len(outcomes)

@@ -1,0 +1,128 @@
+"""Issue "Scheduler" item 4: letters rendered before NoticeSent is recorded, stored by hash, sent once
+through the outbox, and their delivery outcomes recorded on the loan."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+
+import pytest
+from pypdf import PdfReader
+
+from adapters.settings import Settings
+from api.deps import Container
+from domain.loan import Decision
+
+
+class Clock:
+    def __init__(self, day: dt.date):
+        self.day, self.tick = day, 0
+
+    def __call__(self) -> dt.datetime:
+        self.tick += 1
+        return dt.datetime.combine(self.day, dt.time(10), tzinfo=dt.timezone.utc) + dt.timedelta(microseconds=self.tick)
+
+
+@pytest.fixture
+def stack(tmp_path):
+    settings = Settings(database_url="memory://", signing_key_file=str(tmp_path / "key"),
+                        notice_store=str(tmp_path / "pdfs"), notice_print_folder=str(tmp_path / "print"),
+                        tenants={"k": {"preset": "kittila", "organiser": {
+                            "name": "Kittilän kunta", "iban": "FI2112345600000785", "phone": "016 123 456"}}})
+    container = Container.build(settings)
+    clock = Clock(dt.date(2025, 1, 15))
+    container.service.clock = clock
+    container.borrowers.put("k", "B-1", name="Brita Borg", identity_code="131052-308T",
+                            address=["Storgatan 1", "99100 Kittilä"], language="sv")
+    yield container, clock, tmp_path
+    container.close()
+
+
+def run_days(container, clock, until: dt.date, actions=None) -> None:
+    day = clock.day
+    while day <= until:
+        clock.day = day
+        for action in (actions or {}).get(day, []):
+            action()
+        container.service.service("k", "L-1", day)
+        day += dt.timedelta(days=1)
+
+
+def grant(container) -> None:
+    container.service.grant(tenant="k", loan_id="L-1", borrower_id="B-1", purpose="rent arrears",
+                            principal=240000, granted_on=dt.date(2025, 1, 15), first_due_date=dt.date(2025, 2, 10),
+                            instalment_amount=10000, decision=Decision("sw-1"))
+
+
+def text_of(pdf: bytes) -> str:
+    return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_reminders_and_the_acceleration_notice_are_letters_sent_once(stack):
+    container, clock, folder = stack
+    grant(container)
+    service = container.service
+    actions = {dt.date(2025, 2, 10): [lambda: service.post_payment(
+        tenant="k", payment_id="p1", amount=10000, value_date=dt.date(2025, 2, 10), on=dt.date(2025, 2, 10),
+        loan_id="L-1")],
+        dt.date(2025, 5, 12): [lambda: service.decide("k", "L-1", "send_acceleration_notice", on=dt.date(2025, 5, 12),
+                                                       decision=Decision("sw-2"))]}
+    run_days(container, clock, dt.date(2025, 5, 12), actions)
+    notices = [e for e in service.events.get(service.loan("k", "L-1").id) if type(e).__name__ == "NoticeSent"]
+    assert [n.kind for n in notices] == ["reminder"] * 4 + ["acceleration"]
+
+    # The hash each NoticeSent records is the SHA-256 of the stored letter.
+    pdfs = container.notices.pdfs
+    letter = pdfs.get(notices[-1].content_hash)
+    assert hashlib.sha256(letter).hexdigest() == notices[-1].content_hash
+    words = text_of(letter)
+    for figure in ("200,00", "26.5.2025", "27.5.2025", "Brita Borg", "10016", "RF"):
+        assert figure in words, figure  # Swedish letter: the delayed amount, cure deadline, effect date, payee
+
+    assert container.notices.enqueue_new() == 5
+    assert container.notices.enqueue_new() == 0  # each notice once
+    assert container.notices.deliver() == 5
+    assert container.notices.deliver() == 0
+    printed = sorted(p.name for p in (folder / "print").glob("*.pdf"))
+    assert len(printed) == 5
+    sidecar = json.loads(next((folder / "print").glob("*.json")).read_text())
+    assert "Brita Borg" in json.dumps(sidecar, ensure_ascii=False)
+    outcomes = [(e.notice, e.outcome) for e in service.events.get(service.loan("k", "L-1").id)
+                if type(e).__name__ == "NoticeDeliveryRecorded"]
+    assert sorted(outcomes) == sorted((n.originator_version, "sent_for_printing") for n in notices)
+
+
+def test_a_letter_is_not_sent_twice_when_the_process_dies_after_enqueueing(stack):
+    """Crash between the outbox row and the tracking position: the next run enqueues the same
+    notice again, which is a no-op, and it is printed once."""
+    container, clock, folder = stack
+    grant(container)
+    # Nothing paid: reminders on 24 Feb and 10 Mar (instalment 1) and 24 Mar (instalment 2).
+    run_days(container, clock, dt.date(2025, 3, 24))
+    dispatcher = container.notices
+    advance = dispatcher._advance
+    dispatcher._advance = lambda before, last: None  # "dies" before recording its position
+    assert dispatcher.enqueue_new() == 3
+    dispatcher._advance = advance
+    assert dispatcher.enqueue_new() == 3  # seen again ...
+    assert dispatcher.deliver() == 3  # ... but queued and sent once
+    assert len(list((folder / "print").glob("*.pdf"))) == 3
+
+
+def test_the_evidence_bundle_carries_the_letters(stack, tmp_path):
+    from application.evidence_export import export, verify_bundle
+
+    container, clock, _ = stack
+    grant(container)
+    run_days(container, clock, dt.date(2025, 3, 24))
+    container.read_model.catch_up()
+    from application import digest
+
+    digest.take(container, "k", dt.date(2025, 3, 24))
+    out = tmp_path / "bundle"
+    manifest = export(container, "k", "L-1", out)
+    letters = [name for name in manifest["files"] if name.startswith("notices/")]
+    assert len(letters) == 3 and verify_bundle(out) == []
+    (out / letters[0]).write_bytes(b"%PDF-1.4 forged")
+    assert any("the letter differs" in p for p in verify_bundle(out))
