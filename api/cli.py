@@ -44,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     sch.add_argument("--once", action="store_true", help="catch up every due date now, then exit")
     sch.add_argument("--today", help="business date to catch up to (YYYY-MM-DD; default: today in Helsinki)")
     proj = commands.add_parser("projections", help="read-model maintenance")
-    proj.add_argument("action", choices=["rebuild", "catch-up"])
+    proj.add_argument("action", choices=["rebuild", "catch-up", "follow"],
+                      help="follow: keep the read models and the notices' outbox current until stopped")
     args = parser.parse_args(argv)
     from adapters.logging import configure
 
@@ -228,6 +229,18 @@ def _projections(action: str) -> int:
     from projections.read_model import print_progress
 
     container = Container.build(Settings())
+    if action == "follow":
+        import threading
+
+        from adapters.logging import configure
+        from api.serve import keep_read_model_current
+
+        configure(container.settings.log_format)
+        try:
+            keep_read_model_current(container, threading.Event())
+        finally:
+            container.close()
+        return 0
     try:
         run = container.read_model.rebuild if action == "rebuild" else container.read_model.catch_up
         count = run(print_progress)
