@@ -35,8 +35,10 @@ CREATE_INDEX = "CREATE INDEX IF NOT EXISTS luotto_access_log_loan ON luotto_acce
 class AccessLog:
     def __init__(self, store):
         self.store = store
-        with store.transaction() as tx:
-            for statement in SCHEMA[store.dialect] + [CREATE_INDEX]:
+
+    def setup(self) -> None:
+        with self.store.transaction() as tx:
+            for statement in SCHEMA[self.store.dialect] + [CREATE_INDEX]:
                 tx.execute(statement)
 
     def record(self, *, subject: str, via: str, tenant: str, loan_id: str | None, method: str, endpoint: str,

@@ -57,7 +57,9 @@ class ApiKeys:
 
     def __init__(self, store):
         self.store = store
-        with store.transaction() as tx:
+
+    def setup(self) -> None:
+        with self.store.transaction() as tx:
             tx.execute(API_KEY_SCHEMA)
 
     def create(self, tenant: str, role: str, name: str = "") -> str:

@@ -16,7 +16,7 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
         path = Path(unquote(url.path[1:]))
         path.parent.mkdir(parents=True, exist_ok=True)
         return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path),
-                "SQLITE_LOCK_TIMEOUT": "10"}
+                "SQLITE_LOCK_TIMEOUT": "10", "CREATE_TABLE": "n"}
     if url.scheme in ("postgresql", "postgres"):
         env = {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
@@ -27,7 +27,8 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
             "POSTGRES_PASSWORD": unquote(url.password or ""),
             "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
             "POSTGRES_LOCK_TIMEOUT": str(settings.postgres_lock_timeout),
-            "CREATE_TABLE": "y",
+            # Tables are made by `Container.migrate()` under a lock, never by every replica at once.
+            "CREATE_TABLE": "n",
         }
         if settings.postgres_schema:
             env["POSTGRES_SCHEMA"] = settings.postgres_schema

@@ -29,7 +29,9 @@ def check_identity_code(code: str) -> str:
 class Borrowers:
     def __init__(self, store):
         self.store = store
-        with store.transaction() as tx:
+
+    def setup(self) -> None:
+        with self.store.transaction() as tx:
             tx.execute(SCHEMA)
 
     def put(self, tenant: str, borrower_id: str, *, name: str, identity_code: str, address: list[str],

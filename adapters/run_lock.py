@@ -1,4 +1,5 @@
-"""One servicing run at a time across every process and replica (architecture: servicing runs).
+"""Locks across every process and replica: one servicing run at a time (architecture: servicing
+runs), and one process changing the schema at a time when several start together.
 
 PostgreSQL: a session advisory lock held on a dedicated connection for the whole run.
 SQLite: an exclusive file lock beside the database file. In memory: a process lock.
@@ -11,7 +12,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-_process_lock = threading.Lock()
+_process_locks: dict[str, threading.Lock] = {}
 
 
 def _key(name: str) -> int:
@@ -21,6 +22,13 @@ def _key(name: str) -> int:
 @contextmanager
 def servicing_lock(env: dict[str, str]) -> Iterator[bool]:
     """Yields True when this process holds the lock, False when another one does (do not wait)."""
+    with exclusive(env, "servicing", wait=False) as held:
+        yield held
+
+
+@contextmanager
+def exclusive(env: dict[str, str], name: str, *, wait: bool) -> Iterator[bool]:
+    """A named lock across processes; with `wait` it blocks until held (schema changes at start)."""
     module = env.get("PERSISTENCE_MODULE")
     if module == "eventsourcing.postgres":
         import psycopg
@@ -28,16 +36,20 @@ def servicing_lock(env: dict[str, str]) -> Iterator[bool]:
         conn = psycopg.connect(host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"], user=env["POSTGRES_USER"],
                                password=env.get("POSTGRES_PASSWORD") or None, dbname=env["POSTGRES_DBNAME"],
                                autocommit=True)
-        key = _key(f"luotto-servicing/{env.get('POSTGRES_SCHEMA', 'public')}")
+        key = _key(f"luotto-{name}/{env.get('POSTGRES_SCHEMA', 'public')}")
         try:
-            held = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]
+            if wait:
+                conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+                held = True
+            else:
+                held = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]
             yield held
         finally:
             conn.close()  # ends the session, which releases the lock even after a crash mid-run
     elif module == "eventsourcing.sqlite":
-        with open(env["SQLITE_DBNAME"] + ".servicing.lock", "a+") as f:
+        with open(f"{env['SQLITE_DBNAME']}.{name}.lock", "a+") as f:
             try:
-                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
             except BlockingIOError:
                 yield False
                 return
@@ -46,9 +58,10 @@ def servicing_lock(env: dict[str, str]) -> Iterator[bool]:
             finally:
                 fcntl.flock(f, fcntl.LOCK_UN)
     else:
-        held = _process_lock.acquire(blocking=False)
+        lock = _process_locks.setdefault(name, threading.Lock())
+        held = lock.acquire(blocking=wait)
         try:
             yield held
         finally:
             if held:
-                _process_lock.release()
+                lock.release()

@@ -13,6 +13,8 @@ class Settings(BaseSettings):
     postgres_schema: str | None = Field(None, description="PostgreSQL schema for all tables (default: public)")
     postgres_pool_size: int = Field(5, description="PostgreSQL connections kept open per process")
     postgres_lock_timeout: int = Field(5, description="seconds a write waits for the event table lock")
+    migrate: bool = Field(True, description="create missing tables and triggers at start; false for a role that "
+                                            "may not (run `luotto migrate` as the owner instead)")
     host: str = Field("127.0.0.1", description="address the HTTP API listens on")
     port: int = Field(8000, description="port the HTTP API listens on")
     tenants: dict[str, dict] = Field(

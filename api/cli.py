@@ -15,6 +15,7 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("scenario", help="path to a scenario JSON file (see spec/scenario-format.md)")
     srv = commands.add_parser("serve", help="serve the HTTP API, read models and daily servicing (LUOTTO_* settings)")
     srv.add_argument("--no-scheduler", action="store_true", help="do not run the daily servicing in this process")
+    commands.add_parser("migrate", help="create missing tables and triggers (run as the schema owner)")
     ver = commands.add_parser("verify", help="recompute every loan's hash chain; exit 1 naming the first broken link")
     ver.add_argument("--digest", help="also check the store against an exported digest JSON file")
     evd = commands.add_parser("evidence", help="export a loan's evidence bundle into a folder")
@@ -62,6 +63,13 @@ def main(argv: list[str] | None = None) -> int:
         return _projections(args.action)
     if args.command == "scheduler":
         return _scheduler(args.once, args.today)
+    if args.command == "migrate":
+        from adapters.settings import Settings
+        from api.deps import Container
+
+        Container.build(Settings(migrate=True)).close()
+        print("luotto migrate: tables and triggers are in place", file=sys.stderr)
+        return 0
     if args.command == "verify":
         return _verify(args.digest)
     if args.command == "digest":

@@ -11,6 +11,7 @@ from fastapi import Depends, Header, Query, Request
 from adapters import immutability
 from adapters.access_log import AccessLog
 from adapters.personal_data import Borrowers
+from adapters.run_lock import exclusive
 from adapters.auth import Authenticator, Principal, Unauthenticated
 from adapters.persistence import eventsourcing_env
 from adapters.settings import Settings
@@ -44,18 +45,30 @@ class Container:
         service = LoanService(env)
         service.snapshotting_intervals = {cls_: settings.snapshot_interval
                                           for cls_ in LoanService.snapshotting_intervals}
-        immutability.install(service)
         read_model = ReadModel(service, store_for(env))
         service.read_model = read_model
-        for tenant, spec in settings.tenants.items():
-            service.configure_tenant(tenant, make_policy(spec.get("preset", "default"), spec.get("overrides")))
         container = cls(settings, service, read_model, Signer.from_settings(settings),
                         Authenticator(settings, read_model.store), AccessLog(read_model.store),
                         Borrowers(read_model.store))
         pdfs = PdfStore(settings.notice_store)
         service.notice_hasher = NoticeRenderer(container, pdfs)
         container.notices = NoticeDispatcher(container, pdfs, notice_adapter(settings))
+        if settings.migrate:
+            container.migrate()
+        for tenant, spec in settings.tenants.items():
+            service.configure_tenant(tenant, make_policy(spec.get("preset", "default"), spec.get("overrides")))
         return container
+
+    def migrate(self) -> None:
+        """Create every missing table and trigger, one process at a time (replicas start together)."""
+        with exclusive(eventsourcing_env(self.settings), "migrate", wait=True):
+            for store in (self.service.events, self.service.snapshots):
+                if store is not None and hasattr(store.recorder, "create_table"):  # in memory: nothing to make
+                    store.recorder.create_table()
+            immutability.install(self.service)
+            self.read_model.setup()
+            for part in (self.auth.api_keys, self.access_log, self.borrowers, self.notices.outbox):
+                part.setup()
 
     def run_servicing(self, tenant: str, business_date: dt.date) -> dict:
         """A servicing run, then the day's signed digest over every loan's chain head."""

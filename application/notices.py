@@ -69,7 +69,6 @@ class NoticeDispatcher:
     def __init__(self, container, pdfs: PdfStore, adapter=None):
         self.container, self.pdfs = container, pdfs
         self.outbox = Outbox(container.read_model.store, pdfs)
-        self.outbox.setup()
         self.adapter = adapter or PrintFolderAdapter(container.settings.notice_print_folder)
 
     def _position(self) -> int:

@@ -11,7 +11,8 @@
 --   app_role      [luotto_app]      what `luotto serve`, `luotto scheduler` and the projection worker
 --                                   connect as: SELECT + INSERT on the event and snapshot tables,
 --                                   full DML (SELECT, INSERT, UPDATE, DELETE) on the read models;
---                                   never UPDATE, DELETE or TRUNCATE on the event table
+--                                   never UPDATE or DELETE on the event table (TRUNCATE only for
+--                                   its append lock on PostgreSQL <= 16, refused by a trigger)
 --   auditor_role  [luotto_auditor]  read-only: SELECT on every Luotto table, read-only transactions
 --
 -- The script is idempotent: run it again at any time, and ALWAYS after the tables have been
@@ -19,9 +20,9 @@
 -- (CREATE TABLE IF NOT EXISTS at start-up), so the order on a new database is:
 --
 --   1. psql ... -f deploy/roles.sql                 (roles, schema privileges, default privileges)
---   2. run the application ONCE as the owner role   (creates the tables, types, functions and the
+--   2. run `luotto migrate` as the owner role        (creates the tables, types, functions and the
 --      immutability triggers of adapters/immutability.py), e.g.
---        LUOTTO_DATABASE_URL=postgresql://luotto_owner:...@HOST/luotto luotto projections catch-up
+--        LUOTTO_DATABASE_URL=postgresql://luotto_owner:...@HOST/luotto luotto migrate
 --   3. psql ... -f deploy/roles.sql                 (per-table grants on the tables that now exist)
 --   4. run the services as the application role     (LUOTTO_DATABASE_URL=postgresql://luotto_app:...)
 --
@@ -35,7 +36,7 @@
 --   luotto_api_keys, luotto_notice_outbox, luotto_notice_cursor)
 --                                                          app: SELECT, INSERT, UPDATE, DELETE
 --                                                                                      auditor: SELECT
--- Nobody but the owner gets TRUNCATE, REFERENCES or TRIGGER on any of them.
+-- Nobody but the owner gets REFERENCES or TRIGGER, or TRUNCATE (but see the event table lock).
 -- Sequences (luotto_events_notification_id_seq): app USAGE (nextval on INSERT).
 --
 -- Privileges are one layer. The application also installs BEFORE UPDATE OR DELETE (row) and
@@ -46,10 +47,13 @@
 -- Passwords are not set here (they are secrets): set them afterwards, e.g. in psql
 --   \password luotto_app
 --
--- KNOWN LIMITATION (see deploy/README.md): eventsourcing takes `LOCK TABLE luotto_events IN
--- EXCLUSIVE MODE` before every append. PostgreSQL up to 16 allows that lock to a non-owner only
--- if it holds UPDATE, DELETE or TRUNCATE on the table, which this script never grants; from
--- PostgreSQL 17 the MAINTAIN privilege is enough, and this script grants it there.
+-- THE EVENT TABLE LOCK: eventsourcing takes `LOCK TABLE luotto_events IN EXCLUSIVE MODE` before
+-- every append, so that notification order equals commit order. PostgreSQL up to 16 allows that
+-- lock to a non-owner only if it holds UPDATE, DELETE or TRUNCATE on the table. This script
+-- grants TRUNCATE there (never UPDATE or DELETE): the BEFORE TRUNCATE trigger of
+-- adapters/immutability.py refuses every actual truncation, and only the owner could disable it.
+-- From PostgreSQL 17 it grants MAINTAIN instead, which allows the lock and no change at all.
+-- Start the services with LUOTTO_MIGRATE=false: the owner creates tables with `luotto migrate`.
 
 \set ON_ERROR_STOP on
 
@@ -163,10 +167,12 @@ BEGIN
         IF t.relname <> 'luotto_borrowers' THEN
             EXECUTE format('GRANT SELECT ON TABLE %I.%I TO %I', s, t.relname, auditor);
         END IF;
-        -- PostgreSQL 17+: MAINTAIN lets the application take eventsourcing's EXCLUSIVE lock on
-        -- the event table without any right to change rows (see the header).
+        -- The append lock on the event table (see the header): MAINTAIN on 17+, else TRUNCATE,
+        -- which the immutability trigger turns into a refusal.
         IF t.relname = 'luotto_events' AND current_setting('server_version_num')::int >= 170000 THEN
             EXECUTE format('GRANT MAINTAIN ON TABLE %I.%I TO %I', s, t.relname, app);
+        ELSIF t.relname = 'luotto_events' THEN
+            EXECUTE format('GRANT TRUNCATE ON TABLE %I.%I TO %I', s, t.relname, app);
         END IF;
     END LOOP;
 END
@@ -182,9 +188,13 @@ BEGIN
     IF events IS NULL THEN
         RAISE NOTICE 'roles.sql: %.luotto_events does not exist yet: start the application once as the owner '
                      'role, then run this script again', s;
-    ELSIF has_table_privilege(app, events, 'UPDATE') OR has_table_privilege(app, events, 'DELETE')
-          OR has_table_privilege(app, events, 'TRUNCATE') THEN
-        RAISE EXCEPTION 'roles.sql: % may still UPDATE, DELETE or TRUNCATE %', app, events;
+    ELSIF has_table_privilege(app, events, 'UPDATE') OR has_table_privilege(app, events, 'DELETE') THEN
+        RAISE EXCEPTION 'roles.sql: % may still UPDATE or DELETE %', app, events;
+    ELSIF has_table_privilege(app, events, 'TRUNCATE') AND NOT EXISTS (
+            SELECT 1 FROM pg_trigger WHERE tgrelid = events AND tgname = 'luotto_events_no_truncate'
+            AND tgenabled <> 'D') THEN
+        RAISE EXCEPTION 'roles.sql: % holds TRUNCATE on % for the append lock, but the trigger that '
+                        'refuses truncation is missing: run `luotto migrate` as the owner', app, events;
     END IF;
 END
 $check$;

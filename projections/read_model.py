@@ -74,7 +74,9 @@ class ReadModel:
 
     def __init__(self, service, store: SqlStore, batch: int = 500):
         self.service, self.store, self.batch = service, store, batch
-        store.setup()
+
+    def setup(self) -> None:
+        self.store.setup()
 
     # --- writing -------------------------------------------------------------------------
 
@@ -109,7 +111,13 @@ class ReadModel:
         for lid, (version, earliest) in loans.items():
             loan = self.service.repository.get(lid, version=version)
             rows.append(loan_row(loan, self.service.rates))
-            next_date = next_action_date(loan.books(self.service.rates), earliest - dt.timedelta(days=1))
+            # From the earliest effective date in the batch (a back-dated fact) and from the day it was
+            # recorded (a back-dated payment can settle the loan only when the later one arrives).
+            books = loan.books(self.service.rates)
+            recorded = loan.modified_on.astimezone(HELSINKI).date()
+            found = [d for d in (next_action_date(books, earliest - dt.timedelta(days=1)),
+                                 next_action_date(books, recorded - dt.timedelta(days=1))) if d is not None]
+            next_date = min(found) if found else None
             agenda.append({"tenant": loan.tenant, "loan_id": loan.loan_id, "next_date": _iso(next_date)})
         last = notifications[-1].id
         try:

@@ -315,6 +315,12 @@ class Deployment:
         return (f"postgresql://{quote(role, safe='')}:{quote(self.password, safe='')}@{self.info.host}:"
                 f"{self.info.port}/{quote(self.info.dbname, safe='')}")
 
+    @property
+    def lock_needs_truncate(self) -> bool:
+        """PostgreSQL <= 16 lets a non-owner take the append lock only with TRUNCATE (17+: MAINTAIN)."""
+        with self.admin() as conn:
+            return conn.execute("SELECT current_setting('server_version_num')::int < 170000").fetchone()[0]
+
     def settings(self, role: str) -> Settings:
         return Settings(database_url=self.url(role), postgres_schema=self.schema, tenants=TENANTS,
                         postgres_pool_size=1, signing_key=base64.b64encode(secrets.token_bytes(32)).decode())
@@ -405,17 +411,21 @@ def test_r_evid_2_app_role_may_insert_and_select_events(deployment: Deployment) 
     "TRUNCATE {t}",
 ])
 def test_r_evid_2_app_role_may_not_update_delete_or_truncate_events(deployment: Deployment, statement: str) -> None:
-    """R-EVID-2: UPDATE, DELETE and TRUNCATE on luotto_events are refused to luotto_app by a
-    missing privilege (InsufficientPrivilege, SQLSTATE 42501), before the immutability trigger is
-    ever reached; the same holds for the snapshots."""
+    """R-EVID-2: UPDATE and DELETE on luotto_events are refused to luotto_app by a missing
+    privilege (InsufficientPrivilege, SQLSTATE 42501). TRUNCATE is granted on PostgreSQL <= 16
+    only because the append lock needs it, and the immutability trigger refuses it. The snapshots
+    refuse all three by privilege."""
+    truncate = statement.startswith("TRUNCATE")
     with deployment.connect(deployment.app) as conn:
         _insert_event(conn)
         before = _count(conn, EVENTS)
         for table in (EVENTS, SNAPSHOTS):
-            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
+            expected = (psycopg.errors.RaiseException if truncate and table == EVENTS and deployment.lock_needs_truncate
+                        else psycopg.errors.InsufficientPrivilege)
+            with pytest.raises(expected):
                 conn.execute(sql.SQL(statement.format(t="{}")).format(sql.Identifier(table)))
         assert _count(conn, EVENTS) == before
-    for privilege in ("UPDATE", "DELETE", "TRUNCATE"):
+    for privilege in ("UPDATE", "DELETE"):
         assert not deployment.privilege(deployment.app, EVENTS, privilege), privilege
 
 
@@ -442,8 +452,8 @@ def test_r_evid_2_app_role_cannot_get_around_the_refusal(deployment: Deployment,
 def test_r_evid_2_app_role_cannot_grant_itself_update(deployment: Deployment) -> None:
     """R-EVID-2: GRANT by a non-owner without grant option grants nothing (PostgreSQL only warns)."""
     with deployment.connect(deployment.app) as conn:
-        conn.execute(sql.SQL("GRANT UPDATE, DELETE, TRUNCATE ON {} TO CURRENT_USER").format(sql.Identifier(EVENTS)))
-    for privilege in ("UPDATE", "DELETE", "TRUNCATE"):
+        conn.execute(sql.SQL("GRANT UPDATE, DELETE ON {} TO CURRENT_USER").format(sql.Identifier(EVENTS)))
+    for privilege in ("UPDATE", "DELETE"):
         assert not deployment.privilege(deployment.app, EVENTS, privilege), privilege
 
 
@@ -454,9 +464,8 @@ def test_r_evid_2_the_owner_is_stopped_by_the_immutability_triggers(deployment: 
     with deployment.connect(deployment.owner) as conn:
         _insert_event(conn)
         for statement in ("UPDATE {} SET topic = 'x'", "DELETE FROM {}", "TRUNCATE {}"):
-            with pytest.raises(psycopg.errors.RaiseException, match="R-EVID-2"):
+            with pytest.raises(psycopg.errors.RaiseException, match=re.escape(IMMUTABLE_MESSAGE)):
                 conn.execute(sql.SQL(statement).format(sql.Identifier(EVENTS)))
-    assert "R-EVID-2" in IMMUTABLE_MESSAGE
 
 
 @pytest.mark.postgres
@@ -478,7 +487,8 @@ def test_app_role_has_full_dml_on_read_models_only(deployment: Deployment) -> No
     assert {EVENTS, SNAPSHOTS, *READ_MODELS} <= set(tables)
     for table in tables:  # also the tables later issues added (api keys, outbox, access log, ...)
         assert deployment.privilege(deployment.app, table, "SELECT"), table
-        assert not deployment.privilege(deployment.app, table, "TRUNCATE"), table
+        if table != EVENTS or not deployment.lock_needs_truncate:
+            assert not deployment.privilege(deployment.app, table, "TRUNCATE"), table
 
 
 @pytest.mark.postgres
@@ -558,17 +568,12 @@ def _refusal(exc: BaseException | None) -> bool:
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(strict=True, raises=RefusedToAppRole, reason=(
-    "BUG: the services cannot run as luotto_app: every start-up runs DDL (eventsourcing CREATE TYPE/"
-    "TABLE/INDEX/FUNCTION, read-model CREATE TABLE/INDEX, adapters/immutability.py CREATE OR REPLACE "
-    "FUNCTION/TRIGGER) and every append takes LOCK TABLE luotto_events IN EXCLUSIVE MODE, which "
-    "PostgreSQL <= 16 allows a non-owner only with UPDATE/DELETE/TRUNCATE (17+: MAINTAIN)"))
 def test_r_evid_2_the_services_run_as_the_application_role(deployment: Deployment) -> None:
     """R-EVID-2 in production: `luotto serve`, `luotto scheduler` and the projection worker connect
     as luotto_app (luotto.env.example), so the whole write path must work with its privileges:
     start-up, a grant, a payment and a read-model catch-up."""
     try:
-        container = Container.build(deployment.settings(deployment.app))
+        container = Container.build(deployment.settings(deployment.app).model_copy(update={"migrate": False}))
     except Exception as exc:
         if _refusal(exc):
             raise RefusedToAppRole(f"start-up as {deployment.app}: {exc}") from exc
@@ -755,6 +760,15 @@ def test_grafana_dashboard_uses_the_exposed_metrics() -> None:
     exprs = [t["expr"] for p in panels for t in p.get("targets", [])]
     used = set()
     for expr in exprs:
+        depth = {"(": 0, "{": 0, "[": 0}
+        for char in expr:
+            opened = {")": "(", "}": "{", "]": "["}.get(char)
+            if char in depth:
+                depth[char] += 1
+            elif opened:
+                depth[opened] -= 1
+                assert depth[opened] >= 0, f"unbalanced {char!r} in {expr!r}"
+        assert not any(depth.values()), f"unbalanced brackets in {expr!r}"
         for name in re.findall(r"\bluotto_[a-z_]+", expr):
             base = re.sub(r"_(bucket|sum|count)$", "", name)
             kind = METRICS.get(name) or METRICS.get(base)
@@ -803,11 +817,6 @@ def _declared_closure(requirements: list[str]) -> set[str]:
     return seen
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "BUG: production imports PyJWT (adapters/auth.py), prometheus_client (adapters/metrics.py, "
-    "api/observability.py) and httpx (adapters/notices/suomifi.py), but pyproject.toml's dependencies "
-    "do not list them (httpx is a test extra only), so the image's `pip install -c constraints.txt .` "
-    "lacks them"))
 def test_image_installs_every_imported_distribution() -> None:
     """The image runs `pip install -c constraints.txt .` (not the editable dev install), so every
     third-party module the packages import must come from pyproject.toml's dependencies and be

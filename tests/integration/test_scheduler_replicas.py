@@ -53,6 +53,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import psycopg
+
+from adapters import run_lock
 import pytest
 
 from adapters.settings import Settings
@@ -354,7 +356,8 @@ def test_r_acc_4_two_racing_schedulers_record_every_event_exactly_once(pg_schema
 
     replay_everything = LOANS * DAYS  # 18,000 loan loads if every run loaded every loan
     print(f"\nloans {LOANS}, days {DAYS}, steps of {STEP_DAYS} days, lock contention seen in {contended} "
-          f"processes, {restarts} restarted after the startup DDL race\nevents per type: {dict(sorted(by_type.items()))}"
+          f"processes, {restarts} restarted after the startup DDL race"
+          f"\nevents per type: {dict(sorted(by_type.items()))}"
           f"\nloans examined over all runs: {examined_total} (agenda bound {bound_total}, "
           f"{replay_everything} without the agenda); busiest date "
           f"{max(per_day_examined, key=per_day_examined.get)} with {max(per_day_examined.values())}"
@@ -383,19 +386,24 @@ def start_while_another_replica_replaces_the_insert_function(info, tmp: Path, co
         statement = recorder.sql_create_statements[recorder.create_insert_function_statement_index]
     finally:
         container.close()
+    # The other replica does what Container.migrate does: takes the schema lock, then replaces.
+    migrate_key = run_lock._key(f"luotto-migrate/{info.schema}")
     with psycopg.connect(info.dsn) as holder, psycopg.connect(info.dsn, autocommit=True) as watcher:
+        holder.execute("SELECT pg_advisory_lock(%s)", (migrate_key,))
         holder.execute(statement)  # the other replica's startup, not yet committed
         process = Scheduler(process_env(info), G, tmp, f"ddl-{'commit' if commit else 'rollback'}")
         deadline = time.monotonic() + PROCESS_TIMEOUT
         while not watcher.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> %s AND wait_event_type = "
-                "'Lock' AND query ILIKE 'CREATE OR REPLACE FUNCTION%%'",
+                "'Lock' AND (query ILIKE 'CREATE OR REPLACE FUNCTION%%' OR wait_event = 'advisory')",
                 (info.dbname, holder.info.backend_pid)).fetchone()[0]:
             if process.proc.poll() is not None or time.monotonic() > deadline:
                 holder.rollback()
                 raise HarnessError(f"the scheduler never waited on the insert function: {process.finish()}")
             time.sleep(0.05)
         holder.commit() if commit else holder.rollback()
+        holder.execute("SELECT pg_advisory_unlock(%s)", (migrate_key,))
+        holder.commit()
     return process.finish()
 
 
@@ -408,20 +416,14 @@ def test_replica_starting_while_another_replica_rolls_back_its_ddl_starts_normal
     assert sorted(r["tenant"] for r in finished.runs) == sorted(TENANT_IDS)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="BUG: replicas starting together crash: Container.build re-runs CREATE OR REPLACE "
-                          "FUNCTION at every start and the loser dies with 'tuple concurrently updated'")
 def test_replicas_starting_together_both_survive_the_startup_ddl(pg_schema, tmp_path):
     """Architecture ("Servicing runs": several replicas, one run at a time through the advisory lock;
     "Scale-out is several stateless API processes and one scheduler leader"): a replica starting at the
     same moment as another must either run the catch-up or find the lock held and return [] - never
-    die. Seen in test_r_acc_4_two_racing_schedulers_... (one process of a pair exited 1 in
-    Container.build -> LoanService -> eventsourcing create_table: "InternalError: tuple concurrently
-    updated"). adapters/persistence.py sets CREATE_TABLE=y for every process, so each start re-runs
-    CREATE OR REPLACE FUNCTION on the shared insert function (and adapters/immutability.py its own
-    CREATE OR REPLACE FUNCTION/TRIGGER); PostgreSQL fails the second of two concurrent replacements
-    of one catalog row. Made deterministic here: the other replica's replacement commits while this
-    one waits on it. Expected: exit 0 and one run per organiser; today: exit 1 with that error."""
+    die. Two startups once raced on CREATE OR REPLACE FUNCTION ("tuple concurrently updated"); now
+    Container.migrate changes the schema under an advisory lock, so the second waits for the first.
+    Made deterministic here: the other replica holds that lock with its replacement uncommitted while
+    this one starts, then commits."""
     finished = start_while_another_replica_replaces_the_insert_function(pg_schema, tmp_path, commit=True)
     assert finished.returncode == 0, finished.stderr[-1500:]
     assert sorted(r["tenant"] for r in finished.runs) == sorted(TENANT_IDS)
