@@ -16,6 +16,7 @@ from adapters.auth import Authenticator, Principal, Unauthenticated
 from adapters.persistence import eventsourcing_env
 from adapters.settings import Settings
 from adapters.signing import Signer
+from adapters.metrics import SERVICING_DURATION, SERVICING_LOANS_FAILED, SERVICING_RUNS
 from adapters.notices.store import PdfStore
 from application import digest
 from application.notices import NoticeDispatcher, NoticeRenderer
@@ -72,8 +73,15 @@ class Container:
 
     def run_servicing(self, tenant: str, business_date: dt.date) -> dict:
         """A servicing run, then the day's signed digest over every loan's chain head."""
-        summary = self.service.run_servicing(tenant, business_date)
-        summary["digest_root"] = digest.take(self, tenant, business_date)["root"]
+        with SERVICING_DURATION.time():
+            try:
+                summary = self.service.run_servicing(tenant, business_date)
+            except Exception:
+                SERVICING_RUNS.labels("failed").inc()
+                raise
+            summary["digest_root"] = digest.take(self, tenant, business_date)["root"]
+        SERVICING_RUNS.labels("completed").inc()
+        SERVICING_LOANS_FAILED.inc(len(summary["failures"]))
         return summary
 
     def today(self) -> dt.date:

@@ -6,6 +6,7 @@ import uuid
 
 import structlog
 from fastapi import APIRouter, FastAPI, Request, Response
+from starlette.concurrency import run_in_threadpool
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from adapters.metrics import HTTP_LATENCY, PROJECTION_LAG
@@ -30,7 +31,9 @@ def install(app: FastAPI) -> None:
         who = getattr(request.state, "principal", None)
         if who is not None and request.url.path.startswith(LOAN_DATA):
             loan_id = request.scope.get("path_params", {}).get("loan_id") or getattr(request.state, "loan_id", None)
-            request.app.state.container.access_log.record(
+            # Written before the answer leaves, but on a worker thread: the event loop keeps serving.
+            await run_in_threadpool(
+                request.app.state.container.access_log.record,
                 subject=who.subject, via=who.via, tenant=who.tenant, loan_id=loan_id,
                 method=request.method, endpoint=route, status=response.status_code, request_id=request_id)
         log.info("request", method=request.method, route=route, status=response.status_code,

@@ -6,7 +6,8 @@ from fastapi import APIRouter, Request, Response
 from api import schemas as s
 from api.deps import ContainerDep, allow, FreshReads, TenantDep
 from api.errors import error_responses
-from domain.errors import invalid
+from adapters.metrics import PAYMENTS
+from domain.errors import DomainError, invalid
 from domain.money import format_cents, parse_amount
 
 router = APIRouter(prefix="/v1/payments", tags=["payments"])
@@ -22,11 +23,18 @@ def post_payment(body: s.PaymentIn, c: ContainerDep, tenant: TenantDep, request:
     if value_date > today:
         raise invalid(f"value_date {value_date} is in the future (today is {today})", rule="R-DATE-1",
                       field="value_date")
-    written = c.service.post_payment(tenant=tenant, payment_id=body.payment_id,
-                                     amount=parse_amount(body.amount, "amount"), value_date=value_date, on=today,
-                                     loan_id=body.loan_id, reference=body.reference, source=body.source)
+    try:
+        written = c.service.post_payment(tenant=tenant, payment_id=body.payment_id,
+                                         amount=parse_amount(body.amount, "amount"), value_date=value_date,
+                                         on=today, loan_id=body.loan_id, reference=body.reference,
+                                         source=body.source)
+    except DomainError:
+        PAYMENTS.labels("refused").inc()
+        raise
     if written.position is None:
         response.status_code = 200
+    outcome = {"allocated": "recorded", "unallocated": "unallocated"}.get(written.result["status"], "recorded")
+    PAYMENTS.labels("duplicate" if written.position is None else outcome).inc()
     request.state.loan_id = written.result["loan_id"]  # for the access log
     return {**written.result, "position": written.position}
 

@@ -21,6 +21,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Transcoding
 
 from adapters.reference_numbers import normalise_reference, reference_for_loan, rf_reference
+from adapters.metrics import EVENTS_APPENDED
 from domain.errors import DomainError
 from domain.loan import Decision, Loan, loan_uuid
 from domain.money import Cents, format_cents
@@ -182,10 +183,11 @@ class LoanService(Application):
         marker_id = payment_marker_id(tenant, payment_id)
 
         def change() -> list:
-            if marker_id in self.repository:
-                marker = self.repository.get(marker_id)
-                marker.same_content(content)
+            try:
+                self.repository.get(marker_id).same_content(content)
                 return []
+            except AggregateNotFoundError:
+                pass
             target = self._match(tenant, loan_id, reference)
             touched = []
             if target is not None:
@@ -301,6 +303,7 @@ class LoanService(Application):
             try:
                 self.save(*loans)
                 recorded += pending
+                EVENTS_APPENDED.inc(pending)
             except RecordConflictError:
                 # A concurrent command touched one of them: redo this batch loan by loan.
                 for loan in loans:
@@ -373,6 +376,7 @@ class LoanService(Application):
                 except RecordConflictError:
                     recordings = None
                 if recordings is not None:
+                    EVENTS_APPENDED.inc(len(recordings))
                     position = max((r.notification.id for r in recordings), default=None)
                     return Written(result() if result else count, position)
             time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))

@@ -37,7 +37,7 @@ SCHEMA = [
         leaves TEXT NOT NULL, PRIMARY KEY (tenant, business_date))""",
 ]
 TABLES = ("luotto_loans", "luotto_unallocated", "luotto_tracking", "luotto_agenda")
-_PARAM = re.compile(r"(?<!:):([a-z_]+)")
+_PARAM = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
 
 
 class SqlStore:

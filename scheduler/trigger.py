@@ -9,6 +9,7 @@ import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from adapters.metrics import SERVICING_RUNS
 from adapters.persistence import eventsourcing_env
 from adapters.run_lock import servicing_lock
 from domain.dates import days
@@ -36,6 +37,7 @@ class DailyServicing:
         service, today, done = self.container.service, today or self.container.today(), []
         with self._lock, servicing_lock(eventsourcing_env(self.container.settings)) as held:
             if not held:
+                SERVICING_RUNS.labels("skipped").inc()
                 log.info("servicing_skipped", reason="another process holds the servicing lock")
                 return done
             for tenant in self.container.settings.tenants:

@@ -151,3 +151,38 @@ def test_personal_data_is_validated_and_erasable(app):
     assert (bad.status_code, bad.json()["field"]) == (422, "identity_code")
     erased = client.delete("/v1/borrowers/B-P", headers=headers).json()
     assert erased["name"] is None and erased["identity_code"] is None and erased["erased_at"]
+
+
+def test_health_readiness_and_metrics(app):
+    client, issuer, _ = app
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["status"] == "ready"
+    client.post("/v1/payments", json={"payment_id": "M-1", "amount": "2.00", "reference": "12345"},
+                headers=issuer.headers("t1", ["finance"]))
+    answer = client.get("/v1/portfolio", headers=issuer.headers("t1", ["auditor"]))
+    assert answer.headers["X-Request-ID"]
+    text = client.get("/metrics").text
+    assert 'luotto_payments_total{outcome="unallocated"}' in text
+    assert 'luotto_http_request_duration_seconds_count{method="GET",route="/v1/portfolio",status="200"}' in text
+    assert "luotto_events_appended_total" in text and "luotto_projection_lag_events" in text
+
+
+@pytest.mark.postgres
+def test_api_keys_and_the_access_log_on_postgresql(pg_schema, tmp_path):
+    """The same SQL on PostgreSQL (named parameters with digits, e.g. :sha256, once broke there)."""
+    url = f"postgresql://{pg_schema.user}@{pg_schema.host}:{pg_schema.port}/{pg_schema.dbname}"
+    settings = Settings(database_url=url, postgres_schema=pg_schema.schema, signing_key_file=str(tmp_path / "key"),
+                        tenants={"t1": {"preset": "default"}})
+    with TestClient(create_app(settings)) as client:
+        keys = client.app.state.container.auth.api_keys
+        key = keys.create("t1", FI, "finance system")
+        auth = {"Authorization": f"Bearer {key}"}
+        assert client.post("/v1/payments", json={"payment_id": "PG-1", "amount": "1.00", "reference": "99999"},
+                           headers=auth).status_code == 201
+        assert client.get("/v1/payments/unallocated", headers=auth).json()["items"][0]["payment_id"] == "PG-1"
+        assert keys.revoke(key.split("_")[1])
+        assert client.get("/v1/payments/unallocated", headers=auth).status_code == 401
+        log = client.app.state.container.access_log.query("t1")
+        assert [(r["method"], r["endpoint"]) for r in reversed(log)] == [
+            ("POST", "/v1/payments"), ("GET", "/v1/payments/unallocated")]
