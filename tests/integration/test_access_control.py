@@ -178,9 +178,11 @@ def test_api_keys_and_the_access_log_on_postgresql(pg_schema, tmp_path):
         keys = client.app.state.container.auth.api_keys
         key = keys.create("t1", FI, "finance system")
         auth = {"Authorization": f"Bearer {key}"}
-        assert client.post("/v1/payments", json={"payment_id": "PG-1", "amount": "1.00", "reference": "99999"},
-                           headers=auth).status_code == 201
-        assert client.get("/v1/payments/unallocated", headers=auth).json()["items"][0]["payment_id"] == "PG-1"
+        posted = client.post("/v1/payments", json={"payment_id": "PG-1", "amount": "1.00", "reference": "99999"},
+                             headers=auth)
+        assert posted.status_code == 201
+        queue = client.get(f"/v1/payments/unallocated?min_position={posted.json()['position']}", headers=auth)
+        assert [row["payment_id"] for row in queue.json()["items"]] == ["PG-1"]
         assert keys.revoke(key.split("_")[1])
         assert client.get("/v1/payments/unallocated", headers=auth).status_code == 401
         log = client.app.state.container.access_log.query("t1")
