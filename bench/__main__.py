@@ -1,4 +1,4 @@
-"""`python -m bench [a] [b] [c] [NAME=VALUE ...]`: run the benchmarks (all three by default).
+"""`python -m bench [a] [b] [c] [d] [NAME=VALUE ...]`: run the benchmarks (all four by default).
 
 Each part gets its own fresh database on the PostgreSQL that tests/support/postgres.py finds
 (LUOTTO_TEST_DATABASE_URL, else 127.0.0.1:5432 as postgres, else a throwaway cluster), dropped after.
@@ -12,6 +12,9 @@ Sizes (environment variables, or NAME=VALUE arguments which set them for this ru
   (b) BENCH_B_LOANS=1000  BENCH_B_PLAIN_ROWS=20000  BENCH_B_BATCH=100
   (c) BENCH_C_LOANS=10000  BENCH_C_TENANTS=10  BENCH_C_GRANT_PROCESSES=<nproc>  BENCH_C_REQUESTS=2000
       BENCH_C_PROCESSES=2  BENCH_C_THREADS=2  (4 connections)  BENCH_C_CLIENTS=raw,httpx
+  (d) BENCH_D_LOANS=100000  BENCH_D_TENANTS=4  BENCH_D_DAYS=30 (1/DAYS of the loans fall due on the day)
+      BENCH_D_BATCH=500 (loans saved per transaction when seeding)  BENCH_D_SAMPLE=300 (agenda check)
+      BENCH_D_PROFILE=1 (cProfile of one organiser's next-day run; 0 skips it)
 """
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ import os
 import sys
 import time
 
-PARTS = ("a", "b", "c")
+PARTS = ("a", "b", "c", "d")
 
 
 def _parse(argv: list[str]) -> list[str]:
@@ -36,7 +39,7 @@ def _parse(argv: list[str]) -> list[str]:
         elif arg.lower() in PARTS:
             parts.append(arg.lower())
         else:
-            raise SystemExit(f"bench: unknown argument {arg!r}; use a, b, c or BENCH_NAME=VALUE (see --help)")
+            raise SystemExit(f"bench: unknown argument {arg!r}; use a, b, c, d or BENCH_NAME=VALUE (see --help)")
     return sorted(set(parts)) or list(PARTS)
 
 

@@ -249,7 +249,14 @@ class Loan(Aggregate):
         first = self._row(from_instalment, "from_instalment")
         rows = [r for r in self.plan if r["n"] >= from_instalment]
         self._not_in_pending_notice([r["n"] for r in rows], "R-TERMS-1")
-        amounts = split_amounts(sum(r["amount"] for r in rows), instalment_amount=instalment_amount)
+        remaining = sum(r["amount"] for r in rows)
+        policy = Policy.from_json(self.policy)
+        count = -(-remaining // instalment_amount) if instalment_amount > 0 else 0
+        if instalment_amount > 0 and from_instalment - 1 + count > policy.max_term_months:
+            raise invalid(f"max_term_months {policy.max_term_months} would be exceeded: {format_cents(remaining)} "
+                          f"at {format_cents(instalment_amount)} a month needs {count} more instalments after "
+                          f"instalment {from_instalment - 1}", rule="R-TERMS-1", field="instalment_amount")
+        amounts = split_amounts(remaining, instalment_amount=instalment_amount)
         tail = [{"instalment": from_instalment + j,
                  "due_date": add_months(self.first_due_date, first["months"] + j).isoformat(),
                  "amount": format_cents(a)} for j, a in enumerate(amounts)]

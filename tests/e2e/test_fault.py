@@ -279,6 +279,7 @@ def test_r_pay_1_payments_survive_a_postgres_restart_and_the_service_recovers(cl
 
     # --- readiness: 503 while the database is away, 200 after ---------------------------------
     ready = sorted(load.ready)
+    print("READY", [(round(s - t0, 2), round(e - t0, 2), st, w[:60]) for s, e, st, w in ready if s > down_from - t0 + t0 - 1])
     during = [(round(s - t0, 2), st) for s, e, st, _ in ready if s >= down_done and e <= up_from]
     assert during, "no /readyz answer was seen while PostgreSQL was down"
     assert all(st == 503 for _, st in during), f"/readyz while PostgreSQL was down: {during}"
