@@ -213,7 +213,8 @@ class AccelerationLapsed(LoanEvent):
 class RepaymentDeferred(LoanEvent):
     kind: str  # free_months | due_date_extension
     months: int | None
-    moved: list  # [{"instalment", "due_date"}]
+    instalments: list  # the moved instalments' numbers
+    moved: list  # [{"instalment", "due_date"}]: their new due dates
     decided_by: str
     reasons: str
     legal_basis: str

@@ -103,6 +103,8 @@ class Loan(Aggregate):
         if self.closed:
             raise DomainError("loan_closed", f"the loan was {self.closed.replace('_', ' ')} on {self.closed_on}",
                               rule=rule)
+        if self.repaid_on is not None:
+            raise DomainError("loan_closed", f"the loan was repaid on {self.repaid_on}", rule=rule)
 
     def _not_accelerated(self, rule: str) -> None:
         if self.accelerated_on is not None:
@@ -219,7 +221,8 @@ class Loan(Aggregate):
             add_months(r["extended_to"], months) if r["extended_to"]
             else add_months(self.first_due_date, r["months"] + months)).isoformat()} for r in rows]
         self._record(ev.RepaymentDeferred, effective_date=on, recorded_at=recorded_at, kind="free_months",
-                     months=months, moved=moved, **decision.fields("Act 1133/2002 §7a"))
+                     months=months, instalments=[m["instalment"] for m in moved], moved=moved,
+                     **decision.fields("Act 1133/2002 §7a"))
 
     def extend_due_date(self, *, instalment: int, new_due_date: Date, on: Date, recorded_at: dt.datetime,
                         decision: Decision) -> None:
@@ -238,7 +241,8 @@ class Loan(Aggregate):
                           f"{scheduled} + {policy.max_due_date_extension_months} months), got {new_due_date}",
                           rule="R-EXT-1", field="new_due_date")
         self._record(ev.RepaymentDeferred, effective_date=on, recorded_at=recorded_at, kind="due_date_extension",
-                     months=None, moved=[{"instalment": instalment, "due_date": new_due_date.isoformat()}],
+                     months=None, instalments=[instalment],
+                     moved=[{"instalment": instalment, "due_date": new_due_date.isoformat()}],
                      **decision.fields("Act 1133/2002 §6 (repayment terms)"))
 
     def change_terms(self, *, from_instalment: int, instalment_amount: Cents, on: Date,
@@ -407,11 +411,18 @@ class LoanBooks:
     def notice_hash(self, content: dict) -> str:
         return self.notice_hasher(self.loan, content) if self.notice_hasher else content_hash(content)
 
+    def plan(self) -> list[Instalment]:
+        """The current instalments, built once per loan version (due dates are month arithmetic)."""
+        key = ("plan", self.loan.version)
+        if key not in self._cache:
+            self._cache[key] = self.loan.instalments()
+        return self._cache[key]
+
     def position(self, as_of: Date, *, accelerated: bool = True) -> Position:
         key = (self.loan.version, as_of, accelerated)
         if key not in self._cache:
             self._cache[key] = position(
-                self.loan.instalments(), self.loan.movements_list(), as_of=as_of,
+                self.plan(), self.loan.movements_list(), as_of=as_of,
                 rates=self.rates if self.policy.penalty_interest else None,
                 accelerated_on=self.loan.accelerated_on if accelerated else None)
         return self._cache[key]
@@ -428,7 +439,7 @@ class LoanBooks:
 
     def balance(self, as_of: Date) -> dict:
         pos = self.position(as_of)
-        plan = self.loan.instalments()
+        plan = self.plan()
         notice = pending_notice(self.loan.notices)
         next_due = pos.next_due_date()
         return {

@@ -67,7 +67,7 @@ def _active(books, on: Date) -> bool:
 def _fell_due(books, on: Date) -> Step | None:
     if not _active(books, on):
         return None
-    for inst in sorted(books.loan.instalments(), key=lambda i: (i.due_date, i.number)):
+    for inst in sorted(books.plan(), key=lambda i: (i.due_date, i.number)):
         if inst.due_date <= on and inst.number not in books.loan.fell_due:
             return Step(ev.InstalmentFellDue, inst.due_date, {"instalment": inst.number,
                                                               "amount": format_cents(inst.amount)})

@@ -56,7 +56,7 @@ def loan_row(loan: Loan, rates) -> dict:
         "penalty_outstanding": pos.penalty_outstanding, "overpayment": pos.overpayment,
         "principal_waived": pos.principal_waived, "penalty_waived": pos.penalty_waived,
         "written_off": pos.owed if loan.closed == "written_off" else 0,
-        "next_due_date": _iso(pos.next_due_date()), "maturity_date": max(i.due_date for i in loan.instalments())
+        "next_due_date": _iso(pos.next_due_date()), "maturity_date": max(i.due_date for i in books.plan())
         .isoformat(), "notice_pending": int(notice is not None),
         "cure_deadline": _iso(notice["cure_deadline"]) if notice else None, "eligible_since": eligible,
         "hardship_active": int(hardship_active(loan.hardships, as_of)), "reference": loan.reference,
