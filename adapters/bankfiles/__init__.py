@@ -22,8 +22,8 @@ from adapters.bankfiles.common import (MALFORMED, NON_EUR, NON_POSITIVE, NOT_BOO
                                        compact_reference)
 from adapters.bankfiles.ktl import parse as parse_ktl
 
-__all__ = ["BankEntry", "BankFile", "FileRejected", "open_bank_file", "compact_reference", "MALFORMED", "NON_EUR",
-           "NON_POSITIVE", "NOT_BOOKED", "CAMT054", "KTL"]
+__all__ = ["BankEntry", "BankFile", "FileRejected", "Source", "open_bank_file", "compact_reference", "MALFORMED",
+           "NON_EUR", "NON_POSITIVE", "NOT_BOOKED", "CAMT054", "KTL"]
 
 CAMT054 = "camt.054"
 KTL = "ktl"

@@ -146,10 +146,10 @@ class _Entry:
         elif currency != "EUR":
             code, problem = NON_EUR, f"currency {currency or '(none)'} is not EUR"
         returned = head["reversal"] or head["debit"] or tx.get("debit", False) or tx.get("returned", False)
-        ids = tuple(i for i in (own_id, entry_id) if i)
+        ids = tuple(dict.fromkeys(i for i in (own_id, entry_id) if i))
         location = f"Ntry {self.index}" + (f" TxDtls {number}" if number else "")
         return BankEntry(location=location, kind="return" if returned else "payment", payment_id=payment_id,
-                         amount=abs(cents) if cents is not None else None, currency=currency,
+                         amount=cents, currency=currency,
                          value_date=value or booked, booking_date=booked or value,
                          reference=compact_reference(tx.get("reference")), debtor=tx.get("debtor"),
                          problem=problem, problem_code=code, original_ids=ids if returned else ())

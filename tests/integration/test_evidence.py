@@ -210,3 +210,38 @@ def test_daily_digest_detects_a_loan_rolled_back(memory):
     assert digest.verify(memory.service, tampered)  # signature and root no longer match
     forged = dict(signed, root="0" * 64)
     assert "the digest's signature does not verify" in digest.verify(memory.service, forged)
+
+
+@pytest.mark.postgres
+def test_a_whole_loan_removed_is_caught_by_the_signed_digest(pg_schema, tmp_path):
+    """Removing every event of one loan leaves no broken chain behind; the signed daily digest over
+    all chain heads still gives it away (`luotto verify --digest FILE` exits 1)."""
+    from application import digest
+
+    url = f"postgresql://{pg_schema.user}@{pg_schema.host}:{pg_schema.port}/{pg_schema.dbname}"
+    container, clock = build(url, pg_schema.schema)
+    key_file = tmp_path / "signing.key"
+    try:
+        accelerated_history(container, clock, dt.date(2025, 5, 28))
+        container.service.grant(tenant="k", loan_id="L-2", borrower_id="B-2", purpose="x", principal=60000,
+                                granted_on=dt.date(2025, 6, 30), first_due_date=dt.date(2025, 7, 10),
+                                instalment_amount=10000, decision=Decision("sw-1"))
+        signed = digest.take(container, "k", dt.date(2025, 6, 30))
+        victim = str(container.service.loan("k", "L-2").id)
+        table = container.service.recorder.events_table_name
+    finally:
+        container.close()
+    exported = tmp_path / "digest.json"
+    exported.write_text(json.dumps(signed))
+    env = {**os.environ, "LUOTTO_DATABASE_URL": url, "LUOTTO_POSTGRES_SCHEMA": pg_schema.schema,
+           "LUOTTO_TENANTS": json.dumps({"k": {"preset": "kittila"}}), "LUOTTO_SIGNING_KEY_FILE": str(key_file)}
+    ok = subprocess.run([LUOTTO, "verify", "--digest", str(exported)], env=env, capture_output=True, text=True,
+                        timeout=60)
+    assert ok.returncode == 0, ok.stderr
+    with psycopg.connect(pg_schema.dsn, autocommit=True) as conn:
+        conn.execute("SET session_replication_role = replica")
+        assert conn.execute(f"DELETE FROM {table} WHERE originator_id = %s", (victim,)).rowcount == 1
+    removed = subprocess.run([LUOTTO, "verify", "--digest", str(exported)], env=env, capture_output=True,
+                             text=True, timeout=60)
+    assert removed.returncode == 1
+    assert "does not match the digest" in removed.stderr and "Merkle root" in removed.stderr

@@ -126,3 +126,36 @@ def test_the_evidence_bundle_carries_the_letters(stack, tmp_path):
     assert len(letters) == 3 and verify_bundle(out) == []
     (out / letters[0]).write_bytes(b"%PDF-1.4 forged")
     assert any("the letter differs" in p for p in verify_bundle(out))
+
+
+def test_one_failing_loan_does_not_stop_the_run_and_is_retried_next_run(stack, monkeypatch):
+    """Issue "Scheduler" item 6: a loan that raises is reported in the run record and serviced by the
+    next run; the others are serviced as usual."""
+    from domain.loan import Loan
+
+    container, clock, _ = stack
+    service = container.service
+    for n in (1, 2, 3):
+        service.grant(tenant="k", loan_id=f"F-{n}", borrower_id=f"BF-{n}", purpose="x", principal=60000,
+                      granted_on=dt.date(2025, 1, 15), first_due_date=dt.date(2025, 2, 10), instalment_amount=10000,
+                      decision=Decision("sw-1"))
+    real = Loan.service
+
+    def broken(loan, **kwargs):
+        if loan.loan_id == "F-2":
+            raise RuntimeError("disk on fire")
+        return real(loan, **kwargs)
+
+    clock.day = dt.date(2025, 2, 10)
+    monkeypatch.setattr(Loan, "service", broken)
+    first = container.run_servicing("k", dt.date(2025, 2, 10))
+    assert [f["loan_id"] for f in first["failures"]] == ["F-2"] and "disk on fire" in first["failures"][0]["error"]
+    fell_due = lambda lid: [e for e in service.events.get(service.loan("k", lid).id)  # noqa: E731
+                            if type(e).__name__ == "InstalmentFellDue"]
+    assert len(fell_due("F-1")) == len(fell_due("F-3")) == 1 and fell_due("F-2") == []
+    assert service.runs("k")[0]["failures"] == first["failures"]
+
+    monkeypatch.setattr(Loan, "service", real)
+    clock.day = dt.date(2025, 2, 11)
+    second = container.run_servicing("k", dt.date(2025, 2, 11))
+    assert second["failures"] == [] and len(fell_due("F-2")) == 1  # caught up by the next run

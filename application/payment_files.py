@@ -1,0 +1,451 @@
+"""Bank files of incoming payments (issue 7): import, and the payment instructions borrowers get.
+
+`import_payments(service, tenant, file, on=...)` reads a camt.054 or KTL file
+(adapters.bankfiles) and posts each payment exactly once:
+
+- The whole file is read once before anything is written; a file that is not well-formed, carries
+  a DTD (external entity, entity bomb), has the wrong root or KTL totals that do not add up is
+  refused whole (`report.file_rejected`) and nothing of it is imported.
+- A bad entry (non-euro, non-positive, unreadable, value-dated in the future, or refused by the
+  loan) is listed in `report.rejected` with its reason; the rest imports.
+- Payments are idempotent by payment_id = the bank's archive id (R-PAY-1), through the same
+  PaymentMarker aggregate as `LoanService.post_payment`: re-imports, overlapping files and a re-run
+  after a crash count every payment once, and report the ones already there as duplicates.
+- Writes are batched: up to `batch` payments are decided as `LoanService.post_payment` decides
+  one (marker lookup, reference match, `Loan.receive_payment`, `PaymentMarker.register`) and saved
+  in one `service.save(...)` transaction, all or nothing. If that save loses a race with another
+  process (RecordConflictError), or a loan refused a payment half-way, the batch is posted again
+  one payment at a time through `service.post_payment`, which decides everything afresh.
+  `batch=1` posts every payment through `service.post_payment`.
+- Returns (camt.054 RvslInd / DBIT / RtrInf, KTL correction records) reverse the original payment
+  through `service.reverse_payment`. The original is the payment whose archive id the bank gives
+  (KTL repeats the original record; camt.054 may reuse its AcctSvcrRef), else the latest
+  not-yet-reversed payment with the same reference and amount on the loan the reference names,
+  else the unallocated payment with that reference and amount. The reversal's reason names the
+  return's archive id, so importing the return again finds it and reports a duplicate.
+
+`payment_instructions(loan, books, settings, tenant)` gives each unpaid instalment's references and
+virtual barcodes. `import_payments_command(tenant, path)` is `luotto import-payments TENANT FILE`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import RecordConflictError
+from stdnum import iban as stdnum_iban
+
+from adapters.bankfiles import CAMT054, BankEntry, FileRejected, Source, open_bank_file
+from adapters.metrics import EVENTS_APPENDED, PAYMENTS
+from adapters.reference_numbers import (format_national, format_rf, normalise_reference, rf_reference,
+                                        virtual_barcode)
+from application.notices import organiser
+from application.service import LoanService
+from domain.errors import DomainError
+from domain.events import PaymentReceived, PaymentReversed
+from domain.loan import Loan
+from domain.money import format_cents
+from domain.register import PaymentMarker, payment_marker_id
+
+Progress = Callable[[int, int], None]
+
+# Reasons of rejected entries, beside the parsers' (malformed, non_eur, non_positive_amount, not_booked).
+FUTURE = "future_value_date"
+ORIGINAL_NOT_FOUND = "original_not_found"
+
+
+@dataclass
+class ImportReport:
+    """What an import did. Every list item names the entry (payment_id, location in the file, amount,
+    dates, reference, payer); rejected items add `code` and `reason`."""
+
+    tenant: str
+    format: str | None = None  # camt.054.001.02, camt.054.001.08 or ktl
+    entries: int = 0
+    matched: list[dict] = field(default_factory=list)  # recorded on the loan the reference names
+    unmatched: list[dict] = field(default_factory=list)  # recorded, waiting in the unallocated queue
+    duplicates: list[dict] = field(default_factory=list)  # imported before (or twice in this file)
+    reversed: list[dict] = field(default_factory=list)  # returns applied to their original payment
+    rejected: list[dict] = field(default_factory=list)
+    file_rejected: str | None = None  # the reason the whole file was refused (then nothing was imported)
+    position: int | None = None  # the last notification written (read-your-writes)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {"entries": self.entries, "matched": len(self.matched), "unmatched": len(self.unmatched),
+                "duplicates": len(self.duplicates), "reversed": len(self.reversed), "rejected": len(self.rejected)}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"tenant": self.tenant, "format": self.format, "file_rejected": self.file_rejected,
+                "counts": self.counts, "matched": self.matched, "unmatched": self.unmatched,
+                "duplicates": self.duplicates, "reversed": self.reversed, "rejected": self.rejected,
+                "position": self.position}
+
+
+def import_payments(service: LoanService, tenant: str, file_bytes_or_path: Source, *, on: dt.date,
+                    progress: Progress | None = None, batch: int = 500) -> ImportReport:
+    """Import a camt.054 or KTL file of incoming payments for `tenant` on business date `on`."""
+    service.register(tenant)  # not_found for an organiser that is not configured
+    report = ImportReport(tenant)
+    try:
+        with open_bank_file(file_bytes_or_path) as bank_file:
+            try:
+                total = bank_file.check()  # the whole file, before anything is written
+            except FileRejected as e:
+                report.file_rejected = str(e)
+                return report
+            report.format = bank_file.version or bank_file.format
+            report.entries = total
+            importer = _Importer(service, tenant, on, "camt.054" if bank_file.format == CAMT054 else "ktl",
+                                 report, max(1, batch), lambda done: progress and progress(done, total))
+            # A FileRejected from here on means the file changed after the check: it propagates, and
+            # what was written stays written (a re-run counts it once).
+            for entry in bank_file.entries():
+                importer.add(entry)
+            importer.flush()
+            if progress:
+                progress(total, total)
+    except FileRejected as e:  # empty, unreadable or of an unknown format
+        if report.format is not None:
+            raise
+        report.file_rejected = str(e)
+    return report
+
+
+def canonical_reference(reference: str | None) -> str | None:
+    """The reference as posted: the national form when it is a valid national or RF reference (so
+    the same payment reads the same from camt.054 and KTL), else as the bank gave it."""
+    if reference is None:
+        return None
+    return normalise_reference(reference) or reference
+
+
+class _Importer:
+    def __init__(self, service: LoanService, tenant: str, on: dt.date, source: str, report: ImportReport,
+                 batch: int, progress: Callable[[int], Any]):
+        self.service, self.tenant, self.on, self.source = service, tenant, on, source
+        self.report, self.batch, self.progress = report, batch, progress
+        self.pending: list[BankEntry] = []
+        self.done = 0
+
+    # --- entries ---------------------------------------------------------------------------
+
+    def add(self, entry: BankEntry) -> None:
+        if entry.problem:
+            self._reject(entry, entry.problem_code, entry.problem)
+        elif entry.value_date > self.on:
+            self._reject(entry, FUTURE, f"value date {entry.value_date} is after the import date {self.on} (R-DATE-1)")
+        elif entry.kind == "return":
+            self.flush()  # its original may be waiting in this batch
+            self._return(entry)
+        else:
+            self.pending.append(entry)
+            if len(self.pending) >= self.batch:
+                self.flush()
+            return
+        self._advance(1)
+
+    def flush(self) -> None:
+        pending, self.pending = self.pending, []
+        if not pending:
+            return
+        if self.batch == 1 or not self._post_batch(pending):
+            for entry in pending:
+                self._post_one(entry)
+        self._advance(len(pending))
+
+    def _advance(self, n: int) -> None:
+        self.done += n
+        self.progress(self.done)
+
+    def _content(self, entry: BankEntry) -> dict:
+        # The marker's content exactly as LoanService.post_payment builds it for a post by reference.
+        return {"amount": format_cents(entry.amount), "value_date": entry.value_date.isoformat(), "loan_id": None,
+                "reference": canonical_reference(entry.reference)}
+
+    # --- payments, one at a time through the service ----------------------------------------
+
+    def _post_one(self, entry: BankEntry) -> None:
+        try:
+            written = self.service.post_payment(tenant=self.tenant, payment_id=entry.payment_id, amount=entry.amount,
+                                                value_date=entry.value_date, on=self.on,
+                                                reference=canonical_reference(entry.reference), source=self.source)
+        except DomainError as e:
+            self._reject(entry, e.code, e.message)
+            return
+        self._moved(written.position)
+        result = written.result
+        if written.position is None:
+            self._duplicate(entry, result["status"], result["loan_id"])
+        else:
+            self._recorded(entry, result["loan_id"])
+
+    # --- payments, a batch in one transaction -----------------------------------------------
+
+    def _post_batch(self, pending: list[BankEntry]) -> bool:
+        """Decide every payment of the batch as post_payment would and save them together. False when
+        the batch must be posted one by one instead (nothing of it was saved then)."""
+        service = self.service
+        outcomes: list[Callable[[], None]] = []  # applied only once the batch is saved
+        with service._write_lock:  # in-process writers take turns, as in LoanService._write
+            markers: list[PaymentMarker] = []
+            loans: dict[str, Loan] = {}
+            by_reference: dict[str, str | None] = {}
+            in_batch: dict[str, dict] = {}
+            for entry in pending:
+                content = self._content(entry)
+                if entry.payment_id in in_batch:
+                    if in_batch[entry.payment_id] == content:
+                        outcomes.append(lambda e=entry: self._duplicate(e, "in this file", None))
+                    else:
+                        outcomes.append(lambda e=entry, c=in_batch[entry.payment_id]: self._reject(
+                            e, "payment_conflict", f"R-PAY-1: payment_id {e.payment_id!r} is in this file "
+                            f"twice with different content (first {c})"))
+                    continue
+                marker = self._marker(entry.payment_id)
+                if marker is not None:
+                    try:
+                        marker.same_content(content)
+                    except DomainError as e:
+                        outcomes.append(lambda en=entry, m=e.message: self._reject(en, "payment_conflict", m))
+                        continue
+                    outcomes.append(lambda e=entry, m=marker: self._duplicate(e, _status(m), m.loan_id))
+                    continue
+                loan = self._target(entry.reference, loans, by_reference)
+                if loan is not None:
+                    before = len(loan.pending_events)
+                    try:
+                        loan.receive_payment(payment_id=entry.payment_id, amount=entry.amount,
+                                             value_date=entry.value_date, on=self.on, recorded_at=service.clock(),
+                                             rates=service.rates, source=self.source,
+                                             reference=content["reference"])
+                    except DomainError as e:
+                        if len(loan.pending_events) != before:
+                            return False  # half-recorded on the loan: let post_payment decide afresh
+                        outcomes.append(lambda en=entry, c=e.code, m=e.message: self._reject(en, c, m))
+                        continue
+                markers.append(PaymentMarker.register(tenant=self.tenant, payment_id=entry.payment_id,
+                                                      content=content, loan_id=loan.loan_id if loan else None))
+                in_batch[entry.payment_id] = content
+                outcomes.append(lambda e=entry, lid=loan.loan_id if loan else None: self._recorded(e, lid))
+            try:
+                recordings = service.save(*markers, *loans.values()) if markers else []
+            except RecordConflictError:
+                return False  # another process wrote to one of these loans meanwhile
+        EVENTS_APPENDED.inc(len(recordings))
+        self._moved(max((r.notification.id for r in recordings), default=None))
+        for outcome in outcomes:
+            outcome()
+        return True
+
+    def _marker(self, payment_id: str) -> PaymentMarker | None:
+        try:
+            return self.service.repository.get(payment_marker_id(self.tenant, payment_id))
+        except AggregateNotFoundError:
+            return None
+
+    def _target(self, reference: str | None, loans: dict[str, Loan], by_reference: dict[str, str | None]) -> Loan | None:
+        """The loan the reference names (LoanService._match), one instance per loan in a batch."""
+        national = normalise_reference(reference) if reference else None
+        if national is None:
+            return None
+        if national not in by_reference:
+            loan = self.service._match(self.tenant, None, reference)
+            if loan is not None:
+                loans.setdefault(loan.loan_id, loan)
+            by_reference[national] = loan.loan_id if loan else None
+        loan_id = by_reference[national]
+        return loans[loan_id] if loan_id else None
+
+    # --- returns ----------------------------------------------------------------------------
+
+    def _return(self, entry: BankEntry) -> None:
+        tag = f"bank return {entry.payment_id} ("
+        reason = f"{tag}{self.source}, booked {entry.booking_date.isoformat()})"
+        try:
+            original, done_before, problem = self._original(entry, tag)
+        except DomainError as e:
+            self._reject(entry, e.code, e.message)
+            return
+        if problem:
+            self._reject(entry, ORIGINAL_NOT_FOUND, problem)
+            return
+        if done_before:
+            self._duplicate(entry, "reversed", None, original_payment_id=done_before)
+            return
+        try:
+            written = self.service.reverse_payment(tenant=self.tenant, payment_id=original, reason=reason,
+                                                   on=min(entry.booking_date, self.on))
+        except DomainError as e:
+            self._reject(entry, e.code, e.message)
+            return
+        self._moved(written.position)
+        self.report.reversed.append({**entry.describe(), "original_payment_id": original,
+                                     "loan_id": written.result["loan_id"], "status": written.result["status"]})
+
+    def _original(self, entry: BankEntry, tag: str) -> tuple[str | None, str | None, str | None]:
+        """(payment to reverse, payment this return already reversed, why none was found)."""
+        amount = format_cents(entry.amount)
+        for candidate in entry.original_ids:
+            marker = self._marker(candidate)
+            if marker is None:
+                continue
+            if marker.content["amount"] != amount:
+                return None, None, (f"payment {candidate} the bank names is of {marker.content['amount']}, the "
+                                    f"return of {amount}: a partial return cannot be reversed automatically")
+            if marker.returned or (marker.loan_id and self._reversed_on_loan(marker.loan_id, candidate)):
+                return None, candidate, None
+            return candidate, None, None
+        national = normalise_reference(entry.reference) if entry.reference else None
+        loan = self.service._match(self.tenant, None, entry.reference) if national else None
+        if loan is not None:
+            received, reversed_ = {}, {}
+            for event in self.service.events.get(loan.id):
+                if isinstance(event, PaymentReceived):
+                    received[event.payment_id] = event
+                elif isinstance(event, PaymentReversed):
+                    reversed_[event.payment_id] = event.reason
+            done = next((pid for pid, why in reversed_.items() if why.startswith(tag)), None)
+            if done:
+                return None, done, None
+            found = [e for pid, e in received.items() if pid not in reversed_ and e.amount == amount
+                     and e.reference and normalise_reference(e.reference) == national]
+            if found:
+                return _latest(found, entry.booking_date, lambda e: e.value_date).payment_id, None, None
+            return None, None, (f"no payment of {amount} with reference {entry.reference} on loan {loan.loan_id} "
+                                "is left to reverse")
+        read_model = getattr(self.service, "read_model", None)
+        if read_model is not None:
+            read_model.catch_up()
+            wanted = canonical_reference(entry.reference)
+            rows = [r for r in read_model.unallocated(self.tenant)
+                    if r["amount"] == entry.amount and r["reference"] == wanted]
+            if rows:
+                return _latest(rows, entry.booking_date, lambda r: _as_date(r["value_date"]))["payment_id"], None, None
+        return None, None, (f"the returned payment (reference {entry.reference or '(none)'}, {amount}) is not "
+                            "among the payments imported")
+
+    def _reversed_on_loan(self, loan_id: str, payment_id: str) -> bool:
+        loan = self.service.loan(self.tenant, loan_id)
+        return any(p["payment_id"] == payment_id and p["reversed"] for p in loan.payments)
+
+    # --- the report -------------------------------------------------------------------------
+
+    def _moved(self, position: int | None) -> None:
+        if position is not None and (self.report.position is None or position > self.report.position):
+            self.report.position = position
+
+    def _recorded(self, entry: BankEntry, loan_id: str | None) -> None:
+        row = {**entry.describe(), "reference": canonical_reference(entry.reference), "loan_id": loan_id}
+        (self.report.matched if loan_id else self.report.unmatched).append(row)
+        PAYMENTS.labels("recorded" if loan_id else "unallocated").inc()
+
+    def _duplicate(self, entry: BankEntry, status: str, loan_id: str | None, **extra: str) -> None:
+        self.report.duplicates.append({**entry.describe(), "kind": entry.kind, "status": status, "loan_id": loan_id,
+                                       **extra})
+        PAYMENTS.labels("duplicate").inc()
+
+    def _reject(self, entry: BankEntry, code: str | None, reason: str) -> None:
+        self.report.rejected.append({**entry.describe(), "kind": entry.kind, "code": code or "malformed",
+                                     "reason": reason})
+        PAYMENTS.labels("refused").inc()
+
+
+def _status(marker: PaymentMarker) -> str:
+    return "returned" if marker.returned else "allocated" if marker.loan_id else "unallocated"
+
+
+def _as_date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
+def _latest(items: list, not_after: dt.date, day: Callable[[Any], dt.date]):
+    """The item with the latest date on or before `not_after` (else the earliest one)."""
+    before = [i for i in items if day(i) <= not_after]
+    return max(before, key=day) if before else min(items, key=day)
+
+
+# --- payment instructions ----------------------------------------------------------------------
+
+
+def payment_instructions(loan: Loan, books, settings, tenant: str, *, as_of: dt.date | None = None) -> list[dict]:
+    """Each unpaid instalment's payment instructions: the organiser's account, the loan's reference in
+    national and RF form and the virtual barcodes (version 4 national, version 5 RF) for the unpaid
+    amount and due date.
+
+    `books` is the Position the schedule shows (loan.books(rates).position(on)) or the LoanBooks;
+    with LoanBooks, the position is taken `as_of` (default: the last due date or payment, so every
+    recorded payment counts). Amounts are the instalments' unpaid principal; penalty interest is
+    not in the barcode.
+    """
+    if not loan.reference:
+        return []
+    if hasattr(books, "instalments"):
+        position = books
+    else:
+        movements = [m.on for m in loan.movements_list()]
+        last = max([i.due_date for i in loan.instalments()] + movements)
+        position = books.position(as_of or last)
+    payee = organiser(settings, tenant)
+    iban = stdnum_iban.compact(payee["iban"])
+    national, rf = loan.reference, rf_reference(loan.reference)
+    out = []
+    for row in position.instalments:
+        if row.unpaid <= 0:
+            continue
+        due = row.due_date if 2000 <= row.due_date.year <= 2099 else None
+        out.append({"instalment": row.number, "due_date": row.due_date.isoformat(), "amount": format_cents(row.unpaid),
+                    "payee": payee["name"], "iban": stdnum_iban.format(iban),
+                    "reference": format_national(national), "reference_rf": format_rf(rf),
+                    "barcode": virtual_barcode(iban, row.unpaid, national, due),
+                    "barcode_rf": virtual_barcode(iban, row.unpaid, rf, due)})
+    return out
+
+
+# --- the command line --------------------------------------------------------------------------
+
+
+def print_import_progress(done: int, total: int) -> None:
+    """A one-line progress bar on stderr (as projections.read_model.print_progress)."""
+    width = 30
+    filled = width * done // total if total else width
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} entries")
+    sys.stderr.flush()
+
+
+def import_payments_command(tenant: str, path: str) -> int:
+    """`luotto import-payments TENANT FILE`: the report as JSON on stdout. Exit 0 when every entry was
+    imported (or was a duplicate), 1 when some entries were rejected, 2 when the file was refused or
+    could not be imported at all."""
+    from adapters.settings import Settings
+    from api.deps import Container
+
+    settings = Settings()
+    if tenant not in settings.tenants:
+        print(f"luotto import-payments: organiser {tenant!r} is not in LUOTTO_TENANTS", file=sys.stderr)
+        return 2
+    container = Container.build(settings)
+    try:
+        report = import_payments(container.service, tenant, path, on=container.today(),
+                                 progress=print_import_progress)
+    except DomainError as e:
+        print(f"\nluotto import-payments: {e}", file=sys.stderr)
+        return 2
+    finally:
+        container.close()
+    print(file=sys.stderr)
+    json.dump(report.as_dict(), sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+    if report.file_rejected:
+        print(f"luotto import-payments: {path} refused, nothing imported: {report.file_rejected}", file=sys.stderr)
+        return 2
+    counts = report.counts
+    print(f"luotto import-payments: {path} ({report.format}): {counts['matched']} matched, {counts['unmatched']} "
+          f"unallocated, {counts['duplicates']} duplicates, {counts['reversed']} reversed, {counts['rejected']} "
+          "rejected", file=sys.stderr)
+    return 1 if report.rejected else 0
