@@ -285,8 +285,9 @@ class _Importer:
             self._reject(entry, e.code, e.message)
             return
         self._moved(written.position)
+        returned = written.result["status"] == "returned"  # an unallocated payment sent back, else a loan reversal
         self.report.reversed.append({**entry.describe(), "original_payment_id": original,
-                                     "loan_id": written.result["loan_id"], "status": written.result["status"]})
+                                     "loan_id": written.result["loan_id"], "status": "returned" if returned else "reversed"})
 
     def _original(self, entry: BankEntry, tag: str) -> tuple[str | None, str | None, str | None]:
         """(payment to reverse, payment this return already reversed, why none was found)."""

@@ -12,10 +12,10 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 
 from adapters.notices.outbox import Delivery, OutboundNotice
+from adapters.notices.store import write_atomically
 
 _MESSAGE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
@@ -55,17 +55,5 @@ class PrintFolderAdapter:
         return Delivery("sent_for_printing", reference=pdf_path.name)
 
     def _write(self, target: Path, data: bytes) -> None:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem[:16]}-", suffix=".tmp", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-            raise
+        write_atomically(target, data)
         self.writes += 1

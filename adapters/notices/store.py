@@ -24,6 +24,23 @@ class CorruptPdf(Exception):
     """The stored file's bytes do not hash to its name."""
 
 
+def write_atomically(target: Path, data: bytes) -> None:
+    """Write through a temporary file in the same folder, fsync, then rename: all or nothing."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem[:16]}-", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -50,19 +67,7 @@ class PdfStore:
             except OSError:
                 pass  # unreadable: write it again below
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{sha[:8]}-", suffix=".tmp", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, target)  # atomic; a concurrent writer of the same bytes is harmless
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-            raise
+        write_atomically(target, data)  # a concurrent writer of the same bytes is harmless
         _fsync_dir(target.parent)
         return sha
 

@@ -16,20 +16,12 @@ from api.deps import Container
 from application.evidence import verify_store
 from application.replay import replay, what_if
 from domain.loan import Decision
+from tests.support.clock import Clock
 
 LUOTTO = str(Path(sys.executable).parent / "luotto")
 RATES = [{"from": "2025-01-01", "rate": "3.50"}, {"from": "2025-07-01", "rate": "2.50"}]
 
 
-class Clock:
-    """The service's clock, moved by the test: noon UTC of the current business day."""
-
-    def __init__(self, day: dt.date):
-        self.day, self.tick = day, 0
-
-    def __call__(self) -> dt.datetime:
-        self.tick += 1
-        return dt.datetime.combine(self.day, dt.time(10), tzinfo=dt.timezone.utc) + dt.timedelta(microseconds=self.tick)
 
 
 def build(url: str, schema: str | None = None) -> tuple[Container, Clock]:

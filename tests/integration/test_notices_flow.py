@@ -13,15 +13,9 @@ from pypdf import PdfReader
 from adapters.settings import Settings
 from api.deps import Container
 from domain.loan import Decision
+from tests.support.clock import Clock
 
 
-class Clock:
-    def __init__(self, day: dt.date):
-        self.day, self.tick = day, 0
-
-    def __call__(self) -> dt.datetime:
-        self.tick += 1
-        return dt.datetime.combine(self.day, dt.time(10), tzinfo=dt.timezone.utc) + dt.timedelta(microseconds=self.tick)
 
 
 @pytest.fixture
