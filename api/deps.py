@@ -130,7 +130,8 @@ def allow(permission: str):
     """A route dependency: the caller's roles must grant `permission` (adapters.auth.PERMISSIONS)."""
     def check(who: Annotated[Principal, Depends(principal)]) -> None:
         if not who.may(permission):
-            raise DomainError("forbidden", f"roles {sorted(who.roles) or '(none)'} may not {permission.replace('_', ' ')}")
+            action = permission.replace("_", " ")
+            raise DomainError("forbidden", f"roles {sorted(who.roles) or '(none)'} may not {action}")
     return Depends(check)
 
 

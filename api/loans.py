@@ -36,7 +36,8 @@ def _summary(c, tenant: str, loan, on: dt.date) -> dict:
             "version": loan.version, **loan.books(c.service.rates).balance(on)}
 
 
-@router.post("", dependencies=[allow("decision")], status_code=201, responses=error_responses("limit_exceeded", "loan_exists", "not_found"))
+@router.post("", dependencies=[allow("decision")], status_code=201,
+             responses=error_responses("limit_exceeded", "loan_exists", "not_found"))
 def grant(body: s.GrantIn, c: ContainerDep, tenant: TenantDep, request: Request, response: Response) -> dict:
     """Grant a loan (R-SCHED, R-PORT-1). Grants of one organiser are serialised; a retry with the
     same loan_id and terms answers the existing loan."""
@@ -121,7 +122,8 @@ def _decide(c, tenant: str, loan_id: str, command: str, body: s.DecisionIn, **kw
     return {**_summary(c, tenant, c.service.loan(tenant, loan_id), on), "position": written.position}
 
 
-@router.post("/{loan_id}/acceleration-notices", dependencies=[allow("acceleration_notice")], status_code=201, responses=DECISION_ERRORS)
+@router.post("/{loan_id}/acceleration-notices", dependencies=[allow("acceleration_notice")], status_code=201,
+             responses=DECISION_ERRORS)
 def acceleration_notice(loan_id: str, body: s.NoticeIn, c: ContainerDep, tenant: TenantDep) -> dict:
     """R-ACC-5/6: refused unless Act §8(1)(1) holds, no notice is pending and no hardship is active."""
     return _decide(c, tenant, loan_id, "send_acceleration_notice", body, override_reason=body.override_reason)
@@ -143,7 +145,8 @@ def free_months(loan_id: str, body: s.FreeMonthsIn, c: ContainerDep, tenant: Ten
                    from_instalment=body.from_instalment)
 
 
-@router.post("/{loan_id}/due-date-extensions", dependencies=[allow("decision")], status_code=201, responses=DECISION_ERRORS)
+@router.post("/{loan_id}/due-date-extensions", dependencies=[allow("decision")], status_code=201,
+             responses=DECISION_ERRORS)
 def due_date_extension(loan_id: str, body: s.ExtensionIn, c: ContainerDep, tenant: TenantDep) -> dict:
     return _decide(c, tenant, loan_id, "extend_due_date", body, instalment=body.instalment,
                    new_due_date=body.new_due_date)
@@ -166,7 +169,8 @@ def refund(loan_id: str, body: s.RefundIn, c: ContainerDep, tenant: TenantDep) -
     return _decide(c, tenant, loan_id, "refund_overpayment", body, amount=parse_amount(body.amount, "amount"))
 
 
-@router.post("/{loan_id}/collection-transfer", dependencies=[allow("decision")], status_code=201, responses=DECISION_ERRORS)
+@router.post("/{loan_id}/collection-transfer", dependencies=[allow("decision")], status_code=201,
+             responses=DECISION_ERRORS)
 def collection_transfer(loan_id: str, body: s.DecisionIn, c: ContainerDep, tenant: TenantDep) -> dict:
     return _decide(c, tenant, loan_id, "transfer_to_collection", body)
 
@@ -185,14 +189,16 @@ def file_appeal(loan_id: str, body: s.AppealIn, c: ContainerDep, tenant: TenantD
     return {**_summary(c, tenant, c.service.loan(tenant, loan_id), on), "position": written.position}
 
 
-@router.post("/{loan_id}/appeals/{appeal_version}/decision", dependencies=[allow("decision")], status_code=201, responses=DECISION_ERRORS)
+@router.post("/{loan_id}/appeals/{appeal_version}/decision", dependencies=[allow("decision")], status_code=201,
+             responses=DECISION_ERRORS)
 def decide_appeal(loan_id: str, appeal_version: int, body: s.AppealDecisionIn, c: ContainerDep,
                   tenant: TenantDep) -> dict:
     """The appeal's outcome; an upheld appeal then takes effect through its own decision."""
     return _decide(c, tenant, loan_id, "decide_appeal", body, appeal=appeal_version, outcome=body.outcome)
 
 
-@router.post("/{loan_id}/acceleration-revocation", dependencies=[allow("decision")], status_code=201, responses=DECISION_ERRORS)
+@router.post("/{loan_id}/acceleration-revocation", dependencies=[allow("decision")], status_code=201,
+             responses=DECISION_ERRORS)
 def revoke_acceleration(loan_id: str, body: s.RevocationIn, c: ContainerDep, tenant: TenantDep) -> dict:
     return _decide(c, tenant, loan_id, "revoke_acceleration", body, appeal=body.appeal_version)
 
@@ -207,7 +213,8 @@ def what_if(loan_id: str, body: s.WhatIfIn, c: ContainerDep, tenant: TenantDep) 
     return run_what_if(c.service, tenant, loan_id, corrections, body.until or c.today())
 
 
-@router.get("/{loan_id}/evidence", dependencies=[allow("evidence")], responses={200: {"content": {"application/zip": {}},
+@router.get("/{loan_id}/evidence", dependencies=[allow("evidence")],
+            responses={200: {"content": {"application/zip": {}},
                                                   "description": "the evidence bundle (R-EVID-3) as a zip"},
                                               **error_responses("not_found")})
 def evidence(loan_id: str, c: ContainerDep, tenant: TenantDep) -> Response:

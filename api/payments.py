@@ -46,7 +46,8 @@ def unallocated(c: ContainerDep, tenant: TenantDep) -> dict:
                       for r in rows], "position": c.read_model.position()}
 
 
-@router.post("/{payment_id}/allocation", dependencies=[allow("payment_admin")], responses=error_responses("not_found", "payment_conflict"))
+@router.post("/{payment_id}/allocation", dependencies=[allow("payment_admin")],
+             responses=error_responses("not_found", "payment_conflict"))
 def allocate(payment_id: str, body: s.AllocationIn, c: ContainerDep, tenant: TenantDep) -> dict:
     """Assign an unallocated payment to a loan; a retry of the same assignment is a no-op."""
     written = c.service.allocate_payment(tenant=tenant, payment_id=payment_id, loan_id=body.loan_id,

@@ -32,11 +32,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.application import project_aggregate
 from eventsourcing.persistence import RecordConflictError
 from stdnum import iban as stdnum_iban
 
@@ -56,6 +57,7 @@ Progress = Callable[[int, int], None]
 
 # Reasons of rejected entries, beside the parsers' (malformed, non_eur, non_positive_amount, not_booked).
 FUTURE = "future_value_date"
+LOAN_CACHE = 2000  # loans kept between the batches of one import
 ORIGINAL_NOT_FOUND = "original_not_found"
 
 
@@ -131,6 +133,11 @@ class _Importer:
         self.service, self.tenant, self.on, self.source = service, tenant, on, source
         self.report, self.batch, self.progress = report, batch, progress
         self.pending: list[BankEntry] = []
+        # Loans as saved by earlier batches of this import, so a batch need not load them again. If
+        # another writer changed one meanwhile, the batch's save fails on its version (nothing is
+        # lost) and is posted one by one instead.
+        self.loans: OrderedDict[str, Loan] = OrderedDict()
+        self.loan_of_reference: dict[str, str | None] = {}  # national reference -> loan_id (None: no loan)
         self.done = 0
 
     # --- entries ---------------------------------------------------------------------------
@@ -155,6 +162,7 @@ class _Importer:
         if not pending:
             return
         if self.batch == 1 or not self._post_batch(pending):
+            self.loans.clear()  # what post_payment writes is not in these instances
             for entry in pending:
                 self._post_one(entry)
         self._advance(len(pending))
@@ -195,19 +203,10 @@ class _Importer:
         with service._write_lock:  # in-process writers take turns, as in LoanService._write
             markers: list[PaymentMarker] = []
             loans: dict[str, Loan] = {}
-            by_reference: dict[str, str | None] = {}
-            in_batch: dict[str, dict] = {}
+            in_batch: dict[str, PaymentMarker] = {}  # registered in this batch, not saved yet
             for entry in pending:
                 content = self._content(entry)
-                if entry.payment_id in in_batch:
-                    if in_batch[entry.payment_id] == content:
-                        outcomes.append(lambda e=entry: self._duplicate(e, "in this file", None))
-                    else:
-                        outcomes.append(lambda e=entry, c=in_batch[entry.payment_id]: self._reject(
-                            e, "payment_conflict", f"R-PAY-1: payment_id {e.payment_id!r} is in this file "
-                            f"twice with different content (first {c})"))
-                    continue
-                marker = self._marker(entry.payment_id)
+                marker = in_batch.get(entry.payment_id) or self._marker(entry.payment_id)
                 if marker is not None:
                     try:
                         marker.same_content(content)
@@ -216,7 +215,7 @@ class _Importer:
                         continue
                     outcomes.append(lambda e=entry, m=marker: self._duplicate(e, _status(m), m.loan_id))
                     continue
-                loan = self._target(entry.reference, loans, by_reference)
+                loan = self._target(entry.reference, loans)
                 if loan is not None:
                     before = len(loan.pending_events)
                     try:
@@ -229,14 +228,19 @@ class _Importer:
                             return False  # half-recorded on the loan: let post_payment decide afresh
                         outcomes.append(lambda en=entry, c=e.code, m=e.message: self._reject(en, c, m))
                         continue
-                markers.append(PaymentMarker.register(tenant=self.tenant, payment_id=entry.payment_id,
-                                                      content=content, loan_id=loan.loan_id if loan else None))
-                in_batch[entry.payment_id] = content
+                marker = PaymentMarker.register(tenant=self.tenant, payment_id=entry.payment_id, content=content,
+                                                loan_id=loan.loan_id if loan else None)
+                markers.append(marker)
+                in_batch[entry.payment_id] = marker
                 outcomes.append(lambda e=entry, lid=loan.loan_id if loan else None: self._recorded(e, lid))
             try:
                 recordings = service.save(*markers, *loans.values()) if markers else []
             except RecordConflictError:
                 return False  # another process wrote to one of these loans meanwhile
+        for loan_id, loan in loans.items():
+            self.loans[loan_id] = loan
+        while len(self.loans) > LOAN_CACHE:
+            self.loans.popitem(last=False)
         EVENTS_APPENDED.inc(len(recordings))
         self._moved(max((r.notification.id for r in recordings), default=None))
         for outcome in outcomes:
@@ -244,27 +248,33 @@ class _Importer:
         return True
 
     def _marker(self, payment_id: str) -> PaymentMarker | None:
-        try:
-            return self.service.repository.get(payment_marker_id(self.tenant, payment_id))
-        except AggregateNotFoundError:
-            return None
+        """The payment's marker, as repository.get gives it, in one query: markers have no snapshots."""
+        events = list(self.service.events.get(payment_marker_id(self.tenant, payment_id)))
+        return project_aggregate(None, events) if events else None
 
-    def _target(self, reference: str | None, loans: dict[str, Loan], by_reference: dict[str, str | None]) -> Loan | None:
-        """The loan the reference names (LoanService._match), one instance per loan in a batch."""
+    def _target(self, reference: str | None, loans: dict[str, Loan]) -> Loan | None:
+        """The loan the reference names (LoanService._match), one instance per loan in a batch. A
+        reference is assigned to its loan once, at the grant, so what it names is kept for the import."""
         national = normalise_reference(reference) if reference else None
         if national is None:
             return None
-        if national not in by_reference:
+        if national not in self.loan_of_reference:
             loan = self.service._match(self.tenant, None, reference)
-            if loan is not None:
-                loans.setdefault(loan.loan_id, loan)
-            by_reference[national] = loan.loan_id if loan else None
-        loan_id = by_reference[national]
-        return loans[loan_id] if loan_id else None
+            if loan is not None and loan.loan_id not in loans and loan.loan_id not in self.loans:
+                loans[loan.loan_id] = loan
+            self.loan_of_reference[national] = loan.loan_id if loan else None
+        loan_id = self.loan_of_reference[national]
+        if loan_id is None:
+            return None
+        if loan_id not in loans:
+            cached = self.loans.pop(loan_id, None)
+            loans[loan_id] = cached if cached is not None else self.service.loan(self.tenant, loan_id)
+        return loans[loan_id]
 
     # --- returns ----------------------------------------------------------------------------
 
     def _return(self, entry: BankEntry) -> None:
+        self.loans.clear()  # the service writes the reversal: the instances kept would be stale
         tag = f"bank return {entry.payment_id} ("
         reason = f"{tag}{self.source}, booked {entry.booking_date.isoformat()})"
         try:

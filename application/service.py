@@ -279,7 +279,10 @@ class LoanService(Application):
 
     def service(self, tenant: str, loan_id: str, on: dt.date) -> int:
         """The daily servicing run for one loan and one business date (domain.servicing)."""
-        return self.service_many(tenant, [loan_id], on)["events_recorded"]
+        summary = self.service_many(tenant, [loan_id], on)
+        if summary["failures"]:  # one loan asked for by name: its failure is the caller's to see
+            raise RuntimeError(f"servicing {loan_id} for {on} failed: {summary['failures'][0]['error']}")
+        return summary["events_recorded"]
 
     def service_many(self, tenant: str, loan_ids: Iterable[str], on: dt.date, batch: int = 100) -> dict:
         """Service many loans, saving a batch of them in one transaction. One failing loan does not

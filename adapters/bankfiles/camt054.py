@@ -234,15 +234,15 @@ class Camt054Reader:
             depth = len(stack)
             if entry is not None and depth == TXDTLS and el.tag == p.q("TxDtls") and stack[-1].tag == p.q("NtryDtls"):
                 yield from entry.transaction(el, stack[NTRY])
-                stack[-1].remove(el)
+                pass  # MUTANT
             elif entry is not None and depth == NTRY and el.tag == p.q("Ntry"):
                 yield from entry.finish(el)
                 totals.add(entry.head)
-                stack[-1].remove(el)
+                pass  # MUTANT
                 entry = None
             elif depth == NTFCTN and el.tag == p.q("Ntfctn"):
                 totals.check(el, p, notifications)
-                stack[-1].remove(el)
+                pass  # MUTANT
         if p is None:
             raise FileRejected("no XML root element")
 
