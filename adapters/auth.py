@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -55,8 +56,11 @@ class Principal:
 class ApiKeys:
     """API keys look like `lk_<key id>_<secret>`; only the secret's SHA-256 is stored."""
 
+    CACHE_SECONDS = 10.0  # how long a revoked key may still be accepted by a process that saw it
+
     def __init__(self, store):
         self.store = store
+        self._seen: dict[str, tuple[float, dict | None]] = {}
 
     def setup(self) -> None:
         with self.store.transaction() as tx:
@@ -77,7 +81,9 @@ class ApiKeys:
         with self.store.transaction() as tx:
             done = tx.execute("UPDATE luotto_api_keys SET revoked_at = :now WHERE key_id = :key_id AND revoked_at "
                               "IS NULL", {"key_id": key_id, "now": dt.datetime.now(dt.timezone.utc).isoformat()})
-            return done.cursor.rowcount == 1
+            revoked = done.cursor.rowcount == 1
+        self._seen.pop(key_id, None)
+        return revoked
 
     def list(self, tenant: str | None = None) -> list[dict]:
         where = "WHERE tenant = :tenant" if tenant else ""
@@ -90,12 +96,25 @@ class ApiKeys:
             _, key_id, secret = token.split("_", 2)
         except ValueError:
             raise Unauthenticated("malformed API key") from None
-        with self.store.transaction() as tx:
-            row = tx.execute("SELECT tenant, role, sha256, revoked_at FROM luotto_api_keys WHERE key_id = :key_id",
-                             {"key_id": key_id}).one()
+        row = self._row(key_id)
         if row is None or row["revoked_at"] or not hmac.compare_digest(row["sha256"], _digest(secret)):
             raise Unauthenticated("unknown or revoked API key")
         return Principal(f"api-key:{key_id}", row["tenant"], frozenset({row["role"]}), "api_key")
+
+
+    def _row(self, key_id: str) -> dict | None:
+        """The key's row, remembered for CACHE_SECONDS: a request need not cost a query."""
+        now = time.monotonic()
+        cached = self._seen.get(key_id)
+        if cached is not None and now - cached[0] < self.CACHE_SECONDS:
+            return cached[1]
+        with self.store.transaction() as tx:
+            row = tx.execute("SELECT tenant, role, sha256, revoked_at FROM luotto_api_keys WHERE key_id = :key_id",
+                             {"key_id": key_id}).one()
+        if len(self._seen) > 10_000:
+            self._seen.clear()
+        self._seen[key_id] = (now, row)
+        return row
 
 
 def _digest(secret: str) -> str:
