@@ -41,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     rep.add_argument("loan_id")
     rep.add_argument("--on", help="effective date YYYY-MM-DD (default today)")
     rep.add_argument("--known-at", help="instant with time zone, e.g. 2025-05-01T12:00:00+03:00 (default now)")
+    imp = commands.add_parser("import-payments", help="import a bank file of incoming payments (camt.054 or KTL)")
+    imp.add_argument("tenant")
+    imp.add_argument("file", help="camt.054 (001.02/001.08) XML or KTL viitesiirto file")
     sch = commands.add_parser("scheduler", help="the daily servicing trigger as its own process")
     sch.add_argument("--once", action="store_true", help="catch up every due date now, then exit")
     sch.add_argument("--today", help="business date to catch up to (YYYY-MM-DD; default: today in Helsinki)")
@@ -63,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
         return _projections(args.action)
     if args.command == "scheduler":
         return _scheduler(args.once, args.today)
+    if args.command == "import-payments":
+        from application.payment_files import import_payments_command
+
+        return import_payments_command(args.tenant, args.file)
     if args.command == "migrate":
         from adapters.settings import Settings
         from api.deps import Container

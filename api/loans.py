@@ -92,14 +92,21 @@ def get_loan(loan_id: str, c: ContainerDep, tenant: TenantDep, on: dt.date | Non
 @router.get("/{loan_id}/schedule", dependencies=[allow("read")], responses=error_responses("not_found"))
 def schedule(loan_id: str, c: ContainerDep, tenant: TenantDep, on: dt.date | None = None,
              known_at: dt.datetime | None = None) -> dict:
+    """The plan on `on`, with each unpaid instalment's payment instructions (reference, IBAN, barcode)."""
+    from application.payment_files import payment_instructions
+
     loan = _loan(c, tenant, loan_id, known_at)
     pos = loan.books(c.service.rates).position(on or c.today())
+    how_to_pay = {row["instalment"]: row for row in payment_instructions(loan, pos, c.settings, tenant)}
     return {"loan_id": loan.loan_id, "reference": format_national(loan.reference),
             "reference_rf": format_rf(rf_reference(loan.reference)), "as_of": pos.as_of.isoformat(),
             "instalments": [{"instalment": r.number, "due_date": r.due_date.isoformat(),
                              "deadline": r.deadline.isoformat(), "amount": format_cents(r.amount),
                              "paid": format_cents(r.paid), "waived": format_cents(r.waived),
-                             "unpaid": format_cents(r.unpaid)} for r in pos.instalments]}
+                             "unpaid": format_cents(r.unpaid),
+                             "payment": {k: v for k, v in how_to_pay[r.number].items()
+                                         if k in ("iban", "payee", "barcode", "barcode_rf")}
+                             if r.number in how_to_pay else None} for r in pos.instalments]}
 
 
 @router.get("/{loan_id}/events", dependencies=[allow("read")], responses=error_responses("not_found"))

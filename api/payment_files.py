@@ -21,7 +21,7 @@ from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import ContainerDep, TenantDep, allow
-from api.errors import error_responses
+from api.errors import ErrorBody, error_responses
 from application.payment_files import import_payments
 from domain.errors import invalid
 
@@ -33,7 +33,12 @@ MEDIA_TYPES = ("application/xml", "text/xml", "text/plain", "application/octet-s
 _BODY = {"schema": {"type": "string", "format": "binary"}}
 
 
-@router.post("/files", dependencies=[allow("payment")], responses=error_responses("not_found"),
+RESPONSES = {**error_responses("not_found"),
+             413: {"model": ErrorBody, "description": "codes: invalid_request (the file is too large)"},
+             415: {"model": ErrorBody, "description": "codes: invalid_request (not a raw XML or text body)"}}
+
+
+@router.post("/files", dependencies=[allow("payment")], responses=RESPONSES,
              openapi_extra={"requestBody": {"required": True, "content": {m: _BODY for m in MEDIA_TYPES}}})
 async def import_file(request: Request, c: ContainerDep, tenant: TenantDep) -> dict:
     """Import a camt.054 (001.02 or 001.08) or KTL file of incoming reference payments. Payments are

@@ -109,9 +109,7 @@ def import_payments(service: LoanService, tenant: str, file_bytes_or_path: Sourc
             # what was written stays written (a re-run counts it once).
             for entry in bank_file.entries():
                 importer.add(entry)
-            importer.flush()
-            if progress:
-                progress(total, total)
+            importer.flush()  # progress has reached (total, total): every entry advanced it once
     except FileRejected as e:  # empty, unreadable or of an unknown format
         if report.format is not None:
             raise
@@ -295,9 +293,10 @@ class _Importer:
             self._reject(entry, e.code, e.message)
             return
         self._moved(written.position)
-        returned = written.result["status"] == "returned"  # an unallocated payment sent back, else a loan reversal
+        # "returned": an unallocated payment sent back to the payer; "reversed": taken off its loan.
+        status = "returned" if written.result["status"] == "returned" else "reversed"
         self.report.reversed.append({**entry.describe(), "original_payment_id": original,
-                                     "loan_id": written.result["loan_id"], "status": "returned" if returned else "reversed"})
+                                     "loan_id": written.result["loan_id"], "status": status})
 
     def _original(self, entry: BankEntry, tag: str) -> tuple[str | None, str | None, str | None]:
         """(payment to reverse, payment this return already reversed, why none was found)."""

@@ -15,8 +15,10 @@ structure: one Ntry per booked credit or batch of credits, one TxDtls per refere
 - amount = `TxDtls/Amt` (001.08) or `TxDtls/AmtDtls/TxAmt/Amt`, else the entry's `Amt`; `Ccy`
   must be EUR; value date `ValDt/Dt` (else `BookgDt/Dt`), booking date `BookgDt/Dt`;
   reference `RmtInf/Strd/CdtrRefInf/Ref`; payer `RltdPties/Dbtr/Nm` (001.08: `Dbtr/Pty/Nm`);
-- a return: `RvslInd` true (the bank reverses an earlier booking), a debit (`CdtDbtInd` DBIT) or
-  return information (`TxDtls/RtrInf`); only booked entries (`Sts` BOOK) count.
+- a return: `RvslInd` true (the bank reverses an earlier booking; ISO 20022 reports the reversal of
+  a credit as a debit with RvslInd, but a reversal flag on a credit is taken as a return too, since
+  a notification of incoming reference payments has nothing else to reverse), a debit (`CdtDbtInd`
+  DBIT) or return information (`TxDtls/RtrInf`); only booked entries (`Sts` BOOK) count.
 
 File checks: the root must be a camt.054 Document of a supported version; the transactions of an
 entry must add up to its amount; `TxsSummry` totals, when given, must match the entries.
@@ -175,7 +177,8 @@ class _Totals:
             if summary is None:
                 continue
             number, total = p.text(summary, "NbOfNtries"), p.text(summary, "Sum")
-            if number is not None and (not number.isdigit() or int(number) != self.counts[side]):
+            readable = number is not None and number.isascii() and number.isdigit()
+            if number is not None and (not readable or int(number) != self.counts[side]):
                 raise FileRejected(f"Ntfctn {index}: TxsSummry gives {number} {side} entries, the file holds "
                                    f"{self.counts[side]}")
             if total is not None and self.sums[side] is not None:
@@ -205,6 +208,8 @@ class Camt054Reader:
                                "entity expansion are refused") from None
         except (EntitiesForbidden, ExternalReferenceForbidden, DefusedXmlException) as e:
             raise FileRejected(f"refused XML construct: {e}") from None
+        except (LookupError, UnicodeError) as e:  # an XML declaration naming an unknown encoding
+            raise FileRejected(f"unreadable XML: {e}") from None
 
     def _entries(self) -> Iterator[BankEntry]:
         parser = DefusedXMLParser(target=TreeBuilder(), forbid_dtd=True, forbid_entities=True, forbid_external=True)
@@ -234,15 +239,15 @@ class Camt054Reader:
             depth = len(stack)
             if entry is not None and depth == TXDTLS and el.tag == p.q("TxDtls") and stack[-1].tag == p.q("NtryDtls"):
                 yield from entry.transaction(el, stack[NTRY])
-                pass  # MUTANT
+                stack[-1].remove(el)
             elif entry is not None and depth == NTRY and el.tag == p.q("Ntry"):
                 yield from entry.finish(el)
                 totals.add(entry.head)
-                pass  # MUTANT
+                stack[-1].remove(el)
                 entry = None
             elif depth == NTFCTN and el.tag == p.q("Ntfctn"):
                 totals.check(el, p, notifications)
-                pass  # MUTANT
+                stack[-1].remove(el)
         if p is None:
             raise FileRejected("no XML root element")
 

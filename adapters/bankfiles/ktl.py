@@ -13,17 +13,21 @@ of ASCII, where [ \\ ] { | } stand for Ä Ö Å ä ö å in names). A file holds
     9  batch total     1 type '9' | 2-7 number of payments | 8-18 their amount in cents |
                        19-24 number of corrections | 25-35 their amount in cents | 36-90 blank
 
-Sources for the layout (Finance Finland's "Saapuvat viitemaksut" service description, as
-implemented by several public parsers, e.g. kajala/django-jbank `jbank/svm.py`, devlab's
-pupesoft viitemaksut import, ZeiP/formatters `fin_ktl.py`, which all agree on these positions).
+Sources for the layout: Finance Finland's "Saapuvat viitemaksut" service description, as public
+parsers and writers implement it, which all agree on these positions: kajala/django-jbank
+`jbank/svm.py` (record types 0, 3/5, 9 and the type-9 fields), ZeiP/formatters `fin_ktl.py` (type
+3 = reference payment, 5 = direct debit; correction flag 0 = normal, 1 = correction) and the
+pupesoft reference-payment import scripts (type 9: count, amount, correction count and amount).
 
 The payment date (maksupäivä) is used as the value date and the booking date (kirjauspäivä) as
-the booking date. A correction record (flag '1') is a return of an earlier payment: the bank
-repeats that payment's data, so its archive id and reference identify the original.
+the booking date. A correction record (flag '1') is a return of an earlier payment: when its
+archive id is the original's it names it, otherwise the original is found by reference and amount
+(application/payment_files.py). Type 5 records are read like type 3; their flag decides too.
 
 Type-9 totals are checked for every batch: payments (flag '0') against the first pair and
-corrections (flag '1') against the second. Some banks count corrections in the first pair as
-well; that reading is accepted too. A batch whose totals match neither is a corrupt file.
+corrections (flag '1') against the second. Whether the first pair also counts the corrections
+could not be confirmed from the service description, so that reading is accepted as well. A batch
+whose totals match neither is a corrupt file, refused whole.
 """
 from __future__ import annotations
 
@@ -39,8 +43,12 @@ SEVEN_BIT_FINNISH = str.maketrans("[\\]{|}", "ÄÖÅäöå")
 PAYMENT_TYPES = ("3", "5")
 
 
+def _digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
 def _date(text: str) -> dt.date | None:
-    if len(text) != 6 or not text.isdigit() or text == "000000":
+    if len(text) != 6 or not _digits(text) or text == "000000":
         return None
     try:
         return dt.date(2000 + int(text[:2]), int(text[2:4]), int(text[4:6]))
@@ -65,7 +73,7 @@ class _Batch:
 
     def check(self, record: str, line: int) -> None:
         fields = (record[1:7], record[7:18], record[18:24], record[24:35])
-        if len(record) < 35 or not all(f.isdigit() for f in fields):
+        if len(record) < 35 or not all(_digits(f) for f in fields):
             raise FileRejected(f"line {line}: the type-9 total record is not readable")
         count, amount, corr_count, corr_amount = (int(f) for f in fields)
         payments, corrections = tuple(self.payments), tuple(self.corrections)
@@ -84,7 +92,7 @@ def _entry(record: str, line: int) -> tuple[BankEntry, bool, int]:
         raise FileRejected(f"line {line}: a payment record of {len(record)} characters (expected {RECORD})")
     record = record.ljust(RECORD)
     amount_text, flag = record[77:87], record[87]
-    if not amount_text.isdigit():
+    if not _digits(amount_text):
         raise FileRejected(f"line {line}: amount {amount_text!r} is not numeric, so the batch totals cannot be checked")
     cents = int(amount_text)
     archive_id = record[27:43].strip() or None

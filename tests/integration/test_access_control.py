@@ -35,6 +35,7 @@ MATRIX = {
     ("POST", "/v1/loans/{loan_id}/what-if"): READERS,
     ("GET", "/v1/loans/{loan_id}/evidence"): {DM, AU},
     ("POST", "/v1/payments"): {FI, PS},
+    ("POST", "/v1/payments/files"): {FI, PS},
     ("GET", "/v1/payments/unallocated"): {FI},
     ("POST", "/v1/payments/{payment_id}/allocation"): {FI},
     ("POST", "/v1/payments/{payment_id}/reversal"): {FI},
@@ -188,3 +189,19 @@ def test_api_keys_and_the_access_log_on_postgresql(pg_schema, tmp_path):
         log = client.app.state.container.access_log.query("t1")
         assert [(r["method"], r["endpoint"]) for r in reversed(log)] == [
             ("POST", "/v1/payments"), ("GET", "/v1/payments/unallocated")]
+
+
+def test_schedule_shows_how_to_pay_each_unpaid_instalment(app):
+    """Issue "Bank integration" item 3: each unpaid instalment's reference and virtual barcode
+    (version 4 for the national reference, 5 for RF) in the schedule API."""
+    client, issuer, _ = app
+    body = {"loan_id": "PAY-1", "borrower_id": "B-PAY", "purpose": "x", "principal": "300.00",
+            "granted_on": "2026-11-01", "first_due_date": "2026-12-01", "term_months": 3, "decided_by": "dm"}
+    assert client.post("/v1/loans", json=body, headers=issuer.headers("t1", [DM])).status_code == 201
+    schedule = client.get("/v1/loans/PAY-1/schedule", headers=issuer.headers("t1", [CW])).json()
+    first = schedule["instalments"][0]
+    assert first["unpaid"] == "100.00" and first["payment"]["iban"].startswith("FI")
+    barcode, barcode_rf = first["payment"]["barcode"], first["payment"]["barcode_rf"]
+    assert len(barcode) == len(barcode_rf) == 54 and barcode[0] == "4" and barcode_rf[0] == "5"
+    assert barcode[17:25] == "00010000"  # 100.00 euros: six digits of euros, two of cents
+    assert barcode.endswith("261201")  # due date YYMMDD

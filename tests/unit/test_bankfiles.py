@@ -239,6 +239,8 @@ def test_billion_laughs_is_refused_at_once_without_expanding():
     (b"<Document><Ntry/></Document>", ["not a camt.054 document"]),
     (b"", ["empty"]),
     (b"   \n", ["empty"]),
+    (camt(ntry("E1")).replace(b'<?xml version="1.0"?>', b'<?xml version="1.0" encoding="UTF-99"?>'),
+     ["unreadable XML"]),
     (camt("<Ntry>" * 60 + "</Ntry>" * 60), ["nested deeper"]),
     (camt(ntry("E1", "30.00", tx("10.00", archive_id="T1") + tx("10.00", archive_id="T2"))),
      ["Ntry 1", "add up to 20.00", "30.00"]),
@@ -332,6 +334,7 @@ def test_ktl_totals_may_count_corrections_with_the_payments():
     (ktl_record("A1", "10016", 1000).encode(), ["neither an XML"]),  # no batch header: not a KTL file
     (b"0" + ktl(ktl_record("A1", "10016", 1000))[1:].replace(b"\r\n3", b"\r\n7", 1), ["unknown record type '7'"]),
     (ktl(ktl_record("A1", "10016", 1000)).replace(b"0000001000", b"00000010x0"), ["not numeric"]),
+    (ktl(ktl_record("A1", "10016", 1000)).replace(b"0000001000", b"00000010\xb20"), ["not numeric"]),  # a superscript digit
     (ktl(ktl_record("A1", "10016", 1000)) + ktl(ktl_record("A2", "10016", 1000))[:92], ["ends without"]),
     (b"0250303" + b"1" * 5000, ["longer than"]),
 ])
