@@ -32,6 +32,9 @@ class ErrorBody(BaseModel):
     field: str | None = None
 
 
+REPLAY = {200: {"description": "a retry of an earlier request: the first result, nothing recorded again"}}
+
+
 def error_responses(*codes: str) -> dict:
     """OpenAPI documentation of the error answers an endpoint can give."""
     by_status: dict[int, list[str]] = {}
@@ -63,8 +66,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, e: StarletteHTTPException) -> JSONResponse:
-        code = "not_found" if e.status_code == 404 else "invalid_request"
-        return JSONResponse(_body(code, str(e.detail)), status_code=e.status_code)
+        if e.status_code == 404:
+            return JSONResponse(_body("not_found", str(e.detail)), status_code=404)
+        # A body that cannot be parsed (e.g. not UTF-8) is bad input like any other: 422.
+        status = 422 if e.status_code == 400 else e.status_code
+        return JSONResponse(_body("invalid_request", str(e.detail)), status_code=status)
 
 
 def document(app: FastAPI) -> None:

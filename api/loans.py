@@ -4,18 +4,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from adapters.reference_numbers import format_national, format_rf, rf_reference
 from api import schemas as s
 from api.deps import ContainerDep, allow, FreshReads, TenantDep
-from api.errors import error_responses
+from api.errors import REPLAY, error_responses
 from domain.errors import invalid
 from domain.evidence import plain
 from domain.loan import Decision
 from domain.money import format_cents, parse_amount
 
 router = APIRouter(prefix="/v1/loans", tags=["loans"])
+WHAT_IF_HORIZON_DAYS = 366  # a re-run costs time per simulated day; appeals look back, not decades ahead
 DECISION_ERRORS = error_responses("not_found", "loan_closed", "not_eligible", "notice_pending", "hardship_active")
 
 
@@ -37,7 +38,7 @@ def _summary(c, tenant: str, loan, on: dt.date) -> dict:
 
 
 @router.post("", dependencies=[allow("decision")], status_code=201,
-             responses=error_responses("limit_exceeded", "loan_exists", "not_found"))
+             responses={**REPLAY, **error_responses("limit_exceeded", "loan_exists", "not_found")})
 def grant(body: s.GrantIn, c: ContainerDep, tenant: TenantDep, request: Request, response: Response) -> dict:
     """Grant a loan (R-SCHED, R-PORT-1). Grants of one organiser are serialised; a retry with the
     same loan_id and terms answers the existing loan."""
@@ -61,7 +62,7 @@ def grant(body: s.GrantIn, c: ContainerDep, tenant: TenantDep, request: Request,
 def list_loans(c: ContainerDep, tenant: TenantDep,
                status: Annotated[str | None, Query(pattern="^(current|late|accelerated|repaid|waived|written_off)$")]
                = None, limit: Annotated[int, Query(ge=1, le=500)] = 50,
-               offset: Annotated[int, Query(ge=0)] = 0) -> dict:
+               offset: Annotated[int, Query(ge=0, le=10**9)] = 0) -> dict:
     """Loans of the organiser from the balances read model, paged by loan_id."""
     rows = c.read_model.loans(tenant, status=status, limit=limit, offset=offset)
     money = ("principal", "principal_outstanding", "overdue_amount", "penalty_outstanding", "overpayment")
@@ -198,8 +199,8 @@ def file_appeal(loan_id: str, body: s.AppealIn, c: ContainerDep, tenant: TenantD
 
 @router.post("/{loan_id}/appeals/{appeal_version}/decision", dependencies=[allow("decision")], status_code=201,
              responses=DECISION_ERRORS)
-def decide_appeal(loan_id: str, appeal_version: int, body: s.AppealDecisionIn, c: ContainerDep,
-                  tenant: TenantDep) -> dict:
+def decide_appeal(loan_id: str, appeal_version: Annotated[int, Path(ge=1, le=s.MAX_VERSION)],
+                  body: s.AppealDecisionIn, c: ContainerDep, tenant: TenantDep) -> dict:
     """The appeal's outcome; an upheld appeal then takes effect through its own decision."""
     return _decide(c, tenant, loan_id, "decide_appeal", body, appeal=appeal_version, outcome=body.outcome)
 
@@ -214,10 +215,25 @@ def revoke_acceleration(loan_id: str, body: s.RevocationIn, c: ContainerDep, ten
 def what_if(loan_id: str, body: s.WhatIfIn, c: ContainerDep, tenant: TenantDep) -> dict:
     """Re-run the loan's history with corrected facts and show the difference; writes nothing."""
     from application.replay import what_if as run_what_if
+    from scheduler.simulator import ScenarioError
 
+    today = c.today()
+    until = body.until or today
+    latest = today + dt.timedelta(days=WHAT_IF_HORIZON_DAYS)
+    if until > latest:
+        raise invalid(f"until {until} is more than {WHAT_IF_HORIZON_DAYS} days ahead (latest {latest})",
+                      rule="R-EVID-4", field="until")
     corrections = [{k: (v.isoformat() if isinstance(v, dt.date) else v)
                     for k, v in corr.model_dump(by_alias=True).items() if v is not None} for corr in body.corrections]
-    return run_what_if(c.service, tenant, loan_id, corrections, body.until or c.today())
+    for i, corr in enumerate(corrections):
+        for key in ("value_date", "from", "until"):
+            if key in corr and not dt.date(2000, 1, 1) <= dt.date.fromisoformat(corr[key]) <= until:
+                raise invalid(f"corrections[{i}].{key} {corr[key]} is outside 2000-01-01..{until}",
+                              field=f"corrections[{i}].{key}")
+    try:
+        return run_what_if(c.service, tenant, loan_id, corrections, until)
+    except ScenarioError as e:
+        raise invalid(str(e), rule="R-EVID-4", field="corrections") from None
 
 
 @router.get("/{loan_id}/evidence", dependencies=[allow("evidence")],

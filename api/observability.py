@@ -1,8 +1,10 @@
 """Request ids, JSON logs, Prometheus metrics, the access log, and health endpoints."""
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import structlog
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -43,20 +45,31 @@ def install(app: FastAPI) -> None:
 
 
 @router.get("/healthz", include_in_schema=True)
-def healthz() -> dict:
-    """Liveness: the process answers."""
+async def healthz() -> dict:
+    """Liveness: the process answers (on the event loop itself, so busy worker threads cannot stop it)."""
     return {"status": "ok"}
 
 
-@router.get("/readyz")
-def readyz(request: Request, response: Response) -> dict:
-    """Readiness: the database answers and the read models are within LUOTTO_READY_LAG_SECONDS."""
+_HEALTH_CHECKS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="readyz")
+
+
+def _readiness(c) -> tuple[int, int, float]:
+    newest = c.service.recorder.max_notification_id() or 0
+    position = c.read_model.position()
+    return newest, position, c.read_model.lag_seconds(position, newest)
+
+
+@router.get("/readyz", responses={503: {"description": "the database does not answer, or the read models lag"}})
+async def readyz(request: Request, response: Response) -> dict:
+    """Readiness: the database answers within LUOTTO_READY_TIMEOUT_SECONDS and the read models are
+    within LUOTTO_READY_LAG_SECONDS. Checked on threads of its own, so it answers while the database
+    hangs."""
     c = request.app.state.container
+    loop = asyncio.get_running_loop()
     try:
-        newest = c.service.recorder.max_notification_id() or 0
-        position = c.read_model.position()
-        lag_seconds = c.read_model.lag_seconds(position, newest)
-    except Exception as e:  # noqa: BLE001 - any failure to reach the database means not ready
+        newest, position, lag_seconds = await asyncio.wait_for(
+            loop.run_in_executor(_HEALTH_CHECKS, _readiness, c), c.settings.ready_timeout_seconds)
+    except Exception as e:  # noqa: BLE001 - no answer in time, or an error: either way not ready
         response.status_code = 503
         return {"status": "database unreachable", "error": type(e).__name__}
     PROJECTION_LAG.set(newest - position)

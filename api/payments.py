@@ -5,7 +5,7 @@ from fastapi import APIRouter, Request, Response
 
 from api import schemas as s
 from api.deps import ContainerDep, allow, FreshReads, TenantDep
-from api.errors import error_responses
+from api.errors import REPLAY, error_responses
 from adapters.metrics import PAYMENTS
 from domain.errors import DomainError, invalid
 from domain.money import format_cents, parse_amount
@@ -13,7 +13,8 @@ from domain.money import format_cents, parse_amount
 router = APIRouter(prefix="/v1/payments", tags=["payments"])
 
 
-@router.post("", dependencies=[allow("payment")], status_code=201, responses=error_responses("payment_conflict"))
+@router.post("", dependencies=[allow("payment")], status_code=201,
+             responses={**REPLAY, **error_responses("payment_conflict")})
 def post_payment(body: s.PaymentIn, c: ContainerDep, tenant: TenantDep, request: Request, response: Response) -> dict:
     """Record a payment. The same payment_id with the same content answers the first result (200);
     with other content it is refused (409 payment_conflict). A payment that matches no loan by

@@ -4,12 +4,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 Amount = Annotated[str, StringConstraints(pattern=r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$"),
                    Field(description="euros as a decimal string with at most two decimals, e.g. \"123.45\"",
                          examples=["123.45"])]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+MAX_INSTALMENT = 1000  # far beyond any plan (max_term_months + free months)
+MAX_VERSION = 2**31 - 1  # event versions; larger numbers cannot name an event
 
 
 class Strict(BaseModel):
@@ -71,16 +73,16 @@ class HardshipIn(DecisionIn):
 
 class FreeMonthsIn(DecisionIn):
     months: int = Field(ge=1, le=60)
-    from_instalment: int = Field(ge=1)
+    from_instalment: int = Field(ge=1, le=MAX_INSTALMENT)
 
 
 class ExtensionIn(DecisionIn):
-    instalment: int = Field(ge=1)
+    instalment: int = Field(ge=1, le=MAX_INSTALMENT)
     new_due_date: dt.date
 
 
 class TermsIn(DecisionIn):
-    from_instalment: int = Field(ge=1)
+    from_instalment: int = Field(ge=1, le=MAX_INSTALMENT)
     instalment_amount: Amount
 
 
@@ -100,7 +102,7 @@ class ServicingRunIn(Strict):
 
 
 class AppealIn(Strict):
-    decision_version: int = Field(ge=1, description="version of the appealed decision event of this loan")
+    decision_version: int = Field(ge=1, le=MAX_VERSION, description="version of the appealed decision event")
     appellant: Text
     grounds: str = Field("", max_length=8000)
     on: dt.date | None = None
@@ -113,17 +115,30 @@ class AppealDecisionIn(DecisionIn):
 
 
 class RevocationIn(DecisionIn):
-    appeal_version: int | None = Field(None, ge=1, description="the upheld appeal this revocation carries out")
+    appeal_version: int | None = Field(None, ge=1, le=MAX_VERSION,
+                                       description="the upheld appeal this revocation carries out")
 
 
 class Correction(BaseModel):
+    """One corrected fact: a payment's value date ({payment_id, value_date}), a payment that never
+    was ({remove_payment}), or a hardship over some days ({hardship, from[, until]})."""
+
     model_config = ConfigDict(extra="forbid")
-    payment_id: str | None = None
+    payment_id: str | None = Field(None, max_length=200)
     value_date: dt.date | None = None
-    remove_payment: str | None = None
+    remove_payment: str | None = Field(None, max_length=200)
     hardship: Literal["illness", "unemployment", "other"] | None = None
     from_: dt.date | None = Field(None, alias="from")
     until: dt.date | None = None
+
+    @model_validator(mode="after")
+    def one_kind(self) -> "Correction":
+        kinds = [self.payment_id is not None and self.value_date is not None, self.remove_payment is not None,
+                 self.hardship is not None and self.from_ is not None]
+        if sum(kinds) != 1:
+            raise ValueError("a correction is exactly one of {payment_id, value_date}, {remove_payment} or "
+                             "{hardship, from[, until]}")
+        return self
 
 
 class WhatIfIn(BaseModel):
