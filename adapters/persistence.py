@@ -9,6 +9,7 @@ from adapters.settings import Settings
 
 def eventsourcing_env(settings: Settings) -> dict[str, str]:
     url = urlsplit(settings.database_url)
+    cache = {"AGGREGATE_CACHE_MAXSIZE": str(settings.aggregate_cache_size)} if settings.aggregate_cache_size else {}
     if url.scheme == "memory":
         return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
     if url.scheme == "sqlite":
@@ -16,7 +17,7 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
         path = Path(unquote(url.path[1:]))
         path.parent.mkdir(parents=True, exist_ok=True)
         return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path),
-                "SQLITE_LOCK_TIMEOUT": "10", "CREATE_TABLE": "n"}
+                "SQLITE_LOCK_TIMEOUT": "10", "CREATE_TABLE": "n", **cache}
     if url.scheme in ("postgresql", "postgres"):
         env = {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
@@ -29,6 +30,7 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
             "POSTGRES_LOCK_TIMEOUT": str(settings.postgres_lock_timeout),
             # Tables are made by `Container.migrate()` under a lock, never by every replica at once.
             "CREATE_TABLE": "n",
+            **cache,
         }
         if settings.postgres_schema:
             env["POSTGRES_SCHEMA"] = settings.postgres_schema

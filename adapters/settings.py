@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     tenants: dict[str, dict] = Field(
         default_factory=lambda: {"demo": {"preset": "default"}},
         description='organisers and their policies as JSON, e.g. {"kittila": {"preset": "kittila", "overrides": {}}}')
+    aggregate_cache_size: int = Field(10_000, description="aggregates kept in memory per process (each read still "
+                                                          "fetches the events recorded since, by any process)")
     snapshot_interval: int = Field(100, description="events between loan snapshots")
     read_wait_seconds: float = Field(5.0, description="how long a read waits for read models to reach a position")
     projection_poll_seconds: float = Field(0.2, description="how often the read models poll for new events")

@@ -182,9 +182,12 @@ class LoanService(Application):
                    "reference": reference}
         marker_id = payment_marker_id(tenant, payment_id)
 
+        decided: dict = {}
+
         def change() -> list:
             try:
-                self.repository.get(marker_id).same_content(content)
+                decided["marker"] = self.repository.get(marker_id)
+                decided["marker"].same_content(content)
                 return []
             except AggregateNotFoundError:
                 pass
@@ -195,10 +198,10 @@ class LoanService(Application):
                                        recorded_at=self.clock(), rates=self.rates, source=source,
                                        reference=reference)
                 touched.append(target)
-            marker = PaymentMarker.register(tenant=tenant, payment_id=payment_id, content=content,
-                                            loan_id=target.loan_id if target else None)
-            return [marker, *touched]
-        return self._write(change, lambda: self._payment_result(marker_id))
+            decided["marker"] = PaymentMarker.register(tenant=tenant, payment_id=payment_id, content=content,
+                                                       loan_id=target.loan_id if target else None)
+            return [decided["marker"], *touched]
+        return self._write(change, lambda: self._payment_result(decided["marker"]))
 
     def _match(self, tenant: str, loan_id: str | None, reference: str | None) -> Loan | None:
         if loan_id is not None:
@@ -212,8 +215,9 @@ class LoanService(Application):
             return None
         return self.loan(tenant, marker.loan_id)
 
-    def _payment_result(self, marker_id: UUID) -> dict:
-        marker = self.repository.get(marker_id)
+    def _payment_result(self, marker: UUID | PaymentMarker) -> dict:
+        if not isinstance(marker, PaymentMarker):
+            marker = self.repository.get(marker)
         status = "returned" if marker.returned else "allocated" if marker.loan_id else "unallocated"
         return {**marker.content, "payment_id": marker.payment_id, "status": status, "loan_id": marker.loan_id}
 

@@ -1,4 +1,4 @@
-"""`python -m bench [a] [b] [c] [d] [NAME=VALUE ...]`: run the benchmarks (all four by default).
+"""`python -m bench [a] [b] [c] [d] [e] [NAME=VALUE ...]`: run the benchmarks (all five by default).
 
 Each part gets its own fresh database on the PostgreSQL that tests/support/postgres.py finds
 (LUOTTO_TEST_DATABASE_URL, else 127.0.0.1:5432 as postgres, else a throwaway cluster), dropped after.
@@ -15,6 +15,10 @@ Sizes (environment variables, or NAME=VALUE arguments which set them for this ru
   (d) BENCH_D_LOANS=100000  BENCH_D_TENANTS=4  BENCH_D_DAYS=30 (1/DAYS of the loans fall due on the day)
       BENCH_D_BATCH=500 (loans saved per transaction when seeding)  BENCH_D_SAMPLE=300 (agenda check)
       BENCH_D_PROFILE=1 (cProfile of one organiser's next-day run; 0 skips it)
+  (e) BENCH_E_ENTRIES=100000 (payments in the big camt.054 file)  BENCH_E_SMALL=10000 (the small file, for
+      the memory comparison)  BENCH_E_LOANS=2000  BENCH_E_UNKNOWN=0.03 (share of unknown references)
+      BENCH_E_BATCH=500 (import_payments batch)  BENCH_E_SEED_BATCH=500  BENCH_E_PLAIN_ROWS=20000
+      BENCH_E_PLAIN_BATCH=100  BENCH_E_PROFILE=20000 (entries of an import whose second half is cProfiled; 0 skips it)
 """
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ import os
 import sys
 import time
 
-PARTS = ("a", "b", "c", "d")
+PARTS = ("a", "b", "c", "d", "e")
 
 
 def _parse(argv: list[str]) -> list[str]:
@@ -39,7 +43,7 @@ def _parse(argv: list[str]) -> list[str]:
         elif arg.lower() in PARTS:
             parts.append(arg.lower())
         else:
-            raise SystemExit(f"bench: unknown argument {arg!r}; use a, b, c, d or BENCH_NAME=VALUE (see --help)")
+            raise SystemExit(f"bench: unknown argument {arg!r}; use a, b, c, d, e or BENCH_NAME=VALUE (see --help)")
     return sorted(set(parts)) or list(PARTS)
 
 
