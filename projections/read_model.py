@@ -109,7 +109,9 @@ class ReadModel:
         # Only each loan's latest state in the batch matters: load it once, at that version.
         rows, agenda = [], []
         for lid, (version, earliest) in loans.items():
-            loan = self.service.repository.get(lid, version=version)
+            loan = self.service.repository.get(lid)  # usually the latest: served from the aggregate cache
+            if loan.version != version:
+                loan = self.service.repository.get(lid, version=version)
             rows.append(loan_row(loan, self.service.rates))
             # From the earliest effective date in the batch (a back-dated fact) and from the day it was
             # recorded (a back-dated payment can settle the loan only when the later one arrives).
