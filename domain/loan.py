@@ -12,8 +12,8 @@ from domain import events as ev
 from domain.dates import Date, add_months, days
 from domain.delinquency import acceleration_notice_fields, cured_on, hardship_active, pending_notice
 from domain.errors import DomainError, invalid
-from domain.evidence import GENESIS, chain_hash, content_hash
-from domain.ledger import Movement, Position, position
+from domain.evidence import GENESIS, chain_hash
+from domain.ledger import Movement
 from domain.money import Cents, format_cents
 from domain.policy import Policy
 from domain.rates import ReferenceRates
@@ -63,6 +63,8 @@ class Loan(Aggregate):
         return [Movement(*m) for m in self.movements]
 
     def books(self, rates: ReferenceRates, notice_hasher: NoticeHasher | None = None) -> "LoanBooks":
+        from domain.books import LoanBooks
+
         return LoanBooks(self, rates, notice_hasher)
 
     # --- recording -----------------------------------------------------------------------
@@ -391,72 +393,3 @@ def check_amount(policy: Policy, principal: Cents) -> list[str]:
         return [f"max_loan_amount {format_cents(policy.max_loan_amount)} exceeded by a tolerated deviation "
                 f"(max_loan_deviation {policy.max_loan_deviation} %): requested {format_cents(principal)}"]
     return []
-
-
-class LoanBooks:
-    """A loan's ledger under a given reference-rate table, memoised per loan version.
-
-    `notice_hasher(loan, content)` gives the content hash a NoticeSent records: by default the
-    hash of the notice's canonical JSON; the service passes one that renders the letter, stores
-    the PDF and returns the PDF's SHA-256.
-    """
-
-    def __init__(self, loan: Loan, rates: ReferenceRates, notice_hasher: NoticeHasher | None = None):
-        self.loan = loan
-        self.rates = rates
-        self.policy = Policy.from_json(loan.policy)
-        self.notice_hasher = notice_hasher
-        self._cache: dict = {}
-
-    def notice_hash(self, content: dict) -> str:
-        return self.notice_hasher(self.loan, content) if self.notice_hasher else content_hash(content)
-
-    def plan(self) -> list[Instalment]:
-        """The current instalments, built once per loan version (due dates are month arithmetic)."""
-        key = ("plan", self.loan.version)
-        if key not in self._cache:
-            self._cache[key] = self.loan.instalments()
-        return self._cache[key]
-
-    def position(self, as_of: Date, *, accelerated: bool = True) -> Position:
-        key = (self.loan.version, as_of, accelerated)
-        if key not in self._cache:
-            self._cache[key] = position(
-                self.plan(), self.loan.movements_list(), as_of=as_of,
-                rates=self.rates if self.policy.penalty_interest else None,
-                accelerated_on=self.loan.accelerated_on if accelerated else None)
-        return self._cache[key]
-
-    def status(self, as_of: Date) -> str:
-        loan, pos = self.loan, self.position(as_of)
-        if loan.closed and loan.closed_on <= as_of:
-            return loan.closed
-        if loan.repaid_on is not None and loan.repaid_on <= as_of and pos.owed == 0:
-            return "repaid"
-        if pos.accelerated:
-            return "accelerated"
-        return "late" if pos.overdue_amount > 0 else "current"
-
-    def balance(self, as_of: Date) -> dict:
-        pos = self.position(as_of)
-        plan = self.plan()
-        notice = pending_notice(self.loan.notices)
-        next_due = pos.next_due_date()
-        return {
-            "as_of": as_of.isoformat(),
-            "status": self.status(as_of),
-            "principal": format_cents(self.loan.principal),
-            "principal_paid": format_cents(pos.principal_paid),
-            "principal_waived": format_cents(pos.principal_waived),
-            "principal_outstanding": format_cents(pos.principal_outstanding),
-            "overdue_amount": format_cents(pos.overdue_amount),
-            "penalty_interest_accrued": format_cents(pos.penalty_accrued),
-            "penalty_interest_paid": format_cents(pos.penalty_paid),
-            "penalty_interest_outstanding": format_cents(pos.penalty_outstanding),
-            "overpayment": format_cents(max(pos.overpayment, 0)),
-            "refund_owed_back": format_cents(pos.refund_owed_back),
-            "payoff_amount": format_cents(pos.owed),
-            "next_due_date": next_due.isoformat() if next_due else None,
-            "maturity_date": max(i.due_date for i in plan).isoformat(),
-            "notice_pending": notice is not None and notice["sent_on"] <= as_of,
-        }
