@@ -76,17 +76,31 @@ class ImportReport:
     rejected: list[dict] = field(default_factory=list)
     file_rejected: str | None = None  # the reason the whole file was refused (then nothing was imported)
     position: int | None = None  # the last notification written (read-your-writes)
+    tallies: dict[str, int] = field(default_factory=dict)
+
+    # A report lists at most this many rows of each kind (the counts are always whole), so that the
+    # memory an import needs does not grow with the file. Unmatched and rejected rows are also in
+    # the unallocated queue and the logs; matched and duplicate ones need no action.
+    ROWS_KEPT = 1000
+
+    def add(self, kind: str, row: dict) -> None:
+        self.tallies[kind] = self.tallies.get(kind, 0) + 1
+        rows = getattr(self, kind)
+        if len(rows) < self.ROWS_KEPT:
+            rows.append(row)
 
     @property
     def counts(self) -> dict[str, int]:
-        return {"entries": self.entries, "matched": len(self.matched), "unmatched": len(self.unmatched),
-                "duplicates": len(self.duplicates), "reversed": len(self.reversed), "rejected": len(self.rejected)}
+        return {"entries": self.entries, **{kind: self.tallies.get(kind, 0) for kind in KINDS}}
 
     def as_dict(self) -> dict[str, Any]:
         return {"tenant": self.tenant, "format": self.format, "file_rejected": self.file_rejected,
-                "counts": self.counts, "matched": self.matched, "unmatched": self.unmatched,
-                "duplicates": self.duplicates, "reversed": self.reversed, "rejected": self.rejected,
+                "counts": self.counts, **{kind: getattr(self, kind) for kind in KINDS},
+                "rows_truncated": [k for k in KINDS if self.tallies.get(k, 0) > len(getattr(self, k))],
                 "position": self.position}
+
+
+KINDS = ("matched", "unmatched", "duplicates", "reversed", "rejected")
 
 
 def import_payments(service: LoanService, tenant: str, file_bytes_or_path: Source, *, on: dt.date,
@@ -295,7 +309,7 @@ class _Importer:
         self._moved(written.position)
         # "returned": an unallocated payment sent back to the payer; "reversed": taken off its loan.
         status = "returned" if written.result["status"] == "returned" else "reversed"
-        self.report.reversed.append({**entry.describe(), "original_payment_id": original,
+        self.report.add("reversed", {**entry.describe(), "original_payment_id": original,
                                      "loan_id": written.result["loan_id"], "status": status})
 
     def _original(self, entry: BankEntry, tag: str) -> tuple[str | None, str | None, str | None]:
@@ -352,16 +366,16 @@ class _Importer:
 
     def _recorded(self, entry: BankEntry, loan_id: str | None) -> None:
         row = {**entry.describe(), "reference": canonical_reference(entry.reference), "loan_id": loan_id}
-        (self.report.matched if loan_id else self.report.unmatched).append(row)
+        self.report.add("matched" if loan_id else "unmatched", row)
         PAYMENTS.labels("recorded" if loan_id else "unallocated").inc()
 
     def _duplicate(self, entry: BankEntry, status: str, loan_id: str | None, **extra: str) -> None:
-        self.report.duplicates.append({**entry.describe(), "kind": entry.kind, "status": status, "loan_id": loan_id,
+        self.report.add("duplicates", {**entry.describe(), "kind": entry.kind, "status": status, "loan_id": loan_id,
                                        **extra})
         PAYMENTS.labels("duplicate").inc()
 
     def _reject(self, entry: BankEntry, code: str | None, reason: str) -> None:
-        self.report.rejected.append({**entry.describe(), "kind": entry.kind, "code": code or "malformed",
+        self.report.add("rejected", {**entry.describe(), "kind": entry.kind, "code": code or "malformed",
                                      "reason": reason})
         PAYMENTS.labels("refused").inc()
 

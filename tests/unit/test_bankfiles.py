@@ -605,3 +605,16 @@ def test_payment_instructions_give_references_and_virtual_barcodes_for_unpaid_in
     assert [r["amount"] for r in same] == [r["amount"] for r in rows]
     assert same[0]["iban"] == "FI21 1234 5600 0007 85" and same[0]["payee"] == TENANT
     assert rf_reference(reference_for_loan(1)) == "RF0810016"
+
+
+def test_an_import_report_keeps_counts_whole_but_at_most_rows_kept_rows():
+    """Issue "Bank integration" item 5: the memory an import needs must not grow with the file, so a
+    report lists at most ROWS_KEPT rows of a kind while its counts stay exact."""
+    from application.payment_files import ImportReport
+
+    report = ImportReport("t")
+    for n in range(ImportReport.ROWS_KEPT + 5):
+        report.add("matched", {"payment_id": f"p{n}"})
+    report.add("rejected", {"payment_id": "bad"})
+    assert report.counts["matched"] == ImportReport.ROWS_KEPT + 5 and len(report.matched) == ImportReport.ROWS_KEPT
+    assert report.as_dict()["rows_truncated"] == ["matched"] and report.counts["rejected"] == 1
