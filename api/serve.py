@@ -39,7 +39,9 @@ def serve(settings: Settings, *, scheduler: bool = True) -> None:
     daily = DailyServicing(container, settings.servicing_time)
     if scheduler:
         daily.start()
-    log.info("serving", host=settings.host, port=settings.port, database=settings.database_url.split("@")[-1])
+    log.info("serving", host=settings.host, port=settings.port, database=settings.database_url.split("@")[-1],
+             hint=f"calls need a credential, e.g. `luotto api-key create {next(iter(settings.tenants), 'TENANT')} "
+                  "decision_maker`, then 'Authorization: Bearer lk_…'")
     try:
         uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
     finally:

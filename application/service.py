@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
 
+import structlog
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Transcoding
 
@@ -32,6 +33,7 @@ from domain.register import (GrantRegister, PaymentMarker, ReferenceMarker, RunL
                              reference_marker_id, register_id, run_log_id)
 
 Clock = Callable[[], dt.datetime]
+log = structlog.get_logger("luotto.service")
 
 
 class DateAsISO(Transcoding):
@@ -305,6 +307,7 @@ class LoanService(Application):
                         loans.append(loan)
                     next_dates[lid] = next_action_date(loan.books(self.rates), on)
                 except Exception as e:  # noqa: BLE001 - one loan's failure must not stop the run
+                    log.exception("loan_servicing_failed", tenant=tenant, loan_id=lid, business_date=on.isoformat())
                     failures.append({"loan_id": lid, "error": f"{type(e).__name__}: {e}"})
             pending = sum(len(loan.pending_events) for loan in loans)
             try:
