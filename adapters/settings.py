@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     snapshot_interval: int = Field(100, description="events between loan snapshots")
     read_wait_seconds: float = Field(5.0, description="how long a read waits for read models to reach a position")
     projection_poll_seconds: float = Field(0.2, description="how often the read models poll for new events")
-    ready_timeout_seconds: float = Field(3.0, description="/readyz fails when the database takes longer to answer")
+    ready_timeout_seconds: float = Field(1.0, description="/readyz fails when the database takes longer to answer")
     ready_lag_seconds: float = Field(30.0, description="/readyz fails when the read models are further behind")
     log_format: str = Field("json", description="json (production) or console")
     servicing_time: str = Field("06:00", description="Europe/Helsinki time of the daily servicing run (HH:MM)")
