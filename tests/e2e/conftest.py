@@ -203,3 +203,32 @@ def server_factory(tmp_path: Path) -> Iterator[Callable[..., LuottoServer]]:
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'luotto.sqlite'}"
+
+
+# --- helpers shared by the load tests (crash recovery, fault) ------------------------------------
+
+LOAD_PRINCIPAL = "5000.00"  # kittila max_loan_amount; far above what a bounded load of 1.00s can pay
+
+
+def payment_body(payment_id: str, loan_id: str) -> dict:
+    return {"payment_id": payment_id, "amount": "1.00", "loan_id": loan_id}
+
+
+def json_or_text(response: httpx.Response) -> dict | None:
+    try:
+        return response.json()
+    except ValueError:
+        return {"text": response.text[:300]}
+
+
+def grant_load_loan(server: "LuottoServer", loan_id: str, purpose: str) -> str:
+    """A kittila loan big enough that the load's payments never repay it."""
+    today = helsinki_today()
+    with server.client("t1") as client:
+        granted = client.post("/v1/loans", json={
+            "loan_id": loan_id, "borrower_id": f"{loan_id}-borrower", "purpose": purpose,
+            "principal": LOAD_PRINCIPAL, "granted_on": today.isoformat(),
+            "first_due_date": next_tenth(today).isoformat(), "term_months": 50, "decided_by": "caseworker 7"})
+    assert granted.status_code == 201, granted.text
+    return granted.json()["loan_id"]
+

@@ -20,13 +20,13 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from tests.e2e.conftest import helsinki_today, next_tenth, pg_url
+from tests.e2e.conftest import LOAD_PRINCIPAL, grant_load_loan, json_or_text, payment_body, pg_url
 
 WORKERS = 4
 LOAD_SECONDS = 3.0
 KILL_AFTER = 1.5
 MAX_POSTS_PER_WORKER = 3000
-PRINCIPAL = Decimal("5000.00")  # kittila max_loan_amount; far above what the load can pay
+PRINCIPAL = Decimal(LOAD_PRINCIPAL)
 
 
 @dataclass
@@ -54,14 +54,14 @@ class Load:
                     return
                 payment_id = f"crash-{index}-{n}"
                 try:
-                    response = client.post("/v1/payments", json=_payment(payment_id, self.loan_id))
+                    response = client.post("/v1/payments", json=payment_body(payment_id, self.loan_id))
                 except httpx.TransportError as exc:
                     self._add(Outcome(payment_id, "unknown", error=repr(exc)))
                     if self.killed.is_set():
                         return  # the server is gone: stop this worker
                     continue
                 kind = "ack" if 200 <= response.status_code < 300 else "refused"
-                self._add(Outcome(payment_id, kind, response.status_code, _json(response)))
+                self._add(Outcome(payment_id, kind, response.status_code, json_or_text(response)))
 
     def run(self, workers: int, seconds: float, max_posts: int = MAX_POSTS_PER_WORKER) -> list[threading.Thread]:
         deadline = time.monotonic() + seconds
@@ -74,28 +74,6 @@ class Load:
     def _add(self, outcome: Outcome) -> None:
         with self.lock:
             self.outcomes.append(outcome)
-
-
-def _payment(payment_id: str, loan_id: str) -> dict:
-    return {"payment_id": payment_id, "amount": "1.00", "loan_id": loan_id}
-
-
-def _json(response: httpx.Response) -> dict | None:
-    try:
-        return response.json()
-    except ValueError:
-        return {"text": response.text[:300]}
-
-
-def _grant(server) -> str:
-    today = helsinki_today()
-    with server.client("t1") as client:
-        granted = client.post("/v1/loans", json={
-            "loan_id": "load-loan", "borrower_id": "load-borrower", "purpose": "e2e load test",
-            "principal": str(PRINCIPAL), "granted_on": today.isoformat(),
-            "first_due_date": next_tenth(today).isoformat(), "term_months": 50, "decided_by": "caseworker 7"})
-    assert granted.status_code == 201, granted.text
-    return granted.json()["loan_id"]
 
 
 def _received(client: httpx.Client, loan_id: str) -> tuple[list[str], list[dict]]:
@@ -111,7 +89,7 @@ def test_r_pay_1_acknowledged_payments_survive_sigkill_exactly_once(pg_schema, s
     payment is on the loan exactly once, no payment_id is there twice, and retrying the
     unacknowledged ones records each exactly once (a retry of an acknowledged one answers 200)."""
     server = server_factory(pg_url(pg_schema), pg_schema.schema)
-    loan_id = _grant(server)
+    loan_id = grant_load_loan(server, "load-loan", "e2e load test")
 
     # --- load, and SIGKILL in the middle of it ------------------------------------------------
     load = Load(server.base_url, loan_id, server.issuer.headers("t1"))
@@ -152,7 +130,7 @@ def test_r_pay_1_acknowledged_payments_survive_sigkill_exactly_once(pg_schema, s
         positions = []
         retried: dict[int, int] = Counter()
         for pid in sorted(unacked):
-            response = client.post("/v1/payments", json=_payment(pid, loan_id))
+            response = client.post("/v1/payments", json=payment_body(pid, loan_id))
             assert response.status_code in (200, 201), (pid, response.status_code, response.text)
             assert response.status_code == (200 if pid in counts else 201), (pid, response.status_code)
             retried[response.status_code] += 1
@@ -160,7 +138,7 @@ def test_r_pay_1_acknowledged_payments_survive_sigkill_exactly_once(pg_schema, s
                 positions.append(response.json()["position"])
         # A sample of acknowledged posts retried: the first result again, with 200.
         for pid in sorted(acked)[:20]:
-            response = client.post("/v1/payments", json=_payment(pid, loan_id))
+            response = client.post("/v1/payments", json=payment_body(pid, loan_id))
             assert response.status_code == 200, response.text
             first = outcomes[pid].body
             assert {k: v for k, v in response.json().items() if k != "position"} == \
@@ -210,7 +188,7 @@ def test_r_pay_1_concurrent_payments_to_one_loan_never_answer_5xx(pg_schema, ser
     for good input): 8 clients posting distinct valid payments to one loan each get a 2xx; every
     acknowledged payment is on the loan exactly once."""
     server = server_factory(pg_url(pg_schema), pg_schema.schema)
-    loan_id = _grant(server)
+    loan_id = grant_load_loan(server, "load-loan", "e2e load test")
     load = Load(server.base_url, loan_id, server.issuer.headers("t1"))
     threads = load.run(workers=8, seconds=LOAD_SECONDS, max_posts=40)
     for t in threads:

@@ -33,7 +33,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.e2e.conftest import LuottoServer, helsinki_today, next_tenth
+from tests.e2e.conftest import LOAD_PRINCIPAL, LuottoServer, grant_load_loan, json_or_text, payment_body
 from tests.support.postgres import PostgresServer, start_throwaway_cluster
 
 WORKERS = 4
@@ -47,7 +47,7 @@ POST_TIMEOUT = 10.0
 READY_POLL = 0.1
 PROBE_TIMEOUT = 3.0  # a health probe that has not answered in this long has failed (blackbox/k8s style)
 STUCK_REQUESTS = 50  # more than the 40 worker threads anyio gives sync endpoints by default
-PRINCIPAL = Decimal("5000.00")  # kittila max_loan_amount; far above what the load can pay
+PRINCIPAL = Decimal(LOAD_PRINCIPAL)
 
 
 # --------------------------------------------------------------------------- #
@@ -145,13 +145,13 @@ class Load:
                 payment_id = f"fault-{index}-{n}"
                 started = time.monotonic()
                 try:
-                    response = client.post("/v1/payments", json=_payment(payment_id, self.loan_id))
+                    response = client.post("/v1/payments", json=payment_body(payment_id, self.loan_id))
                 except httpx.TransportError as exc:
                     self._add(Outcome(payment_id, "unknown", started, time.monotonic(), error=repr(exc)))
                     time.sleep(0.1)  # the server is not answering: do not spin
                     continue
                 kind = "ack" if 200 <= response.status_code < 300 else "refused"
-                self._add(Outcome(payment_id, kind, started, time.monotonic(), response.status_code, _json(response)))
+                self._add(Outcome(payment_id, kind, started, time.monotonic(), response.status_code, json_or_text(response)))
                 time.sleep(PAUSE if kind == "ack" else 0.1)
 
     def poll_ready(self, deadline: float) -> None:
@@ -178,28 +178,6 @@ class Load:
     def _add(self, outcome: Outcome) -> None:
         with self.lock:
             self.outcomes.append(outcome)
-
-
-def _payment(payment_id: str, loan_id: str) -> dict:
-    return {"payment_id": payment_id, "amount": "1.00", "loan_id": loan_id}
-
-
-def _json(response: httpx.Response) -> dict | None:
-    try:
-        return response.json()
-    except ValueError:
-        return {"text": response.text[:300]}
-
-
-def _grant(server: LuottoServer) -> str:
-    today = helsinki_today()
-    with server.client("t1") as client:
-        granted = client.post("/v1/loans", json={
-            "loan_id": "fault-loan", "borrower_id": "fault-borrower", "purpose": "e2e fault test",
-            "principal": str(PRINCIPAL), "granted_on": today.isoformat(),
-            "first_due_date": next_tenth(today).isoformat(), "term_months": 50, "decided_by": "caseworker 7"})
-    assert granted.status_code == 201, granted.text
-    return granted.json()["loan_id"]
 
 
 def _payments_on_loan(client: httpx.Client, loan_id: str) -> list[str]:
@@ -231,7 +209,7 @@ def test_r_pay_1_payments_survive_a_postgres_restart_and_the_service_recovers(cl
     post gives 200/201 and puts it on the loan exactly once."""
     server = fault_server
     pid = server.pid
-    loan_id = _grant(server)
+    loan_id = grant_load_loan(server, "fault-loan", "e2e fault test")
 
     # --- load, with a PostgreSQL restart a third of the way in --------------------------------
     load = Load(server.base_url, loan_id, server.issuer.headers("t1"))
@@ -304,7 +282,7 @@ def test_r_pay_1_payments_survive_a_postgres_restart_and_the_service_recovers(cl
         # Retry every unacknowledged post: 201 when it never got in, 200 when it was committed but
         # the answer was lost; never a conflict, never a 5xx.
         for payment_id in sorted(unacked):
-            response = client.post("/v1/payments", json=_payment(payment_id, loan_id))
+            response = client.post("/v1/payments", json=payment_body(payment_id, loan_id))
             assert response.status_code == (200 if payment_id in counts else 201), \
                 (payment_id, response.status_code, response.text)
 
