@@ -19,6 +19,7 @@ from domain.delinquency import conditions
 from domain.ledger import position
 from domain.schedule import build_plan
 from scheduler.simulator import simulate
+from tests.support.scenarios import of, only
 
 RATES = [{"from": "2025-01-01", "rate": "3.50"}, {"from": "2025-07-01", "rate": "2.50"},
          {"from": "2026-01-01", "rate": "2.50"}, {"from": "2026-07-01", "rate": "2.50"}]
@@ -45,16 +46,6 @@ def pay(on: str, amount: str, value_date: str | None = None) -> dict:
 
 def notice(on: str, **extra) -> dict:
     return {"on": on, "type": "acceleration_notice", "decided_by": "sw-1", **extra}
-
-
-def of(out: dict, type_: str, **fields) -> list[dict]:
-    return [e for e in out["events"] if e["type"] == type_ and all(e.get(k) == v for k, v in fields.items())]
-
-
-def only(out: dict, type_: str, **fields) -> dict:
-    found = of(out, type_, **fields)
-    assert len(found) == 1, f"expected one {type_} {fields}, got {found}"
-    return found[0]
 
 
 def acm_dates(out: dict) -> list[str]:

@@ -10,7 +10,7 @@ deadline of a 24 Dec due date is Mon 29 Dec.
 """
 from __future__ import annotations
 
-import copy
+import functools
 import datetime as dt
 from zoneinfo import ZoneInfo
 
@@ -19,34 +19,21 @@ from domain.loan import Decision, Loan
 from domain.policy import make_policy
 from domain.rates import ReferenceRates
 from scheduler.simulator import simulate
+from tests.support.scenarios import RATE_ROWS, kittila_scenario, of, payment
 
 D = dt.date.fromisoformat
 
-RATE_ROWS = [{"from": "2025-01-01", "rate": "3.50"}, {"from": "2025-07-01", "rate": "2.50"},
-             {"from": "2026-01-01", "rate": "2.50"}]
 RATES = ReferenceRates.from_json(RATE_ROWS)
 
 
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def scenario(actions=(), *, run_until="2025-04-30", preset="kittila", overrides=None, **loan) -> dict:
-    """By default a kittila loan of 300.00 in three instalments of 100.00 (10 Feb, 10 Mar, 10 Apr 2025)."""
-    terms = {"loan_id": "L-1", "borrower_id": "B-1", "purpose": "rent arrears", "granted_on": "2025-01-15",
-             "principal": "300.00", "first_due_date": "2025-02-10", "instalment_amount": "100.00"}
-    terms.update(loan)
-    return {"name": "test", "policy": {"preset": preset, "overrides": dict(overrides or {})},
-            "reference_rates": copy.deepcopy(RATE_ROWS), "loan": terms, "actions": list(actions),
-            "run_until": run_until}
-
-
-def payment(on: str, payment_id: str, amount: str, value_date: str | None = None) -> dict:
-    return {"on": on, "type": "payment", "payment_id": payment_id, "amount": amount,
-            "value_date": value_date or on}
+scenario = functools.partial(kittila_scenario, run_until="2025-04-30")
 
 
 def of_type(out: dict, kind: str) -> list[dict]:
-    return [e for e in out["events"] if e["type"] == kind]
+    return of(out, kind)
 
 
 def lates(out: dict) -> list[tuple]:

@@ -11,7 +11,7 @@ Actual/365 (R-PEN-3): 100.00 EUR at 10.50 % accrues 10000 * 0.105 / 365 = 2.8767
 """
 from __future__ import annotations
 
-import copy
+import functools
 import datetime as dt
 
 import pytest
@@ -20,11 +20,10 @@ from domain.ledger import Movement, position
 from domain.rates import ReferenceRates
 from domain.schedule import Instalment, build_plan
 from scheduler.simulator import simulate
+from tests.support.scenarios import RATE_ROWS, kittila_scenario, of, payment
 
 D = dt.date.fromisoformat
 
-RATE_ROWS = [{"from": "2025-01-01", "rate": "3.50"}, {"from": "2025-07-01", "rate": "2.50"},
-             {"from": "2026-01-01", "rate": "2.50"}]
 RATES = ReferenceRates.from_json(RATE_ROWS)
 
 # Three instalments of 100.00 due Mon 10 Feb, Mon 10 Mar, Thu 10 Apr 2025 (all banking days).
@@ -48,23 +47,11 @@ def paid(p) -> dict[int, int]:
     return {i.number: i.paid for i in p.instalments}
 
 
-def scenario(actions=(), *, run_until="2025-03-31", preset="kittila", overrides=None, **loan) -> dict:
-    """A kittila loan of 300.00 in three instalments of 100.00 (10 Feb, 10 Mar, 10 Apr 2025)."""
-    terms = {"loan_id": "L-1", "borrower_id": "B-1", "purpose": "rent arrears", "granted_on": "2025-01-15",
-             "principal": "300.00", "first_due_date": "2025-02-10", "instalment_amount": "100.00"}
-    terms.update(loan)
-    return {"name": "test", "policy": {"preset": preset, "overrides": dict(overrides or {})},
-            "reference_rates": copy.deepcopy(RATE_ROWS), "loan": terms, "actions": list(actions),
-            "run_until": run_until}
-
-
-def payment(on: str, payment_id: str, amount: str, value_date: str | None = None) -> dict:
-    return {"on": on, "type": "payment", "payment_id": payment_id, "amount": amount,
-            "value_date": value_date or on}
+scenario = functools.partial(kittila_scenario, run_until="2025-03-31")
 
 
 def events_of(out: dict, kind: str) -> list[dict]:
-    return [e for e in out["events"] if e["type"] == kind]
+    return of(out, kind)
 
 
 # --- R-PAY-3: allocation order -------------------------------------------------------------------

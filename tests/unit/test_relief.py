@@ -11,6 +11,7 @@ import copy
 import pytest
 
 from scheduler.simulator import simulate
+from tests.support.scenarios import of, only
 
 RATES = [{"from": "2025-01-01", "rate": "3.50"}, {"from": "2025-07-01", "rate": "2.50"},
          {"from": "2026-01-01", "rate": "2.50"}, {"from": "2026-07-01", "rate": "2.50"}]
@@ -37,16 +38,6 @@ def act(on: str, type_: str, **fields) -> dict:
 
 def pay(on: str, amount: str, value_date: str | None = None) -> dict:
     return act(on, "payment", payment_id=f"p-{on}-{amount}", amount=amount, value_date=value_date or on)
-
-
-def of(out: dict, type_: str, **fields) -> list[dict]:
-    return [e for e in out["events"] if e["type"] == type_ and all(e.get(k) == v for k, v in fields.items())]
-
-
-def only(out: dict, type_: str, **fields) -> dict:
-    found = of(out, type_, **fields)
-    assert len(found) == 1, f"expected one {type_} {fields}, got {found}"
-    return found[0]
 
 
 def fell_due(out: dict) -> dict[int, str]:
