@@ -2,10 +2,14 @@
 
 Append-only: the table refuses UPDATE and DELETE through triggers, and auditors read it through
 the API. Rows are written after the response is known, so refused requests are logged too.
+Concurrent requests' rows are written together (adapters.group_commit); each request waits for
+its own row's commit.
 """
 from __future__ import annotations
 
 import datetime as dt
+
+from adapters.group_commit import GroupCommit
 
 SCHEMA = {
     "sqlite": [
@@ -35,6 +39,7 @@ CREATE_INDEX = "CREATE INDEX IF NOT EXISTS luotto_access_log_loan ON luotto_acce
 class AccessLog:
     def __init__(self, store):
         self.store = store
+        self._commits: GroupCommit[dict, None] = GroupCommit(self._insert)
 
     def setup(self) -> None:
         with self.store.transaction() as tx:
@@ -43,12 +48,16 @@ class AccessLog:
 
     def record(self, *, subject: str, via: str, tenant: str, loan_id: str | None, method: str, endpoint: str,
                status: int, request_id: str | None) -> None:
+        self._commits.submit({"at": dt.datetime.now(dt.timezone.utc).isoformat(), "subject": subject, "via": via,
+                              "tenant": tenant, "loan_id": loan_id, "method": method, "endpoint": endpoint,
+                              "status": status, "request_id": request_id})
+
+    def _insert(self, rows: list[dict]) -> list[None]:
         with self.store.transaction() as tx:
-            tx.execute("INSERT INTO luotto_access_log (at, subject, via, tenant, loan_id, method, endpoint, status, "
-                       "request_id) VALUES (:at, :subject, :via, :tenant, :loan_id, :method, :endpoint, :status, "
-                       ":request_id)", {"at": dt.datetime.now(dt.timezone.utc).isoformat(), "subject": subject,
-                                        "via": via, "tenant": tenant, "loan_id": loan_id, "method": method,
-                                        "endpoint": endpoint, "status": status, "request_id": request_id})
+            tx.executemany("INSERT INTO luotto_access_log (at, subject, via, tenant, loan_id, method, endpoint, "
+                           "status, request_id) VALUES (:at, :subject, :via, :tenant, :loan_id, :method, :endpoint, "
+                           ":status, :request_id)", rows)
+        return [None] * len(rows)
 
     def query(self, tenant: str, *, loan_id: str | None = None, subject: str | None = None, since: str | None = None,
               limit: int = 100) -> list[dict]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from adapters.postgres_recorder import TOPIC as ARRAY_INSERT_RECORDER
 from adapters.settings import Settings
 
 
@@ -30,6 +31,7 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
             "POSTGRES_LOCK_TIMEOUT": str(settings.postgres_lock_timeout),
             # Tables are made by `Container.migrate()` under a lock, never by every replica at once.
             "CREATE_TABLE": "n",
+            "APPLICATION_RECORDER_TOPIC": ARRAY_INSERT_RECORDER,
             **cache,
         }
         if settings.postgres_schema:

@@ -38,14 +38,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eventsourcing.application import project_aggregate
-from eventsourcing.persistence import RecordConflictError
 from stdnum import iban as stdnum_iban
 
 from adapters.bankfiles import CAMT054, BankEntry, FileRejected, Source, open_bank_file
-from adapters.metrics import EVENTS_APPENDED, PAYMENTS
+from adapters.metrics import PAYMENTS
 from adapters.reference_numbers import (format_national, format_rf, normalise_reference, rf_reference,
                                         virtual_barcode)
 from application.notices import organiser
+from application.payment_batch import PaymentCommand, Posted, post_batch
 from application.service import LoanService
 from domain.errors import DomainError
 from domain.events import PaymentReceived, PaymentReversed
@@ -183,11 +183,6 @@ class _Importer:
         self.done += n
         self.progress(self.done)
 
-    def _content(self, entry: BankEntry) -> dict:
-        # The marker's content exactly as LoanService.post_payment builds it for a post by reference.
-        return {"amount": format_cents(entry.amount), "value_date": entry.value_date.isoformat(), "loan_id": None,
-                "reference": canonical_reference(entry.reference)}
-
     # --- payments, one at a time through the service ----------------------------------------
 
     def _post_one(self, entry: BankEntry) -> None:
@@ -210,53 +205,25 @@ class _Importer:
     def _post_batch(self, pending: list[BankEntry]) -> bool:
         """Decide every payment of the batch as post_payment would and save them together. False when
         the batch must be posted one by one instead (nothing of it was saved then)."""
-        service = self.service
-        outcomes: list[Callable[[], None]] = []  # applied only once the batch is saved
-        with service._write_lock:  # in-process writers take turns, as in LoanService._write
-            markers: list[PaymentMarker] = []
-            loans: dict[str, Loan] = {}
-            in_batch: dict[str, PaymentMarker] = {}  # registered in this batch, not saved yet
-            for entry in pending:
-                content = self._content(entry)
-                marker = in_batch.get(entry.payment_id) or self._marker(entry.payment_id)
-                if marker is not None:
-                    try:
-                        marker.same_content(content)
-                    except DomainError as e:
-                        outcomes.append(lambda en=entry, m=e.message: self._reject(en, "payment_conflict", m))
-                        continue
-                    outcomes.append(lambda e=entry, m=marker: self._duplicate(e, _status(m), m.loan_id))
-                    continue
-                loan = self._target(entry.reference, loans)
-                if loan is not None:
-                    before = len(loan.pending_events)
-                    try:
-                        loan.receive_payment(payment_id=entry.payment_id, amount=entry.amount,
-                                             value_date=entry.value_date, on=self.on, recorded_at=service.clock(),
-                                             rates=service.rates, source=self.source,
-                                             reference=content["reference"])
-                    except DomainError as e:
-                        if len(loan.pending_events) != before:
-                            return False  # half-recorded on the loan: let post_payment decide afresh
-                        outcomes.append(lambda en=entry, c=e.code, m=e.message: self._reject(en, c, m))
-                        continue
-                marker = PaymentMarker.register(tenant=self.tenant, payment_id=entry.payment_id, content=content,
-                                                loan_id=loan.loan_id if loan else None)
-                markers.append(marker)
-                in_batch[entry.payment_id] = marker
-                outcomes.append(lambda e=entry, lid=loan.loan_id if loan else None: self._recorded(e, lid))
-            try:
-                recordings = service.save(*markers, *loans.values()) if markers else []
-            except RecordConflictError:
-                return False  # another process wrote to one of these loans meanwhile
+        loans: dict[str, Loan] = {}
+        commands = [PaymentCommand(self.tenant, entry.payment_id, entry.amount, entry.value_date, self.on,
+                                   reference=canonical_reference(entry.reference), source=self.source)
+                    for entry in pending]
+        outcomes = post_batch(self.service, commands, lambda command: self._target(command.reference, loans))
+        if outcomes is None:
+            return False
         for loan_id, loan in loans.items():
             self.loans[loan_id] = loan
         while len(self.loans) > LOAN_CACHE:
             self.loans.popitem(last=False)
-        EVENTS_APPENDED.inc(len(recordings))
-        self._moved(max((r.notification.id for r in recordings), default=None))
-        for outcome in outcomes:
-            outcome()
+        self._moved(max((o.position for o in outcomes if isinstance(o, Posted) and o.position), default=None))
+        for entry, outcome in zip(pending, outcomes):
+            if isinstance(outcome, DomainError):
+                self._reject(entry, outcome.code, outcome.message)
+            elif outcome.recorded:
+                self._recorded(entry, outcome.marker.loan_id)
+            else:
+                self._duplicate(entry, _status(outcome.marker), outcome.marker.loan_id)
         return True
 
     def _marker(self, payment_id: str) -> PaymentMarker | None:

@@ -18,14 +18,17 @@ from typing import Any, Protocol
 from uuid import UUID
 
 import structlog
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Transcoding
 
-from adapters.reference_numbers import normalise_reference, reference_for_loan, rf_reference
+from adapters.reference_numbers import normalise_reference, reference_for_loan
+from adapters.group_commit import GroupCommit
 from adapters.metrics import EVENTS_APPENDED
+from application.payment_batch import PaymentCommand, post_batch
 from domain.errors import DomainError
 from domain.loan import Decision, Loan, loan_uuid
-from domain.money import Cents, format_cents
+from domain.money import Cents
 from domain.policy import Policy
 from domain.rates import ReferenceRates, shipped_rates
 from domain.servicing import next_action_date
@@ -84,6 +87,18 @@ class LoanService(Application):
         self.read_model = read_model
         self.notice_hasher = None  # set by the composition root: renders and stores notice letters
         self._write_lock = threading.RLock()
+        self._payment_commits: GroupCommit[PaymentCommand, Written] = GroupCommit(self._post_payments)
+
+    def save(self, *objs: Any, **kwargs: Any) -> list:
+        """The library's save(), collecting our aggregates' events without its Protocol checks
+        (`isinstance` against a runtime-checkable Protocol costs ~30 µs a call on Python 3.11,
+        a third of a bulk save's client time)."""
+        processing_event = _AggregateEvents()
+        processing_event.collect_events(*objs, **kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        return recordings
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -179,31 +194,33 @@ class LoanService(Application):
 
     def post_payment(self, *, tenant: str, payment_id: str, amount: Cents, value_date: dt.date, on: dt.date,
                      loan_id: str | None = None, reference: str | None = None, source: str = "api") -> Written:
-        """R-PAY-1/2: idempotent by payment_id; unmatched payments wait in the unallocated queue."""
-        content = {"amount": format_cents(amount), "value_date": value_date.isoformat(), "loan_id": loan_id,
-                   "reference": reference}
-        marker_id = payment_marker_id(tenant, payment_id)
+        """R-PAY-1/2: idempotent by payment_id; unmatched payments wait in the unallocated queue.
+        Concurrent posts are decided together and saved in one transaction (group commit)."""
+        return self._payment_commits.submit(PaymentCommand(tenant, payment_id, amount, value_date, on, loan_id,
+                                                           reference, source))
 
-        decided: dict = {}
+    def _post_payments(self, commands: list[PaymentCommand]) -> list[Written | Exception]:
+        outcomes = post_batch(self, commands)
+        if outcomes is None:  # lost a race with another process: each on its own, with retries
+            outcomes = []
+            for command in commands:
+                try:
+                    outcomes.append(self._post_payment_alone(command))
+                except Exception as e:  # noqa: BLE001 - the outcome of that command's caller
+                    outcomes.append(e)
+            return outcomes
+        return [o if isinstance(o, DomainError) else Written(self._payment_result(o.marker), o.position)
+                for o in outcomes]
 
-        def change() -> list:
-            try:
-                decided["marker"] = self.repository.get(marker_id)
-                decided["marker"].same_content(content)
-                return []
-            except AggregateNotFoundError:
-                pass
-            target = self._match(tenant, loan_id, reference)
-            touched = []
-            if target is not None:
-                target.receive_payment(payment_id=payment_id, amount=amount, value_date=value_date, on=on,
-                                       recorded_at=self.clock(), rates=self.rates, source=source,
-                                       reference=reference)
-                touched.append(target)
-            decided["marker"] = PaymentMarker.register(tenant=tenant, payment_id=payment_id, content=content,
-                                                       loan_id=target.loan_id if target else None)
-            return [decided["marker"], *touched]
-        return self._write(change, lambda: self._payment_result(decided["marker"]))
+    def _post_payment_alone(self, command: PaymentCommand) -> Written:
+        for attempt in range(self.retries):
+            outcome = post_batch(self, [command])
+            if outcome is not None:
+                if isinstance(outcome[0], DomainError):
+                    raise outcome[0]
+                return Written(self._payment_result(outcome[0].marker), outcome[0].position)
+            time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))
+        raise DomainError("busy", f"the loan was changed concurrently {self.retries} times; try again", field=None)
 
     def _match(self, tenant: str, loan_id: str | None, reference: str | None) -> Loan | None:
         if loan_id is not None:
@@ -392,6 +409,18 @@ class LoanService(Application):
             time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))
         raise DomainError("busy", f"the loan was changed concurrently {self.retries} times; try again",
                           field=None)
+
+
+class _AggregateEvents(ProcessingEvent):
+    def collect_events(self, *objs: Any, **kwargs: Any) -> None:
+        others = []
+        for obj in objs:
+            if isinstance(obj, Aggregate):
+                self.events.extend(obj.collect_events())
+                self.aggregates[obj.id] = obj
+            elif obj is not None:
+                others.append(obj)
+        super().collect_events(*others, **kwargs)
 
 
 def _cents(value: str) -> Cents:

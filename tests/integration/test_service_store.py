@@ -7,6 +7,7 @@ Every test runs twice, once per backend (see helpers.stack).
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 
@@ -92,6 +93,52 @@ def test_r_pay_1_twenty_concurrent_conflicting_posts_record_exactly_one(stack):
 # --------------------------------------------------------------------------------------- #
 
 LIMITED = {TENANT: {"preset": "etela-karjala", "overrides": {"capital_limit": "10000.00"}}}
+
+
+def test_r_pay_1_concurrent_posts_in_one_process_share_transactions_and_each_gets_its_own_answer(stack):
+    """Group commit (architecture.md): 30 posts at once through one service. Distinct payments,
+    repeats of one payment, a conflicting repeat and an unmatched payment end up in shared
+    transactions; every caller gets the answer for its own payment, and nothing is counted twice."""
+    clock = Clock()
+    c = stack.container(clock)
+    grant(c.service, "L1", "B1")
+    grant(c.service, "L2", "B2")
+    clock.set_day(D("2025-02-14"))
+    saves = []
+    real_save = c.service.save
+
+    def slow_save(*aggregates, **kwargs):  # a slower disk: callers pile up behind the writer
+        saves.append(sum(len(a.pending_events) for a in aggregates))
+        time.sleep(0.05)
+        return real_save(*aggregates, **kwargs)
+
+    c.service.save = slow_save
+    calls = [lambda i=i: pay(c.service, f"p-{i}", "10.00", D("2025-02-14"), loan_id=f"L{1 + i % 2}")
+             for i in range(20)]
+    calls += [lambda: pay(c.service, "p-same", "5.00", D("2025-02-14"), loan_id="L1")] * 5
+    calls += [lambda: pay(c.service, "p-same", "6.00", D("2025-02-14"), loan_id="L1")]
+    calls += [lambda: pay(c.service, "p-nobody", "7.00", D("2025-02-14"), reference="RF18539007547034")] * 2
+    calls += [lambda: pay(c.service, "p-ghost", "8.00", D("2025-02-14"), loan_id="NO-SUCH-LOAN")] * 2
+    outcomes = run_together(calls)
+
+    for i, outcome in enumerate(outcomes[:20]):
+        assert outcome.error is None and outcome.value.result["payment_id"] == f"p-{i}"
+        assert outcome.value.result["loan_id"] == f"L{1 + i % 2}" and outcome.value.position is not None
+    same = outcomes[20:26]
+    answered = [o for o in same if o.error is None]
+    refused = [o for o in same if o.error is not None]
+    # Whichever amount came first was recorded; every other content of p-same is payment_conflict.
+    assert {o.value.result["amount"] for o in answered} in ({"5.00"}, {"6.00"})
+    assert all(isinstance(o.error, DomainError) and o.error.code == "payment_conflict" for o in refused)
+    assert len(answered) in (1, 5) and len(answered) + len(refused) == 6
+    assert {o.value.result["status"] for o in outcomes[26:30]} == {"unallocated"}
+    paid = {lid: sorted(e.payment_id for e in events_of(c.service, lid, "PaymentReceived")) for lid in ("L1", "L2")}
+    assert paid["L1"] == sorted([f"p-{i}" for i in range(0, 20, 2)] + ["p-same"])
+    assert paid["L2"] == sorted(f"p-{i}" for i in range(1, 20, 2))
+    # 21 payments on loans (a PaymentReceived and a marker each) and 2 unmatched (a marker each),
+    # written in fewer transactions than there were callers.
+    assert sum(saves) == 21 * 2 + 2
+    assert len(saves) < 15
 
 
 def test_r_port_1_concurrent_grants_never_exceed_capital_limit(stack):

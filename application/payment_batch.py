@@ -1,0 +1,150 @@
+"""Payments decided together and saved in one transaction (R-PAY-1/2).
+
+The one place where a payment is decided: look up its marker (idempotency by payment_id), match
+its loan (by loan_id or reference), `Loan.receive_payment`, `PaymentMarker.register`. A single
+API post, the API's concurrent posts (group commit) and a bank file's batches all come here.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+from eventsourcing.application import project_aggregate
+from eventsourcing.persistence import RecordConflictError
+
+from adapters.metrics import EVENTS_APPENDED
+from domain.errors import DomainError
+from domain.loan import Loan
+from domain.money import Cents, format_cents
+from domain.register import PaymentMarker, payment_marker_id
+
+
+@dataclass(frozen=True)
+class PaymentCommand:
+    tenant: str
+    payment_id: str
+    amount: Cents
+    value_date: dt.date
+    on: dt.date
+    loan_id: str | None = None
+    reference: str | None = None
+    source: str = "api"
+
+    @property
+    def content(self) -> dict:
+        """What makes a repeated post the same payment (R-PAY-1)."""
+        return {"amount": format_cents(self.amount), "value_date": self.value_date.isoformat(),
+                "loan_id": self.loan_id, "reference": self.reference}
+
+    @property
+    def marker_id(self) -> UUID:
+        return payment_marker_id(self.tenant, self.payment_id)
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A payment's outcome: its marker, and whether this batch recorded it (False: posted before)."""
+
+    marker: PaymentMarker
+    recorded: bool
+    position: int | None
+
+
+Target = Callable[[PaymentCommand], Loan | None]
+
+
+class HalfRecorded(Exception):
+    """A loan refused a payment after recording part of it: the batch must not be saved."""
+
+    def __init__(self, refusal: DomainError):
+        super().__init__(refusal.message)
+        self.refusal = refusal
+
+
+def post_batch(service, commands: Sequence[PaymentCommand],
+               target: Target | None = None) -> list[Posted | DomainError] | None:
+    """Decide every command and save all of them in one transaction. Returns one outcome per
+    command, or None when nothing was saved and they must be posted one by one (another process
+    wrote to one of the loans meanwhile, or a loan refused a payment half-way).
+
+    `target` gives the loan a command pays, the same instance for every command of one loan; by
+    default the loan is loaded once per batch.
+    """
+    target = target or _loans_once(service)
+    with service._write_lock:  # in-process writers take turns (LoanService._write)
+        found = markers(service, [c.marker_id for c in commands])
+        new: dict[UUID, PaymentMarker] = {}
+        paid: dict[UUID, Loan] = {}
+        decided: list[tuple[PaymentMarker, bool] | DomainError] = []
+        for command in commands:
+            try:
+                decided.append(_decide(service, command, new.get(command.marker_id) or found.get(command.marker_id),
+                                       target, paid))
+            except HalfRecorded as e:
+                if len(commands) == 1:  # nothing else to decide afresh: the refusal is the answer
+                    return [e.refusal]
+                return None
+            except DomainError as e:
+                decided.append(e)
+            else:
+                marker, recorded = decided[-1]
+                if recorded:
+                    new[command.marker_id] = marker
+        try:
+            recordings = service.save(*new.values(), *paid.values()) if new else []
+        except RecordConflictError:
+            return None
+    EVENTS_APPENDED.inc(len(recordings))
+    position = max((r.notification.id for r in recordings), default=None)
+    return [d if isinstance(d, DomainError) else
+            Posted(d[0], d[1], position if d[1] or d[0].id in new else None) for d in decided]
+
+
+def _decide(service, command: PaymentCommand, marker: PaymentMarker | None, target: Target,
+            paid: dict[UUID, Loan]) -> tuple[PaymentMarker, bool]:
+    if marker is not None:
+        marker.same_content(command.content)  # payment_conflict when the content differs
+        return marker, False
+    loan = target(command)
+    if loan is not None:
+        before = len(loan.pending_events)
+        try:
+            loan.receive_payment(payment_id=command.payment_id, amount=command.amount, value_date=command.value_date,
+                                 on=command.on, recorded_at=service.clock(), rates=service.rates,
+                                 source=command.source, reference=command.reference)
+        except DomainError as e:
+            if len(loan.pending_events) != before:
+                raise HalfRecorded(e) from None
+            raise
+        paid[loan.id] = loan
+    marker = PaymentMarker.register(tenant=command.tenant, payment_id=command.payment_id, content=command.content,
+                                    loan_id=loan.loan_id if loan else None)
+    return marker, True
+
+
+def _loans_once(service) -> Target:
+    loans: dict[tuple[str, str | None, str | None], Loan | None] = {}
+    by_id: dict[UUID, Loan] = {}
+
+    def target(command: PaymentCommand) -> Loan | None:
+        key = (command.tenant, command.loan_id, None if command.loan_id else command.reference)
+        if key not in loans:
+            loan = service._match(command.tenant, command.loan_id, command.reference)
+            loans[key] = by_id.setdefault(loan.id, loan) if loan is not None else None
+        return loans[key]
+    return target
+
+
+def markers(service, ids: Sequence[UUID]) -> dict[UUID, PaymentMarker]:
+    """The markers that exist among `ids`, in one query where the recorder can (markers have no
+    snapshots, so their events are all there is)."""
+    select_many = getattr(service.recorder, "select_events_many", None)
+    if select_many is None:
+        events = {i: list(service.events.get(i)) for i in set(ids)}
+    else:
+        events = {}
+        for stored in select_many(list(set(ids))):
+            events.setdefault(stored.originator_id, []).append(service.mapper.to_domain_event(stored))
+    return {i: project_aggregate(None, evs) for i, evs in events.items() if evs}
