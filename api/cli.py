@@ -15,6 +15,8 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("scenario", help="path to a scenario JSON file (see spec/scenario-format.md)")
     srv = commands.add_parser("serve", help="serve the HTTP API, read models and daily servicing (LUOTTO_* settings)")
     srv.add_argument("--no-scheduler", action="store_true", help="do not run the daily servicing in this process")
+    srv.add_argument("--no-read-model", action="store_true",
+                     help="do not update the read models in this process (`luotto projections follow` does)")
     commands.add_parser("migrate", help="create missing tables and triggers (run as the schema owner)")
     ver = commands.add_parser("verify", help="recompute every loan's hash chain; exit 1 naming the first broken link")
     ver.add_argument("--digest", help="also check the store against an exported digest JSON file")
@@ -60,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         from adapters.settings import Settings
         from api.serve import serve
 
-        serve(Settings(), scheduler=not args.no_scheduler)
+        serve(Settings(), scheduler=not args.no_scheduler, read_model=not args.no_read_model)
         return 0
     if args.command == "projections":
         return _projections(args.action)

@@ -1,4 +1,7 @@
-"""`luotto serve`: the HTTP API, the read-model updater and the daily servicing trigger in one process."""
+"""`luotto serve`: the HTTP API, the read-model updater and the daily servicing trigger in one process.
+
+A deployment with a separate projection worker (`luotto projections follow`, deploy/compose.yaml)
+runs `luotto serve --no-read-model`, so the API's CPU goes to requests."""
 from __future__ import annotations
 
 import threading
@@ -29,13 +32,14 @@ def keep_read_model_current(container: Container, stop: threading.Event) -> None
             stop.wait(1.0)
 
 
-def serve(settings: Settings, *, scheduler: bool = True) -> None:
+def serve(settings: Settings, *, scheduler: bool = True, read_model: bool = True) -> None:
     configure_logging(settings.log_format)
     container = Container.build(settings)
     app = create_app(settings, container)
     stop = threading.Event()
-    threading.Thread(target=keep_read_model_current, args=(container, stop), name="read-model",
-                     daemon=True).start()
+    if read_model:
+        threading.Thread(target=keep_read_model_current, args=(container, stop), name="read-model",
+                         daemon=True).start()
     daily = DailyServicing(container, settings.servicing_time)
     if scheduler:
         daily.start()

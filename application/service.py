@@ -21,8 +21,10 @@ import structlog
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Transcoding
+from eventsourcing.utils import strtobool
 
 from adapters.reference_numbers import normalise_reference, reference_for_loan
+from adapters.aggregate_cache import PickleCopyRepository
 from adapters.group_commit import GroupCommit
 from adapters.metrics import EVENTS_APPENDED
 from application.payment_batch import PaymentCommand, post_batch
@@ -99,6 +101,13 @@ class LoanService(Application):
         self._take_snapshots(processing_event)
         self._notify(recordings)
         return recordings
+
+    def construct_repository(self) -> PickleCopyRepository:
+        """The library's repository, built from the same settings (adapters.aggregate_cache)."""
+        size = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
+        return PickleCopyRepository(self.events, snapshot_store=self.snapshots,
+                                    cache_maxsize=int(size) if size else None,
+                                    fastforward=strtobool(self.env.get(self.AGGREGATE_CACHE_FASTFORWARD, "y")))
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -9,7 +9,7 @@ Sizes (environment variables, or NAME=VALUE arguments which set them for this ru
   (a) BENCH_A_LOANS=200  BENCH_A_SECONDS=15  BENCH_A_PROCESSES=4  BENCH_A_THREADS=2  (8 connections)
       BENCH_A_CLIENTS=raw,httpx   which load generators to run (raw: minimal socket client; httpx.Client)
       BENCH_A_SERVICE_PAYMENTS=500   in-process post_payment diagnostic (0 skips it)
-  (b) BENCH_B_LOANS=1000  BENCH_B_PLAIN_ROWS=20000  BENCH_B_BATCH=100
+  (b) BENCH_B_LOANS=5000  BENCH_B_PLAIN_ROWS=20000  BENCH_B_BATCH=100
   (c) BENCH_C_LOANS=10000  BENCH_C_TENANTS=10  BENCH_C_GRANT_PROCESSES=<nproc>  BENCH_C_REQUESTS=2000
       BENCH_C_PROCESSES=2  BENCH_C_THREADS=2  (4 connections)  BENCH_C_CLIENTS=raw,httpx
   (d) BENCH_D_LOANS=100000  BENCH_D_TENANTS=4  BENCH_D_DAYS=30 (1/DAYS of the loans fall due on the day)

@@ -180,10 +180,12 @@ class CpuWindow:
 
     server_pid: int | None = None
     dbname: str | None = None
+    worker_pid: int | None = None  # the projection worker, when it runs beside the server
 
     def __enter__(self) -> "CpuWindow":
         self.t0 = time.monotonic()
         self.server0 = proc_cpu_seconds(self.server_pid) if self.server_pid else 0.0
+        self.worker0 = proc_cpu_seconds(self.worker_pid) if self.worker_pid else 0.0
         self.pg0 = postgres_cpu_seconds(self.dbname)
         self.busy0, self.total0 = machine_cpu()
         return self
@@ -191,6 +193,7 @@ class CpuWindow:
     def __exit__(self, *exc) -> None:
         self.wall = time.monotonic() - self.t0
         self.server = (proc_cpu_seconds(self.server_pid) if self.server_pid else 0.0) - self.server0
+        self.worker = (proc_cpu_seconds(self.worker_pid) if self.worker_pid else 0.0) - self.worker0
         self.pg = max(0.0, postgres_cpu_seconds(self.dbname) - self.pg0)
         busy1, total1 = machine_cpu()
         self.machine_busy = (busy1 - self.busy0) / max(total1 - self.total0, 1e-9)
@@ -199,11 +202,13 @@ class CpuWindow:
         """CPU seconds per wall second (1.00 = one core busy). `own`: the bench process's own CPU
         over the window when it did the work itself. "others" is what the rest of the machine
         (other jobs sharing it) used meanwhile: the figures are only comparable when it is small."""
-        ours = self.server + clients + own + self.pg
+        ours = self.server + self.worker + clients + own + self.pg
         others = max(0.0, self.machine_busy * len(os.sched_getaffinity(0)) - ours / self.wall)
         parts = []
         if self.server_pid:
             parts.append(f"server {self.server / self.wall:.2f}")
+        if self.worker_pid:
+            parts.append(f"projection worker {self.worker / self.wall:.2f}")
         if clients:
             parts.append(f"clients {clients / self.wall:.2f}")
         if own:
@@ -222,6 +227,7 @@ class BenchServer:
     def __init__(self, proc: subprocess.Popen, port: int):
         self.proc, self.port = proc, port
         self.base_url = f"http://127.0.0.1:{port}"
+        self.worker: subprocess.Popen | None = None  # `luotto projections follow`, when it runs apart
 
     @property
     def pid(self) -> int:
@@ -229,8 +235,13 @@ class BenchServer:
 
 
 @contextmanager
-def bench_server(info, tenants: dict[str, dict], *, startup_timeout: float = 60.0) -> Iterator[BenchServer]:
+def bench_server(info, tenants: dict[str, dict], *, read_model: str = "process",
+                 startup_timeout: float = 60.0) -> Iterator[BenchServer]:
     """Start `python -m bench.server` on a free port against `info`'s database; stop it after.
+
+    read_model "process": the read models are kept current by a `luotto projections follow` process
+    beside the server, as deploy/compose.yaml runs them (the API runs `--no-read-model`); "thread":
+    by a thread inside the server, as `luotto serve` alone (make run) does.
 
     The server's own output (its structured request log, one line a request) goes to a temporary
     file, as it would to a log file in production, not into the bench's progress lines; errors
@@ -243,7 +254,7 @@ def bench_server(info, tenants: dict[str, dict], *, startup_timeout: float = 60.
     env = {k: v for k, v in os.environ.items() if not k.startswith("LUOTTO_")}
     env.update({"LUOTTO_DATABASE_URL": database_url(info), "LUOTTO_PORT": str(port),
                 "LUOTTO_HOST": "127.0.0.1", "LUOTTO_TENANTS": json.dumps(tenants),
-                "LUOTTO_SIGNING_KEY": SIGNING_KEY})
+                "LUOTTO_SIGNING_KEY": SIGNING_KEY, "BENCH_READ_MODEL": read_model})
     output = tempfile.NamedTemporaryFile(prefix="luotto-bench-server-", suffix=".log", delete=False)
     proc = subprocess.Popen([sys.executable, "-m", "bench.server"], cwd=str(ROOT), env=env, stdout=output,
                             stderr=subprocess.STDOUT)
@@ -263,9 +274,19 @@ def bench_server(info, tenants: dict[str, dict], *, startup_timeout: float = 60.
                 raise RuntimeError(f"bench server did not answer within {startup_timeout:.0f} s")
             time.sleep(0.1)
         log(f"bench server pid {proc.pid} listening on {server.base_url} (its log: {output.name})")
+        if read_model == "process":
+            server.worker = subprocess.Popen([str(Path(sys.executable).with_name("luotto")), "projections", "follow"],
+                                             cwd=str(ROOT), env=env, stdout=output, stderr=subprocess.STDOUT)
+            log(f"projection worker pid {server.worker.pid} (luotto projections follow)")
         yield server
         ok = True
     finally:
+        if server.worker is not None and server.worker.poll() is None:
+            server.worker.send_signal(signal.SIGINT)
+            try:
+                server.worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.worker.kill()
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)  # uvicorn shuts down cleanly on SIGINT
             try:

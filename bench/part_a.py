@@ -31,6 +31,7 @@ def config() -> dict:
         "threads": env_int("BENCH_A_THREADS", 2),  # processes x threads = 8 connections
         "clients": [c.strip() for c in os.environ.get("BENCH_A_CLIENTS", "raw,httpx").split(",") if c.strip()],
         "service_payments": env_int("BENCH_A_SERVICE_PAYMENTS", 500),  # diagnostic, 0 = skip
+        "read_model": os.environ.get("BENCH_A_READ_MODEL", "process"),  # or "thread" (see bench_server)
     }
 
 
@@ -72,11 +73,11 @@ def wait_for_read_model(info, timeout: float = 120.0) -> float:
         time.sleep(0.1)
 
 
-def _window(job: Job, cfg: dict, server_pid: int, dbname: str, label: str) -> tuple[LoadResult, CpuWindow]:
+def _window(job: Job, cfg: dict, server, dbname: str, label: str) -> tuple[LoadResult, CpuWindow]:
     conns = cfg["processes"] * cfg["threads"]
     log(f"(a) {label}: {cfg['seconds']:.0f} s, {cfg['processes']} processes x {cfg['threads']} threads = "
         f"{conns} connections, client {job.client}")
-    window = CpuWindow(server_pid, dbname)
+    window = CpuWindow(server.pid, dbname, server.worker.pid if server.worker else None)
     result = run_load(job, processes=cfg["processes"], threads=cfg["threads"], duration=cfg["seconds"],
                       cpu_window=window)
     bad = {s: n for s, n in result.statuses.items() if not (isinstance(s, int) and 200 <= s < 300)}
@@ -95,20 +96,20 @@ def run(pg, info) -> dict:
     rows, notes = [], []
     tenants = {TENANT: {"preset": "default"}}
     headers = api_headers(info, tenants, {TENANT: ["decision_maker", "payment_system"]})
-    with bench_server(info, tenants) as server:
+    with bench_server(info, tenants, read_model=cfg["read_model"]) as server:
         loans, grant_times = grant_over_http(server.base_url, cfg["loans"], headers[(TENANT, "decision_maker")])
         grant_times.sort()
         log(f"(a) grants over HTTP: p50 {percentile(grant_times, 50) * 1000:.1f} ms, "
             f"p99 {percentile(grant_times, 99) * 1000:.1f} ms")
         wait_for_read_model(info)
         for client in cfg["clients"]:
-            noop, noop_cpu = _window(Job("noop", server.base_url, client=client), cfg, server.pid, info.dbname,
+            noop, noop_cpu = _window(Job("noop", server.base_url, client=client), cfg, server, info.dbname,
                                      f"no-op [{client}]")
             stored_before, _ = read_model_lag(info)
             logged0 = count_rows(info, "luotto_access_log")
             run_id = f"{client}-{uuid.uuid4().hex[:8]}"
             pay, pay_cpu = _window(Job("payment", server.base_url, tenant=TENANT, loans=tuple(loans), run_id=run_id,
-                                       client=client, headers={TENANT: headers[(TENANT, "payment_system")]}), cfg, server.pid, info.dbname, f"payments [{client}]")
+                                       client=client, headers={TENANT: headers[(TENANT, "payment_system")]}), cfg, server, info.dbname, f"payments [{client}]")
             stored, position = read_model_lag(info)
             events = stored - stored_before
             sent = pay.ok + pay.warmup_requests

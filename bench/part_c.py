@@ -163,7 +163,7 @@ def run(pg, info) -> dict:
         for client in cfg["clients"]:
             conns = cfg["processes"] * cfg["threads"]
             log(f"(c) GET /v1/loans/{{id}}: {cfg['requests']} requests over {conns} connections, client {client}")
-            window = CpuWindow(server.pid, info.dbname)
+            window = CpuWindow(server.pid, info.dbname, server.worker.pid if server.worker else None)
             logged0 = count_rows(info, "luotto_access_log")
             result = run_load(Job("get_loan", server.base_url, loans=tuple(pairs), client=client, seed=7,
                                   headers={t: headers[(t, "caseworker")] for t in tenants}),

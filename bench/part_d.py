@@ -51,7 +51,7 @@ def _tenants(n: int) -> dict[str, dict]:
 # --------------------------------------------------------------------------- #
 
 
-def seed(container, cfg: dict, day: dt.date) -> dict:
+def seed(container, cfg: dict, day: dt.date, label: str = "(d)") -> dict:
     """Build and save the loans; returns their uuids and, per organiser, the ids due on each date."""
     from adapters.reference_numbers import reference_for_loan
     from domain.loan import Decision, Loan, loan_uuid
@@ -89,9 +89,9 @@ def seed(container, cfg: dict, day: dt.date) -> dict:
                 done += len(batch)
                 batch = []
                 if done % every < cfg["batch"] or done == cfg["loans"]:
-                    log(f"(d) seeded {done}/{cfg['loans']} loans ({time.perf_counter() - t0:.0f} s)")
+                    log(f"{label} seeded {done}/{cfg['loans']} loans ({time.perf_counter() - t0:.0f} s)")
     wall = time.perf_counter() - t0
-    log(f"(d) seeded {done} loans over {len(tenants)} organisers in {wall:.1f} s = {done / wall:,.0f} loans/s "
+    log(f"{label} seeded {done} loans over {len(tenants)} organisers in {wall:.1f} s = {done / wall:,.0f} loans/s "
         f"(Loan.grant {build_s / done * 1000:.2f} ms, save {save_s / done * 1000:.2f} ms per loan)")
     return {"uuids": uuids, "due_on": due_on, "tenants": tenants, "wall": wall, "loans": done,
             "build_per_loan": build_s / done, "save_per_loan": save_s / done}

@@ -1,13 +1,16 @@
 """The bench's HTTP server: the real app (api.app.create_app) plus GET /bench/noop.
 
 Run as `python -m bench.server` with the same LUOTTO_* environment as `luotto serve`. It does what
-api/serve.py does (container, read-model thread, uvicorn with log_level warning) except the daily
-servicing trigger (like `luotto serve --no-scheduler`), and adds one no-op endpoint that goes
+api/serve.py does (container, uvicorn with log_level warning, the read-model thread unless
+BENCH_READ_MODEL=process: then a `luotto projections follow` process beside it does that work, as
+in deploy/) except the daily servicing trigger (like `luotto serve --no-scheduler`), and adds one
+no-op endpoint that goes
 through the same ASGI stack (FastAPI routing, uvicorn, uvloop/httptools) as the real endpoints,
 so the two can be compared in the same process.
 """
 from __future__ import annotations
 
+import os
 import threading
 
 import uvicorn
@@ -33,8 +36,9 @@ def build() -> tuple:
 def main() -> None:
     settings, container, app = build()
     stop = threading.Event()
-    threading.Thread(target=keep_read_model_current, args=(container, stop), name="read-model",
-                     daemon=True).start()
+    if os.environ.get("BENCH_READ_MODEL", "thread") == "thread":
+        threading.Thread(target=keep_read_model_current, args=(container, stop), name="read-model",
+                         daemon=True).start()
     try:
         uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
     finally:

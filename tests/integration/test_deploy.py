@@ -123,7 +123,9 @@ def test_compose_services_and_wiring(tmp_path: Path) -> None:
     assert not postgres.get("ports"), "PostgreSQL must not be published"
 
     commands = {name: services[name]["command"] for name in ("api", "scheduler", "projections")}
-    assert commands == {"api": ["luotto", "serve", "--no-scheduler"], "scheduler": ["luotto", "scheduler"],
+    # The projection worker keeps the read models and the outbox current, so the API does not.
+    assert commands == {"api": ["luotto", "serve", "--no-scheduler", "--no-read-model"],
+                        "scheduler": ["luotto", "scheduler"],
                         "projections": ["luotto", "projections", "follow"]}
     for name in ("api", "scheduler", "projections"):
         service = services[name]
@@ -652,7 +654,7 @@ def test_dockerfile_copies_every_package() -> None:
     assert {f"!{p}" for p in packages} <= set(allowed)
 
 
-UNITS = {"luotto-api.service": ["serve", "--no-scheduler"], "luotto-scheduler.service": ["scheduler"],
+UNITS = {"luotto-api.service": ["serve", "--no-scheduler", "--no-read-model"], "luotto-scheduler.service": ["scheduler"],
          "luotto-projections.service": ["projections", "follow"]}
 
 
