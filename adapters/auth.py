@@ -91,16 +91,24 @@ class ApiKeys:
             return tx.execute(f"SELECT key_id, tenant, role, name, created_at, revoked_at FROM luotto_api_keys {where} "
                               "ORDER BY created_at", {"tenant": tenant}).all()
 
-    def authenticate(self, token: str) -> Principal:
+    def authenticate(self, token: str, *, cached_only: bool = False) -> Principal | None:
+        """The key's principal; with cached_only, None instead of a query when the key's row is not
+        remembered (so that the event loop never waits for the database)."""
         try:
             _, key_id, secret = token.split("_", 2)
         except ValueError:
             raise Unauthenticated("malformed API key") from None
+        if cached_only and not self._remembered(key_id):
+            return None
         row = self._row(key_id)
         if row is None or row["revoked_at"] or not hmac.compare_digest(row["sha256"], _digest(secret)):
             raise Unauthenticated("unknown or revoked API key")
         return Principal(f"api-key:{key_id}", row["tenant"], frozenset({row["role"]}), "api_key")
 
+
+    def _remembered(self, key_id: str) -> bool:
+        cached = self._seen.get(key_id)
+        return cached is not None and time.monotonic() - cached[0] < self.CACHE_SECONDS
 
     def _row(self, key_id: str) -> dict | None:
         """The key's row, remembered for CACHE_SECONDS: a request need not cost a query."""
@@ -170,3 +178,11 @@ class Authenticator:
             raise Unauthenticated("send 'Authorization: Bearer <token or API key>'")
         token = authorization[7:].strip()
         return self.api_keys.authenticate(token) if token.startswith("lk_") else self.oidc.authenticate(token)
+
+    def authenticate_cached(self, authorization: str | None) -> Principal | None:
+        """What authenticate() answers, when that needs no I/O (an API key seen in the last
+        CACHE_SECONDS, or a malformed header); None when it would (a query, or a JWKS fetch)."""
+        if not authorization or not authorization.lower().startswith("bearer "):
+            raise Unauthenticated("send 'Authorization: Bearer <token or API key>'")
+        token = authorization[7:].strip()
+        return self.api_keys.authenticate(token, cached_only=True) if token.startswith("lk_") else None

@@ -247,14 +247,19 @@ def _projections(action: str) -> int:
 
     container = Container.build(Settings())
     if action == "follow":
+        import signal
         import threading
 
         from adapters.logging import configure
         from api.serve import keep_read_model_current
 
         configure(container.settings.log_format)
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())  # systemd and docker stop: finish the batch, exit 0
         try:
-            keep_read_model_current(container, threading.Event())
+            keep_read_model_current(container, stop)
+        except KeyboardInterrupt:
+            pass
         finally:
             container.close()
         return 0

@@ -7,6 +7,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Header, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from adapters import immutability
 from adapters.access_log import AccessLog
@@ -104,16 +105,20 @@ def notice_adapter(settings: Settings):
     return PrintFolderAdapter(settings.notice_print_folder)
 
 
-def container(request: Request) -> Container:
+# Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency on a worker
+# thread, and each such hop costs more than the dependency itself.
+async def container(request: Request) -> Container:
     return request.app.state.container
 
 
-def principal(request: Request, authorization: Annotated[str | None, Header(
+async def principal(request: Request, authorization: Annotated[str | None, Header(
         description="Bearer <OIDC access token> for people, Bearer <API key lk_…> for systems")] = None) -> Principal:
     """Who is calling. The organiser comes from the credential, never from the request."""
     c: Container = request.app.state.container
     try:
-        found = c.auth.authenticate(authorization)
+        found = c.auth.authenticate_cached(authorization)
+        if found is None:  # needs a query or a key fetch: not on the event loop
+            found = await run_in_threadpool(c.auth.authenticate, authorization)
     except Unauthenticated as e:
         raise DomainError("unauthenticated", str(e), field="Authorization") from None
     if found.tenant not in c.settings.tenants:
@@ -122,13 +127,13 @@ def principal(request: Request, authorization: Annotated[str | None, Header(
     return found
 
 
-def tenant(who: Annotated[Principal, Depends(principal)]) -> str:
+async def tenant(who: Annotated[Principal, Depends(principal)]) -> str:
     return who.tenant
 
 
 def allow(permission: str):
     """A route dependency: the caller's roles must grant `permission` (adapters.auth.PERMISSIONS)."""
-    def check(who: Annotated[Principal, Depends(principal)]) -> None:
+    async def check(who: Annotated[Principal, Depends(principal)]) -> None:
         if not who.may(permission):
             action = permission.replace("_", " ")
             raise DomainError("forbidden", f"roles {sorted(who.roles) or '(none)'} may not {action}")

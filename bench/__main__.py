@@ -6,7 +6,8 @@ Progress lines go to stderr; the final table (Markdown) to stdout.
 
 Sizes (environment variables, or NAME=VALUE arguments which set them for this run):
 
-  (a) BENCH_A_LOANS=200  BENCH_A_SECONDS=15  BENCH_A_PROCESSES=4  BENCH_A_THREADS=2  (8 connections)
+  (a) BENCH_A_LOANS=200  BENCH_A_SECONDS=15 (per kind)  BENCH_A_ROUNDS=3  BENCH_A_PROCESSES=4  BENCH_A_THREADS=2
+      (8 connections)  BENCH_A_READ_MODEL=process|thread (projection worker beside the server, or a thread in it)
       BENCH_A_CLIENTS=raw,httpx   which load generators to run (raw: minimal socket client; httpx.Client)
       BENCH_A_SERVICE_PAYMENTS=500   in-process post_payment diagnostic (0 skips it)
   (b) BENCH_B_LOANS=5000  BENCH_B_PLAIN_ROWS=20000  BENCH_B_BATCH=100

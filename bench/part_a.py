@@ -1,16 +1,20 @@
 """(a) Payments through the HTTP API per second (p50/p99) against a no-op endpoint in the same server.
 
-The bench server (bench/server.py: the real app + GET /bench/noop + the read-model thread) runs as a
-subprocess on a fresh database. Loans are granted through POST /v1/loans, then for each client kind
-two windows are measured on the same connections layout: the no-op first, then POST /v1/payments
-(distinct payment_ids, amount 1.00, loans round-robin). Between windows the bench waits for the
-server's read-model thread to catch up, so one window's projection work does not land in the next.
+The bench server (bench/server.py: the real app + GET /bench/noop) runs as a subprocess on a fresh
+database, with a `luotto projections follow` process beside it keeping the read models current, as
+deploy/ runs them (BENCH_A_READ_MODEL=thread: a thread in the server instead, as `make run` does).
+Loans are granted through POST /v1/loans, then for each client kind ROUNDS pairs of windows are
+measured on the same connections layout, alternating: no-op, POST /v1/payments (distinct
+payment_ids, amount 1.00, loans round-robin), no-op, ... After each payments window the bench
+waits for the read models to catch up, so its projection work does not land in the next window.
+Rates are requests over the windows' seconds added up.
 """
 from __future__ import annotations
 
 import datetime as dt
 import time
 import uuid
+from dataclasses import replace
 
 import httpx
 
@@ -26,7 +30,8 @@ def config() -> dict:
 
     return {
         "loans": env_int("BENCH_A_LOANS", 200),
-        "seconds": env_float("BENCH_A_SECONDS", 15.0),
+        "seconds": env_float("BENCH_A_SECONDS", 15.0),  # per kind, split over ROUNDS alternating windows
+        "rounds": env_int("BENCH_A_ROUNDS", 3),
         "processes": env_int("BENCH_A_PROCESSES", 4),
         "threads": env_int("BENCH_A_THREADS", 2),  # processes x threads = 8 connections
         "clients": [c.strip() for c in os.environ.get("BENCH_A_CLIENTS", "raw,httpx").split(",") if c.strip()],
@@ -91,6 +96,28 @@ def _window(job: Job, cfg: dict, server, dbname: str, label: str) -> tuple[LoadR
     return result, window
 
 
+def _merge(windows: list[tuple[LoadResult, CpuWindow]]) -> tuple[LoadResult, CpuWindow]:
+    """Several windows of one kind as one: their requests, seconds and CPU added up."""
+    result, first = LoadResult(), windows[0][1]
+    cpu = CpuWindow(first.server_pid, first.dbname, first.worker_pid)
+    cpu.wall = cpu.server = cpu.worker = cpu.pg = cpu.machine_busy = 0.0
+    for r, w in windows:
+        result.latencies.extend(r.latencies)
+        result.statuses.update(r.statuses)
+        result.errors.extend(r.errors)
+        result.wall += r.wall
+        result.client_cpu += r.client_cpu
+        result.warmup_requests += r.warmup_requests
+        cpu.machine_busy += w.machine_busy * w.wall
+        cpu.wall += w.wall
+        cpu.server += w.server
+        cpu.worker += w.worker
+        cpu.pg += w.pg
+    cpu.machine_busy /= max(cpu.wall, 1e-9)
+    result.latencies.sort()
+    return result, cpu
+
+
 def run(pg, info) -> dict:
     cfg = config()
     rows, notes = [], []
@@ -103,13 +130,24 @@ def run(pg, info) -> dict:
             f"p99 {percentile(grant_times, 99) * 1000:.1f} ms")
         wait_for_read_model(info)
         for client in cfg["clients"]:
-            noop, noop_cpu = _window(Job("noop", server.base_url, client=client), cfg, server, info.dbname,
-                                     f"no-op [{client}]")
             stored_before, _ = read_model_lag(info)
             logged0 = count_rows(info, "luotto_access_log")
             run_id = f"{client}-{uuid.uuid4().hex[:8]}"
-            pay, pay_cpu = _window(Job("payment", server.base_url, tenant=TENANT, loans=tuple(loans), run_id=run_id,
-                                       client=client, headers={TENANT: headers[(TENANT, "payment_system")]}), cfg, server, info.dbname, f"payments [{client}]")
+            noop_job = Job("noop", server.base_url, client=client)
+            pay_job = Job("payment", server.base_url, tenant=TENANT, loans=tuple(loans), run_id=run_id, client=client,
+                          headers={TENANT: headers[(TENANT, "payment_system")]})
+            # Alternating windows (no-op, payments, no-op, ...): a change in the machine's speed
+            # during the part touches both kinds alike.
+            windows: dict[str, list] = {"noop": [], "payment": []}
+            for r in range(cfg["rounds"]):
+                part = {**cfg, "seconds": cfg["seconds"] / cfg["rounds"]}
+                windows["noop"].append(_window(noop_job, part, server, info.dbname, f"no-op [{client}] {r + 1}"))
+                windows["payment"].append(_window(replace(pay_job, run_id=f"{run_id}-{r}"), part, server, info.dbname,
+                                                  f"payments [{client}] {r + 1}"))
+                if r < cfg["rounds"] - 1:
+                    wait_for_read_model(info)  # its projection work must not land in the next no-op window
+            noop, noop_cpu = _merge(windows["noop"])
+            pay, pay_cpu = _merge(windows["payment"])
             stored, position = read_model_lag(info)
             events = stored - stored_before
             sent = pay.ok + pay.warmup_requests
@@ -117,6 +155,11 @@ def run(pg, info) -> dict:
             if logged0 is not None:
                 log(f"(a) payments [{client}]: {count_rows(info, 'luotto_access_log') - logged0} access-log rows "
                     f"written for {sent} payments")
+            with info.connect(autocommit=True) as conn:  # xmin: the id of the transaction that wrote the row
+                transactions = conn.execute("SELECT COUNT(DISTINCT xmin::text) FROM luotto_events "
+                                            "WHERE notification_id > %s", (stored_before,)).fetchone()[0]
+            log(f"(a) payments [{client}]: {transactions} transactions wrote them (group commit: "
+                f"{sent / max(transactions, 1):.1f} payments per transaction)")
             log(f"(a) payments [{client}]: {events} events stored ({events / max(sent, 1):.2f} per payment, warm-up included); "
                 f"read model was {stored - position} events behind at the end, caught up {caught_up:.1f} s later")
             ratio = pay.rate / noop.rate if noop.rate else 0.0

@@ -1,0 +1,70 @@
+"""The access log's writer (adapters.access_log) on both real stores: concurrent requests' rows are
+committed together, every row exactly once, each request answered only after its row's commit,
+and a failed write reaches every request of that batch."""
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from tests.integration.helpers import stack  # noqa: F401 - fixture
+
+
+def _fields(i: int) -> dict:
+    return {"subject": f"user-{i}", "via": "api_key", "tenant": "t1", "loan_id": f"L{i % 3}", "method": "GET",
+            "endpoint": "/v1/loans/{loan_id}", "status": 200, "request_id": f"req-{i}"}
+
+
+def test_concurrent_requests_share_transactions_and_every_row_is_there_once(stack):
+    log = stack.container().access_log
+    transactions = []
+    real_insert = log._insert
+
+    def slow_insert(rows):  # a slower disk: requests pile up behind the writer
+        transactions.append(len(rows))
+        time.sleep(0.02)
+        real_insert(rows)
+
+    log._insert = slow_insert
+
+    async def requests():
+        await asyncio.gather(*(log.arecord(**_fields(i)) for i in range(60)))
+        # The sync form, from threads, goes through the same writer.
+        threads = [threading.Thread(target=log.record, kwargs=_fields(i)) for i in range(60, 70)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    asyncio.run(requests())
+    rows = log.query("t1", limit=1000)
+    assert sorted(r["request_id"] for r in rows) == sorted(f"req-{i}" for i in range(70))
+    assert sum(transactions) == 70
+    assert len(transactions) < 20
+
+
+def test_a_request_is_answered_only_after_its_row_is_committed(stack):
+    log = stack.container().access_log
+    seen = []
+
+    async def one():
+        await log.arecord(**_fields(1))
+        seen.extend(r["request_id"] for r in log.query("t1"))  # read on another connection
+
+    asyncio.run(one())
+    assert seen == ["req-1"]
+
+
+def test_a_failed_write_fails_the_requests_of_that_batch(stack):
+    log = stack.container().access_log
+
+    def broken(rows):
+        raise ConnectionError("database went away")
+
+    log._insert = broken
+    with pytest.raises(ConnectionError):
+        asyncio.run(log.arecord(**_fields(1)))
+    with pytest.raises(ConnectionError):
+        log.record(**_fields(2))
