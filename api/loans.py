@@ -5,6 +5,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from adapters.reference_numbers import format_national, format_rf, rf_reference
 from api import schemas as s
@@ -87,7 +88,9 @@ def get_loan(loan_id: str, c: ContainerDep, tenant: TenantDep, on: dt.date | Non
              known_at: dt.datetime | None = None) -> dict:
     """Balance and status on `on` (default today), as known at `known_at` (default now) (R-EVID-4)."""
     loan = _loan(c, tenant, loan_id, known_at)
-    return _summary(c, tenant, loan, on or c.today())
+    # The hottest read: answered as JSON directly, without FastAPI validating the plain dict of
+    # strings and integers against the `dict` annotation first.
+    return JSONResponse(_summary(c, tenant, loan, on or c.today()))
 
 
 @router.get("/{loan_id}/schedule", dependencies=[allow("read")], responses=error_responses("not_found"))

@@ -6,7 +6,9 @@ import datetime as dt
 import re
 from functools import lru_cache
 
-import holidays
+# The class itself, not the holidays.Finland lazy loader: its first use would import every
+# country's module (~0.1 s) inside whichever request or run first needs a banking day.
+from holidays.countries.finland import Finland
 
 Date = dt.date
 
@@ -36,7 +38,7 @@ def add_months(d: Date, n: int) -> Date:
 def _finnish_holidays(year: int) -> frozenset[Date]:
     # holidays.Finland lists Midsummer Eve and Christmas Eve, which banks keep closed too;
     # its extra entries (Easter Sunday, Whit Sunday, All Saints' Day) always fall on weekends.
-    return frozenset(holidays.Finland(years=year).keys())
+    return frozenset(Finland(years=year).keys())
 
 
 def is_banking_day(d: Date) -> bool:
