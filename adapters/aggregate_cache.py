@@ -1,15 +1,24 @@
-"""The library's repository, copying aggregates out of its cache with pickle instead of deepcopy.
+"""The library's repository, with cheaper copies out of its cache and a batched get.
 
-A command must never mutate the cached instance, so the repository hands out copies; for a loan
-with a dozen events `copy.deepcopy` costs ~385 µs, a pickle round trip ~145 µs (same result:
-every aggregate is plain data). Reads (GET /v1/loans/{id}) and payments each take one copy.
+- A command must never mutate the cached instance, so the repository hands out copies; for a loan
+  with a dozen events `copy.deepcopy` costs ~385 µs, a pickle round trip ~145 µs (same result:
+  every aggregate is plain data).
+- `get_many` gives several current aggregates with one query for all of them (where the recorder
+  has `select_events_after`, adapters.postgres_recorder): each cached one brought up to date with
+  its newer events, each uncached one folded from all its events (the same state a snapshot plus
+  the later events gives). Elsewhere it falls back to one get() per id.
 """
 from __future__ import annotations
 
 import pickle
+from collections.abc import Iterable
 from typing import Any
 
-from eventsourcing.application import Repository
+from eventsourcing.application import AggregateNotFoundError, Repository, project_aggregate
+
+
+def _copy(aggregate: Any) -> Any:
+    return pickle.loads(pickle.dumps(aggregate, pickle.HIGHEST_PROTOCOL))
 
 
 class PickleCopyRepository(Repository):
@@ -17,5 +26,47 @@ class PickleCopyRepository(Repository):
             **kwargs: Any) -> Any:
         aggregate = super().get(aggregate_id, version=version, deepcopy_from_cache=False, **kwargs)
         if self.cache is not None and version is None and deepcopy_from_cache and self.deepcopy_from_cache:
-            return pickle.loads(pickle.dumps(aggregate, pickle.HIGHEST_PROTOCOL))
+            return _copy(aggregate)
         return aggregate
+
+    def get_many(self, ids: Iterable[Any], uncached_ids: Iterable[Any] = ()) -> dict[Any, Any]:
+        """{id: aggregate} for those that exist. `uncached_ids` are loaded in the same query but
+        neither looked up in nor added to the cache (short-lived aggregates such as payment markers
+        would only push loans out of it)."""
+        cacheable, uncached = list(dict.fromkeys(ids)), list(dict.fromkeys(uncached_ids))
+        select = getattr(self.event_store.recorder, "select_events_after", None)
+        if select is None:
+            return self._one_by_one(cacheable, uncached)
+        cached = {}
+        if self.cache is not None:
+            for i in cacheable:
+                try:
+                    cached[i] = self.cache.get(i)
+                except KeyError:
+                    pass
+        events: dict[Any, list] = {}
+        for stored in select([(i, cached[i].version if i in cached else 0) for i in cacheable + uncached]):
+            events.setdefault(stored.originator_id, []).append(self.event_store.mapper.to_domain_event(stored))
+        found = {}
+        for i in cacheable + uncached:
+            if i in cached:
+                found[i] = project_aggregate(_copy(cached[i]), events.get(i, ()))
+            elif i in events:
+                found[i] = project_aggregate(None, events[i])
+                if self.cache is not None and i not in uncached:
+                    self.cache.put(i, found[i])
+                    found[i] = _copy(found[i])
+        return found
+
+    def _one_by_one(self, cacheable: list, uncached: list) -> dict[Any, Any]:
+        found = {}
+        for i in cacheable:
+            try:
+                found[i] = self.get(i)
+            except AggregateNotFoundError:
+                pass
+        for i in uncached:
+            events = list(self.event_store.get(i))
+            if events:
+                found[i] = project_aggregate(None, events)
+        return found

@@ -5,7 +5,7 @@ dumps field by field in Python (about half of `save()`'s client time for a batch
 This recorder sends the same rows as four typed arrays in binary instead. Everything else is the
 library's: the EXCLUSIVE table lock and NOTIFY in the same transaction (insert order equals commit
 order, architecture.md), RETURNING notification_id, conflicts raised as IntegrityError.
-`select_events_many` loads several aggregates' events in one query (payment markers of a batch).
+`select_events_after` loads several aggregates' events in one query (LoanService.load_many).
 """
 from __future__ import annotations
 
@@ -30,9 +30,11 @@ class ArrayInsertRecorder(PostgresApplicationRecorder):
             "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
             "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) RETURNING notification_id"
         ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
-        self.select_many_statement = SQL(
-            "SELECT originator_id, originator_version, topic, state FROM {schema}.{table} "
-            "WHERE originator_id = ANY(%b::uuid[]) ORDER BY originator_id, originator_version"
+        self.select_after_statement = SQL(
+            "SELECT e.originator_id, e.originator_version, e.topic, e.state FROM {schema}.{table} e "
+            "JOIN unnest(%b::uuid[], %b::bigint[]) AS a(id, after) "
+            "ON e.originator_id = a.id AND e.originator_version > a.after "
+            "ORDER BY e.originator_id, e.originator_version"
         ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
 
     def _insert_stored_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent],
@@ -44,11 +46,12 @@ class ArrayInsertRecorder(PostgresApplicationRecorder):
                       [e.topic for e in stored_events], [e.state for e in stored_events]), prepare=True)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as the library's selects
-    def select_events_many(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
-        """Every event of several aggregates in one query, each aggregate's in version order."""
-        if not originator_ids:
+    def select_events_after(self, after: Sequence[tuple[UUID, int]]) -> list[StoredEvent]:
+        """The events of several aggregates, each after the version given for it (0: all), in one
+        query; each aggregate's in version order."""
+        if not after:
             return []
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self.select_many_statement, (list(originator_ids),), prepare=True)
+            curs.execute(self.select_after_statement, ([i for i, _ in after], [v for _, v in after]), prepare=True)
             return [StoredEvent(originator_id=row["originator_id"], originator_version=row["originator_version"],
                                 topic=row["topic"], state=bytes(row["state"])) for row in curs.fetchall()]

@@ -18,28 +18,66 @@ LOAN_DATA = ("/v1/loans", "/v1/payments", "/v1/borrowers")
 
 
 def install(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def observe(request: Request, call_next):
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+    app.add_middleware(Observe)
+
+
+class Observe:
+    """Request id, latency metric, one JSON log line, and the access log for loan data.
+
+    A plain ASGI middleware (Starlette's BaseHTTPMiddleware costs a task and two memory streams
+    per request). The access-log row is committed before the response starts, so an answer that
+    reached the caller is always in the log; refused requests are logged too.
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
-        response = await call_next(request)
-        elapsed = time.perf_counter() - started
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        HTTP_LATENCY.labels(request.method, route, str(response.status_code)).observe(elapsed)
-        response.headers["X-Request-ID"] = request_id
-        who = getattr(request.state, "principal", None)
-        if who is not None and request.url.path.startswith(LOAN_DATA):
-            loan_id = request.scope.get("path_params", {}).get("loan_id") or getattr(request.state, "loan_id", None)
-            # Committed before the answer leaves, by the access log's writer thread (batched).
-            await request.app.state.container.access_log.arecord(
-                subject=who.subject, via=who.via, tenant=who.tenant, loan_id=loan_id,
-                method=request.method, endpoint=route, status=response.status_code, request_id=request_id)
-        log.info("request", method=request.method, route=route, status=response.status_code,
-                 ms=round(elapsed * 1000, 1), tenant=who.tenant if who else None,
-                 subject=who.subject if who else None)
-        return response
+        status = 500
+
+        async def observed_send(message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                await _access_log(scope, status, request_id)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, observed_send)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", "unmatched")
+            HTTP_LATENCY.labels(scope["method"], route, str(status)).observe(elapsed)
+            who = scope.get("state", {}).get("principal")
+            log.info("request", method=scope["method"], route=route, status=status, ms=round(elapsed * 1000, 1),
+                     tenant=who.tenant if who else None, subject=who.subject if who else None)
+
+
+async def _access_log(scope, status: int, request_id: str) -> None:
+    state = scope.get("state", {})
+    who = state.get("principal")
+    if who is None or not scope["path"].startswith(LOAN_DATA):
+        return
+    loan_id = scope.get("path_params", {}).get("loan_id") or state.get("loan_id")
+    route = getattr(scope.get("route"), "path", "unmatched")
+    await scope["app"].state.container.access_log.arecord(
+        subject=who.subject, via=who.via, tenant=who.tenant, loan_id=loan_id, method=scope["method"],
+        endpoint=route, status=status, request_id=request_id)
+
+
+def _header(scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin-1")
+    return None
 
 
 @router.get("/healthz", include_in_schema=True)

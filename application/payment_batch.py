@@ -11,7 +11,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
-from eventsourcing.application import project_aggregate
 from eventsourcing.persistence import RecordConflictError
 
 from adapters.metrics import EVENTS_APPENDED
@@ -70,11 +69,15 @@ def post_batch(service, commands: Sequence[PaymentCommand],
     wrote to one of the loans meanwhile, or a loan refused a payment half-way).
 
     `target` gives the loan a command pays, the same instance for every command of one loan; by
-    default the loan is loaded once per batch.
+    default the batch's loans are loaded together with its markers, in one query.
     """
-    target = target or _loans_once(service)
     with service._write_lock:  # in-process writers take turns (LoanService._write)
-        found = markers(service, [c.marker_id for c in commands])
+        # One query for the batch: every marker, and (by default) every loan the batch pays.
+        loan_ids = [] if target is not None else [i for i in map(service.loan_uuid_for, commands) if i is not None]
+        loaded = service.repository.get_many(loan_ids, uncached_ids=[c.marker_id for c in commands])
+        found = {i: a for i, a in loaded.items() if isinstance(a, PaymentMarker)}
+        if target is None:
+            target = lambda command: loaded.get(service.loan_uuid_for(command))  # noqa: E731
         new: dict[UUID, PaymentMarker] = {}
         paid: dict[UUID, Loan] = {}
         decided: list[tuple[PaymentMarker, bool] | DomainError] = []
@@ -122,29 +125,3 @@ def _decide(service, command: PaymentCommand, marker: PaymentMarker | None, targ
     marker = PaymentMarker.register(tenant=command.tenant, payment_id=command.payment_id, content=command.content,
                                     loan_id=loan.loan_id if loan else None)
     return marker, True
-
-
-def _loans_once(service) -> Target:
-    loans: dict[tuple[str, str | None, str | None], Loan | None] = {}
-    by_id: dict[UUID, Loan] = {}
-
-    def target(command: PaymentCommand) -> Loan | None:
-        key = (command.tenant, command.loan_id, None if command.loan_id else command.reference)
-        if key not in loans:
-            loan = service._match(command.tenant, command.loan_id, command.reference)
-            loans[key] = by_id.setdefault(loan.id, loan) if loan is not None else None
-        return loans[key]
-    return target
-
-
-def markers(service, ids: Sequence[UUID]) -> dict[UUID, PaymentMarker]:
-    """The markers that exist among `ids`, in one query where the recorder can (markers have no
-    snapshots, so their events are all there is)."""
-    select_many = getattr(service.recorder, "select_events_many", None)
-    if select_many is None:
-        events = {i: list(service.events.get(i)) for i in set(ids)}
-    else:
-        events = {}
-        for stored in select_many(list(set(ids))):
-            events.setdefault(stored.originator_id, []).append(service.mapper.to_domain_event(stored))
-    return {i: project_aggregate(None, evs) for i, evs in events.items() if evs}

@@ -90,6 +90,7 @@ class LoanService(Application):
         self.notice_hasher = None  # set by the composition root: renders and stores notice letters
         self._write_lock = threading.RLock()
         self._payment_commits: GroupCommit[PaymentCommand, Written] = GroupCommit(self._post_payments)
+        self._reference_owners: dict[tuple[str, str], str] = {}
 
     def save(self, *objs: Any, **kwargs: Any) -> list:
         """The library's save(), collecting our aggregates' events without its Protocol checks
@@ -234,14 +235,29 @@ class LoanService(Application):
     def _match(self, tenant: str, loan_id: str | None, reference: str | None) -> Loan | None:
         if loan_id is not None:
             return self._existing_loan(tenant, loan_id)
+        owner = self._reference_owner(tenant, reference)
+        return self.loan(tenant, owner) if owner else None
+
+    def loan_uuid_for(self, command: PaymentCommand) -> UUID | None:
+        """The loan a payment names: by loan_id, else by its reference (R-PAY-2)."""
+        owner = command.loan_id or self._reference_owner(command.tenant, command.reference)
+        return loan_uuid(command.tenant, owner) if owner else None
+
+    def _reference_owner(self, tenant: str, reference: str | None) -> str | None:
         national = normalise_reference(reference) if reference else None
         if national is None:
             return None
-        try:
-            marker = self.repository.get(reference_marker_id(tenant, national))
-        except AggregateNotFoundError:
-            return None
-        return self.loan(tenant, marker.loan_id)
+        owner = self._reference_owners.get((tenant, national))
+        if owner is None:
+            try:
+                owner = self.repository.get(reference_marker_id(tenant, national)).loan_id
+            except AggregateNotFoundError:
+                return None  # not remembered: a later grant may still be given this reference
+            if len(self._reference_owners) > 100_000:
+                self._reference_owners.clear()
+            # A reference is assigned once, at the grant, and never moves: safe to remember.
+            self._reference_owners[(tenant, national)] = owner
+        return owner
 
     def _payment_result(self, marker: UUID | PaymentMarker) -> dict:
         if not isinstance(marker, PaymentMarker):
@@ -324,10 +340,12 @@ class LoanService(Application):
         ids = list(loan_ids)
         for start in range(0, len(ids), batch):
             loans = []
-            for lid in ids[start:start + batch]:
+            chunk = ids[start:start + batch]
+            loaded = self.repository.get_many([loan_uuid(tenant, lid) for lid in chunk])  # one query
+            for lid in chunk:
                 examined += 1
                 try:
-                    loan = self.loan(tenant, lid)
+                    loan = loaded.get(loan_uuid(tenant, lid)) or self.loan(tenant, lid)  # not found: raises
                     if loan.service(on=on, recorded_at=self.clock(), rates=self.rates,
                                     notice_hasher=self.notice_hasher):
                         loans.append(loan)

@@ -108,8 +108,9 @@ class ReadModel:
                 unallocated[(marker.tenant, marker.payment_id)] = None
         # Only each loan's latest state in the batch matters: load it once, at that version.
         rows, agenda = [], []
+        latest = self.service.repository.get_many(list(loans))  # one query for the batch's loans
         for lid, (version, earliest) in loans.items():
-            loan = self.service.repository.get(lid)  # usually the latest: served from the aggregate cache
+            loan = latest.get(lid) or self.service.repository.get(lid)
             if loan.version != version:
                 loan = self.service.repository.get(lid, version=version)
             rows.append(loan_row(loan, self.service.rates))

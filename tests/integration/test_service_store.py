@@ -12,7 +12,8 @@ import time
 import pytest
 
 from domain.errors import DomainError
-from domain.loan import Decision
+from domain.loan import Decision, loan_uuid
+from domain.register import payment_marker_id
 from scheduler.simulator import simulate
 from tests.integration.helpers import (  # noqa: F401 - `stack` is a fixture
     HELSINKI,
@@ -318,3 +319,43 @@ def test_r_evid_4_service_history_replays_like_the_simulator(stack):
     # Hand check of the headline figure: 1200.00 - 50.00 - (30.00 + 150.00 - 1.91 penalty) = 971.91.
     assert expected["balance"]["principal_outstanding"] == "971.91"
 
+
+
+# --------------------------------------------------------------------------------------- #
+# Repository.get_many (adapters.aggregate_cache): one query, the same aggregates as get()
+# --------------------------------------------------------------------------------------- #
+
+
+def _state(aggregate) -> dict:
+    return {k: v for k, v in vars(aggregate).items() if k != "_pending_events"}
+
+
+def test_get_many_gives_what_get_gives_cached_stale_uncached_or_absent(stack):
+    """Loans cached here and then changed by another process come back current; loans never loaded
+    here (one past a snapshot) are folded from all their events; unknown ids are left out;
+    `uncached_ids` stay out of the cache; every aggregate handed out is a copy."""
+    clock = Clock()
+    here = stack.container(clock).service
+    elsewhere = stack.bare_service(clock)
+    for n in range(1, 5):
+        grant(here, f"L{n}", f"B{n}")
+    clock.set_day(D("2025-02-14"))
+    here.loan(TENANT, "L1"), here.loan(TENANT, "L2")  # cached here
+    pay(elsewhere, "p-1", "100.00", D("2025-02-14"), loan_id="L1")  # L1's cached copy is now stale
+    here.snapshotting_intervals = {type(here.loan(TENANT, "L3")): 2}
+    pay(here, "p-3", "50.00", D("2025-02-14"), loan_id="L3")  # a snapshot of L3 at version 2
+    assert [s.originator_version for s in here.snapshots.get(loan_uuid(TENANT, "L3"))] == [2]
+    here.repository.cache.get(loan_uuid(TENANT, "L3"), evict=True)  # not cached here any more
+    ids = [loan_uuid(TENANT, f"L{n}") for n in (1, 2, 3, 4, 9)]
+    marker = payment_marker_id(TENANT, "p-1")
+
+    got = here.repository.get_many(ids, uncached_ids=[marker])
+
+    assert set(got) == set(ids[:4]) | {marker}
+    for i in ids[:4]:
+        assert _state(got[i]) == _state(elsewhere.repository.get(i)), i
+    assert got[ids[0]].version == 2 and got[marker].loan_id == "L1"
+    assert marker not in here.repository.cache.cache
+    got[ids[1]].receive_payment(payment_id="p-x", amount=100, value_date=D("2025-02-14"), on=D("2025-02-14"),
+                                recorded_at=clock(), rates=here.rates, source="api", reference=None)
+    assert here.loan(TENANT, "L2").version == 1  # the cached instance was not touched
