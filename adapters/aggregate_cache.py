@@ -14,11 +14,18 @@ import pickle
 from collections.abc import Iterable
 from typing import Any
 
-from eventsourcing.application import AggregateNotFoundError, Repository, project_aggregate
+from eventsourcing.application import AggregateNotFoundError, Repository
 
 
 def _copy(aggregate: Any) -> Any:
     return pickle.loads(pickle.dumps(aggregate, pickle.HIGHEST_PROTOCOL))
+
+
+def _fold(aggregate: Any, events: Iterable[Any]) -> Any:
+    """The library's project_aggregate without its per-event runtime Protocol assertion (~10 µs)."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
 
 
 class PickleCopyRepository(Repository):
@@ -29,10 +36,14 @@ class PickleCopyRepository(Repository):
             return _copy(aggregate)
         return aggregate
 
-    def get_many(self, ids: Iterable[Any], uncached_ids: Iterable[Any] = ()) -> dict[Any, Any]:
+    def get_many(self, ids: Iterable[Any], uncached_ids: Iterable[Any] = (), *, copies: bool = True) -> dict[Any, Any]:
         """{id: aggregate} for those that exist. `uncached_ids` are loaded in the same query but
         neither looked up in nor added to the cache (short-lived aggregates such as payment markers
-        would only push loans out of it)."""
+        would only push loans out of it). `copies=False` is for readers that never change what
+        they get (the read models): they may be handed the cached instances themselves.
+
+        A cached instance is never changed in place: one brought up to date is a new instance that
+        replaces it in the cache, so a thread still reading the old one is not disturbed."""
         cacheable, uncached = list(dict.fromkeys(ids)), list(dict.fromkeys(uncached_ids))
         select = getattr(self.event_store.recorder, "select_events_after", None)
         if select is None:
@@ -50,12 +61,20 @@ class PickleCopyRepository(Repository):
         found = {}
         for i in cacheable + uncached:
             if i in cached:
-                found[i] = project_aggregate(_copy(cached[i]), events.get(i, ()))
+                current = cached[i]
+                if i in events:
+                    current = _fold(_copy(current), events[i])
+                    self.cache.put(i, current)
             elif i in events:
-                found[i] = project_aggregate(None, events[i])
+                current = _fold(None, events[i])
                 if self.cache is not None and i not in uncached:
-                    self.cache.put(i, found[i])
-                    found[i] = _copy(found[i])
+                    self.cache.put(i, current)
+                else:
+                    found[i] = current  # nobody else holds it: no copy needed
+                    continue
+            else:
+                continue
+            found[i] = _copy(current) if copies else current
         return found
 
     def _one_by_one(self, cacheable: list, uncached: list) -> dict[Any, Any]:
@@ -68,5 +87,5 @@ class PickleCopyRepository(Repository):
         for i in uncached:
             events = list(self.event_store.get(i))
             if events:
-                found[i] = project_aggregate(None, events)
+                found[i] = _fold(None, events)
         return found

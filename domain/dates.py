@@ -26,6 +26,7 @@ def parse_date(value: object, field: str) -> Date:
     raise invalid(f"{field} must be a valid date YYYY-MM-DD, got {value!r}", rule="R-DATE-1", field=field)
 
 
+@lru_cache(maxsize=65536)  # pure, and every fold of every plan asks again for the same few dates
 def add_months(d: Date, n: int) -> Date:
     """Same day of month n months later, clamped to the month's last day."""
     months = d.year * 12 + (d.month - 1) + n
@@ -51,6 +52,7 @@ def next_banking_day_on_or_after(d: Date) -> Date:
     return d
 
 
+@lru_cache(maxsize=65536)
 def effective_deadline(due: Date) -> Date:
     """A payment value-dated on or before this date is on time (R-DATE-4)."""
     return next_banking_day_on_or_after(due)

@@ -108,7 +108,7 @@ class ReadModel:
                 unallocated[(marker.tenant, marker.payment_id)] = None
         # Only each loan's latest state in the batch matters: load it once, at that version.
         rows, agenda = [], []
-        latest = self.service.repository.get_many(list(loans))  # one query for the batch's loans
+        latest = self.service.repository.get_many(list(loans), copies=False)  # one query; only read here
         for lid, (version, earliest) in loans.items():
             loan = latest.get(lid) or self.service.repository.get(lid)
             if loan.version != version:
