@@ -140,8 +140,10 @@ class LoanService(Application):
 
     def loan(self, tenant: str, loan_id: str, *, version: int | None = None) -> Loan:
         try:
+            if version is None:  # one query whether cached or not (the library's get needs two if not)
+                return self.repository.get_many([loan_uuid(tenant, loan_id)])[loan_uuid(tenant, loan_id)]
             return self.repository.get(loan_uuid(tenant, loan_id), version=version)
-        except AggregateNotFoundError:
+        except (AggregateNotFoundError, KeyError):
             raise DomainError("not_found", f"loan {loan_id!r} not found", field="loan_id") from None
 
     def loan_known_at(self, tenant: str, loan_id: str, known_at: dt.datetime) -> Loan:

@@ -12,7 +12,7 @@ Sizes (environment variables, or NAME=VALUE arguments which set them for this ru
       BENCH_A_SERVICE_PAYMENTS=500   in-process post_payment diagnostic (0 skips it)
   (b) BENCH_B_LOANS=5000  BENCH_B_PLAIN_ROWS=20000  BENCH_B_BATCH=100
   (c) BENCH_C_LOANS=10000  BENCH_C_TENANTS=10  BENCH_C_GRANT_PROCESSES=<nproc>  BENCH_C_REQUESTS=2000
-      BENCH_C_PROCESSES=2  BENCH_C_THREADS=2  (4 connections)  BENCH_C_CLIENTS=raw,httpx
+      BENCH_C_LOADS=1x1,2x2 (processes x threads per measured load: 1 and 4 connections)  BENCH_C_CLIENTS=raw,httpx
   (d) BENCH_D_LOANS=100000  BENCH_D_TENANTS=4  BENCH_D_DAYS=30 (1/DAYS of the loans fall due on the day)
       BENCH_D_BATCH=500 (loans saved per transaction when seeding)  BENCH_D_SAMPLE=300 (agenda check)
       BENCH_D_PROFILE=1 (cProfile of one organiser's next-day run; 0 skips it)
