@@ -2,18 +2,14 @@
 
 Append-only: the table refuses UPDATE and DELETE through triggers, and auditors read it through
 the API. Rows are written after the response is known, so refused requests are logged too.
-Rows are written by one writer thread, all those queued meanwhile in one transaction; each
-request waits (on the event loop, without a thread of its own) until its row is committed.
+Rows are written by a group commit (adapters.group_commit): all those queued meanwhile in one
+transaction; each request waits (on the event loop) until its row is committed.
 """
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import threading
-from collections.abc import Callable
 
-Settle = Callable[[BaseException | None], None]
-MAX_BATCH = 500
+from adapters.group_commit import GroupCommit
 
 SCHEMA = {
     "sqlite": [
@@ -43,9 +39,7 @@ CREATE_INDEX = "CREATE INDEX IF NOT EXISTS luotto_access_log_loan ON luotto_acce
 class AccessLog:
     def __init__(self, store):
         self.store = store
-        self._queue: list[tuple[dict, Settle]] = []
-        self._wake = threading.Condition()
-        self._writer: threading.Thread | None = None
+        self._commits: GroupCommit[dict, None] = GroupCommit(self._insert, max_batch=500, name="access-log")
 
     def setup(self) -> None:
         with self.store.transaction() as tx:
@@ -54,46 +48,18 @@ class AccessLog:
 
     async def arecord(self, **fields) -> None:
         """Log one access; returns once the row is committed (raises if it could not be)."""
-        loop = asyncio.get_running_loop()
-        committed = loop.create_future()
-        self._enqueue(_row(**fields), lambda error: loop.call_soon_threadsafe(_settle, committed, error))
-        await committed
+        await self._commits.asubmit(_row(**fields))
 
     def record(self, **fields) -> None:
         """The same, from a thread."""
-        committed, outcome = threading.Event(), []
-        self._enqueue(_row(**fields), lambda error: (outcome.append(error), committed.set()))
-        committed.wait()
-        if outcome[0] is not None:
-            raise outcome[0]
+        self._commits.submit(_row(**fields))
 
-    def _enqueue(self, row: dict, settle: Settle) -> None:
-        with self._wake:
-            self._queue.append((row, settle))
-            if self._writer is None:
-                self._writer = threading.Thread(target=self._write_forever, name="access-log", daemon=True)
-                self._writer.start()
-            self._wake.notify()
-
-    def _write_forever(self) -> None:
-        while True:
-            with self._wake:
-                while not self._queue:
-                    self._wake.wait()
-                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-            try:
-                self._insert([row for row, _ in batch])
-                error = None
-            except Exception as e:  # noqa: BLE001 - every request of the batch learns of it
-                error = e
-            for _, settle in batch:
-                settle(error)
-
-    def _insert(self, rows: list[dict]) -> None:
+    def _insert(self, rows: list[dict]) -> list[None]:
         with self.store.transaction() as tx:
             tx.executemany("INSERT INTO luotto_access_log (at, subject, via, tenant, loan_id, method, endpoint, "
                            "status, request_id) VALUES (:at, :subject, :via, :tenant, :loan_id, :method, :endpoint, "
                            ":status, :request_id)", rows)
+        return [None] * len(rows)
 
     def query(self, tenant: str, *, loan_id: str | None = None, subject: str | None = None, since: str | None = None,
               limit: int = 100) -> list[dict]:
@@ -111,11 +77,3 @@ def _row(*, subject: str, via: str, tenant: str, loan_id: str | None, method: st
     return {"at": dt.datetime.now(dt.timezone.utc).isoformat(), "subject": subject, "via": via, "tenant": tenant,
             "loan_id": loan_id, "method": method, "endpoint": endpoint, "status": status, "request_id": request_id}
 
-
-def _settle(committed: asyncio.Future, error: BaseException | None) -> None:
-    if committed.done():  # the request was cancelled meanwhile
-        return
-    if error is None:
-        committed.set_result(None)
-    else:
-        committed.set_exception(error)

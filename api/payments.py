@@ -8,6 +8,7 @@ from api import schemas as s
 from api.deps import ContainerDep, allow, FreshReads, TenantDep
 from api.errors import REPLAY, error_responses
 from adapters.metrics import PAYMENTS
+from application.payment_batch import PaymentCommand
 from domain.errors import DomainError, invalid
 from domain.money import format_cents, parse_amount
 
@@ -16,20 +17,20 @@ router = APIRouter(prefix="/v1/payments", tags=["payments"])
 
 @router.post("", dependencies=[allow("payment")], status_code=201,
              responses={**REPLAY, **error_responses("payment_conflict")})
-def post_payment(body: s.PaymentIn, c: ContainerDep, tenant: TenantDep, request: Request) -> dict:
+async def post_payment(body: s.PaymentIn, c: ContainerDep, tenant: TenantDep, request: Request) -> dict:
     """Record a payment. The same payment_id with the same content answers the first result (200);
     with other content it is refused (409 payment_conflict). A payment that matches no loan by
-    loan_id or reference waits in the unallocated queue."""
+    loan_id or reference waits in the unallocated queue. Concurrent posts are written together;
+    this coroutine does no I/O itself, it awaits the group commit's writer."""
     today = c.today()
     value_date = body.value_date or today
     if value_date > today:
         raise invalid(f"value_date {value_date} is in the future (today is {today})", rule="R-DATE-1",
                       field="value_date")
     try:
-        written = c.service.post_payment(tenant=tenant, payment_id=body.payment_id,
-                                         amount=parse_amount(body.amount, "amount"), value_date=value_date,
-                                         on=today, loan_id=body.loan_id, reference=body.reference,
-                                         source=body.source)
+        written = await c.service.post_payment_async(PaymentCommand(
+            tenant, body.payment_id, parse_amount(body.amount, "amount"), value_date, today, body.loan_id,
+            body.reference, body.source))
     except DomainError:
         PAYMENTS.labels("refused").inc()
         raise

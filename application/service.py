@@ -89,7 +89,7 @@ class LoanService(Application):
         self.read_model = read_model
         self.notice_hasher = None  # set by the composition root: renders and stores notice letters
         self._write_lock = threading.RLock()
-        self._payment_commits: GroupCommit[PaymentCommand, Written] = GroupCommit(self._post_payments)
+        self._payment_commits: GroupCommit[PaymentCommand, Written] = GroupCommit(self._post_payments, name="payments")
         self._reference_owners: dict[tuple[str, str], str] = {}
 
     def save(self, *objs: Any, **kwargs: Any) -> list:
@@ -210,6 +210,10 @@ class LoanService(Application):
         Concurrent posts are decided together and saved in one transaction (group commit)."""
         return self._payment_commits.submit(PaymentCommand(tenant, payment_id, amount, value_date, on, loan_id,
                                                            reference, source))
+
+    async def post_payment_async(self, command: PaymentCommand) -> Written:
+        """post_payment for the event loop: waits for the group commit without a thread of its own."""
+        return await self._payment_commits.asubmit(command)
 
     def _post_payments(self, commands: list[PaymentCommand]) -> list[Written | Exception]:
         outcomes = post_batch(self, commands)

@@ -20,14 +20,14 @@ def _fields(i: int) -> dict:
 def test_concurrent_requests_share_transactions_and_every_row_is_there_once(stack):
     log = stack.container().access_log
     transactions = []
-    real_insert = log._insert
+    real_insert = log._commits._write
 
     def slow_insert(rows):  # a slower disk: requests pile up behind the writer
         transactions.append(len(rows))
         time.sleep(0.02)
-        real_insert(rows)
+        return real_insert(rows)
 
-    log._insert = slow_insert
+    log._commits._write = slow_insert
 
     async def requests():
         await asyncio.gather(*(log.arecord(**_fields(i)) for i in range(60)))
@@ -63,7 +63,7 @@ def test_a_failed_write_fails_the_requests_of_that_batch(stack):
     def broken(rows):
         raise ConnectionError("database went away")
 
-    log._insert = broken
+    log._commits._write = broken
     with pytest.raises(ConnectionError):
         asyncio.run(log.arecord(**_fields(1)))
     with pytest.raises(ConnectionError):

@@ -82,3 +82,22 @@ def test_a_write_answering_the_wrong_number_of_outcomes_is_an_error_not_a_silent
     commits = GroupCommit(lambda items: [])
     with pytest.raises(RuntimeError, match="0 outcomes for 1 items"):
         commits.submit(1)
+
+
+def test_coroutines_wait_on_the_event_loop_and_share_batches_with_threads():
+    import asyncio
+
+    recorder = Recorder(delay=0.01, fail_on={5})
+    commits = GroupCommit(recorder.write)
+
+    async def calls():
+        async def one(i):
+            try:
+                return await commits.asubmit(i)
+            except ValueError as e:
+                return str(e)
+        return await asyncio.gather(*(one(i) for i in range(30)))
+
+    assert asyncio.run(calls()) == [("item 5 refused" if i == 5 else i * 10) for i in range(30)]
+    assert sorted(i for b in recorder.batches for i in b) == list(range(30))
+    assert len(recorder.batches) < 30
