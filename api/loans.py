@@ -76,7 +76,7 @@ def list_loans(c: ContainerDep, tenant: TenantDep,
 
 def _loan(c, tenant: str, loan_id: str, known_at: dt.datetime | None):
     if known_at is None:
-        return c.service.loan(tenant, loan_id)
+        return c.service.loan(tenant, loan_id, read_only=True)
     if known_at.tzinfo is None:
         raise invalid("known_at must carry a time zone, e.g. 2025-05-01T12:00:00+03:00", rule="R-EVID-4",
                       field="known_at")

@@ -138,10 +138,13 @@ class LoanService(Application):
 
     # --- reading -------------------------------------------------------------------------
 
-    def loan(self, tenant: str, loan_id: str, *, version: int | None = None) -> Loan:
+    def loan(self, tenant: str, loan_id: str, *, version: int | None = None, read_only: bool = False) -> Loan:
+        """The loan, current or at `version`. `read_only`: the caller only reads it, so it may be
+        handed the cached instance itself rather than a copy."""
         try:
             if version is None:  # one query whether cached or not (the library's get needs two if not)
-                return self.repository.get_many([loan_uuid(tenant, loan_id)])[loan_uuid(tenant, loan_id)]
+                found = self.repository.get_many([loan_uuid(tenant, loan_id)], copies=not read_only)
+                return found[loan_uuid(tenant, loan_id)]
             return self.repository.get(loan_uuid(tenant, loan_id), version=version)
         except (AggregateNotFoundError, KeyError):
             raise DomainError("not_found", f"loan {loan_id!r} not found", field="loan_id") from None

@@ -15,6 +15,7 @@ import threading
 
 import uvicorn
 
+from adapters.logging import configure as configure_logging
 from adapters.settings import Settings
 from api.app import create_app
 from api.deps import Container
@@ -23,6 +24,7 @@ from api.serve import keep_read_model_current
 
 def build() -> tuple:
     settings = Settings()
+    configure_logging(settings.log_format)  # as `luotto serve` does: one JSON line per request
     container = Container.build(settings)
     app = create_app(settings, container)
 
