@@ -64,7 +64,7 @@ def main(argv: list[str]) -> int:
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests.support
     from tests.support.postgres import find_server, fresh_database
 
-    from bench.common import log, machine_description
+    from bench.common import log, machine_description, speed_reference
 
     started = time.monotonic()
     pg = find_server()
@@ -80,7 +80,8 @@ def main(argv: list[str]) -> int:
         for part in parts:
             module = __import__(f"bench.part_{part}", fromlist=["run"])
             t0 = time.monotonic()
-            log(f"part ({part}) starts")
+            speed = speed_reference()
+            log(f"part ({part}) starts; speed reference {speed:.0f} us")
             try:
                 with fresh_database(pg, prefix=f"luotto_bench_{part}") as info:
                     result = module.run(pg, info)
@@ -92,6 +93,8 @@ def main(argv: list[str]) -> int:
                 continue
             rows.extend(result["rows"])
             notes.extend(f"({part}) {n}" for n in result.get("notes", []))
+            notes.append(f"({part}) speed reference (sum(range(10000)), lower is faster): {speed:.0f} us before, "
+                         f"{speed_reference():.0f} us after")
             log(f"part ({part}) done in {time.monotonic() - t0:.0f} s")
     finally:
         pg.stop()

@@ -372,3 +372,11 @@ def machine_description(pg_version: str | None = None) -> dict[str, str]:
     if pg_version:
         out["postgresql"] = pg_version
     return out
+
+
+def speed_reference() -> float:
+    """Microseconds for `sum(range(10000))`, best of five: this VM's speed changes by up to 2x
+    from hour to hour (the host's load), so each part records it beside its figures."""
+    import timeit
+
+    return min(timeit.repeat("sum(range(10000))", number=200, repeat=5)) / 200 * 1e6
