@@ -105,7 +105,6 @@ class ApiKeys:
             raise Unauthenticated("unknown or revoked API key")
         return Principal(f"api-key:{key_id}", row["tenant"], frozenset({row["role"]}), "api_key")
 
-
     def _remembered(self, key_id: str) -> bool:
         cached = self._seen.get(key_id)
         return cached is not None and time.monotonic() - cached[0] < self.CACHE_SECONDS

@@ -6,7 +6,7 @@ This recorder sends the same rows as four typed arrays in binary instead. Everyt
 library's: the EXCLUSIVE table lock and NOTIFY in the same transaction (insert order equals commit
 order, architecture.md), RETURNING notification_id, conflicts raised as IntegrityError; it only
 leaves out psycopg's pipeline mode (see insert_events).
-`select_events_after` loads several aggregates' events in one query (LoanService.load_many).
+`select_events_after` loads several aggregates' events in one query (Repository.get_many).
 """
 from __future__ import annotations
 

@@ -306,6 +306,9 @@ def _report_server_log(path: str, keep: bool) -> None:
         return
     bad = [ln for ln in lines if '"level": "error"' in ln or "[error" in ln or "Traceback" in ln
            or '"status": 5' in ln or "status=5" in ln]
+    for ln in lines:
+        if ln.startswith("gc generation"):  # bench/server.py's garbage-collection summary
+            log(f"bench server {ln.strip()}")
     log(f"bench server log: {len(lines)} lines, {len(bad)} with errors" + (f"; first: {bad[0].strip()[:300]}"
                                                                               if bad else ""))
     if keep or bad:

@@ -35,7 +35,37 @@ def build() -> tuple:
     return settings, container, app
 
 
+def gc_pauses() -> list:
+    """Records how long each garbage collection of the server takes (a full collection walks every
+    object in the aggregate cache); summarised on stderr when the server stops."""
+    import gc
+    import time
+
+    pauses: list[tuple[int, float]] = []
+    started: list[float] = [0.0]
+
+    def callback(phase: str, info: dict) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            pauses.append((info["generation"], time.perf_counter() - started[0]))
+
+    gc.callbacks.append(callback)
+    return pauses
+
+
+def report_gc(pauses: list) -> None:
+    import sys
+
+    for generation in (0, 1, 2):
+        times = sorted(t for g, t in pauses if g == generation)
+        if times:
+            print(f"gc generation {generation}: {len(times)} collections, total {sum(times) * 1000:.0f} ms, "
+                  f"longest {times[-1] * 1000:.1f} ms", file=sys.stderr)
+
+
 def main() -> None:
+    pauses = gc_pauses()
     settings, container, app = build()
     stop = threading.Event()
     if os.environ.get("BENCH_READ_MODEL", "thread") == "thread":
@@ -46,6 +76,7 @@ def main() -> None:
     finally:
         stop.set()
         container.close()
+        report_gc(pauses)
 
 
 if __name__ == "__main__":
