@@ -14,6 +14,9 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
+import structlog
+
+log = structlog.get_logger("luotto.group_commit")
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 Settle = Callable[[object], None]  # called on the writer thread with the result or the exception
@@ -47,7 +50,7 @@ class GroupCommit(Generic[Item, Result]):
     def _enqueue(self, item: Item, settle: Settle) -> None:
         with self._wake:
             self._queue.append((item, settle))
-            if self._writer is None:
+            if self._writer is None or not self._writer.is_alive():  # first use, or a forked child
                 self._writer = threading.Thread(target=self._write_forever, name=self._name, daemon=True)
                 self._writer.start()
             self._wake.notify()
@@ -65,7 +68,10 @@ class GroupCommit(Generic[Item, Result]):
             except BaseException as e:  # noqa: BLE001 - every caller of the batch gets it
                 outcomes = [e] * len(batch)
             for (_, settle), outcome in zip(batch, outcomes):
-                settle(outcome)
+                try:
+                    settle(outcome)
+                except Exception:  # noqa: BLE001 - e.g. the caller's event loop has closed: the others still wait
+                    log.exception("group_commit_answer_lost", writer=self._name)
 
 
 def _settle(future: asyncio.Future, outcome: object) -> None:

@@ -101,3 +101,22 @@ def test_coroutines_wait_on_the_event_loop_and_share_batches_with_threads():
     assert asyncio.run(calls()) == [("item 5 refused" if i == 5 else i * 10) for i in range(30)]
     assert sorted(i for b in recorder.batches for i in b) == list(range(30))
     assert len(recorder.batches) < 30
+
+
+def test_a_caller_that_cannot_be_answered_does_not_stop_the_writer():
+    """A coroutine whose event loop closed before its answer came: the writer logs it and goes on."""
+    import asyncio
+
+    recorder = Recorder(delay=0.05)
+    commits = GroupCommit(recorder.write)
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(commits.asubmit(1))
+    loop.run_until_complete(asyncio.sleep(0.01))  # queued; the writer is still writing it
+    task.cancel()
+    loop.close()  # its answer now has nowhere to go
+    answers = []
+    later = threading.Thread(target=lambda: answers.append(commits.submit(2)), daemon=True)
+    later.start()
+    later.join(timeout=10)  # a dead writer would leave it waiting for ever
+    assert answers == [20]
+    assert sorted(i for b in recorder.batches for i in b) == [1, 2]
