@@ -197,8 +197,8 @@ class LoanService(Application):
 
     def _existing_loan(self, tenant: str, loan_id: str) -> Loan | None:
         try:
-            return self.repository.get(loan_uuid(tenant, loan_id))
-        except AggregateNotFoundError:
+            return self.loan(tenant, loan_id)  # one way to read a current loan
+        except DomainError:
             return None
 
     def _outstanding(self, tenant: str, register: GrantRegister) -> dict[str, Cents]:
