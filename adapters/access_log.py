@@ -33,6 +33,8 @@ SCHEMA = {
            FOR EACH ROW EXECUTE FUNCTION luotto_access_log_append_only()""",
     ],
 }
+COLUMNS = {"at": "text", "subject": "text", "via": "text", "tenant": "text", "loan_id": "text", "method": "text",
+           "endpoint": "text", "status": "integer", "request_id": "text"}
 CREATE_INDEX = "CREATE INDEX IF NOT EXISTS luotto_access_log_loan ON luotto_access_log (tenant, loan_id, at)"
 
 
@@ -56,9 +58,7 @@ class AccessLog:
 
     def _insert(self, rows: list[dict]) -> list[None]:
         with self.store.transaction() as tx:
-            tx.executemany("INSERT INTO luotto_access_log (at, subject, via, tenant, loan_id, method, endpoint, "
-                           "status, request_id) VALUES (:at, :subject, :via, :tenant, :loan_id, :method, :endpoint, "
-                           ":status, :request_id)", rows)
+            tx.insert_many("luotto_access_log", COLUMNS, rows)
         return [None] * len(rows)
 
     def query(self, tenant: str, *, loan_id: str | None = None, subject: str | None = None, since: str | None = None,

@@ -4,6 +4,7 @@ A deployment with a separate projection worker (`luotto projections follow`, dep
 runs `luotto serve --no-read-model`, so the API's CPU goes to requests."""
 from __future__ import annotations
 
+import gc
 import threading
 
 import structlog
@@ -32,10 +33,19 @@ def keep_read_model_current(container: Container, stop: threading.Event) -> None
             stop.wait(1.0)
 
 
+def freeze_startup_heap() -> None:
+    """Objects made at start-up (modules, the app, the holiday calendar) live as long as the
+    process: frozen, the collector's full passes no longer walk them (with 10,000 loans cached
+    such a pass stalled every request for ~100 ms, bench part c)."""
+    gc.collect()
+    gc.freeze()
+
+
 def serve(settings: Settings, *, scheduler: bool = True, read_model: bool = True) -> None:
     configure_logging(settings.log_format)
     container = Container.build(settings)
     app = create_app(settings, container)
+    freeze_startup_heap()
     stop = threading.Event()
     if read_model:
         threading.Thread(target=keep_read_model_current, args=(container, stop), name="read-model",

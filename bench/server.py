@@ -19,7 +19,7 @@ from adapters.logging import configure as configure_logging
 from adapters.settings import Settings
 from api.app import create_app
 from api.deps import Container
-from api.serve import keep_read_model_current
+from api.serve import freeze_startup_heap, keep_read_model_current
 
 
 def build() -> tuple:
@@ -67,6 +67,8 @@ def report_gc(pauses: list) -> None:
 def main() -> None:
     pauses = gc_pauses()
     settings, container, app = build()
+    freeze_startup_heap()
+    freeze_startup_heap()
     stop = threading.Event()
     if os.environ.get("BENCH_READ_MODEL", "thread") == "thread":
         threading.Thread(target=keep_read_model_current, args=(container, stop), name="read-model",

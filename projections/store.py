@@ -74,6 +74,21 @@ class Tx:
         if rows:
             self.cursor.executemany(sql, rows)
 
+    def insert_many(self, table: str, columns: dict[str, str], rows: list[dict]) -> None:
+        """Append `rows` to `table`; `columns` maps each column to its SQL type. On PostgreSQL one
+        statement over one array per column (executemany sends a statement per row, each parsed and
+        answered apart); on SQLite, in-process, executemany."""
+        if not rows:
+            return
+        names = ", ".join(columns)
+        if self.dialect == "postgres":
+            arrays = ", ".join(f"%s::{sql_type}[]" for sql_type in columns.values())
+            self.cursor.execute(f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})",
+                                [[row[column] for row in rows] for column in columns])
+        else:
+            self.cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})",
+                                    [tuple(row[column] for column in columns) for row in rows])
+
     def all(self) -> list[dict]:
         names = [d[0] for d in self.cursor.description]
         return [dict(zip(names, row)) for row in self.cursor.fetchall()]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -68,3 +69,43 @@ def test_a_failed_write_fails_the_requests_of_that_batch(stack):
         asyncio.run(log.arecord(**_fields(1)))
     with pytest.raises(ConnectionError):
         log.record(**_fields(2))
+
+
+def test_a_batch_is_written_as_given_in_one_statement(stack):
+    """The batch goes in as one INSERT over arrays on PostgreSQL (Tx.insert_many): every field of
+    every row arrives as given, a missing loan_id as NULL, the status as an integer."""
+    log = stack.container().access_log
+    statements = []
+    store = log.store
+    real_transaction = store.transaction
+
+    @contextmanager
+    def counting_transaction():
+        with real_transaction() as tx:
+            tx.cursor = _Counting(tx.cursor, statements)
+            yield tx
+
+    store.transaction = counting_transaction
+    rows = [{**_fields(i), "loan_id": None if i == 2 else f"L{i}", "status": 200 + i} for i in range(5)]
+    try:
+        log._insert([{"at": f"2026-01-01T00:00:0{i}+00:00", **row} for i, row in enumerate(rows)])
+    finally:
+        store.transaction = real_transaction
+    stored = sorted(log.query("t1"), key=lambda r: r["request_id"])
+    assert [{k: r[k] for k in _fields(0)} for r in stored] == rows
+    assert [r["at"] for r in stored] == [f"2026-01-01T00:00:0{i}+00:00" for i in range(5)]
+    if stack.kind == "postgres":
+        assert statements == ["execute"]  # not one statement per row
+
+
+class _Counting:
+    def __init__(self, cursor, calls: list):
+        self._cursor, self._calls = cursor, calls
+
+    def execute(self, *args, **kwargs):
+        self._calls.append("execute")
+        return self._cursor.execute(*args, **kwargs)
+
+    def executemany(self, *args, **kwargs):
+        self._calls.append("executemany")
+        return self._cursor.executemany(*args, **kwargs)
