@@ -140,19 +140,15 @@ class PostgresStore(SqlStore):
         """One prepared INSERT over one array per column, committed on its own (a single statement
         is atomic): one round trip where a pooled transaction takes three plus the pool's checkout,
         half the client CPU (the access log writes one such batch per request or fewer). On a
-        connection of its own, made again after an error."""
+        connection of its own, made again once it is lost."""
         if not rows:
             return
         arrays = ", ".join(f"%s::{sql_type}[]" for sql_type in columns.values())
         sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays})"
         with self._append_lock:
-            if self._append_conn is None or self._append_conn.closed:
+            if self._append_conn is None or self._append_conn.closed or self._append_conn.broken:
                 self._append_conn = psycopg.connect(self.pool.conninfo, autocommit=True, **self.pool.kwargs)
-            try:
-                self._append_conn.execute(sql, [[row[column] for row in rows] for column in columns], prepare=True)
-            except psycopg.Error:
-                self._append_conn.close()  # a broken or unknown connection state: start afresh next time
-                raise
+            self._append_conn.execute(sql, [[row[column] for row in rows] for column in columns], prepare=True)
 
     def close(self) -> None:
         with self._append_lock:

@@ -73,7 +73,7 @@ def test_a_failed_write_fails_the_requests_of_that_batch(stack):
 def test_a_batch_is_written_as_given_all_or_nothing(stack):
     """SqlStore.append (on PostgreSQL one INSERT over arrays on a connection of its own): every
     field arrives as given, a missing loan_id as NULL; a batch with a bad row writes none of its
-    rows, and the next batch is written (on PostgreSQL over a new connection)."""
+    rows, and the next batch is written."""
     log = stack.container().access_log
     rows = [{**_fields(i), "loan_id": None if i == 2 else f"L{i}", "status": 200 + i,
              "at": f"2026-01-01T00:00:0{i}+00:00"} for i in range(5)]
@@ -83,3 +83,17 @@ def test_a_batch_is_written_as_given_all_or_nothing(stack):
     log._insert(rows[3:])
     stored = sorted(log.query("t1"), key=lambda r: r["request_id"])
     assert [{k: r[k] for k in rows[0]} for r in stored] == rows
+
+
+@pytest.mark.parametrize("stack", ["postgres"], indirect=True)
+def test_a_lost_connection_fails_its_batch_and_the_next_batch_reconnects(stack):
+    """PostgreSQL keeps the log's connection between batches; when the server drops it (a restart,
+    an idle timeout), that batch's requests get the error and the next batch opens a new one."""
+    log = stack.container().access_log
+    log._insert([{**_fields(1), "at": "2026-01-01T00:00:01+00:00"}])
+    with log.store.transaction() as tx:
+        tx.execute("SELECT pg_terminate_backend(:pid)", {"pid": log.store._append_conn.info.backend_pid})
+    with pytest.raises(Exception):
+        log._insert([{**_fields(2), "at": "2026-01-01T00:00:02+00:00"}])
+    log._insert([{**_fields(3), "at": "2026-01-01T00:00:03+00:00"}])
+    assert sorted(r["request_id"] for r in log.query("t1")) == ["req-1", "req-3"]
