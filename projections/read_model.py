@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from domain.delinquency import conditions, hardship_active, pending_notice
 from domain.events import LoanEvent, LoanGranted
-from domain.loan import Loan
+from domain.books import LoanBooks
 from domain.money import format_cents, parse_amount
 from domain.register import PaymentMarker
 from domain.servicing import next_action_date
@@ -39,10 +39,10 @@ UPSERT_AGENDA = ("INSERT INTO luotto_agenda (tenant, loan_id, next_date) VALUES 
                  "ELSE luotto_agenda.next_date END")
 
 
-def loan_row(loan: Loan, rates) -> dict:
+def loan_row(books: LoanBooks) -> dict:
     """A loan's figures as of the later of its grant date and the day its last event was recorded."""
+    loan = books.loan
     as_of = max(loan.granted_on, loan.modified_on.astimezone(HELSINKI).date())
-    books = loan.books(rates)
     pos = books.position(as_of)
     notice = pending_notice(loan.notices)
     eligible = None
@@ -113,13 +113,14 @@ class ReadModel:
             loan = latest.get(lid) or self.service.repository.get(lid)
             if loan.version != version:
                 loan = self.service.repository.get(lid, version=version)
-            rows.append(loan_row(loan, self.service.rates))
+            books = loan.books(self.service.rates)  # one for both: it remembers the positions it computed
+            rows.append(loan_row(books))
             # From the earliest effective date in the batch (a back-dated fact) and from the day it was
-            # recorded (a back-dated payment can settle the loan only when the later one arrives).
-            books = loan.books(self.service.rates)
+            # recorded (a back-dated payment can settle the loan only when the later one arrives);
+            # usually one day (a payment value-dated the day it is posted).
             recorded = loan.modified_on.astimezone(HELSINKI).date()
-            found = [d for d in (next_action_date(books, earliest - dt.timedelta(days=1)),
-                                 next_action_date(books, recorded - dt.timedelta(days=1))) if d is not None]
+            found = [d for d in (next_action_date(books, day - dt.timedelta(days=1)) for day in {earliest, recorded})
+                     if d is not None]
             next_date = min(found) if found else None
             agenda.append({"tenant": loan.tenant, "loan_id": loan.loan_id, "next_date": _iso(next_date)})
         last = notifications[-1].id
