@@ -359,3 +359,25 @@ def test_get_many_gives_what_get_gives_cached_stale_uncached_or_absent(stack):
     got[ids[1]].receive_payment(payment_id="p-x", amount=100, value_date=D("2025-02-14"), on=D("2025-02-14"),
                                 recorded_at=clock(), rates=here.rates, source="api", reference=None)
     assert here.loan(TENANT, "L2").version == 1  # the cached instance was not touched
+
+
+@pytest.mark.parametrize("stack", ["postgres"], indirect=True)
+def test_get_many_reads_each_aggregate_by_index_even_without_statistics(stack):
+    """The batched read (ArrayInsertRecorder.select_events_after) looks each aggregate up in the
+    primary key, in the prepared statement's generic plan too, on a table never analysed (a bulk
+    load before autovacuum's ANALYZE, or autovacuum off): as a plain join, a batch of 16 scanned
+    all 30,000 rows (7-12 ms, growing with the store; now 0.4 ms)."""
+    recorder = stack.container().service.recorder
+    table = f"{recorder.datastore.schema}.{recorder.events_table_name}"
+    with recorder.datastore.get_connection() as conn:
+        conn.execute(f"INSERT INTO {table} (originator_id, originator_version, topic, state) "
+                     "SELECT gen_random_uuid(), 1, 'tests:Filler', '\\x7b7d'::bytea FROM generate_series(1, 30000)")
+        ids = [row["originator_id"] for row in conn.execute(f"SELECT originator_id FROM {table} LIMIT 16")]
+        conn.execute("SET plan_cache_mode = force_generic_plan")
+        statement = recorder.select_after_statement.as_string(conn).replace("%b", "%s")
+        plan = "\n".join(row["QUERY PLAN"] for row in conn.execute("EXPLAIN " + statement, (ids, [0] * 16)))
+        conn.execute("RESET plan_cache_mode")
+        conn.commit()
+    assert "Seq Scan" not in plan, plan
+    assert "_pkey" in plan, plan  # the primary key (originator_id, originator_version)
+    assert len(recorder.select_events_after([(i, 0) for i in ids])) == 16
