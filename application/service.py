@@ -24,7 +24,7 @@ from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Trans
 from eventsourcing.utils import strtobool
 
 from adapters.reference_numbers import normalise_reference, reference_for_loan
-from adapters.aggregate_cache import PickleCopyRepository
+from adapters.aggregate_cache import CopyingRepository
 from adapters.group_commit import GroupCommit
 from adapters.metrics import EVENTS_APPENDED
 from application.payment_batch import PaymentCommand, post_batch
@@ -103,10 +103,10 @@ class LoanService(Application):
         self._notify(recordings)
         return recordings
 
-    def construct_repository(self) -> PickleCopyRepository:
+    def construct_repository(self) -> CopyingRepository:
         """The library's repository, built from the same settings (adapters.aggregate_cache)."""
         size = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
-        return PickleCopyRepository(self.events, snapshot_store=self.snapshots,
+        return CopyingRepository(self.events, snapshot_store=self.snapshots,
                                     cache_maxsize=int(size) if size else None,
                                     fastforward=strtobool(self.env.get(self.AGGREGATE_CACHE_FASTFORWARD, "y")))
 

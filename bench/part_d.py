@@ -266,7 +266,7 @@ def sample_not_due(container, seeded: dict, day: dt.date, agenda: dict, n: int) 
 def _profile_groups() -> list[tuple[str, object]]:
     """(label, function) pairs whose cumulative time the profile reports, resolved from the code
     objects themselves (several functions in one file share a name such as `get`)."""
-    from adapters.aggregate_cache import PickleCopyRepository
+    from adapters.aggregate_cache import CopyingRepository
     from application import digest
     from application.service import LoanService
     from domain import ledger, merkle, servicing
@@ -274,8 +274,8 @@ def _profile_groups() -> list[tuple[str, object]]:
     from projections.read_model import ReadModel
 
     return [("LoanService.service_many", LoanService.service_many),
-            ("  Repository.get_many (the batches' loads: servicing, projection)", PickleCopyRepository.get_many),
-            ("  Repository.get (single loads: run log)", PickleCopyRepository.get),
+            ("  Repository.get_many (the batches' loads: servicing, projection)", CopyingRepository.get_many),
+            ("  Repository.get (single loads: run log)", CopyingRepository.get),
             ("  Loan.service (domain step)", Loan.service),
             ("  next_action_date (servicing and projection)", servicing.next_action_date),
             ("  LoanService.save", LoanService.save),

@@ -11,6 +11,7 @@ derandomized, so CI runs the same examples every time.
 """
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import json
@@ -22,6 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from adapters.aggregate_cache import share_state_copy
 from application.service import LoanService
 from domain.dates import add_months, days, effective_deadline
 from domain.errors import DomainError
@@ -425,6 +427,34 @@ def test_r_evid_1_rebuild_from_stored_events_equals_live_and_hash_chain_recomput
                 assert isinstance(getattr(event, name), str), (type(event).__name__, name)
         previous = event.hash
     assert previous == live.hash_head
+
+
+@PROFILE
+@given(history=histories(), later=st.integers(1, 400))
+def test_events_replace_an_aggregates_values_never_change_them_in_place(history: History, later: int):
+    """The aggregate cache hands out copies that share the cached loan's attribute values
+    (adapters.aggregate_cache.share_state_copy). That is sound only while applying any event, and
+    any command, gives an attribute a new value instead of changing the old one (appending to a
+    list, setting a dict key): each event of a random history is applied to such a copy, and a
+    later servicing run is made on one, and the loan they were copied from must not change."""
+    live = play(history).loan
+    service = LoanService(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, rates=RATES)
+    service.save(live)
+    folded = None
+    for event in service.events.get(loan_uuid(TENANT, LOAN_ID)):
+        if folded is None:
+            folded = event.mutate(None)
+            continue
+        before = copy.deepcopy(vars(folded))
+        twin = share_state_copy(folded)
+        event.mutate(twin)
+        assert vars(folded) == before, f"{type(event).__name__} changed the loan it was not applied to"
+        folded = twin
+    before = copy.deepcopy(vars(folded))
+    twin = share_state_copy(folded)
+    day = history.terms.horizon + days(later)
+    twin.service(on=day, recorded_at=dt.datetime.combine(day, dt.time(12), tzinfo=dt.timezone.utc), rates=RATES)
+    assert vars(folded) == before
 
 
 # --- 4. servicing is idempotent per date -------------------------------------------------------
