@@ -107,8 +107,8 @@ class LoanService(Application):
         """The library's repository, built from the same settings (adapters.aggregate_cache)."""
         size = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
         return CopyingRepository(self.events, snapshot_store=self.snapshots,
-                                    cache_maxsize=int(size) if size else None,
-                                    fastforward=strtobool(self.env.get(self.AGGREGATE_CACHE_FASTFORWARD, "y")))
+                                 cache_maxsize=int(size) if size else None,
+                                 fastforward=strtobool(self.env.get(self.AGGREGATE_CACHE_FASTFORWARD, "y")))
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
