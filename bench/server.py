@@ -68,7 +68,6 @@ def main() -> None:
     pauses = gc_pauses()
     settings, container, app = build()
     freeze_startup_heap()
-    freeze_startup_heap()
     stop = threading.Event()
     if os.environ.get("BENCH_READ_MODEL", "thread") == "thread":
         threading.Thread(target=keep_read_model_current, args=(container, stop), name="read-model",

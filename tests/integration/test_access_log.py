@@ -7,6 +7,7 @@ import asyncio
 import threading
 import time
 
+import psycopg
 import pytest
 
 from tests.integration.helpers import stack  # noqa: F401 - fixture
@@ -93,7 +94,7 @@ def test_a_lost_connection_fails_its_batch_and_the_next_batch_reconnects(stack):
     log._insert([{**_fields(1), "at": "2026-01-01T00:00:01+00:00"}])
     with log.store.transaction() as tx:
         tx.execute("SELECT pg_terminate_backend(:pid)", {"pid": log.store._append_conn.info.backend_pid})
-    with pytest.raises(Exception):
+    with pytest.raises(psycopg.OperationalError):
         log._insert([{**_fields(2), "at": "2026-01-01T00:00:02+00:00"}])
     log._insert([{**_fields(3), "at": "2026-01-01T00:00:03+00:00"}])
     assert sorted(r["request_id"] for r in log.query("t1")) == ["req-1", "req-3"]
