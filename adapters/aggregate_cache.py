@@ -4,10 +4,10 @@
   shares the attributes' values: every event of the domain replaces an attribute's value (a new
   list, a new dict) and never changes a value in place (domain/events.py, domain/register.py;
   tests/unit/test_properties.py checks the loan over random histories, test_aggregate_copies.py
-  the other aggregates), so only the list of pending
-  events, which `trigger_event` appends to, is the copy's own. O(attributes): ~1 µs, where a
-  pickle round trip of a loan with 50 payments takes ~100 µs and grows with its history (it was
-  a third of the payment writer's CPU in bench (a)); `copy.deepcopy` costs more still.
+  the other aggregates), so only the list of pending events, which `trigger_event` appends to,
+  is the copy's own. O(attributes): ~1 µs, where a pickle round trip of a loan with 50 payments
+  takes ~100 µs and grows with its history (it was a third of the payment writer's CPU in bench
+  (a)); `copy.deepcopy` costs more still.
 - `get_many` gives several current aggregates with one query for all of them (where the recorder
   has `select_events_after`, adapters.postgres_recorder): each cached one brought up to date with
   its newer events, each uncached one folded from all its events (the same state a snapshot plus
