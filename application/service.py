@@ -24,7 +24,7 @@ from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Trans
 from eventsourcing.utils import strtobool
 
 from adapters.reference_numbers import normalise_reference, reference_for_loan
-from adapters.aggregate_cache import CopyingRepository
+from adapters.aggregate_cache import CopyingRepository, CurrentSnapshots
 from adapters.group_commit import GroupCommit
 from adapters.metrics import EVENTS_APPENDED
 from application.payment_batch import PaymentCommand, post_batch
@@ -106,7 +106,8 @@ class LoanService(Application):
     def construct_repository(self) -> CopyingRepository:
         """The library's repository, built from the same settings (adapters.aggregate_cache)."""
         size = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
-        return CopyingRepository(self.events, snapshot_store=self.snapshots,
+        snapshots = CurrentSnapshots(self.snapshots) if self.snapshots is not None else None
+        return CopyingRepository(self.events, snapshot_store=snapshots,
                                  cache_maxsize=int(size) if size else None,
                                  fastforward=strtobool(self.env.get(self.AGGREGATE_CACHE_FASTFORWARD, "y")))
 
@@ -300,7 +301,8 @@ class LoanService(Application):
                 marker.return_unallocated(reason)
                 return [marker]
             loan = self.loan(tenant, marker.loan_id)
-            loan.reverse_payment(payment_id=payment_id, reason=reason, on=on, recorded_at=self.clock())
+            loan.reverse_payment(payment_id=payment_id, reason=reason, on=on, recorded_at=self.clock(),
+                                 rates=self.rates)
             return [loan]
         return self._write(change, lambda: self._payment_result(marker_id))
 

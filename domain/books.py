@@ -49,6 +49,16 @@ class LoanBooks:
                 accelerated_on=self.loan.accelerated_on if accelerated else None)
         return self._cache[key]
 
+    def position_known(self, as_of: Date, before_version: int) -> Position:
+        """The position on `as_of` counting only the money recorded before an event version: what a
+        decision recorded at that version could know (the plan as it stands, never accelerated)."""
+        key = ("known", self.loan.version, as_of, before_version)
+        if key not in self._cache:
+            known = [m for m in self.loan.movements_list() if m.seq < before_version]
+            self._cache[key] = position(self.plan(), known, as_of=as_of,
+                                        rates=self.rates if self.policy.penalty_interest else None)
+        return self._cache[key]
+
     def status(self, as_of: Date) -> str:
         loan, pos = self.loan, self.position(as_of)
         if loan.closed and loan.closed_on <= as_of:

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from domain.dates import Date, days
+from domain.dates import Date, banking_days_after, days, next_banking_day_on_or_after
 from domain.errors import DomainError
 from domain.ledger import Position
-from domain.money import Cents, format_cents, percent_of
+from domain.money import Cents, format_cents
 
 
 @dataclass(frozen=True)
@@ -18,29 +18,34 @@ class Conditions:
     branch: str  # a: one instalment ≥ 10 %; b: several ≥ 5 %; c: everything still owed
 
 
+def meets_threshold(delayed: Cents, count: int, principal: Cents) -> str | None:
+    """R-ACC-3 (a)/(b), compared exactly: 100 × delayed ≥ 10 (5) × principal, never a rounded figure."""
+    if count == 1 and 100 * delayed >= 10 * principal:
+        return "a"
+    if count >= 2 and 100 * delayed >= 5 * principal:
+        return "b"
+    return None
+
+
 def conditions(pos: Position, principal: Cents) -> Conditions | None:
-    """R-ACC-3 on pos.as_of, with percentages of the original principal rounded half-up."""
+    """R-ACC-3 on pos.as_of: branches tried in the order a, b, c."""
     if pos.accelerated:
         return None
     delayed = pos.delayed_a_month()
     amount = sum(i.unpaid for i in delayed)
     if amount <= 0:
         return None
-    numbers = tuple(i.number for i in delayed)
-    if len(delayed) == 1 and amount >= percent_of(principal, 10):
-        branch = "a"
-    elif len(delayed) >= 2 and amount >= percent_of(principal, 5):
-        branch = "b"
-    elif amount == pos.principal_outstanding:
+    branch = meets_threshold(amount, len(delayed), principal)
+    if branch is None and amount == pos.principal_outstanding:
         branch = "c"
-    else:
+    if branch is None:
         return None
-    return Conditions(amount, numbers, branch)
+    return Conditions(amount, tuple(i.number for i in delayed), branch)
 
 
 def hardship_active(hardships: list, on: Date) -> bool:
     """R-ACC-5: a recorded cause of delay that has not ended by `on`."""
-    return any(start <= on and (end is None or end > on) for start, end in hardships)
+    return any(start <= on and (end is None or end > on) for start, end, *_ in hardships)
 
 
 def pending_notice(notices: list) -> dict | None:
@@ -80,13 +85,50 @@ def notice_period_days(books, sent_on: Date) -> int:
     return 14 if earlier else 28
 
 
-def cured_on(books, notice: dict) -> Date | None:
-    """R-ACC-7: the value date of the payment that paid every listed instalment by the cure deadline."""
-    pos = books.position(notice["cure_deadline"], accelerated=False)
+def cured_on(books, notice: dict, *, known_before: int | None = None) -> Date | None:
+    """R-ACC-7: the value date of the payment that cured the notice, or None.
+
+    Cured when every listed instalment is fully paid by payments value-dated on or before the cure
+    deadline, or when the payments value-dated from the notice day up to the cure deadline (less
+    any reversed) add up to the notified delayed amount, however they were allocated; the earlier
+    of the two. Penalty interest still owed does not prevent a cure. `known_before`: judge only
+    with the payments recorded before that event version (what a decision recorded then knew).
+    """
+    deadline = notice["cure_deadline"]
+    pos = books.position(deadline, accelerated=False) if known_before is None \
+        else books.position_known(deadline, known_before)
     rows = [pos.instalment(n) for n in notice["instalments"]]
-    if any(r.unpaid > 0 for r in rows):
+    by_instalments = None if any(r.unpaid > 0 for r in rows) else max(r.settled_on for r in rows)
+    return min((d for d in (by_instalments, _paid_in_window(books, notice, known_before)) if d), default=None)
+
+
+def _paid_in_window(books, notice: dict, known_before: int | None) -> Date | None:
+    """The value date on which payments from the notice day on first reach the notified amount."""
+    target = notice.get("delayed_amount")
+    if not target:
         return None
-    return max(r.settled_on for r in rows)
+    paid = 0
+    for move in sorted(books.loan.movements_list(), key=lambda m: (m.on, m.seq)):
+        if move.kind == "payment" and notice["sent_on"] <= move.on <= notice["cure_deadline"] \
+                and (known_before is None or move.seq < known_before):
+            paid += move.amount
+            if paid >= target:
+                return move.on
+    return None
+
+
+def hardship_in_window(loan, notice: dict, lag: int, on: Date) -> list | None:
+    """R-ACC-10: the first hardship active at any time from the notice day up to the day its
+    acceleration would be recorded, or None. That day is the lag-th banking day after it takes
+    effect, or today for a pending notice whose day has passed (a revoked cure). A notice sent
+    with an override_reason (R-ACC-5) is not stopped by a hardship."""
+    if notice["override"]:
+        return None
+    record_day = banking_days_after(notice["takes_effect_on"], lag)
+    if not notice["accelerated"]:
+        record_day = max(record_day, on)
+    return next((h for h in loan.hardships if h[0] <= record_day and (h[1] is None or h[1] > notice["sent_on"])),
+                None)
 
 
 def conditions_armed(books, on: Date) -> bool:
@@ -104,6 +146,13 @@ def conditions_armed(books, on: Date) -> bool:
     return False
 
 
+def cure_deadline_of(sent_on: Date, period_days: int) -> Date:
+    """R-ACC-6: the notice day + the period, moved to the next banking day when that is not one
+    (by analogy with Act 150/1930 §5: a period ending on a weekend or holiday ends on the next
+    weekday; the §8(3) period is the borrower's time to pay)."""
+    return next_banking_day_on_or_after(sent_on + days(period_days))
+
+
 def acceleration_notice_fields(books, on: Date, *, decided_by: str, reasons: str, legal_basis: str | None,
                                override_reason: str | None, channel: str) -> dict:
     """The figures of an acceleration notice sent on `on` (R-ACC-6), or not_eligible."""
@@ -117,7 +166,7 @@ def acceleration_notice_fields(books, on: Date, *, decided_by: str, reasons: str
                           f"(needs 10 % for one instalment, 5 % for several, or everything owed "
                           f"{format_cents(pos.principal_outstanding)})", rule="R-ACC-3")
     period = notice_period_days(books, on)
-    cure_deadline = on + days(period)
+    cure_deadline = cure_deadline_of(on, period)
     figures = {"delayed_amount": format_cents(met.delayed_amount), "instalments": list(met.instalments),
                "period_days": period, "cure_deadline": cure_deadline, "takes_effect_on": cure_deadline + days(1)}
     content = {"loan": loan.loan_id, "kind": "acceleration", "sent_on": on, **figures}
@@ -126,20 +175,10 @@ def acceleration_notice_fields(books, on: Date, *, decided_by: str, reasons: str
             "reasons": reasons, "legal_basis": legal_basis or "Act 1133/2002 §8(1)(1), §8(3)"}
 
 
-def acceleration_takes_effect(loan, notice: dict, on: Date) -> Date | None:
-    """The day a pending notice's acceleration takes effect, judged on `on` (R-ACC-8, Act §8(2)).
-
-    The Act denies the organiser the right to bring the acceleration into effect while the delay
-    is due to illness, unemployment or a like cause. So while a hardship recorded without an
-    override is active nothing takes effect, and when one was active on the notified day the
-    acceleration takes effect on the day the hardship ended instead (never earlier than notified).
-    """
-    if notice["override"]:
-        return notice["takes_effect_on"]
-    if hardship_active(loan.hardships, on):
+def acceleration_takes_effect(loan, notice: dict, lag: int, on: Date) -> Date | None:
+    """The day a pending notice's acceleration takes effect (R-ACC-8), judged on `on`, or None if it
+    does not: a notice during which a hardship was active lapses when the hardship ends (R-ACC-10,
+    Act §8(2) bars bringing the acceleration into effect, not only starting it)."""
+    if hardship_in_window(loan, notice, lag, on) is not None:
         return None
-    effective = notice["takes_effect_on"]
-    for start, end in loan.hardships:
-        if end is not None and start <= effective < end:
-            effective = end
-    return effective
+    return notice["takes_effect_on"]

@@ -10,6 +10,7 @@ import datetime as dt
 
 from eventsourcing.domain import Aggregate
 
+from domain.dates import add_months, days, next_banking_day_on_or_after
 from domain.money import parse_amount
 
 
@@ -18,8 +19,12 @@ class LoanEvent(Aggregate.Event):
     hash: str
 
 
-def _cents(value: str) -> int:
-    return parse_amount(value, "amount", positive=False)
+HARDSHIP_LAPSE = "hardship"  # AccelerationLapsed.reason of a notice that lapsed at a hardship's end
+RULE_CORRECTION = "rule correction"  # reasons of events the run records to correct a stored history
+
+
+def _cents(value: str | None) -> int | None:
+    return None if value is None else parse_amount(value, "amount", positive=False)
 
 
 class LoanGranted(Aggregate.Created):
@@ -59,7 +64,7 @@ class LoanGranted(Aggregate.Created):
         loan.notice_dates = []  # [effective date, kind] of every notice
         loan.acm_dates = []
         loan.acm_rearmed = False
-        loan.hardships = []  # [start, end or None]
+        loan.hardships = []  # [start, end or None, version of the HardshipRecorded]
         loan.accelerated_on = None
         loan.repaid_on = None
         loan.closed = None  # "waived" or "written_off"
@@ -67,6 +72,7 @@ class LoanGranted(Aggregate.Created):
         loan.collection_on = None
         loan.appeals = []
         loan.deliveries = []  # [notice version, outcome]
+        loan.terms_changes = []  # see RepaymentTermsChanged
         loan.hash_head = self.hash
 
 
@@ -135,10 +141,15 @@ class NoticeSent(LoanEvent):
     def apply(self, loan) -> None:
         loan.notice_dates = loan.notice_dates + [[self.effective_date, self.kind]]
         if self.kind == "acceleration":
+            # R-ACC-6: a deadline on a weekend or holiday ends on the next banking day. Notices
+            # recorded before that correction carry the unmoved date and are read as the Act says.
+            deadline = next_banking_day_on_or_after(self.cure_deadline)
+            takes_effect = self.takes_effect_on if deadline == self.cure_deadline else deadline + days(1)
             loan.notices = loan.notices + [{
                 "version": self.originator_version, "sent_on": self.effective_date,
-                "instalments": list(self.instalments), "cure_deadline": self.cure_deadline,
-                "takes_effect_on": self.takes_effect_on, "lapsed_on": None, "accelerated": False,
+                "instalments": list(self.instalments), "delayed_amount": _cents(self.delayed_amount),
+                "cure_deadline": deadline, "takes_effect_on": takes_effect, "lapsed_on": None,
+                "lapse": None, "accelerated": False, "accelerated_version": None,
                 "override": bool(self.override_reason)}]
         loan.hash_head = self.hash
 
@@ -173,7 +184,7 @@ class HardshipRecorded(LoanEvent):
     legal_basis: str
 
     def apply(self, loan) -> None:
-        loan.hardships = loan.hardships + [[self.effective_date, None]]
+        loan.hardships = loan.hardships + [[self.effective_date, None, self.originator_version]]
         loan.hash_head = self.hash
 
 
@@ -182,7 +193,7 @@ class HardshipEnded(LoanEvent):
     reasons: str
 
     def apply(self, loan) -> None:
-        loan.hardships = loan.hardships[:-1] + [[loan.hardships[-1][0], self.effective_date]]
+        loan.hardships = loan.hardships[:-1] + [[loan.hardships[-1][0], self.effective_date, loan.hardships[-1][2]]]
         loan.acm_rearmed = True  # R-ACC-4: recorded again when a hardship ends while it still qualifies
         loan.hash_head = self.hash
 
@@ -192,21 +203,40 @@ class LoanAccelerated(LoanEvent):
     notice: int  # version of the NoticeSent that took effect
 
     def apply(self, loan) -> None:
-        loan.notices = [dict(n, accelerated=True) if n["version"] == self.notice else n for n in loan.notices]
+        loan.notices = [dict(n, accelerated=True, accelerated_version=self.originator_version)
+                        if n["version"] == self.notice else n for n in loan.notices]
         loan.accelerated_on = self.effective_date
         loan.hash_head = self.hash
 
 
 class AccelerationLapsed(LoanEvent):
+    """The notice lapsed: cured by money (R-ACC-7/8), or at a hardship's end (R-ACC-10)."""
+
     notice: int
     reason: str
 
     def apply(self, loan) -> None:
         lapsed = next(n for n in loan.notices if n["version"] == self.notice)
-        loan.notices = [dict(n, lapsed_on=self.effective_date) if n is lapsed else n for n in loan.notices]
+        kind = "hardship" if self.reason.startswith(HARDSHIP_LAPSE) else "cure"
+        loan.notices = [dict(n, lapsed_on=self.effective_date, lapse=kind) if n is lapsed else n
+                        for n in loan.notices]
         if lapsed["accelerated"]:  # R-ACC-8: cured in time, the acceleration never took effect
             loan.accelerated_on = None
         loan.acm_rearmed = True
+        loan.hash_head = self.hash
+
+
+class AccelerationLapseRevoked(LoanEvent):
+    """R-ACC-7: a cure rests on money actually received. When a reversal (or a back-dated fact)
+    shows the notice was not cured by its deadline after all, it is pending again; the lapse
+    itself is never edited. R-ACC-8 applies from here."""
+
+    notice: int
+    reason: str
+
+    def apply(self, loan) -> None:
+        loan.notices = [dict(n, lapsed_on=None, lapse=None, accelerated=False, accelerated_version=None)
+                        if n["version"] == self.notice else n for n in loan.notices]
         loan.hash_head = self.hash
 
 
@@ -249,13 +279,30 @@ class RepaymentTermsChanged(LoanEvent):
     def apply(self, loan) -> None:
         first = next(r for r in loan.plan if r["n"] == self.from_instalment)
         head = [r for r in loan.plan if r["n"] < self.from_instalment]
-        tail = [{"n": row["instalment"], "months": first["months"] + row["instalment"] - self.from_instalment,
-                 "extended_to": None, "amount": _cents(row["amount"])} for row in self.instalments]
+        replaced = [r for r in loan.plan if r["n"] >= self.from_instalment]
+        tail = []
+        for row in self.instalments:
+            months = first["months"] + row["instalment"] - self.from_instalment
+            due = dt.date.fromisoformat(row["due_date"])
+            # A due date off the month grid is an extension kept through a rule correction.
+            tail.append({"n": row["instalment"], "months": months, "amount": _cents(row["amount"]),
+                         "extended_to": None if due == add_months(loan.first_due_date, months) else due})
         loan.plan = head + tail
         loan.fell_due = [n for n in loan.fell_due if n < self.from_instalment]
         loan.late = [n for n in loan.late if n < self.from_instalment]
         loan.change_dates = loan.change_dates + [self.effective_date]
+        correction = self.decided_by == "scheduler" and self.reasons.startswith(RULE_CORRECTION)
+        earlier = [dict(c, corrected=True) if correction and c["reached_back"] else c for c in loan.terms_changes]
+        loan.terms_changes = earlier + [{
+            "version": self.originator_version, "from": self.from_instalment, "on": self.effective_date,
+            "amount": _cents(self.instalment_amount), "replaced": replaced, "rows": tail, "corrected": correction,
+            # R-TERMS-1: only changes recorded before that rule was corrected can reach back.
+            "reached_back": not correction and _due_date(loan, first) <= self.effective_date}]
         loan.hash_head = self.hash
+
+
+def _due_date(loan, row: dict) -> dt.date:
+    return row["extended_to"] or add_months(loan.first_due_date, row["months"])
 
 
 class PaymentWaived(LoanEvent):
@@ -350,8 +397,8 @@ class AccelerationRevoked(LoanEvent):
     legal_basis: str
 
     def apply(self, loan) -> None:
-        loan.notices = [dict(n, lapsed_on=self.effective_date) if n["version"] == self.notice else n
-                        for n in loan.notices]
+        loan.notices = [dict(n, lapsed_on=self.effective_date, lapse="revoked") if n["version"] == self.notice
+                        else n for n in loan.notices]
         loan.accelerated_on = None
         loan.acm_rearmed = True
         loan.hash_head = self.hash
@@ -360,6 +407,6 @@ class AccelerationRevoked(LoanEvent):
 EVENT_TYPES = {cls.__name__: cls for cls in (
     LoanGranted, InstalmentFellDue, InstalmentLate, PaymentReceived, PaymentReversed, NoticeSent,
     NoticeDeliveryRecorded, AccelerationConditionsMet, HardshipRecorded, HardshipEnded, LoanAccelerated,
-    AccelerationLapsed,
+    AccelerationLapsed, AccelerationLapseRevoked,
     RepaymentDeferred, RepaymentTermsChanged, PaymentWaived, OverpaymentRefunded,
     LoanTransferredToCollection, LoanRepaid, LoanWrittenOff, AppealFiled, AppealDecided, AccelerationRevoked)}

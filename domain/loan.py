@@ -10,14 +10,14 @@ from eventsourcing.domain import Aggregate
 
 from domain import events as ev
 from domain.dates import Date, add_months, days
-from domain.delinquency import acceleration_notice_fields, cured_on, hardship_active, pending_notice
+from domain.delinquency import acceleration_notice_fields, hardship_active, pending_notice
 from domain.errors import DomainError, invalid
 from domain.evidence import GENESIS, chain_hash
 from domain.ledger import Movement
 from domain.money import Cents, format_cents
 from domain.policy import Policy
 from domain.rates import ReferenceRates
-from domain.schedule import Instalment, build_plan, check_plan, split_amounts
+from domain.schedule import Instalment, build_plan, check_plan, replan
 
 NoticeHasher = Callable[["Loan", dict], str]
 LOAN_NAMESPACE = uuid.UUID("6f1c1d2e-8d3b-4b8e-9a57-1f0b7c3e5a10")
@@ -46,6 +46,10 @@ def loan_uuid(tenant: str, loan_id: str) -> uuid.UUID:
 
 
 class Loan(Aggregate):
+    # 2: the state of issue 12 (notices' lapse kinds, hardship versions, terms changes). Snapshots
+    # of an older state are not used: the loan is folded from its events instead (aggregate_cache).
+    class_version = 2
+
     def __init__(self) -> None:
         """State is set by LoanGranted.apply, so a replay and a grant build it the same way."""
 
@@ -56,8 +60,7 @@ class Loan(Aggregate):
     # --- reading -------------------------------------------------------------------------
 
     def instalments(self) -> list[Instalment]:
-        return [Instalment(row["n"], row["extended_to"] or add_months(self.first_due_date, row["months"]),
-                           row["amount"]) for row in self.plan]
+        return [Instalment(row["n"], self._due_date(row), row["amount"]) for row in self.plan]
 
     def movements_list(self) -> list[Movement]:
         return [Movement(*m) for m in self.movements]
@@ -120,6 +123,9 @@ class Loan(Aggregate):
                                                 f"{notice['sent_on']} (cure deadline {notice['cure_deadline']})",
                               rule=rule)
 
+    def _due_date(self, row: dict) -> Date:
+        return row["extended_to"] or add_months(self.first_due_date, row["months"])
+
     def _row(self, number: object, field: str) -> dict:
         row = next((r for r in self.plan if r["n"] == number), None)
         if row is None:
@@ -153,7 +159,8 @@ class Loan(Aggregate):
         self.record_cures(on=on, recorded_at=recorded_at, rates=rates)
         return True
 
-    def reverse_payment(self, *, payment_id: str, reason: str, on: Date, recorded_at: dt.datetime) -> bool:
+    def reverse_payment(self, *, payment_id: str, reason: str, on: Date, recorded_at: dt.datetime,
+                        rates: ReferenceRates) -> bool:
         payment = next((p for p in self.payments if p["payment_id"] == payment_id), None)
         if payment is None:
             raise DomainError("not_found", f"payment_id {payment_id!r} is not recorded on this loan",
@@ -162,17 +169,17 @@ class Loan(Aggregate):
             return False
         self._record(ev.PaymentReversed, effective_date=on, recorded_at=recorded_at, payment_id=payment_id,
                      reason=reason)
+        self.record_cures(on=on, recorded_at=recorded_at, rates=rates)
         return True
 
     def record_cures(self, *, on: Date, recorded_at: dt.datetime, rates: ReferenceRates) -> None:
-        """R-ACC-7/8: a notice lapses as soon as the delayed instalments are paid by the cure deadline."""
-        books = self.books(rates)
-        for notice in self.notices:
-            if notice["lapsed_on"] is None:
-                day = cured_on(books, notice)
-                if day is not None:
-                    self._record(ev.AccelerationLapsed, effective_date=day, recorded_at=recorded_at,
-                                 notice=notice["version"], reason="cured: delayed instalments paid (Act §8(3))")
+        """R-ACC-7/8 at once when money moves: a notice lapses as soon as it is cured, and a lapse
+        whose money was returned is revoked (the notice is pending again)."""
+        from domain.servicing import cure_steps
+
+        for step in cure_steps(self.books(rates), on):
+            self._record(step.event_class, effective_date=step.effective_date, recorded_at=recorded_at,
+                         **step.fields)
 
     def send_acceleration_notice(self, *, on: Date, recorded_at: dt.datetime, rates: ReferenceRates,
                                  decision: Decision, override_reason: str | None = None,
@@ -235,7 +242,7 @@ class Loan(Aggregate):
         row = self._row(instalment, "instalment")
         self._not_in_pending_notice([instalment], "R-EXT-1")
         scheduled = add_months(self.first_due_date, row["months"])
-        current = row["extended_to"] or scheduled
+        current = self._due_date(row)
         latest = add_months(scheduled, policy.max_due_date_extension_months)
         if not current < new_due_date <= latest:
             raise invalid(f"max_due_date_extension_months {policy.max_due_date_extension_months}: new_due_date "
@@ -248,21 +255,22 @@ class Loan(Aggregate):
                      **decision.fields("Act 1133/2002 §6 (repayment terms)"))
 
     def change_terms(self, *, from_instalment: int, instalment_amount: Cents, on: Date,
-                     recorded_at: dt.datetime, decision: Decision) -> None:
-        """R-TERMS-1: the principal of instalments k.. is re-planned with a new instalment amount."""
+                     recorded_at: dt.datetime, rates: ReferenceRates, decision: Decision) -> None:
+        """R-TERMS-1: a new instalment amount from instalment k on, k not yet due on the decision's
+        effective date (a change never reaches back); the principal still unpaid in k.. is re-planned."""
         self._open(on, "R-TERMS-1")
         self._not_accelerated("R-TERMS-1")
         first = self._row(from_instalment, "from_instalment")
+        due = self._due_date(first)
+        if due <= on:
+            raise DomainError("not_eligible", f"instalment {from_instalment} fell due on {due}: a change of terms "
+                              f"applies only from an instalment not yet due on its effective date {on}",
+                              rule="R-TERMS-1", field="from_instalment")
         rows = [r for r in self.plan if r["n"] >= from_instalment]
         self._not_in_pending_notice([r["n"] for r in rows], "R-TERMS-1")
-        remaining = sum(r["amount"] for r in rows)
-        policy = Policy.from_json(self.policy)
-        count = -(-remaining // instalment_amount) if instalment_amount > 0 else 0
-        if instalment_amount > 0 and from_instalment - 1 + count > policy.max_term_months:
-            raise invalid(f"max_term_months {policy.max_term_months} would be exceeded: {format_cents(remaining)} "
-                          f"at {format_cents(instalment_amount)} a month needs {count} more instalments after "
-                          f"instalment {from_instalment - 1}", rule="R-TERMS-1", field="instalment_amount")
-        amounts = split_amounts(remaining, instalment_amount=instalment_amount)
+        pos = self.books(rates).position(on)
+        amounts = replan([pos.instalment(r["n"]) for r in rows], instalment_amount,
+                         Policy.from_json(self.policy).max_term_months, from_instalment)
         tail = [{"instalment": from_instalment + j,
                  "due_date": add_months(self.first_due_date, first["months"] + j).isoformat(),
                  "amount": format_cents(a)} for j, a in enumerate(amounts)]

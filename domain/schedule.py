@@ -67,3 +67,26 @@ def check_plan(plan: list[Instalment], *, granted_on: Date, first_due_date: Date
 def describe(plan: list[Instalment]) -> list[dict]:
     return [{"instalment": i.number, "due_date": i.due_date.isoformat(), "deadline": i.deadline.isoformat(),
              "amount": format_cents(i.amount)} for i in plan]
+
+
+def replan(rows: list, instalment_amount: Cents, max_term_months: int, from_instalment: int) -> list[Cents]:
+    """R-TERMS-1: the principal still unpaid in instalments k.. (`rows`, their positions on the
+    decision's date) re-planned at a new instalment amount by R-SCHED-2.
+
+    What was already paid ahead on them stays in the first re-planned instalment and what was
+    waived in the last, where the ledger allocates them again (payments ahead in due-date order,
+    exemptions from the last instalment backwards), so each new instalment leaves the new amount
+    to pay and the plan still adds up to the principal.
+    """
+    unpaid = sum(r.unpaid for r in rows)
+    if unpaid == 0:
+        raise invalid(f"nothing is left to pay from instalment {from_instalment} on", rule="R-TERMS-1",
+                      field="from_instalment")
+    amounts = split_amounts(unpaid, instalment_amount=instalment_amount)
+    if from_instalment - 1 + len(amounts) > max_term_months:
+        raise invalid(f"max_term_months {max_term_months} would be exceeded: {format_cents(unpaid)} at "
+                      f"{format_cents(instalment_amount)} a month needs {len(amounts)} more instalments after "
+                      f"instalment {from_instalment - 1}", rule="R-TERMS-1", field="instalment_amount")
+    amounts[0] += sum(r.paid for r in rows)
+    amounts[-1] += sum(r.waived for r in rows)
+    return amounts

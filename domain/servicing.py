@@ -7,40 +7,59 @@ finds nothing: the run is idempotent per (loan, date) by construction.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+from domain import corrections
 from domain import events as ev
 from domain.dates import Date, add_months, banking_days_after, days
 from domain.delinquency import (acceleration_notice_fields, acceleration_takes_effect, conditions,
-                                conditions_armed, cured_on, hardship_active, pending_notice)
+                                conditions_armed, cured_on, hardship_active, hardship_in_window, pending_notice)
 from domain.money import format_cents
+from domain.steps import Step
 
 
-@dataclass(frozen=True)
-class Step:
-    event_class: type
-    effective_date: Date
-    fields: dict = field(default_factory=dict)
+CURED = "cured: the delayed amount was paid by the cure deadline (Act §8(3), R-ACC-7)"
+UNCURED = "cure revoked: the payment that cured the notice was reversed or not received (R-ACC-7)"
+HARDSHIP_ENDED = (f"{ev.HARDSHIP_LAPSE}: a cause of delay under Act §8(2) was active during the notice, so it "
+                  f"never takes effect (R-ACC-10)")
 
 
 def next_step(books, on: Date) -> Step | None:
     loan = books.loan
     if loan.closed:
         return None
-    for step in (_cure, _acceleration, _fell_due, _late, _reminder, _conditions_met, _auto_notice, _repaid):
+    for step in (corrections.terms_correction, corrections.acceleration_correction, _cure, _hardship_lapse,
+                 _acceleration, _fell_due, _late, _reminder, _conditions_met, _auto_notice, _repaid):
         found = step(books, on)
         if found is not None:
             return found
     return None
 
 
-def _cure(books, on: Date) -> Step | None:
+def cure_steps(books, on: Date) -> list[Step]:
+    """R-ACC-7/8: notices cured now, and cures that no longer hold (their money was reversed)."""
+    steps = []
     for notice in books.loan.notices:
         if notice["lapsed_on"] is None:
             day = cured_on(books, notice)
             if day is not None:
-                return Step(ev.AccelerationLapsed, day, {"notice": notice["version"],
-                                                         "reason": "cured: delayed instalments paid (Act §8(3))"})
+                steps.append(Step(ev.AccelerationLapsed, day, {"notice": notice["version"], "reason": CURED}))
+        elif notice["lapse"] == "cure" and cured_on(books, notice) is None:
+            steps.append(Step(ev.AccelerationLapseRevoked, on, {"notice": notice["version"], "reason": UNCURED}))
+    return steps
+
+
+def _cure(books, on: Date) -> Step | None:
+    return next(iter(cure_steps(books, on)), None)
+
+
+def _hardship_lapse(books, on: Date) -> Step | None:
+    """R-ACC-10: a notice during which a hardship was active lapses on the day the hardship ends."""
+    for notice in books.loan.notices:
+        if notice["lapsed_on"] is None:
+            hardship = hardship_in_window(books.loan, notice, books.policy.acceleration_settlement_lag_banking_days,
+                                          on)
+            if hardship is not None and hardship[1] is not None and hardship[1] <= on:
+                return Step(ev.AccelerationLapsed, hardship[1], {"notice": notice["version"],
+                                                                 "reason": HARDSHIP_ENDED})
     return None
 
 
@@ -49,9 +68,9 @@ def _acceleration(books, on: Date) -> Step | None:
     notice = pending_notice(books.loan.notices)
     if notice is None:
         return None
-    takes_effect = acceleration_takes_effect(books.loan, notice, on)
-    if takes_effect is None or on < banking_days_after(takes_effect,
-                                                       books.policy.acceleration_settlement_lag_banking_days):
+    lag = books.policy.acceleration_settlement_lag_banking_days
+    takes_effect = acceleration_takes_effect(books.loan, notice, lag, on)
+    if takes_effect is None or on < banking_days_after(takes_effect, lag):
         return None
     amount = books.position(takes_effect, accelerated=False).principal_outstanding
     return Step(ev.LoanAccelerated, takes_effect, {"accelerated_amount": format_cents(amount),
@@ -159,9 +178,10 @@ def next_action_date(books, after: Date) -> Date | None:
         return None if loan.repaid_on is not None else after + days(1)
     candidates = []
     notice = pending_notice(loan.notices)
-    takes_effect = acceleration_takes_effect(loan, notice, after + days(1)) if notice else None
+    lag = books.policy.acceleration_settlement_lag_banking_days
+    takes_effect = acceleration_takes_effect(loan, notice, lag, after + days(1)) if notice else None
     if takes_effect is not None:
-        candidates.append(banking_days_after(takes_effect, books.policy.acceleration_settlement_lag_banking_days))
+        candidates.append(banking_days_after(takes_effect, lag))
     if loan.accelerated_on is None:
         offsets = books.policy.reminder_offsets_days
         for row in pos.instalments:

@@ -121,18 +121,19 @@ def test_r_acc_3_percentage_boundaries(principal, instalment, first_acm, instalm
 
 
 @pytest.mark.parametrize("principal, instalment, first_acm, branch", [
-    # 10 % of 1000.04 = 100.004 -> 100.00 (half-up): 100.00 qualifies alone (exact comparison would not).
-    ("1000.04", "100.00", "2025-03-11", "a"),
-    # 10 % of 1000.05 = 100.005 -> 100.01 (half-up; half-even or truncation would give 100.00):
-    # 100.00 is not enough alone; two instalments qualify by (b) on 11 Apr.
+    # 10 % of 1000.04 is 100.004: 100.00 is less, so one instalment is not enough (a rounded
+    # threshold of 100.00 would have let it through); two instalments qualify by (b) on 11 Apr.
+    ("1000.04", "100.00", "2025-04-11", "b"),
     ("1000.05", "100.00", "2025-04-11", "b"),
-    # 5 % of 1000.09 = 50.0045 -> 50.00: two instalments of 25.00 qualify on 11 Apr.
-    ("1000.09", "25.00", "2025-04-11", "b"),
-    # 5 % of 1000.10 = 50.005 -> 50.01 (half-up): 50.00 is not enough, three instalments (75.00) are.
-    ("1000.10", "25.00", "2025-05-11", "b"),
+    # 5 % of 1000.08 is 50.004 (issue 12): two instalments of 25.00 = 50.00 are less; three qualify.
+    ("1000.08", "25.00", "2025-05-11", "b"),
+    ("1000.09", "25.00", "2025-05-11", "b"),
+    # 5 % of 1000.00 is exactly 50.00: two instalments of 25.00 qualify on 11 Apr.
+    ("1000.00", "25.00", "2025-04-11", "b"),
 ])
-def test_r_acc_3_percentages_rounded_half_up_to_the_cent(principal, instalment, first_acm, branch):
-    """R-ACC-3 / R-MONEY-2: the 10 % and 5 % thresholds are rounded half-up to the cent."""
+def test_r_acc_3_percentages_compared_exactly(principal, instalment, first_acm, branch):
+    """R-ACC-3: the delayed amount must be at least 10 % (5 %) of the principal exactly
+    (100 × delayed ≥ 10 × principal in cents), never a rounded-down threshold."""
     out = simulate(scenario(principal=principal, instalment_amount=instalment, run_until="2025-05-31"))
     acm = of(out, "AccelerationConditionsMet")
     assert acm, "conditions never met"
@@ -142,10 +143,10 @@ def test_r_acc_3_percentages_rounded_half_up_to_the_cent(principal, instalment, 
 @pytest.mark.parametrize("principal, instalment, as_of, expected", [
     ("1000.00", "100.00", dt.date(2025, 3, 11), ("a", (1,), 10000)),
     ("1000.00", "99.99", dt.date(2025, 3, 11), None),
-    ("1000.04", "100.00", dt.date(2025, 3, 11), ("a", (1,), 10000)),
-    ("1000.05", "100.00", dt.date(2025, 3, 11), None),
-    ("1000.09", "25.00", dt.date(2025, 4, 11), ("b", (1, 2), 5000)),
-    ("1000.10", "25.00", dt.date(2025, 4, 11), None),
+    ("1000.04", "100.00", dt.date(2025, 3, 11), None),  # 100.00 < 10 % of 1000.04 = 100.004
+    ("1000.08", "25.00", dt.date(2025, 4, 11), None),  # 50.00 < 5 % of 1000.08 = 50.004 (issue 12)
+    ("1000.00", "25.00", dt.date(2025, 4, 11), ("b", (1, 2), 5000)),
+    ("1000.08", "25.00", dt.date(2025, 5, 11), ("b", (1, 2, 3), 7500)),
 ])
 def test_r_acc_3_conditions_on_a_ledger_position(principal, instalment, as_of, expected):
     """R-ACC-3 directly on the ledger (no payments, no penalty interest): branch, instalments, amount."""
@@ -341,12 +342,13 @@ def test_r_acc_6_an_earlier_notice_in_the_same_episode_gives_14_days():
 def test_r_acc_6_a_reminder_of_an_earlier_episode_does_not_shorten_the_period():
     """R-ACC-6/R-LATE-2: reminders 40 days after the deadline. Instalment 1 gets one on 22 Mar;
     200.00 on 25 Mar pays instalments 1-2, ending that episode. Instalment 3 (deadline 10 Apr) starts
-    a new one; a notice on 11 May (before its 40-day reminder on 20 May) gets the full 28 days."""
+    a new one; a notice on 11 May (before its 40-day reminder on 20 May) gets the full 28 days,
+    ending on Sun 8 Jun and so on Mon 9 Jun (R-ACC-6)."""
     out = simulate(scenario(overrides={"reminder_offsets_days": [40]},
                             actions=[pay("2025-03-25", "200.00"), notice("2025-05-11")], run_until="2025-05-11"))
     assert [e["effective_date"] for e in of(out, "NoticeSent", kind="reminder")] == ["2025-03-22"]
     n = only(out, "NoticeSent", kind="acceleration")
-    assert (n["instalments"], n["period_days"], n["cure_deadline"]) == ([3], 28, "2025-06-08")
+    assert (n["instalments"], n["period_days"], n["cure_deadline"]) == ([3], 28, "2025-06-09")
 
 
 # --- R-ACC-7: cure ---------------------------------------------------------------------------
@@ -434,16 +436,17 @@ def test_r_acc_8_lag_skips_easter_holidays():
 
 def test_r_acc_8_accelerated_amount_is_everything_unpaid():
     """R-ACC-8: 150.00 paid on 10 Feb (instalment 1 and half of 2). On 11 May [2, 3] = 150.00 is
-    delayed a month (branch b); notice 11 May, 28 days -> cure deadline Sun 8 Jun, E = Mon 9 Jun,
-    recorded on the 2nd banking day after, Wed 11 Jun. Accelerated: 1000.00 - 150.00 = 850.00,
+    delayed a month (branch b); notice 11 May, 28 days -> Sun 8 Jun, moved to the next banking day
+    (R-ACC-6): cure deadline Mon 9 Jun, E = Tue 10 Jun, recorded on the 2nd banking day after, Thu
+    12 Jun. Accelerated: 1000.00 - 150.00 = 850.00,
     all of it overdue afterwards."""
     out = simulate(scenario(preset="etela-karjala", actions=[pay("2025-02-10", "150.00"), notice("2025-05-11")],
                             run_until="2025-06-30"))
     n = only(out, "NoticeSent", kind="acceleration")
-    assert (n["instalments"], n["delayed_amount"], n["takes_effect_on"]) == ([2, 3], "150.00", "2025-06-09")
+    assert (n["instalments"], n["delayed_amount"], n["takes_effect_on"]) == ([2, 3], "150.00", "2025-06-10")
     acc = only(out, "LoanAccelerated")
     assert (acc["effective_date"], acc["recorded_on"], acc["accelerated_amount"]) == \
-        ("2025-06-09", "2025-06-11", "850.00")
+        ("2025-06-10", "2025-06-12", "850.00")
     balance = out["balance"]
     assert (balance["status"], balance["overdue_amount"], balance["principal_outstanding"]) == \
         ("accelerated", "850.00", "850.00")

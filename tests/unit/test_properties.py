@@ -191,7 +191,7 @@ def apply(run: Run, day: dt.date, action: tuple) -> None:
     elif kind == "reverse":
         if run.payments:
             loan.reverse_payment(payment_id=run.payments[args[0] % len(run.payments)][0], reason="returned",
-                                 **common)
+                                 rates=RATES, **common)
     elif kind == "refund":
         over = loan.books(RATES).position(day).overpayment
         loan.refund_overpayment(amount=max(1, over * args[0] // 100), rates=RATES, decision=DECISION, **common)
@@ -207,7 +207,8 @@ def apply(run: Run, day: dt.date, action: tuple) -> None:
         loan.extend_due_date(instalment=args[0], new_due_date=scheduled + days(args[1]), decision=DECISION,
                              **common)
     elif kind == "terms":
-        loan.change_terms(from_instalment=args[0], instalment_amount=args[1], decision=DECISION, **common)
+        loan.change_terms(from_instalment=args[0], instalment_amount=args[1], rates=RATES, decision=DECISION,
+                          **common)
     elif kind == "hardship":
         loan.record_hardship(cause=args[0], decision=DECISION, **common)
     elif kind == "hardship_end":
@@ -328,10 +329,10 @@ def test_r_terms_1_tiny_instalment_amount_is_refused_not_a_crash():
     "year 10000 is out of range", since fixed in production). Re-planning 1033.93 at 0.01 a month by
     R-SCHED-2 is 103393 monthly instalments (due dates past the year 9999, far beyond max_term_months 60):
     the command refuses it with invalid_request naming instalment_amount (a 4xx), it does not crash."""
-    run = grant(Terms(dt.date(2021, 1, 1), dt.date(2021, 1, 1), 1033_93, {"instalment_amount": 344_64}, {},
+    run = grant(Terms(dt.date(2021, 1, 1), dt.date(2021, 2, 1), 1033_93, {"instalment_amount": 344_64}, {},
                       dt.date(2021, 4, 1)))
     with pytest.raises(DomainError) as refused:
-        run.loan.change_terms(from_instalment=1, instalment_amount=1, on=dt.date(2021, 1, 1),
+        run.loan.change_terms(from_instalment=1, instalment_amount=1, on=dt.date(2021, 1, 1), rates=RATES,
                               recorded_at=run.now(dt.date(2021, 1, 1)), decision=DECISION)
     assert (refused.value.code, refused.value.field) == ("invalid_request", "instalment_amount")
     assert run.loan.version == 1  # nothing recorded
