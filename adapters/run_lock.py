@@ -44,6 +44,8 @@ def exclusive(env: dict[str, str], name: str, *, wait: bool) -> Iterator[bool]:
             else:
                 held = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]
             yield held
+            if held:  # at once: a closed session releases it too, but only once the server has noticed,
+                conn.execute("SELECT pg_advisory_unlock(%s)", (key,))  # and a run right after would skip
         finally:
             conn.close()  # ends the session, which releases the lock even after a crash mid-run
     elif module == "eventsourcing.sqlite":

@@ -49,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     sch = commands.add_parser("scheduler", help="the daily servicing trigger as its own process")
     sch.add_argument("--once", action="store_true", help="catch up every due date now, then exit")
     sch.add_argument("--today", help="business date to catch up to (YYYY-MM-DD; default: today in Helsinki)")
+    cor = commands.add_parser("rule-corrections", help="list every loan whose stored history a servicing run "
+                                                     "corrected after a rule was corrected (JSON lines)")
+    cor.add_argument("tenant", nargs="?", help="only this organiser")
     proj = commands.add_parser("projections", help="read-model maintenance")
     proj.add_argument("action", choices=["rebuild", "catch-up", "follow"],
                       help="follow: keep the read models and the notices' outbox current until stopped")
@@ -91,7 +94,28 @@ def main(argv: list[str] | None = None) -> int:
         return _verify_evidence(args.folder)
     if args.command == "replay":
         return _replay(args.tenant, args.loan_id, args.on, args.known_at)
+    if args.command == "rule-corrections":
+        return _rule_corrections(args.tenant)
     return 2  # pragma: no cover - argparse enforces a known command
+
+
+def _rule_corrections(tenant: str | None) -> int:
+    from adapters.settings import Settings
+    from api.deps import Container
+    from application.rule_corrections import corrections
+    from projections.read_model import print_progress
+
+    container = Container.build(Settings())
+    try:
+        found = corrections(container.service, tenant, print_progress)
+    finally:
+        container.close()
+    print(file=sys.stderr)
+    for row in found:
+        print(json.dumps(row, ensure_ascii=False))
+    loans = len({(r["tenant"], r["loan_id"]) for r in found})
+    print(f"luotto rule-corrections: {len(found)} correction(s) on {loans} loan(s)", file=sys.stderr)
+    return 0
 
 
 def _scheduler(once: bool, today: str | None) -> int:

@@ -75,7 +75,7 @@ def _action_data(event) -> tuple[str, dict] | None:
         moved = event.moved[0]
         return "due_date_extension", {**decision, "instalment": moved["instalment"],
                                       "new_due_date": dt.date.fromisoformat(moved["due_date"])}
-    if isinstance(event, ev.RepaymentTermsChanged):
+    if isinstance(event, ev.RepaymentTermsChanged) and event.decided_by != "scheduler":  # not a rule correction
         return "terms_change", {**decision, "from_instalment": event.from_instalment,
                                 "instalment_amount": event.instalment_amount}
     if isinstance(event, ev.PaymentWaived):

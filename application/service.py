@@ -28,6 +28,7 @@ from adapters.aggregate_cache import CopyingRepository, CurrentSnapshots
 from adapters.group_commit import GroupCommit
 from adapters.metrics import EVENTS_APPENDED
 from application.payment_batch import PaymentCommand, post_batch
+from domain.corrections import is_correction
 from domain.errors import DomainError
 from domain.loan import Decision, Loan, loan_uuid
 from domain.money import Cents
@@ -347,7 +348,7 @@ class LoanService(Application):
         """Service many loans, saving a batch of them in one transaction. One failing loan does not
         stop the others: it is reported, and retried by the next run. `next_dates` gives each
         serviced loan's next agenda date."""
-        examined, recorded, failures, next_dates = 0, 0, [], {}
+        examined, recorded, failures, next_dates, corrected = 0, 0, [], {}, []
         ids = list(loan_ids)
         for start in range(0, len(ids), batch):
             loans = []
@@ -360,6 +361,8 @@ class LoanService(Application):
                     if loan.service(on=on, recorded_at=self.clock(), rates=self.rates,
                                     notice_hasher=self.notice_hasher):
                         loans.append(loan)
+                        corrected += [{"loan_id": lid, "event": type(e).__name__, "version": e.originator_version}
+                                      for e in loan.pending_events if is_correction(e)]
                     next_dates[lid] = next_action_date(loan.books(self.rates), on)
                 except Exception as e:  # noqa: BLE001 - one loan's failure must not stop the run
                     log.exception("loan_servicing_failed", tenant=tenant, loan_id=lid, business_date=on.isoformat())
@@ -374,7 +377,7 @@ class LoanService(Application):
                 for loan in loans:
                     recorded += self._write(lambda lid=loan.loan_id: self._serviced(tenant, lid, on)).result
         return {"business_date": on.isoformat(), "loans_examined": examined, "events_recorded": recorded,
-                "failures": failures, "next_dates": next_dates}
+                "failures": failures, "corrections": corrected, "next_dates": next_dates}
 
     def run_servicing(self, tenant: str, business_date: dt.date) -> dict:
         """The daily run for one organiser and date over all its loans, recorded in its run log.

@@ -29,6 +29,12 @@ from domain.steps import Step
 BY_SCHEDULER = {"decided_by": "scheduler"}
 
 
+def is_correction(event) -> bool:
+    """An event a run recorded to correct a stored history, or a cure its money no longer holds."""
+    reasons = getattr(event, "reasons", None) or ""
+    return isinstance(event, ev.AccelerationLapseRevoked) or reasons.startswith(ev.RULE_CORRECTION)
+
+
 def acceleration_correction(books, on) -> Step | None:
     loan = books.loan
     for notice in loan.notices:

@@ -104,7 +104,7 @@ def cured_on(books, notice: dict, *, known_before: int | None = None) -> Date | 
 
 def _paid_in_window(books, notice: dict, known_before: int | None) -> Date | None:
     """The value date on which payments from the notice day on first reach the notified amount."""
-    target = notice.get("delayed_amount")
+    target = notice["delayed_amount"]
     if not target:
         return None
     paid = 0

@@ -42,8 +42,3 @@ def round_half_up(value: Decimal) -> Cents:
 def divide_half_up(numerator: int, denominator: int) -> Cents:
     """Exact integer division rounded half-up, for non-negative operands."""
     return (2 * numerator + denominator) // (2 * denominator)
-
-
-def percent_of(cents: Cents, percent: int | Decimal) -> Cents:
-    """`percent` % of an amount, rounded half-up to the cent (R-ACC-3)."""
-    return round_half_up(Decimal(cents) * Decimal(percent) / 100)

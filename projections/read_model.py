@@ -21,6 +21,9 @@ from projections.store import TABLES, SqlStore
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 NAME = "read_model"
+RULES = "rules"  # the tracking row holding the rules version the agenda was computed with
+RULES_VERSION = 2  # 2: the §8 corrections of issue 12
+WAKE = "2003-01-01"  # an agenda date before any business date: due at the next run
 LOAN_COLUMNS = ("tenant", "loan_id", "borrower_id", "status", "principal", "principal_outstanding",
                 "overdue_amount", "overdue_items", "penalty_outstanding", "overpayment", "principal_waived",
                 "penalty_waived", "written_off", "next_due_date", "maturity_date", "notice_pending",
@@ -77,6 +80,20 @@ class ReadModel:
 
     def setup(self) -> None:
         self.store.setup()
+        self.wake_all_after_rule_change()
+
+    def wake_all_after_rule_change(self) -> None:
+        """When the rules changed so that a stored agenda date may be later than a day the run
+        would now act (RULES_VERSION), make every loan due once: the next run services each,
+        records any rule correction (domain.corrections) and reschedules it."""
+        with self.store.transaction() as tx:
+            row = tx.execute("SELECT position FROM luotto_tracking WHERE projection = :name", {"name": RULES}).one()
+            if row is not None and row["position"] >= RULES_VERSION:
+                return
+            tx.execute("UPDATE luotto_agenda SET next_date = :day", {"day": WAKE})
+            tx.execute("DELETE FROM luotto_tracking WHERE projection = :name", {"name": RULES})
+            tx.execute("INSERT INTO luotto_tracking (projection, position) VALUES (:name, :version)",
+                       {"name": RULES, "version": RULES_VERSION})
 
     # --- writing -------------------------------------------------------------------------
 

@@ -237,3 +237,66 @@ def test_a_whole_loan_removed_is_caught_by_the_signed_digest(pg_schema, tmp_path
                              text=True, timeout=60)
     assert removed.returncode == 1
     assert "does not match the digest" in removed.stderr and "Merkle root" in removed.stderr
+
+
+# --- Issue 12: the §8 paths in replay, what-if and the evidence bundle (one implementation) ---------
+
+
+def reversed_cure_history(container: Container, clock: Clock) -> None:
+    """kittila: notice 12 May (cure deadline 26 May); 200.00 paid 20 May cures it; the bank returns
+    it on 2 Jun: the lapse is revoked and the acceleration (E = 27 May) is recorded (R-ACC-7/8)."""
+    service = container.service
+    service.grant(tenant="k", loan_id="L-2", borrower_id="B-2", purpose="rent arrears", principal=240000,
+                  granted_on=dt.date(2025, 1, 15), first_due_date=dt.date(2025, 2, 10), instalment_amount=10000,
+                  decision=Decision("sw-1", "grant"))
+    day = dt.date(2025, 1, 15)
+    while day <= dt.date(2025, 6, 30):
+        clock.day = day
+        if day == dt.date(2025, 2, 10):
+            service.post_payment(tenant="k", payment_id="p1", amount=10000, value_date=day, on=day, loan_id="L-2")
+        if day == dt.date(2025, 5, 12):
+            service.decide("k", "L-2", "send_acceleration_notice", on=day, decision=Decision("sw-2", "notice"))
+        if day == dt.date(2025, 5, 20):
+            service.post_payment(tenant="k", payment_id="cure", amount=20000, value_date=day, on=day, loan_id="L-2")
+        if day == dt.date(2025, 6, 2):
+            service.reverse_payment(tenant="k", payment_id="cure", reason="returned by the bank", on=day)
+        service.service("k", "L-2", day)
+        day += dt.timedelta(days=1)
+
+
+def test_r_acc_7_replay_shows_the_cure_as_known_before_its_reversal(memory):
+    reversed_cure_history(memory, memory.clock)
+    types = [type(e).__name__ for e in memory.service.events.get(memory.service.loan("k", "L-2").id)]
+    assert types[-2:] == ["AccelerationLapseRevoked", "LoanAccelerated"]
+    on = dt.date(2025, 5, 30)
+    then = replay(memory.service, "k", "L-2", on, dt.datetime(2025, 5, 25, 12, tzinfo=dt.timezone.utc))
+    now = replay(memory.service, "k", "L-2", on, None)
+    assert (then["balance"]["status"], then["balance"]["notice_pending"]) == ("late", False)
+    assert now["balance"]["status"] == "accelerated"
+
+
+def test_r_acc_10_what_if_a_hardship_had_been_recorded_during_the_notice(memory):
+    """Corrected with a hardship 15 May .. 10 Jun, the notice never takes effect: it lapses on 10 Jun."""
+    reversed_cure_history(memory, memory.clock)
+    diff = what_if(memory.service, "k", "L-2", [{"hardship": "illness", "from": "2025-05-15", "until": "2025-06-10"}],
+                   dt.date(2025, 6, 30))
+    assert {"type": "LoanAccelerated", "effective_date": "2025-05-27", "instalment": None, "kind": None,
+            "payment_id": None} in diff["events_removed"]
+    assert {"type": "AccelerationLapsed", "effective_date": "2025-06-10", "instalment": None, "kind": None,
+            "payment_id": None} in diff["events_added"]
+    assert diff["balance_after"]["status"] == "late"
+
+
+def test_r_acc_7_a_revoked_cure_exports_and_verifies_in_the_evidence_bundle(memory, tmp_path):
+    from application import digest
+    from application.evidence_export import export
+
+    reversed_cure_history(memory, memory.clock)
+    memory.read_model.catch_up()
+    digest.take(memory, "k", dt.date(2025, 6, 30))
+    export(memory, "k", "L-2", tmp_path / "bundle")
+    events = json.loads((tmp_path / "bundle" / "events.json").read_text())["events"]
+    assert "AccelerationLapseRevoked" in [e["type"] for e in events]
+    ok = subprocess.run([LUOTTO, "verify-evidence", str(tmp_path / "bundle")], capture_output=True, text=True,
+                        timeout=60)
+    assert ok.returncode == 0, ok.stderr

@@ -94,3 +94,87 @@ def test_fixture_covers_every_event_type():
     stored_types = {t for figures in EXPECTED["sqlite"].values() for t in figures["types"]}
     before_issue_12 = set(EVENT_TYPES) - {"AccelerationLapseRevoked"}
     assert before_issue_12 <= stored_types
+
+
+# --- Issue 12: the next servicing run corrects what the old §8 rules got wrong -----------------------
+
+# Loans whose stored history holds a situation the corrected rules read differently, and the first
+# correcting event the next run must record for each.
+CORRECTED = {
+    "kittila/L-HARD": ("AccelerationRevoked", "R-ACC-10"),    # hardship during the notice, then accelerated
+    "kittila/L-CURE": ("AccelerationLapseRevoked", "R-ACC-7"),  # the cure's payment was reversed
+    "kittila/L-TERMS": ("RepaymentTermsChanged", "R-TERMS-1"),  # a terms change reached back to instalment 3
+    "ek/L-ROUND": ("AccelerationRevoked", "R-ACC-3"),        # 50.00 of 1000.08 is less than 5 %
+    "ek/L-HOL": ("AccelerationRevoked", "R-ACC-6"),          # paid on the next banking day after Christmas
+}
+NEXT_DAY = dt.date(2026, 3, 1)  # the fixture's runs went up to 28 Feb 2026
+
+
+def _new_events(container, key: str, figures: dict) -> list:
+    tenant, loan_id = key.split("/")
+    return list(container.service.events.get(loan_uuid(tenant, loan_id)))[figures["version"]:]
+
+
+def test_the_next_run_records_a_correction_for_each_wrongly_treated_loan_and_nothing_else(stored):
+    """A correction is a new event recorded by the next servicing run, never an edit; the chains
+    still verify, a second run for the day records nothing, and the report lists every loan so
+    corrected."""
+    from application.rule_corrections import corrections
+    from tests.integration.helpers import Clock
+
+    container, expected = stored
+    clock = Clock()
+    clock.set_day(NEXT_DAY)
+    container.service.clock = clock
+    summaries = [container.run_servicing(tenant, NEXT_DAY) for tenant in TENANTS]
+    for key, figures in expected.items():
+        new = _new_events(container, key, figures)
+        correcting = [e for e in new if type(e).__name__ in ("AccelerationRevoked", "AccelerationLapseRevoked",
+                                                             "RepaymentTermsChanged")]
+        if key not in CORRECTED:
+            assert correcting == [], key
+            continue
+        event_type, rule = CORRECTED[key]
+        assert type(correcting[0]).__name__ == event_type, key
+        text = getattr(correcting[0], "reasons", None) or correcting[0].reason
+        assert rule in text or event_type == "AccelerationLapseRevoked", (key, text)
+        assert all(e.originator_version > figures["version"] for e in new)  # nothing stored was edited
+
+    assert {f"{t}/{c['loan_id']}" for t, s in zip(TENANTS, summaries) for c in s["corrections"]} == set(CORRECTED)
+    report = corrections(container.service)
+    assert {f"{r['tenant']}/{r['loan_id']}" for r in report} == set(CORRECTED)
+    assert verify_store(container.service)[1] == []
+    again = [container.run_servicing(tenant, NEXT_DAY) for tenant in TENANTS]
+    assert [s["events_recorded"] for s in again] == [0, 0]
+
+
+def test_corrected_loans_read_as_the_act_says(stored):
+    """What each correction means for the borrower, on the day after the correction."""
+    from tests.integration.helpers import Clock
+
+    container, _ = stored
+    clock = Clock()
+    clock.set_day(NEXT_DAY)
+    container.service.clock = clock
+    for tenant in TENANTS:
+        container.run_servicing(tenant, NEXT_DAY)
+
+    def balance(key: str) -> dict:
+        tenant, loan_id = key.split("/")
+        return container.service.loan(tenant, loan_id).books(container.service.rates).balance(NEXT_DAY)
+
+    # Not accelerated any more: the hardship (R-ACC-10), the holiday (R-ACC-6) and the threshold (R-ACC-3).
+    for key in ("kittila/L-HARD", "ek/L-HOL", "ek/L-ROUND"):
+        assert balance(key)["status"] != "accelerated", key
+    # The cure's money never arrived: the notice is pending again and took effect as notified.
+    cure = [e for e in container.service.events.get(loan_uuid("kittila", "L-CURE")) if type(e).__name__ ==
+            "LoanAccelerated"]
+    assert [e.effective_date for e in cure] == [dt.date(2025, 7, 1)]
+    assert balance("kittila/L-CURE")["status"] == "accelerated"
+    # Instalment 3 of L-TERMS keeps its 100.00, paid on time; the change applies from instalment 4.
+    loan = container.service.loan("kittila", "L-TERMS")
+    plan = {i.number: i for i in loan.instalments()}
+    assert (plan[3].amount, plan[3].due_date, plan[4].amount) == (10000, dt.date(2025, 4, 10), 15000)
+    assert sum(i.amount for i in plan.values()) == 120000
+    pos = loan.books(container.service.rates).position(NEXT_DAY)
+    assert pos.instalment(3).settled_on == dt.date(2025, 4, 10)

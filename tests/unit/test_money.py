@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.errors import DomainError
-from domain.money import divide_half_up, format_cents, parse_amount, percent_of, round_half_up
+from domain.money import divide_half_up, format_cents, parse_amount, round_half_up
 
 
 def refused(value, field="amount", **kwargs) -> DomainError:
@@ -134,23 +134,6 @@ def test_r_money_1_error_carries_rule_id():
 )
 def test_r_money_2_round_half_up(exact_cents, rounded):
     assert round_half_up(Decimal(exact_cents)) == rounded
-
-
-@pytest.mark.parametrize(
-    ("cents", "pct", "expected"),
-    [
-        (12345, 10, 1235),  # 1234.5 -> 1235 (half-up)
-        (12345, 5, 617),  # 617.25 -> 617
-        (5, 10, 1),  # 0.5 -> 1
-        (4, 10, 0),  # 0.4 -> 0
-        (100000, 10, 10000),  # 10 % of 1000.00 = 100.00 exactly
-        (100001, 5, 5000),  # 5000.05 -> 5000
-        (100010, 5, 5001),  # 5000.5 -> 5001
-        (12345, Decimal("2.5"), 309),  # 308.625 -> 309
-    ],
-)
-def test_r_money_2_percent_of_rounds_half_up(cents, pct, expected):
-    assert percent_of(cents, pct) == expected
 
 
 @pytest.mark.parametrize(
