@@ -1,4 +1,5 @@
-"""Every scenario in ../shared/spec/scenarios through `luotto simulate`, compared with its `expect`.
+"""Every scenario in ../shared/spec/scenarios, and our own in tests/scenarios/own, through `luotto
+simulate`, compared with its `expect`.
 
 The comparison is the one the shared checker (shared/tools/check_scenarios.py) makes.
 """
@@ -12,7 +13,9 @@ from pathlib import Path
 import pytest
 
 SCENARIOS = Path(__file__).resolve().parents[2].parent / "shared" / "spec" / "scenarios"
+OWN = Path(__file__).resolve().parent / "own"
 FILES = sorted(SCENARIOS.glob("*.json"))
+ALL = FILES + sorted(OWN.glob("*.json"))
 
 
 def test_the_shared_scenarios_are_there():
@@ -46,7 +49,7 @@ def check(out: dict, expect: dict) -> list[str]:
     return errors
 
 
-@pytest.mark.parametrize("path", FILES, ids=[f.stem for f in FILES])
+@pytest.mark.parametrize("path", ALL, ids=[f.stem for f in ALL])
 def test_scenario_matches_expect(path: Path):
     """Through the installed console script, as caseworkers and CI run it."""
     done = subprocess.run([str(Path(sys.executable).parent / "luotto"), "simulate", str(path)],
