@@ -45,6 +45,10 @@ class ReferenceRates:
     def __post_init__(self):
         object.__setattr__(self, "entries", tuple(sorted(self.entries, key=lambda e: e.starts)))
 
+    def reference_on(self, day: Date) -> Decimal:
+        """The reference rate in force on a day, in percent."""
+        return self._entry(day).rate
+
     def penalty_units(self, day: Date) -> int:
         return self._entry(day).units + PENALTY_MARGIN
 
@@ -93,6 +97,25 @@ class ReferenceRates:
         if not self.entries or first_needed < self._segments[0][0]:
             raise MissingRate(f"R-PEN-4: no reference rate is known for {dt.date.fromordinal(first_needed)}")
         return self._cumulative(through.toordinal()) - self._cumulative(after.toordinal())
+
+    def periods(self, after: Date, through: Date) -> list[tuple[int, int]]:
+        """The days after `after` up to and including `through`, as (days, reference rate units) per
+        half-year entry: what a day count by rate needs (R-INT-2)."""
+        if through <= after:
+            return []
+        if not self.entries or after + dt.timedelta(days=1) < self.entries[0].starts:
+            raise MissingRate(f"R-PEN-4: no reference rate is known for {after + dt.timedelta(days=1)}")
+        out, day = [], after
+        for i, entry in enumerate(self.entries):
+            end = self.entries[i + 1].starts - dt.timedelta(days=1) if i + 1 < len(self.entries) else through
+            if end <= day:
+                continue
+            stop = min(end, through)
+            out.append(((stop - day).days, entry.units))
+            day = stop
+            if day >= through:
+                break
+        return out
 
     def to_json(self) -> list[dict]:
         return [{"from": e.starts.isoformat(), "rate": str(e.rate), "source": e.source} for e in self.entries]
