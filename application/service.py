@@ -193,7 +193,7 @@ class LoanService(Application):
             reference = reference_for_loan(sequence)
             loan = Loan.grant(tenant=tenant, loan_id=loan_id, borrower_id=borrower_id, principal=principal,
                               policy=policy, decision=decision, recorded_at=self.clock(), reference=reference,
-                              **terms)
+                              rates=self.rates, **terms)
             return [register, loan, ReferenceMarker.assign(tenant, reference, loan_id)]
         return self._write(change, lambda: self.loan(tenant, loan_id))
 

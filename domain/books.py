@@ -6,6 +6,7 @@ from collections.abc import Callable
 from domain.dates import Date
 from domain.delinquency import pending_notice
 from domain.evidence import content_hash
+from domain.interest import InterestAccrual, InterestTerms, penalty_basis
 from domain.ledger import Position, position
 from domain.money import format_cents
 from domain.policy import Policy
@@ -29,6 +30,10 @@ class LoanBooks:
         self.policy = Policy.from_json(loan.policy)
         self.notice_hasher = notice_hasher
         self._cache: dict = {}
+        self.interest = InterestAccrual(InterestTerms.from_json(loan.interest), rates, loan.interest_from,
+                                        tuple(tuple(w) for w in loan.free_windows))
+        self.penalty_rates, self.penalty_floor = penalty_basis(self.policy, loan.granted_on, loan.penalty_agreed_on,
+                                                               rates)
 
     def notice_hash(self, content: dict) -> str:
         return self.notice_hasher(self.loan, content) if self.notice_hasher else content_hash(content)
@@ -44,9 +49,9 @@ class LoanBooks:
         key = (self.loan.version, as_of, accelerated)
         if key not in self._cache:
             self._cache[key] = position(
-                self.plan(), self.loan.movements_list(), as_of=as_of,
-                rates=self.rates if self.policy.penalty_interest else None,
-                accelerated_on=self.loan.accelerated_on if accelerated else None)
+                self.plan(), self.loan.movements_list(), as_of=as_of, rates=self.penalty_rates,
+                accelerated_on=self.loan.accelerated_on if accelerated else None, interest=self.interest,
+                penalty_floor=self.penalty_floor)
         return self._cache[key]
 
     def position_known(self, as_of: Date, before_version: int) -> Position:
@@ -55,8 +60,8 @@ class LoanBooks:
         key = ("known", self.loan.version, as_of, before_version)
         if key not in self._cache:
             known = [m for m in self.loan.movements_list() if m.seq < before_version]
-            self._cache[key] = position(self.plan(), known, as_of=as_of,
-                                        rates=self.rates if self.policy.penalty_interest else None)
+            self._cache[key] = position(self.plan(), known, as_of=as_of, rates=self.penalty_rates,
+                                        interest=self.interest, penalty_floor=self.penalty_floor)
         return self._cache[key]
 
     def status(self, as_of: Date) -> str:
@@ -82,6 +87,9 @@ class LoanBooks:
             "principal_waived": format_cents(pos.principal_waived),
             "principal_outstanding": format_cents(pos.principal_outstanding),
             "overdue_amount": format_cents(pos.overdue_amount),
+            "interest_due": format_cents(pos.interest_due),
+            "interest_accrued": format_cents(pos.interest_accrued),
+            "interest_paid": format_cents(pos.interest_paid),
             "penalty_interest_accrued": format_cents(pos.penalty_accrued),
             "penalty_interest_paid": format_cents(pos.penalty_paid),
             "penalty_interest_outstanding": format_cents(pos.penalty_outstanding),

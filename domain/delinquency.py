@@ -32,7 +32,7 @@ def conditions(pos: Position, principal: Cents) -> Conditions | None:
     if pos.accelerated:
         return None
     delayed = pos.delayed_a_month()
-    amount = sum(i.unpaid for i in delayed)
+    amount = sum(i.principal_unpaid for i in delayed)
     if amount <= 0:
         return None
     branch = meets_threshold(amount, len(delayed), principal)
@@ -97,8 +97,8 @@ def cured_on(books, notice: dict, *, known_before: int | None = None) -> Date | 
     deadline = notice["cure_deadline"]
     pos = books.position(deadline, accelerated=False) if known_before is None \
         else books.position_known(deadline, known_before)
-    rows = [pos.instalment(n) for n in notice["instalments"]]
-    by_instalments = None if any(r.unpaid > 0 for r in rows) else max(r.settled_on for r in rows)
+    rows = [pos.instalment(n) for n in notice["instalments"]]  # their principal parts (R-INT-5)
+    by_instalments = None if any(r.principal_unpaid > 0 for r in rows) else max(r.principal_settled_on for r in rows)
     return min((d for d in (by_instalments, _paid_in_window(books, notice, known_before)) if d), default=None)
 
 
@@ -160,7 +160,7 @@ def acceleration_notice_fields(books, on: Date, *, decided_by: str, reasons: str
     pos = books.position(on)
     met = conditions(pos, loan.principal)
     if met is None:
-        delayed = sum(i.unpaid for i in pos.delayed_a_month())
+        delayed = sum(i.principal_unpaid for i in pos.delayed_a_month())
         raise DomainError("not_eligible", f"Act §8(1)(1) conditions do not hold on {on}: delayed at least a "
                           f"month {format_cents(delayed)} of principal {format_cents(loan.principal)} "
                           f"(needs 10 % for one instalment, 5 % for several, or everything owed "

@@ -43,6 +43,9 @@ class LoanGranted(Aggregate.Created):
     reasons: str
     legal_basis: str
     decision_reference: str | None
+    # Added with regular interest (R-INT-1, R-PEN-6); events stored before read them as None.
+    interest: dict | None = None
+    penalty_interest_agreed_on: dt.date | None = None
 
     def apply(self, loan) -> None:
         loan.loan_id = self.loan_id
@@ -73,12 +76,19 @@ class LoanGranted(Aggregate.Created):
         loan.appeals = []
         loan.deliveries = []  # [notice version, outcome]
         loan.terms_changes = []  # see RepaymentTermsChanged
+        loan.interest = self.interest  # R-INT-1 terms as JSON; None: interest-free
+        loan.interest_from = self.effective_date  # R-INT-2: the disbursement date once one is recorded
+        loan.penalty_agreed_on = self.penalty_interest_agreed_on
+        loan.free_windows = []  # [after, through]: days of free months on which no interest accrues (R-INT-6)
         loan.hash_head = self.hash
 
 
 class InstalmentFellDue(LoanEvent):
     instalment: int
-    amount: str
+    amount: str  # principal_part + interest_part
+    # Recorded since regular interest (R-INT-3); events stored before read them as None.
+    principal_part: str | None = None
+    interest_part: str | None = None
 
     def apply(self, loan) -> None:
         loan.fell_due = loan.fell_due + [self.instalment]
@@ -251,6 +261,10 @@ class RepaymentDeferred(LoanEvent):
 
     def apply(self, loan) -> None:
         moved = {row["instalment"]: row for row in self.moved}
+        if self.kind == "free_months":  # R-INT-6: no interest on the days the first moved instalment moved by
+            first = min(loan.plan, key=lambda r: (r["n"] not in moved, r["n"]))
+            new = dt.date.fromisoformat(moved[first["n"]]["due_date"])
+            loan.free_windows = loan.free_windows + [[_due_date(loan, first), new]]
         plan = []
         for row in loan.plan:
             if row["n"] in moved and self.kind == "free_months":

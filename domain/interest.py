@@ -6,13 +6,16 @@ half-up once where the rules say (R-INT-3).
 """
 from __future__ import annotations
 
+import bisect
+from datetime import timedelta
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from domain.dates import Date
 from domain.errors import DomainError, invalid
 from domain.money import Cents, divide_half_up
-from domain.rates import DENOMINATOR, RATE_UNIT, ReferenceRates
+from domain.rates import DENOMINATOR, RATE_UNIT, MissingRate, ReferenceRates
 
 KINDS = ("none", "fixed", "reference")
 
@@ -102,7 +105,59 @@ def numerator(terms: InterestTerms, rates: ReferenceRates, base: Cents, after: D
     """Exact interest on `base` for the days after `after` up to and including `through`, over DENOMINATOR."""
     if not terms.charged or base <= 0 or through <= after:
         return 0
-    return base * sum(days * terms.units(ref) for days, ref in rates.periods(after, through))
+    return base * _RateTable.of(terms, rates).units(after, through)
+
+
+class _RateTable:
+    """Cumulative rate units of `terms` under a reference-rate table, so that the units of any run
+    of days are one subtraction (a ledger fold asks for many)."""
+
+    def __init__(self, terms: InterestTerms, rates: ReferenceRates):
+        self.starts, self.per_day, self.before = [], [], []
+        total = 0
+        for i, entry in enumerate(rates.entries):
+            start = entry.starts.toordinal()
+            self.starts.append(start)
+            self.per_day.append(terms.units(entry.units))
+            self.before.append(total)
+            if i + 1 < len(rates.entries):
+                total += (rates.entries[i + 1].starts.toordinal() - start) * self.per_day[-1]
+
+    @staticmethod
+    @lru_cache(maxsize=256)
+    def of(terms: InterestTerms, rates: ReferenceRates) -> "_RateTable":
+        return _RateTable(terms, rates)
+
+    def _cumulative(self, ordinal: int) -> int:
+        """Units of every day from the table's first up to and including `ordinal`."""
+        i = bisect.bisect_right(self.starts, ordinal) - 1
+        return 0 if i < 0 else self.before[i] + (ordinal - self.starts[i] + 1) * self.per_day[i]
+
+    def units(self, after: Date, through: Date) -> int:
+        """Units of the days after `after` up to and including `through`."""
+        if not self.starts or after.toordinal() + 1 < self.starts[0]:
+            raise MissingRate(f"R-PEN-4: no reference rate is known for {Date.fromordinal(after.toordinal() + 1)}")
+        return self._cumulative(through.toordinal()) - self._cumulative(after.toordinal())
+
+
+@dataclass(frozen=True)
+class InterestAccrual:
+    """A loan's regular interest as the ledger accrues it: its terms, the reference rates, the day
+    after which it runs (the grant, or the disbursement, R-INT-2) and the free months' days on
+    which nothing accrues (R-INT-6: after the original due date up to and including the new one)."""
+
+    terms: InterestTerms
+    rates: ReferenceRates
+    starts: Date
+    free: tuple[tuple[Date, Date], ...] = ()
+
+    def numerator(self, base: Cents, after: Date, through: Date) -> int:
+        whole = numerator(self.terms, self.rates, base, after, through)
+        for free_after, free_through in self.free:
+            lo, hi = max(after, free_after), min(through, free_through)
+            if lo < hi:
+                whole -= numerator(self.terms, self.rates, base, lo, hi)
+        return whole
 
 
 def on_time_interest_parts(terms: InterestTerms, rates: ReferenceRates, principal: Cents, start: Date,
@@ -115,3 +170,21 @@ def on_time_interest_parts(terms: InterestTerms, rates: ReferenceRates, principa
         out.append(divide_half_up(numerator(terms, rates, base, previous, due), DENOMINATOR))
         base, previous = base - part, due
     return out
+
+
+PENALTY_LEGAL_BASIS = Date(2023, 8, 1)  # Act §6(4) (956/2022) in force: R-PEN-6
+
+
+def penalty_basis(policy, granted_on: Date, agreed_on: Date | None,
+                  rates: ReferenceRates) -> tuple[ReferenceRates | None, Date | None]:
+    """R-PEN-6: (the rates penalty interest accrues at, or None for none; the last day on which none
+    accrues yet). No penalty interest for a day before 1 Aug 2023; a contract made before that day
+    accrues it only from an amendment that added the term; an organiser may switch it off."""
+    if not policy.penalty_interest:
+        return None, None
+    floor = PENALTY_LEGAL_BASIS - timedelta(days=1)
+    if granted_on < PENALTY_LEGAL_BASIS:
+        if agreed_on is None:
+            return None, None
+        floor = max(floor, agreed_on - timedelta(days=1))
+    return rates, floor

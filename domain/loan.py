@@ -16,6 +16,7 @@ from domain.evidence import GENESIS, chain_hash
 from domain.ledger import Movement
 from domain.money import Cents, format_cents
 from domain.policy import Policy
+from domain.interest import PENALTY_LEGAL_BASIS, InterestTerms, check_cap
 from domain.rates import ReferenceRates
 from domain.schedule import Instalment, build_plan, check_plan, replan
 
@@ -48,7 +49,7 @@ def loan_uuid(tenant: str, loan_id: str) -> uuid.UUID:
 class Loan(Aggregate):
     # 2: the state of issue 12 (notices' lapse kinds, hardship versions, terms changes). Snapshots
     # of an older state are not used: the loan is folded from its events instead (aggregate_cache).
-    class_version = 2
+    class_version = 3  # 3: regular interest (interest terms, interest start, free months' days)
 
     def __init__(self) -> None:
         """State is set by LoanGranted.apply, so a replay and a grant build it the same way."""
@@ -82,10 +83,16 @@ class Loan(Aggregate):
     def grant(cls, *, tenant: str, loan_id: str, borrower_id: str, purpose: str, principal: Cents,
               granted_on: Date, first_due_date: Date, policy: Policy, decision: Decision,
               recorded_at: dt.datetime, instalment_amount: Cents | None = None, term_months: int | None = None,
-              reference: str | None = None, decision_reference: str | None = None) -> "Loan":
+              reference: str | None = None, decision_reference: str | None = None,
+              interest: InterestTerms | None = None, penalty_interest_agreed_on: Date | None = None,
+              rates: ReferenceRates | None = None) -> "Loan":
         check_amount(policy, principal)
         plan = build_plan(principal, first_due_date, instalment_amount=instalment_amount, term_months=term_months)
         check_plan(plan, granted_on=granted_on, first_due_date=first_due_date, policy=policy)
+        terms = interest if interest is not None else InterestTerms.from_json(policy.regular_interest)
+        if terms.charged:
+            check_cap(terms, granted_on, rates)
+        check_agreed_on(penalty_interest_agreed_on, granted_on)
         loan_uuid_ = loan_uuid(tenant, loan_id)
         fields = {
             "loan_id": loan_id, "tenant": tenant, "borrower_id": borrower_id, "purpose": purpose,
@@ -93,7 +100,8 @@ class Loan(Aggregate):
             "instalments": [{"instalment": i.number, "due_date": i.due_date.isoformat(),
                              "amount": format_cents(i.amount)} for i in plan],
             "policy": policy.to_json(), "reference": reference, "decision_reference": decision_reference,
-            **decision.fields("Act 1133/2002 §4, §6"),
+            **decision.fields("Act 1133/2002 §4, §6"), "interest": terms.to_json(),
+            "penalty_interest_agreed_on": penalty_interest_agreed_on,
         }
         payload = {"type": "LoanGranted", "loan": str(loan_uuid_), "version": 1, "effective_date": granted_on,
                    "recorded_at": recorded_at, **fields}
@@ -386,6 +394,14 @@ class Loan(Aggregate):
             recorded += 1
             assert recorded < 1000, "servicing did not converge"
         return recorded
+
+
+def check_agreed_on(agreed_on: Date | None, granted_on: Date) -> None:
+    """R-PEN-6: the amendment that added the penalty-interest term can only be valid from 1 Aug 2023."""
+    if agreed_on is not None and (agreed_on < PENALTY_LEGAL_BASIS or agreed_on < granted_on):
+        raise invalid(f"penalty_interest_agreed_on {agreed_on} must be on or after {PENALTY_LEGAL_BASIS} (Act §6(4), "
+                      f"956/2022) and the grant date {granted_on}", rule="R-PEN-6",
+                      field="penalty_interest_agreed_on")
 
 
 def check_amount(policy: Policy, principal: Cents) -> list[str]:

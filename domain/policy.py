@@ -25,7 +25,7 @@ class Policy:
     capital_limit: Cents | None = None
     one_open_loan_per_borrower: bool = True
     max_total_debt_of_applicant: Cents | None = None
-    regular_interest: None = None  # only interest-free loans are supported (R-SCHED-4)
+    regular_interest: dict | None = None  # the organiser's default interest terms (R-INT-1); None: interest-free
     penalty_interest: str | None = "statutory"
     reminder_offsets_days: tuple[int, ...] = ()
     auto_acceleration_notice: bool = False
@@ -118,13 +118,14 @@ def _parse_override(key: str, raw: object):
             raise invalid(f"{where} must be a list of whole days, got {raw!r}", field=where)
         return tuple(sorted({_int(x, where, low=1) for x in raw}))
     if key == "penalty_interest":
-        if raw not in (None, "statutory"):
-            raise invalid(f"{where} must be \"statutory\" or null (Act 1133/2002 §6 allows no more)", field=where)
-        return raw
+        if raw not in (None, "none", "statutory"):
+            raise invalid(f"{where} must be \"statutory\" or \"none\" (Act 1133/2002 §6 allows no more)",
+                          rule="R-PEN-6", field=where)
+        return "statutory" if raw == "statutory" else None
     if key == "regular_interest":
-        if raw is not None:
-            raise invalid(f"{where}: only interest-free loans are supported (R-SCHED-4)", field=where)
-        return None
+        from domain.interest import InterestTerms
+
+        return InterestTerms.from_json(raw, where).to_json()
     if key == "delayed_amount_basis":
         if raw != "month_late_instalments":
             raise invalid(f"{where} must be \"month_late_instalments\" (R-ACC-2)", field=where)

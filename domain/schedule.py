@@ -78,7 +78,7 @@ def replan(rows: list, instalment_amount: Cents, max_term_months: int, from_inst
     exemptions from the last instalment backwards), so each new instalment leaves the new amount
     to pay and the plan still adds up to the principal.
     """
-    unpaid = sum(r.unpaid for r in rows)
+    unpaid = sum(r.principal_unpaid for r in rows)
     if unpaid == 0:
         raise invalid(f"nothing is left to pay from instalment {from_instalment} on", rule="R-TERMS-1",
                       field="from_instalment")

@@ -72,7 +72,8 @@ def _acceleration(books, on: Date) -> Step | None:
     takes_effect = acceleration_takes_effect(books.loan, notice, lag, on)
     if takes_effect is None or on < banking_days_after(takes_effect, lag):
         return None
-    amount = books.position(takes_effect, accelerated=False).principal_outstanding
+    at = books.position(takes_effect, accelerated=False)  # R-INT-7: interest to E, penalty excluded
+    amount = at.principal_outstanding + at.interest_due + at.interest_accrued
     return Step(ev.LoanAccelerated, takes_effect, {"accelerated_amount": format_cents(amount),
                                                    "notice": notice["version"]})
 
@@ -88,8 +89,10 @@ def _fell_due(books, on: Date) -> Step | None:
         return None
     for inst in sorted(books.plan(), key=lambda i: (i.due_date, i.number)):
         if inst.due_date <= on and inst.number not in books.loan.fell_due:
-            return Step(ev.InstalmentFellDue, inst.due_date, {"instalment": inst.number,
-                                                              "amount": format_cents(inst.amount)})
+            interest = books.position(inst.due_date).instalment(inst.number).interest or 0  # R-INT-3
+            return Step(ev.InstalmentFellDue, inst.due_date, {
+                "instalment": inst.number, "amount": format_cents(inst.amount + interest),
+                "principal_part": format_cents(inst.amount), "interest_part": format_cents(interest)})
     return None
 
 

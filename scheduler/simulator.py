@@ -15,6 +15,7 @@ from application.service import LoanService
 from domain.dates import days, parse_date
 from domain.errors import DomainError, invalid
 from domain.evidence import plain
+from domain.interest import InterestTerms
 from domain.loan import Decision
 from domain.money import parse_amount
 from domain.policy import make_policy
@@ -40,7 +41,7 @@ ACTIONS = {
 }
 DECISION_FIELDS = {"decided_by", "reasons", "legal_basis"}
 LOAN_FIELDS = ({"loan_id", "borrower_id", "purpose", "granted_on", "principal", "first_due_date"},
-               {"instalment_amount", "term_months"})
+               {"instalment_amount", "term_months", "interest", "penalty_interest_agreed_on"})
 _NUMERIC = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 
 
@@ -97,6 +98,11 @@ def _parse(scenario: object):
         terms["instalment_amount"] = parse_amount(loan_in["instalment_amount"], "loan.instalment_amount")
     else:
         terms["term_months"] = _whole(loan_in["term_months"], "loan.term_months")
+    if "interest" in loan_in:
+        terms["interest"] = InterestTerms.from_json(loan_in["interest"], "loan.interest")
+    if loan_in.get("penalty_interest_agreed_on") is not None:
+        terms["penalty_interest_agreed_on"] = parse_date(loan_in["penalty_interest_agreed_on"],
+                                                         "loan.penalty_interest_agreed_on")
 
     run_until = parse_date(scenario["run_until"], "run_until")
     if run_until < terms["granted_on"]:

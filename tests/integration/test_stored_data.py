@@ -73,8 +73,13 @@ def test_stored_loans_replay_to_the_recorded_balances(stored):
         stored_types = [type(e).__name__ for e in container.service.events.get(loan_uuid(tenant, loan_id))]
         assert stored_types == figures["types"], key
         books = loan.books(container.service.rates)
-        for day, balance in figures["balances"].items():
-            assert books.balance(dt.date.fromisoformat(day)) == balance, (key, day)
+        for day, recorded in figures["balances"].items():
+            now = books.balance(dt.date.fromisoformat(day))
+            # Mapped explicitly: the balance has since gained the interest figures (issue 16); these
+            # loans were interest-free, so each is zero.
+            added = {k: now.pop(k) for k in ("interest_due", "interest_accrued", "interest_paid")}
+            assert now == recorded, (key, day)
+            assert set(added.values()) == {"0.00"}, (key, day)
 
 
 def test_stored_read_models_rebuild(stored):

@@ -1,5 +1,5 @@
-"""Every scenario in ../shared/spec/scenarios, and our own in tests/scenarios/own, through `luotto
-simulate`, compared with its `expect`.
+"""Every scenario in ../shared/spec/scenarios and scenarios-interest, and our own in
+tests/scenarios/own, through `luotto simulate`, compared with its `expect`.
 
 The comparison is the one the shared checker (shared/tools/check_scenarios.py) makes.
 """
@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-SCENARIOS = Path(__file__).resolve().parents[2].parent / "shared" / "spec" / "scenarios"
+SPEC = Path(__file__).resolve().parents[2].parent / "shared" / "spec"
+SCENARIOS = SPEC / "scenarios"
 OWN = Path(__file__).resolve().parent / "own"
 FILES = sorted(SCENARIOS.glob("*.json"))
-ALL = FILES + sorted(OWN.glob("*.json"))
+ALL = FILES + sorted((SPEC / "scenarios-interest").glob("*.json")) + sorted(OWN.glob("*.json"))
 
 
 def test_the_shared_scenarios_are_there():
