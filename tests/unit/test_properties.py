@@ -12,6 +12,7 @@ derandomized, so CI runs the same examples every time.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -30,7 +31,8 @@ from domain.errors import DomainError
 from domain.loan import Decision, Loan, loan_uuid
 from domain.money import format_cents, parse_amount
 from domain.policy import make_policy
-from domain.rates import shipped_rates
+from domain.interest import InterestTerms
+from domain.rates import DENOMINATOR, shipped_rates
 from domain.schedule import build_plan
 
 settings.register_profile(
@@ -63,10 +65,12 @@ class Terms:
     plan: dict  # {"instalment_amount": cents} or {"term_months": n}
     overrides: dict
     horizon: dt.date  # the last day the daily run is simulated
+    interest: dict | None = None  # R-INT-1 terms; None: interest-free
 
     def grant_kwargs(self) -> dict:
         return {"borrower_id": "B-PROP", "purpose": "property test", "principal": self.principal,
-                "granted_on": self.granted_on, "first_due_date": self.first_due_date, **self.plan}
+                "granted_on": self.granted_on, "first_due_date": self.first_due_date, **self.plan,
+                "interest": InterestTerms.from_json(self.interest)}
 
 
 @dataclass(frozen=True)
@@ -76,8 +80,11 @@ class History:
 
 
 @st.composite
-def loan_terms(draw, max_instalments: int = 6, max_extra_days: int = 130) -> Terms:
-    granted = EPOCH + days(draw(st.integers(0, 5 * 365)))
+def loan_terms(draw, max_instalments: int = 6, max_extra_days: int = 130, at_the_cap: bool = False) -> Terms:
+    if at_the_cap:  # a fixed rate at the reference rate of the grant, before the rate falls (2025)
+        granted = dt.date(2024, 7, 1) + days(draw(st.integers(0, 364)))
+    else:
+        granted = EPOCH + days(draw(st.integers(0, 5 * 365)))
     first_due = granted + days(draw(st.integers(0, (add_months(granted, 3) - granted).days)))  # R-SCHED-3
     n = draw(st.integers(1, max_instalments))
     if draw(st.booleans()):
@@ -92,8 +99,16 @@ def loan_terms(draw, max_instalments: int = 6, max_extra_days: int = 130) -> Ter
         "penalty_interest": draw(st.sampled_from(["statutory", "statutory", None])),
     }
     last_due = add_months(first_due, n - 1)
+    cap = int(RATES.reference_on(granted) * 100)  # R-INT-1: a fixed rate may not exceed it at grant
+    interest = "cap" if at_the_cap else draw(st.sampled_from([None, None, "fixed", "reference"]))
+    if interest == "cap":
+        interest = {"kind": "fixed", "rate": format_cents(cap)}
+    elif interest == "fixed":
+        interest = {"kind": "fixed", "rate": format_cents(draw(st.integers(0, cap)))}
+    elif interest == "reference":
+        interest = {"kind": "reference", "margin": format_cents(-draw(st.integers(0, 150)))}
     return Terms(granted, first_due, principal, plan, overrides,
-                 last_due + days(draw(st.integers(0, max_extra_days))))
+                 last_due + days(draw(st.integers(0, max_extra_days))), interest)
 
 
 # Weights by repetition: money in is the common case, closing decisions are rare.
@@ -132,8 +147,8 @@ def dated_action(draw, terms: Terms, amounts: list[int]) -> tuple:
 
 
 @st.composite
-def histories(draw, max_actions: int = 16, exclude: frozenset = frozenset()) -> History:
-    terms = draw(loan_terms())
+def histories(draw, max_actions: int = 16, exclude: frozenset = frozenset(), at_the_cap: bool = False) -> History:
+    terms = draw(loan_terms(at_the_cap=at_the_cap))
     amounts = _plan_amounts(terms)
     acts = draw(st.lists(dated_action(terms, amounts).filter(lambda a: a[1][0] not in exclude),
                          max_size=max_actions))
@@ -166,7 +181,7 @@ class Run:
 def grant(terms: Terms) -> Run:
     policy = make_policy("default", terms.overrides)
     run = Run()
-    run.loan = Loan.grant(tenant=TENANT, loan_id=LOAN_ID, policy=policy, decision=DECISION,
+    run.loan = Loan.grant(tenant=TENANT, loan_id=LOAN_ID, policy=policy, decision=DECISION, rates=RATES,
                           recorded_at=run.now(terms.granted_on), **terms.grant_kwargs())
     return run
 
@@ -267,7 +282,7 @@ def check_money(run: Run, day: dt.date) -> None:
     amounts = {k: cents(v) for k, v in b.items() if k in (
         "principal", "principal_paid", "principal_waived", "principal_outstanding", "overdue_amount",
         "penalty_interest_accrued", "penalty_interest_paid", "penalty_interest_outstanding", "overpayment",
-        "refund_owed_back", "payoff_amount")}
+        "refund_owed_back", "payoff_amount", "interest_due", "interest_accrued", "interest_paid")}
     where = f"on {day}: {b}"
     assert all(v >= 0 for v in amounts.values()), f"negative balance field {where}"
     assert amounts["principal"] == loan.principal
@@ -277,16 +292,17 @@ def check_money(run: Run, day: dt.date) -> None:
                                                        - amounts["penalty_interest_paid"] - pos.penalty_waived), where
     if amounts["overpayment"] > 0:
         assert amounts["principal_outstanding"] == 0 and amounts["penalty_interest_outstanding"] == 0, where
-        assert amounts["refund_owed_back"] == 0, where
+        assert amounts["refund_owed_back"] == amounts["interest_due"] == amounts["interest_accrued"] == 0, where
     # Every cent received up to the day (value-dated, not reversed), less refunds, is allocated once; a refund
     # of money later reversed is owed back by the borrower (or waived with everything else by a full exemption).
     received = sum(p["amount"] for p in loan.payments if not p["reversed"] and p["value_date"] <= day)
     refunded = sum(m[3] for m in loan.movements if m[2] == "refund" and m[0] <= day)
-    assert received - refunded == (amounts["principal_paid"] + amounts["penalty_interest_paid"]
+    assert received - refunded == (amounts["principal_paid"] + amounts["interest_paid"] + amounts["penalty_interest_paid"]
                                    + amounts["overpayment"] - amounts["refund_owed_back"] - pos.refund_waived), where
     assert amounts["refund_owed_back"] <= refunded, where
     # R-PAY-5: payoff is everything owed, nothing else
-    assert amounts["payoff_amount"] == (amounts["principal_outstanding"] + amounts["penalty_interest_outstanding"]
+    assert amounts["payoff_amount"] == (amounts["principal_outstanding"] + amounts["interest_due"]
+                                        + amounts["interest_accrued"] + amounts["penalty_interest_outstanding"]
                                         + amounts["refund_owed_back"]), where
     if loan.closed == "waived" and loan.closed_on <= day:  # R-WAIVE-1: a full exemption waives everything
         assert amounts["payoff_amount"] == 0, where
@@ -303,6 +319,32 @@ def test_r_pay_3_r_waive_1_money_is_conserved_on_every_date(history: History):
     run = play(history, each_day=check_money)
     for day in all_days(history):
         check_money(run, day)
+
+
+@PROFILE
+@given(history=histories(exclude=frozenset({"free_months"}), at_the_cap=True))
+def test_r_int_1_r_int_2_interest_charged_never_exceeds_what_the_cap_allows(history: History):
+    """R-INT-1/2 (Act §6(3)): on no day may interest run above the reference rate. Whatever was
+    charged up to the horizon (interest parts fixed, the current period's accrual, what paying ahead
+    and exemptions took) is at most the reference rate of each day on the principal not yet repaid
+    that day (the base of R-INT-2, computed here from the positions), plus half a cent of rounding per
+    period and per payment or exemption. Fixed rates at the reference rate of the grant, granted before
+    the reference rate fell in 2025, so that the cap bites."""
+    run = play(history)
+    end = history.terms.horizon
+    books = run.loan.books(RATES)
+    pos = books.position(end)
+    charged = (sum((r.interest or 0) for r in pos.instalments) + pos.interest_accrued + pos.interest_prepaid
+               + pos.interest_waived_accrued)
+    bound, day = 0, run.loan.granted_on
+    while day < end:
+        day += days(1)
+        # R-INT-2's base of the day: principal not repaid by the day before, less overdue principal.
+        rows = books.position(day - days(1), accelerated=False).instalments
+        base = sum(r.principal_unpaid for r in rows if r.deadline >= day)
+        bound += base * RATES.reference_on(day) * 100 * 100  # RATE_UNITs of the reference rate
+    slack = len(pos.instalments) + len(run.loan.movements) + 1
+    assert charged * DENOMINATOR <= bound + slack * DENOMINATOR, (charged, bound / DENOMINATOR)
 
 
 def test_r_pay_3_reversal_after_refund_is_owed_back_not_a_negative_overpayment():
@@ -521,8 +563,9 @@ def test_r_money_1_cents_round_trip_through_text(value: int):
 @given(history=histories())
 def test_r_pen_2_r_pen_5_penalty_never_negative_and_payoff_has_no_other_costs(history: History):
     """R-PEN-2/3: accrued penalty interest is never negative and never falls as the date moves on;
-    penalty paid and outstanding are never negative. R-PEN-5 / R-PAY-5: the payoff amount never exceeds
-    principal outstanding + penalty interest outstanding, plus only `refund_owed_back` (money refunded that a
+    penalty paid and outstanding are never negative. R-PEN-5 / R-PAY-5 / R-INT-4: the payoff amount never
+    exceeds principal outstanding + interest due and accrued (none on an interest-free loan) + penalty
+    interest outstanding, plus only `refund_owed_back` (money refunded that a
     later reversal showed was never the borrower's: not a credit cost, and 0 on a loan with no refund)."""
     run = play(history)
     books, previous = run.loan.books(RATES), 0
@@ -537,8 +580,10 @@ def test_r_pen_2_r_pen_5_penalty_never_negative_and_payoff_has_no_other_costs(hi
         # that a reversal showed was never the borrower's (0 unless a refund was followed by a reversal).
         refunds_reversed = cents(b["refund_owed_back"])
         assert refunds_reversed == 0 or any(m[2] == "refund" for m in run.loan.movements), f"on {day}: {b}"
-        assert cents(b["payoff_amount"]) <= cents(b["principal_outstanding"]) + outstanding + refunds_reversed, \
-            f"on {day}: {b}"
+        interest = cents(b["interest_due"]) + cents(b["interest_accrued"])  # R-INT-4: the only other cost
+        assert interest == 0 or history.terms.interest is not None, f"interest on an interest-free loan: {b}"
+        assert cents(b["payoff_amount"]) <= (cents(b["principal_outstanding"]) + interest + outstanding
+                                             + refunds_reversed), f"on {day}: {b}"
         if run.loan.policy["penalty_interest"] is None:
             assert accrued == 0, f"no penalty interest in the policy, on {day}: {b}"
 
@@ -548,8 +593,8 @@ def test_r_pen_2_r_pen_5_penalty_never_negative_and_payoff_has_no_other_costs(hi
 def test_r_pen_2_r_date_4_no_penalty_when_every_instalment_is_paid_on_time(terms: Terms, data):
     """R-PEN-2 / R-DATE-4 / R-LATE-1: a loan whose every instalment is paid in full, value-dated on its due
     date (or early, or up to its effective deadline) and posted that day, never accrues penalty interest,
-    is never late, and is repaid at the end."""
-    run = grant(terms)
+    is never late, and is repaid at the end. (Interest-free: the amounts paid are the principal parts.)"""
+    run = grant(dataclasses.replace(terms, interest=None))
     schedule = {}
     for inst in run.loan.instalments():
         latest = (effective_deadline(inst.due_date) - inst.due_date).days
