@@ -13,6 +13,7 @@ from api.deps import ContainerDep, allow, FreshReads, TenantDep
 from api.errors import REPLAY, error_responses
 from domain.errors import invalid
 from domain.evidence import plain
+from domain.interest import InterestTerms
 from domain.loan import Decision
 from domain.money import format_cents, parse_amount
 
@@ -50,6 +51,10 @@ def grant(body: s.GrantIn, c: ContainerDep, tenant: TenantDep, request: Request,
         terms["instalment_amount"] = parse_amount(body.instalment_amount, "instalment_amount")
     if body.term_months is not None:
         terms["term_months"] = body.term_months
+    if body.interest is not None:  # R-INT-1; without it the organiser's default terms apply
+        terms["interest"] = InterestTerms.from_json(body.interest, "interest")
+    if body.penalty_interest_agreed_on is not None:
+        terms["penalty_interest_agreed_on"] = body.penalty_interest_agreed_on
     written = c.service.grant(tenant=tenant, loan_id=body.loan_id, borrower_id=body.borrower_id,
                               principal=parse_amount(body.principal, "principal"), decision=_decision(body),
                               applicant_total_debt=parse_amount(body.applicant_total_debt, "applicant_total_debt",
@@ -105,9 +110,12 @@ def schedule(loan_id: str, c: ContainerDep, tenant: TenantDep, on: dt.date | Non
     return {"loan_id": loan.loan_id, "reference": format_national(loan.reference),
             "reference_rf": format_rf(rf_reference(loan.reference)), "as_of": pos.as_of.isoformat(),
             "instalments": [{"instalment": r.number, "due_date": r.due_date.isoformat(),
-                             "deadline": r.deadline.isoformat(), "amount": format_cents(r.amount),
-                             "paid": format_cents(r.paid), "waived": format_cents(r.waived),
-                             "unpaid": format_cents(r.unpaid),
+                             "deadline": r.deadline.isoformat(), "amount": format_cents(r.amount + r.interest_part),
+                             "principal_part": format_cents(r.amount), "interest_part": format_cents(r.interest_part),
+                             "interest_estimated": r.interest is None,
+                             "paid": format_cents(r.paid + r.interest_paid),
+                             "waived": format_cents(r.waived + r.interest_waived),
+                             "unpaid": format_cents(r.to_pay),
                              "payment": {k: v for k, v in how_to_pay[r.number].items()
                                          if k in ("iban", "payee", "barcode", "barcode_rf")}
                              if r.number in how_to_pay else None} for r in pos.instalments]}

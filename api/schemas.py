@@ -38,6 +38,12 @@ class GrantIn(DecisionIn):
     term_months: int | None = Field(None, ge=1, le=600)
     applicant_total_debt: Amount = "0.00"
     decision_reference: str | None = Field(None, max_length=200)
+    interest: dict | None = Field(None, description='R-INT-1: {"kind": "none"}, {"kind": "fixed", "rate": "2.50"} '
+                                  'or {"kind": "reference", "margin": "-0.50"}; default: the organiser\'s terms',
+                                  examples=[{"kind": "reference", "margin": "0.00"}])
+    penalty_interest_agreed_on: dt.date | None = Field(
+        None, description="R-PEN-6: for a contract made before 2023-08-01, the date of the amendment that added "
+                          "the penalty-interest term (absent: no penalty interest)")
 
 
 class PaymentIn(Strict):

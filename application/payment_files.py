@@ -371,8 +371,9 @@ def payment_instructions(loan: Loan, books, settings, tenant: str, *, as_of: dt.
 
     `books` is the Position the schedule shows (loan.books(rates).position(on)) or the LoanBooks;
     with LoanBooks, the position is taken `as_of` (default: the last due date or payment, so every
-    recorded payment counts). Amounts are the instalments' unpaid principal; penalty interest is
-    not in the barcode.
+    recorded payment counts). Amounts are what is still to pay on each instalment: its unpaid
+    principal and interest part (R-INT-3: estimated until its due date); penalty interest is not in
+    the barcode.
     """
     if not loan.reference:
         return []
@@ -387,14 +388,14 @@ def payment_instructions(loan: Loan, books, settings, tenant: str, *, as_of: dt.
     national, rf = loan.reference, rf_reference(loan.reference)
     out = []
     for row in position.instalments:
-        if row.unpaid <= 0:
+        if row.to_pay <= 0:
             continue
         due = row.due_date if 2000 <= row.due_date.year <= 2099 else None
-        out.append({"instalment": row.number, "due_date": row.due_date.isoformat(), "amount": format_cents(row.unpaid),
+        out.append({"instalment": row.number, "due_date": row.due_date.isoformat(), "amount": format_cents(row.to_pay),
                     "payee": payee["name"], "iban": stdnum_iban.format(iban),
                     "reference": format_national(national), "reference_rf": format_rf(rf),
-                    "barcode": virtual_barcode(iban, row.unpaid, national, due),
-                    "barcode_rf": virtual_barcode(iban, row.unpaid, rf, due)})
+                    "barcode": virtual_barcode(iban, row.to_pay, national, due),
+                    "barcode_rf": virtual_barcode(iban, row.to_pay, rf, due)})
     return out
 
 

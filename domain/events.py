@@ -80,6 +80,7 @@ class LoanGranted(Aggregate.Created):
         loan.interest_from = self.effective_date  # R-INT-2: the disbursement date once one is recorded
         loan.penalty_agreed_on = self.penalty_interest_agreed_on
         loan.free_windows = []  # [after, through]: days of free months on which no interest accrues (R-INT-6)
+        loan.disbursements = []  # [transfer_id, effective date, cents, returned]
         loan.hash_head = self.hash
 
 
@@ -374,6 +375,25 @@ class LoanWrittenOff(LoanEvent):
         loan.hash_head = self.hash
 
 
+class LoanDisbursed(LoanEvent):
+    """R-APP-8: money paid out to a payee of the decision, or (`returned`) a transfer the bank sent
+    back. Interest runs from the day the money was drawn (R-INT-2)."""
+
+    transfer_id: str
+    payee: str  # the payee's id in the decision: no names or accounts here
+    amount: str
+    returned: bool
+
+    def apply(self, loan) -> None:
+        row = [self.transfer_id, self.effective_date, _cents(self.amount), self.returned]
+        loan.disbursements = [d for d in loan.disbursements if d[0] != self.transfer_id] + [row]
+        drawn = [d[1] for d in loan.disbursements if not d[3]]
+        # With several transfers, from the last one; with every one returned, not at all until the
+        # money is paid out again: the readings that never charge for money not drawn.
+        loan.interest_from = max(drawn) if drawn else dt.date.max
+        loan.hash_head = self.hash
+
+
 class AppealFiled(LoanEvent):
     """A request for rectification (oikaisuvaatimus) against a decision event of this loan."""
 
@@ -423,4 +443,5 @@ EVENT_TYPES = {cls.__name__: cls for cls in (
     NoticeDeliveryRecorded, AccelerationConditionsMet, HardshipRecorded, HardshipEnded, LoanAccelerated,
     AccelerationLapsed, AccelerationLapseRevoked,
     RepaymentDeferred, RepaymentTermsChanged, PaymentWaived, OverpaymentRefunded,
-    LoanTransferredToCollection, LoanRepaid, LoanWrittenOff, AppealFiled, AppealDecided, AccelerationRevoked)}
+    LoanTransferredToCollection, LoanRepaid, LoanWrittenOff, AppealFiled, AppealDecided, AccelerationRevoked,
+    LoanDisbursed)}

@@ -53,6 +53,11 @@ class InstalmentPosition:
         """The interest part as fixed, or as estimated until its due date."""
         return self.interest if self.interest is not None else self.estimate
 
+    @property
+    def to_pay(self) -> Cents:
+        """What is still to pay on it: its unpaid principal and interest part (estimated until due)."""
+        return self.principal_unpaid + (self.estimate if self.interest is None else self.interest_unpaid)
+
 
 @dataclass
 class Position:

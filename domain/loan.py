@@ -371,6 +371,26 @@ class Loan(Aggregate):
         self._record(ev.AccelerationRevoked, effective_date=on, recorded_at=recorded_at, notice=notice["version"],
                      appeal=appeal, **decision.fields("Act 1133/2002 §8; decision on rectification"))
 
+    def record_disbursement(self, *, transfer_id: str, payee: str, amount: Cents, on: Date, recorded_at: dt.datetime,
+                            returned: bool = False) -> bool:
+        """R-APP-8: a transfer paid out (or returned by the bank); False when already recorded so."""
+        known = next((d for d in self.disbursements if d[0] == transfer_id), None)
+        if known is not None and known[3] == returned:
+            return False
+        if returned and known is None:
+            raise DomainError("not_found", f"transfer {transfer_id!r} was not paid out on this loan", rule="R-APP-8",
+                              field="transfer_id")
+        if on < self.granted_on:
+            raise invalid(f"the date {on} is before the grant date {self.granted_on}", rule="R-DATE-1", field="on")
+        drawn = sum(d[2] for d in self.disbursements if not d[3])
+        if not returned and drawn + amount > self.principal:
+            raise DomainError("limit_exceeded", f"paying out {format_cents(amount)} would exceed the principal "
+                              f"{format_cents(self.principal)}: {format_cents(drawn)} is paid out already",
+                              rule="R-APP-8", field="amount")
+        self._record(ev.LoanDisbursed, effective_date=on, recorded_at=recorded_at, transfer_id=transfer_id,
+                     payee=payee, amount=format_cents(known[2] if returned else amount), returned=returned)
+        return True
+
     def record_notice_delivery(self, *, notice: int, outcome: str, channel: str, on: Date,
                                recorded_at: dt.datetime) -> bool:
         """What became of a notice's delivery (sent for printing, delivered, read, returned); once each."""

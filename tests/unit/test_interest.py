@@ -231,3 +231,32 @@ def test_r_pen_6_the_amendment_cannot_predate_the_act():
         simulate(scenario(run_until="2023-09-30", rates=RATES_2023, **{**OLD, "interest": None,
                                                                       "penalty_interest_agreed_on": "2023-07-01"}))
     assert "penalty_interest_agreed_on" in str(refused.value)
+
+
+# --- R-INT-2: interest runs from disbursement -----------------------------------------------------------
+
+
+def test_r_int_2_interest_runs_from_the_disbursement_when_the_loan_records_one():
+    """Paid out on Mon 3 Feb (not on the grant day, 20 Jan): instalment 1's period is 4 .. 14 Feb,
+    11 days × 1000 × 0.0001 = 1.10 (2.50 from the grant). A transfer returned by the bank and paid
+    out again on 7 Feb moves the start to 7 Feb: 7 days = 0.70."""
+    from application.service import LoanService
+    from domain.loan import Decision
+    from domain.policy import make_policy
+
+    def loan_after(*transfers):
+        service = LoanService(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, rates=ReferenceRates.from_json(RATES))
+        service.configure_tenant("t", make_policy())
+        service.grant(tenant="t", loan_id="L", borrower_id="B", purpose="p", principal=100000,
+                      granted_on=dt.date(2025, 1, 20), first_due_date=dt.date(2025, 2, 14), instalment_amount=25000,
+                      decision=Decision("dm"), interest=InterestTerms.from_json(LOAN["interest"]))
+        loan = service.loan("t", "L")
+        for transfer_id, day, returned in transfers:
+            loan.record_disbursement(transfer_id=transfer_id, payee="creditor-1", amount=100000, on=day,
+                                     recorded_at=dt.datetime.now(dt.timezone.utc), returned=returned)
+        return loan.books(service.rates).position(dt.date(2025, 2, 14)).instalment(1).interest
+
+    assert loan_after() == 250
+    assert loan_after(("T-1", dt.date(2025, 2, 3), False)) == 110
+    assert loan_after(("T-1", dt.date(2025, 2, 3), False), ("T-1", dt.date(2025, 2, 5), True),
+                      ("T-2", dt.date(2025, 2, 7), False)) == 70
