@@ -49,6 +49,15 @@ def main(argv: list[str] | None = None) -> int:
     sch = commands.add_parser("scheduler", help="the daily servicing trigger as its own process")
     sch.add_argument("--once", action="store_true", help="catch up every due date now, then exit")
     sch.add_argument("--today", help="business date to catch up to (YYYY-MM-DD; default: today in Helsinki)")
+    rr = commands.add_parser("reference-rate", help="the half-year reference rates (R-PEN-4)")
+    rr_actions = rr.add_subparsers(dest="action", required=True)
+    rr_record = rr_actions.add_parser("record", help="record a half-year's rate with its source")
+    rr_record.add_argument("starts", metavar="FROM", help="1 January or 1 July, YYYY-MM-DD")
+    rr_record.add_argument("rate", help="percent, e.g. 2.50")
+    rr_record.add_argument("--source", required=True, help="where it was published")
+    rr_record.add_argument("--by", required=True, help="who records it")
+    rr_record.add_argument("--correction-reason", help="required to change a half-year already recorded")
+    rr_actions.add_parser("list", help="the rates in force, as JSON lines")
     cor = commands.add_parser("rule-corrections", help="list every loan whose stored history a servicing run "
                                                      "corrected after a rule was corrected (JSON lines)")
     cor.add_argument("tenant", nargs="?", help="only this organiser")
@@ -96,7 +105,31 @@ def main(argv: list[str] | None = None) -> int:
         return _replay(args.tenant, args.loan_id, args.on, args.known_at)
     if args.command == "rule-corrections":
         return _rule_corrections(args.tenant)
+    if args.command == "reference-rate":
+        return _reference_rate(args)
     return 2  # pragma: no cover - argparse enforces a known command
+
+
+def _reference_rate(args) -> int:
+    from adapters.settings import Settings
+    from api.deps import Container
+    from domain.dates import parse_date
+
+    container = Container.build(Settings())
+    try:
+        rates = container.service.rate_source
+        if args.action == "record":
+            rates.record(starts=parse_date(args.starts, "FROM"), rate=args.rate, source=args.source,
+                         recorded_by=args.by, correction_reason=args.correction_reason)
+        for row in rates.listing():
+            print(json.dumps(row, ensure_ascii=False))
+    except DomainError as e:
+        print(f"luotto reference-rate: {e.field}: {e.message}" if e.field else f"luotto reference-rate: {e.message}",
+              file=sys.stderr)
+        return 2
+    finally:
+        container.close()
+    return 0
 
 
 def _rule_corrections(tenant: str | None) -> int:

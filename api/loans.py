@@ -33,10 +33,10 @@ def _on(c, body_on: dt.date | None) -> dt.date:
     return body_on or today
 
 
-def _summary(c, tenant: str, loan, on: dt.date) -> dict:
+def _summary(c, tenant: str, loan, on: dt.date, rates=None) -> dict:
     return {"loan_id": loan.loan_id, "borrower_id": loan.borrower_id, "reference": format_national(loan.reference),
             "reference_rf": format_rf(rf_reference(loan.reference)), "granted_on": loan.granted_on.isoformat(),
-            "version": loan.version, **loan.books(c.service.rates).balance(on)}
+            "version": loan.version, **loan.books(rates or c.service.rates).balance(on)}
 
 
 @router.post("", dependencies=[allow("decision")], status_code=201,
@@ -93,9 +93,10 @@ def get_loan(loan_id: str, c: ContainerDep, tenant: TenantDep, on: dt.date | Non
              known_at: dt.datetime | None = None) -> dict:
     """Balance and status on `on` (default today), as known at `known_at` (default now) (R-EVID-4)."""
     loan = _loan(c, tenant, loan_id, known_at)
+    rates = c.service.rate_source.known_at(known_at) if known_at else None  # R-PEN-4: the rates known then
     # The hottest read: answered as JSON directly, without FastAPI validating the plain dict of
     # strings and integers against the `dict` annotation first.
-    return JSONResponse(_summary(c, tenant, loan, on or c.today()))
+    return JSONResponse(_summary(c, tenant, loan, on or c.today(), rates))
 
 
 @router.get("/{loan_id}/schedule", dependencies=[allow("read")], responses=error_responses("not_found"))

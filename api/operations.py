@@ -17,6 +17,21 @@ def run_servicing(body: s.ServicingRunIn, c: ContainerDep, tenant: TenantDep) ->
     return c.run_servicing(tenant, body.business_date)
 
 
+@router.get("/reference-rates", dependencies=[allow("operations_read")])
+def reference_rates(c: ContainerDep) -> dict:
+    """The half-year reference rates in force (R-PEN-4): shipped, and recorded ones (`recorded`)."""
+    return {"items": c.service.rate_source.listing()}
+
+
+@router.post("/reference-rates", dependencies=[allow("admin")], status_code=201)
+def record_reference_rate(body: s.ReferenceRateIn, c: ContainerDep) -> dict:
+    """Record a half-year's reference rate with its source (R-PEN-4); loans that follow the rate and
+    penalty interest use it from that half-year. Recording the same rate again changes nothing."""
+    written = c.service.rate_source.record(starts=body.from_, rate=body.rate, source=body.source,
+                                           recorded_by=body.recorded_by, correction_reason=body.correction_reason)
+    return {"items": c.service.rate_source.listing(), "position": written.position}
+
+
 @router.get("/servicing-runs", dependencies=[allow("operations_read")])
 def servicing_runs(c: ContainerDep, tenant: TenantDep) -> dict:
     return {"items": c.service.runs(tenant)}

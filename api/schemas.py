@@ -101,6 +101,19 @@ class RefundIn(DecisionIn):
     amount: Amount
 
 
+class ReferenceRateIn(Strict):
+    """R-PEN-4: a half-year's reference rate (Interest Act §12) as the Bank of Finland published it."""
+
+    from_: dt.date = Field(alias="from", description="1 January or 1 July")
+    rate: str = Field(pattern=r"^[0-9]{1,3}(\.[0-9]{1,2})?$", description="percent, e.g. \"2.50\"")
+    source: str = Field(min_length=1, max_length=300, description="where it was published")
+    recorded_by: str = Field(min_length=1, max_length=200)
+    correction_reason: str | None = Field(None, max_length=2000,
+                                          description="required to change a half-year already recorded")
+
+    model_config = ConfigDict(extra="forbid", strict=False, populate_by_name=True)
+
+
 class ServicingRunIn(Strict):
     business_date: dt.date
 

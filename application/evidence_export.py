@@ -141,7 +141,9 @@ def report_pdf(loan_id: str, events: list, decisions: list[dict], balance: dict)
     pdf.set_font("Helvetica", size=9)
     pdf.multi_cell(0, 5, _latin1(
         f"Status {balance['status']} on {balance['as_of']}: principal outstanding {balance['principal_outstanding']} EUR, "
-        f"overdue {balance['overdue_amount']} EUR, penalty interest {balance['penalty_interest_outstanding']} EUR. "
+        f"overdue {balance['overdue_amount']} EUR, interest due {balance['interest_due']} EUR and accrued "
+        f"{balance['interest_accrued']} EUR, penalty interest {balance['penalty_interest_outstanding']} EUR, "
+        f"payoff {balance['payoff_amount']} EUR. "
         f"Chain head {events[-1].hash}."), new_x="LMARGIN", new_y="NEXT")
     _section(pdf, "Timeline (every recorded event)")
     for e in events:

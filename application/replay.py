@@ -25,7 +25,8 @@ def replay(service: LoanService, tenant: str, loan_id: str, on: dt.date, known_a
     """Balance and schedule on `on` as known at `known_at`, and for each decision known then the
     state its decision-maker saw (the loan just before the decision was recorded, on its date)."""
     loan = service.loan_known_at(tenant, loan_id, known_at) if known_at else service.loan(tenant, loan_id)
-    books = loan.books(service.rates)
+    rates = service.rate_source.known_at(known_at) if known_at else service.rates  # R-PEN-4
+    books = loan.books(rates)
     pos = books.position(on)
     seen = []
     for event in service.events.get(loan.id, lte=loan.version):
@@ -36,7 +37,7 @@ def replay(service: LoanService, tenant: str, loan_id: str, on: dt.date, known_a
                          "effective_date": event.effective_date.isoformat(),
                          "recorded_at": event.timestamp.isoformat(), "decided_by": event.decided_by,
                          "legal_basis": getattr(event, "legal_basis", None),
-                         "state_seen": before.books(service.rates).balance(event.effective_date) if before else None})
+                         "state_seen": before.books(rates).balance(event.effective_date) if before else None})
     return {"loan_id": loan_id, "on": on.isoformat(), "known_at": known_at.isoformat() if known_at else None,
             "version": loan.version, "balance": books.balance(on),
             "schedule": [{"instalment": r.number, "due_date": r.due_date.isoformat(), "amount": format_cents(r.amount),

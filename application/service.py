@@ -33,7 +33,8 @@ from domain.errors import DomainError
 from domain.loan import Decision, Loan, loan_uuid
 from domain.money import Cents
 from domain.policy import Policy
-from domain.rates import ReferenceRates, shipped_rates
+from application.reference_rates import RateSource
+from domain.rates import ReferenceRates
 from domain.servicing import next_action_date
 from domain.register import (GrantRegister, PaymentMarker, ReferenceMarker, RunLog, payment_marker_id,
                              reference_marker_id, register_id, run_log_id)
@@ -86,12 +87,21 @@ class LoanService(Application):
                  rates: ReferenceRates | None = None, read_model: ReadModelPort | None = None) -> None:
         super().__init__(env)
         self.clock = clock
-        self.rates = rates or shipped_rates()
+        self.rate_source = RateSource(self, rates)
         self.read_model = read_model
         self.notice_hasher = None  # set by the composition root: renders and stores notice letters
         self._write_lock = threading.RLock()
         self._payment_commits: GroupCommit[PaymentCommand, Written] = GroupCommit(self._post_payments, name="payments")
         self._reference_owners: dict[tuple[str, str], str] = {}
+
+    @property
+    def rates(self) -> ReferenceRates:
+        """The reference rates in force (R-PEN-4): given, or shipped with the recorded ones over them."""
+        return self.rate_source.current()
+
+    @rates.setter
+    def rates(self, table: ReferenceRates) -> None:
+        self.rate_source.fixed = table
 
     def save(self, *objs: Any, **kwargs: Any) -> list:
         """The library's save(), collecting our aggregates' events without its Protocol checks

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,7 @@ from domain.delinquency import conditions, hardship_active, pending_notice
 from domain.events import LoanEvent, LoanGranted
 from domain.books import LoanBooks
 from domain.money import format_cents, parse_amount
+from domain.rate_table import RateTable
 from domain.register import PaymentMarker
 from domain.servicing import next_action_date
 from projections.store import TABLES, SqlStore
@@ -28,11 +30,11 @@ LOAN_COLUMNS = ("tenant", "loan_id", "borrower_id", "status", "principal", "prin
                 "overdue_amount", "overdue_items", "penalty_outstanding", "overpayment", "principal_waived",
                 "penalty_waived", "written_off", "next_due_date", "maturity_date", "notice_pending",
                 "cure_deadline", "eligible_since", "hardship_active", "reference", "granted_on", "as_of",
-                "version", "loan_uuid", "head")
+                "version", "loan_uuid", "head", "interest_kind", "interest_due", "interest_accrued", "interest_paid")
 UPSERT_LOAN = (f"INSERT INTO luotto_loans ({', '.join(LOAN_COLUMNS)}) VALUES "
                f"({', '.join(':' + c for c in LOAN_COLUMNS)}) ON CONFLICT (tenant, loan_id) DO UPDATE SET "
                + ", ".join(f"{c} = excluded.{c}" for c in LOAN_COLUMNS[2:])
-               + " WHERE luotto_loans.version < excluded.version")
+               + " WHERE luotto_loans.version <= excluded.version")  # equal: figures again under a new rate
 # The agenda only moves earlier on new events (a new fact can bring an action forward, never
 # postpone one); the servicing run moves it later after it has serviced a loan.
 UPSERT_AGENDA = ("INSERT INTO luotto_agenda (tenant, loan_id, next_date) VALUES (:tenant, :loan_id, :next_date) "
@@ -64,7 +66,8 @@ def loan_row(books: LoanBooks) -> dict:
         "cure_deadline": _iso(notice["cure_deadline"]) if notice else None, "eligible_since": eligible,
         "hardship_active": int(hardship_active(loan.hardships, as_of)), "reference": loan.reference,
         "granted_on": loan.granted_on.isoformat(), "as_of": as_of.isoformat(), "version": loan.version,
-        "loan_uuid": str(loan.id), "head": loan.hash_head,
+        "loan_uuid": str(loan.id), "head": loan.hash_head, "interest_kind": books.interest.terms.kind,
+        "interest_due": pos.interest_due, "interest_accrued": pos.interest_accrued, "interest_paid": pos.interest_paid,
     }
 
 
@@ -113,8 +116,9 @@ class ReadModel:
         for notification in notifications:
             event = self.service.mapper.to_domain_event(notification)
             if isinstance(event, (LoanEvent, LoanGranted)):
-                version, earliest = loans.get(event.originator_id, (0, event.effective_date))
-                loans[event.originator_id] = (event.originator_version, min(earliest, event.effective_date))
+                _, earliest = loans.get(event.originator_id, (0, None))
+                loans[event.originator_id] = (event.originator_version, event.effective_date if earliest is None
+                                              else min(earliest, event.effective_date))
             elif isinstance(event, PaymentMarker.Registered) and event.loan_id is None:
                 unallocated[(event.tenant, event.payment_id)] = {
                     "tenant": event.tenant, "payment_id": event.payment_id,
@@ -123,12 +127,14 @@ class ReadModel:
             elif isinstance(event, (PaymentMarker.Allocated, PaymentMarker.Returned)):
                 marker = self.service.repository.get(event.originator_id, version=event.originator_version)
                 unallocated[(marker.tenant, marker.payment_id)] = None
+            elif isinstance(event, RateTable.RateRecorded):
+                self._rate_changed(loans)
         # Only each loan's latest state in the batch matters: load it once, at that version.
         rows, agenda = [], []
         latest = self.service.repository.get_many(list(loans), copies=False)  # one query; only read here
         for lid, (version, earliest) in loans.items():
             loan = latest.get(lid) or self.service.repository.get(lid)
-            if loan.version != version:
+            if version is not None and loan.version != version:
                 loan = self.service.repository.get(lid, version=version)
             books = loan.books(self.service.rates)  # one for both: it remembers the positions it computed
             rows.append(loan_row(books))
@@ -136,8 +142,8 @@ class ReadModel:
             # recorded (a back-dated payment can settle the loan only when the later one arrives);
             # usually one day (a payment value-dated the day it is posted).
             recorded = loan.modified_on.astimezone(HELSINKI).date()
-            found = [d for d in (next_action_date(books, day - dt.timedelta(days=1)) for day in {earliest, recorded})
-                     if d is not None]
+            days = {recorded} if earliest is None else {earliest, recorded}  # None: no new event, a new rate
+            found = [d for d in (next_action_date(books, day - dt.timedelta(days=1)) for day in days) if d is not None]
             next_date = min(found) if found else None
             agenda.append({"tenant": loan.tenant, "loan_id": loan.loan_id, "next_date": _iso(next_date)})
         last = notifications[-1].id
@@ -162,6 +168,18 @@ class ReadModel:
         except _AlreadyDone:
             return 0
         return len(notifications)
+
+    def _rate_changed(self, loans: dict) -> None:
+        """A new reference rate changes the figures of the loans that charge interest and of those
+        with overdue principal (penalty interest): only those are computed again (R-PEN-4)."""
+        self.service.rate_source.refresh()
+        with self.store.transaction() as tx:
+            rows = tx.execute("SELECT loan_uuid FROM luotto_loans WHERE interest_kind <> 'none' OR "
+                              "overdue_amount > 0 OR status = 'accelerated'").all()
+        for row in rows:
+            lid = uuid.UUID(row["loan_uuid"])
+            if lid not in loans:
+                loans[lid] = (None, None)
 
     def catch_up(self, progress: Callable[[int, int], None] | None = None) -> int:
         total, done = self.service.recorder.max_notification_id() or 0, 0
@@ -236,8 +254,8 @@ class ReadModel:
     def portfolio(self, tenant: str, today: dt.date) -> dict:
         with self.store.transaction() as tx:
             rows = tx.execute("SELECT status, principal, principal_outstanding, overdue_items, penalty_outstanding,"
-                              " principal_waived, penalty_waived, written_off FROM luotto_loans "
-                              "WHERE tenant = :tenant", {"tenant": tenant}).all()
+                              " principal_waived, penalty_waived, written_off, interest_due, interest_accrued, "
+                              "interest_paid FROM luotto_loans WHERE tenant = :tenant", {"tenant": tenant}).all()
         by_status: dict[str, dict] = {}
         ages = {"1-30": 0, "31-60": 0, "61-90": 0, "over_90": 0}
         for r in rows:
@@ -255,6 +273,10 @@ class ReadModel:
                           for k, v in sorted(by_status.items())},
             "overdue_by_age_days": {k: format_cents(v) for k, v in ages.items()},
             "penalty_interest_outstanding": format_cents(sum(r["penalty_outstanding"] for r in rows)),
+            # R-INT: interest owed (parts due and the current periods' accrual, as of each loan's last
+            # event) and interest received.
+            "interest_outstanding": format_cents(sum(r["interest_due"] + r["interest_accrued"] for r in open_rows)),
+            "interest_received": format_cents(sum(r["interest_paid"] for r in rows)),
             "waived_total": format_cents(sum(r["principal_waived"] + r["penalty_waived"] for r in rows)),
             "written_off_total": format_cents(sum(r["written_off"] for r in rows)),
         }

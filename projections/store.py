@@ -23,7 +23,8 @@ SCHEMA = [
         next_due_date TEXT, maturity_date TEXT NOT NULL, notice_pending INTEGER NOT NULL, cure_deadline TEXT,
         eligible_since TEXT, hardship_active INTEGER NOT NULL, reference TEXT, granted_on TEXT NOT NULL,
         as_of TEXT NOT NULL, version INTEGER NOT NULL, loan_uuid TEXT NOT NULL, head TEXT NOT NULL,
-        PRIMARY KEY (tenant, loan_id))""",
+        interest_kind TEXT NOT NULL, interest_due BIGINT NOT NULL, interest_accrued BIGINT NOT NULL,
+        interest_paid BIGINT NOT NULL, PRIMARY KEY (tenant, loan_id))""",
     "CREATE INDEX IF NOT EXISTS luotto_loans_status ON luotto_loans (tenant, status)",
     """CREATE TABLE IF NOT EXISTS luotto_unallocated (
         tenant TEXT NOT NULL, payment_id TEXT NOT NULL, amount BIGINT NOT NULL, value_date TEXT NOT NULL,
@@ -39,6 +40,10 @@ SCHEMA = [
         leaves TEXT NOT NULL, PRIMARY KEY (tenant, business_date))""",
 ]
 TABLES = ("luotto_loans", "luotto_unallocated", "luotto_tracking", "luotto_agenda")
+# The shape of the derived tables above; when it changes they are dropped and rebuilt from the events.
+# 2: interest figures (issue 16).
+READ_MODEL_SCHEMA = "2"
+META = "CREATE TABLE IF NOT EXISTS luotto_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 _PARAM = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
 
 
@@ -49,6 +54,15 @@ class SqlStore:
 
     def setup(self) -> None:
         with self.transaction() as tx:
+            tx.execute(META)
+            row = tx.execute("SELECT value FROM luotto_meta WHERE key = 'read_model_schema'").one()
+            if row is None or row["value"] != READ_MODEL_SCHEMA:
+                # Read models are derived: an older shape is dropped and rebuilt from the events.
+                for table in TABLES:
+                    tx.execute(f"DROP TABLE IF EXISTS {table}")
+                tx.execute("DELETE FROM luotto_meta WHERE key = 'read_model_schema'")
+                tx.execute("INSERT INTO luotto_meta (key, value) VALUES ('read_model_schema', :v)",
+                           {"v": READ_MODEL_SCHEMA})
             for statement in SCHEMA:
                 tx.execute(statement)
 

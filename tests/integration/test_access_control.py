@@ -41,6 +41,8 @@ MATRIX = {
     ("POST", "/v1/payments/{payment_id}/reversal"): {FI},
     ("POST", "/v1/servicing-runs"): {DM, AD},
     ("GET", "/v1/servicing-runs"): READERS | {AD},
+    ("GET", "/v1/reference-rates"): READERS | {AD},
+    ("POST", "/v1/reference-rates"): {AD},
     ("GET", "/v1/portfolio"): READERS,
     ("GET", "/v1/work-queue"): READERS,
     ("GET", "/v1/digests/latest"): {AU},
