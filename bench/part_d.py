@@ -10,6 +10,7 @@ Target: "100,000 open loans of which about 3,000 need action that day: the run f
    the servicing run reads neither. Loan j of an organiser has its first due date on D + (j mod
    DAYS) and was granted 30 days before that, so 1/DAYS of the loans (DAYS=30: ~3.3 %) fall due on
    the benchmark day D (today in Europe/Helsinki) and none earlier.
+   Issue 16: BENCH_D_INTEREST_TENTHS (default 3) loans in ten follow the reference rate (margin 0).
 2. Setup, timed apart: `read_model.catch_up()` (projects every grant: loads every loan once and
    writes its row and agenda date).
 3. Timed: `Container.run_servicing(tenant, D)` for every organiser (the real daily run: catch-up,
@@ -39,7 +40,9 @@ from bench.common import CpuWindow, env_int, log, settings_for, today
 def config() -> dict:
     return {"loans": env_int("BENCH_D_LOANS", 100_000), "tenants": env_int("BENCH_D_TENANTS", 4),
             "days": env_int("BENCH_D_DAYS", 30), "batch": env_int("BENCH_D_BATCH", 500),
-            "sample": env_int("BENCH_D_SAMPLE", 300), "profile": env_int("BENCH_D_PROFILE", 1)}
+            "sample": env_int("BENCH_D_SAMPLE", 300), "profile": env_int("BENCH_D_PROFILE", 1),
+            # Issue 16: this many loans in ten follow the reference rate (R-INT-1), the rest are interest-free.
+            "interest_tenths": env_int("BENCH_D_INTEREST_TENTHS", 3)}
 
 
 def _tenants(n: int) -> dict[str, dict]:
@@ -54,6 +57,7 @@ def _tenants(n: int) -> dict[str, dict]:
 def seed(container, cfg: dict, day: dt.date, label: str = "(d)") -> dict:
     """Build and save the loans; returns their uuids and, per organiser, the ids due on each date."""
     from adapters.reference_numbers import reference_for_loan
+    from domain.interest import InterestTerms
     from domain.loan import Decision, Loan, loan_uuid
 
     service = container.service
@@ -78,7 +82,9 @@ def seed(container, cfg: dict, day: dt.date, label: str = "(d)") -> dict:
                                     purpose="bench", principal=100_000, granted_on=first_due - dt.timedelta(days=30),
                                     first_due_date=first_due, policy=policy, decision=decision,
                                     recorded_at=recorded_at, instalment_amount=5_000,
-                                    reference=reference_for_loan(j + 1)))
+                                    reference=reference_for_loan(j + 1), rates=service.rates,
+                                    interest=InterestTerms("reference") if j % 10 < cfg["interest_tenths"]
+                                    else InterestTerms()))
             uuids.add(loan_uuid(tenant, loan_id))
             due_on.setdefault((tenant, first_due), []).append(loan_id)
             build_s += time.perf_counter() - t
