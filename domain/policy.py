@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from domain.errors import invalid
+from domain.living_costs import LivingCostNorm
 from domain.money import Cents, format_cents, parse_amount
 
 # Amount parameters are held in cents; None means "no limit".
@@ -32,6 +33,10 @@ class Policy:
     acceleration_settlement_lag_banking_days: int = 2
     max_due_date_extension_months: int = 1
     delayed_amount_basis: str = "month_late_instalments"
+    # Assessment (R-APP-2/4). Added later: a stored snapshot without them loads with these defaults.
+    living_cost_norm: LivingCostNorm | None = None  # organiser data; no preset has figures to cite
+    saving_months: int | None = None  # can_save: capacity × saving_months ≥ requested
+    municipalities: tuple[str, ...] | None = None  # the organiser's area (not_resident, Act §4(2))
     # Parameters a preset took from the system default because its guideline is silent.
     defaulted: tuple[str, ...] = field(default=(), compare=False)
 
@@ -43,6 +48,8 @@ class Policy:
                 value = format_cents(value)
             elif isinstance(value, Decimal):
                 value = str(value)
+            elif isinstance(value, LivingCostNorm):
+                value = value.to_json()
             elif isinstance(value, tuple):
                 value = list(value)
             out[f.name] = value
@@ -58,6 +65,10 @@ class Policy:
         values["max_loan_deviation"] = Decimal(values["max_loan_deviation"])
         values["reminder_offsets_days"] = tuple(values["reminder_offsets_days"])
         values["defaulted"] = tuple(values.get("defaulted", ()))
+        if values.get("living_cost_norm") is not None:
+            values["living_cost_norm"] = LivingCostNorm.from_json(values["living_cost_norm"])
+        if values.get("municipalities") is not None:
+            values["municipalities"] = tuple(values["municipalities"])
         return cls(**values)
 
 
@@ -126,6 +137,16 @@ def _parse_override(key: str, raw: object):
         from domain.interest import InterestTerms
 
         return InterestTerms.from_json(raw, where).to_json()
+    if key == "living_cost_norm":
+        return None if raw is None else LivingCostNorm.from_json(raw, where)
+    if key == "saving_months":
+        return None if raw is None else _int(raw, where, low=1, high=600)
+    if key == "municipalities":
+        if raw is None:
+            return None
+        if not isinstance(raw, list) or not all(isinstance(m, str) and m.strip() for m in raw):
+            raise invalid(f"{where} must be a list of municipality names, got {raw!r}", rule="R-APP-4", field=where)
+        return tuple(m.strip() for m in raw)
     if key == "delayed_amount_basis":
         if raw != "month_late_instalments":
             raise invalid(f"{where} must be \"month_late_instalments\" (R-ACC-2)", field=where)

@@ -25,6 +25,11 @@ DEFAULT = {
     "acceleration_settlement_lag_banking_days": 2,
     "max_due_date_extension_months": 1,
     "delayed_amount_basis": "month_late_instalments",
+    # Not in the rule-book table: assessment parameters (R-APP-2/4). The seeds give no norm figures,
+    # no saving period ("kohtuullisessa ajassa") and no list of municipalities to cite: the organiser sets them.
+    "living_cost_norm": None,
+    "saving_months": None,
+    "municipalities": None,
 }
 KITTILA = {
     **DEFAULT,
@@ -219,3 +224,65 @@ def test_section_3_overridden_policy_round_trips_through_json():
     assert again == policy
     assert again.max_loan_deviation == Decimal("7.5")
     assert again.max_loan_amount is None
+
+
+# --- assessment parameters (R-APP-2/4) -------------------------------------------------------------
+
+NORM = {"source": "organiser's decision 12/2026", "first_adult": "560.00", "other_adult": "400.00",
+        "children": [{"from_age": 0, "to_age": 6, "amount": "300.00"}, {"from_age": 7, "to_age": 17, "amount": "380.00"}]}
+
+
+def test_r_app_2_no_preset_ships_a_living_cost_norm_the_seeds_give_no_figures():
+    for preset in TABLE:
+        policy = make_policy(preset)
+        assert (policy.living_cost_norm, policy.saving_months, policy.municipalities) == (None, None, None)
+        if preset != "default":
+            assert {"living_cost_norm", "saving_months", "municipalities"} <= set(policy.defaulted)
+
+
+def test_r_app_2_norm_saving_months_and_municipalities_round_trip_through_json():
+    policy = make_policy("etela-karjala", {"living_cost_norm": NORM, "saving_months": 12,
+                                           "municipalities": ["Lappeenranta", " Imatra "]})
+    assert policy.living_cost_norm.first_adult == 56000
+    assert [b.amount for b in policy.living_cost_norm.children] == [30000, 38000]
+    assert policy.municipalities == ("Lappeenranta", "Imatra")
+    data = policy.to_json()
+    assert data["living_cost_norm"] == NORM
+    again = Policy.from_json(data)
+    assert again == policy and again.to_json() == data
+
+
+def test_r_app_2_a_snapshot_stored_before_the_assessment_parameters_still_loads():
+    old = make_policy("kittila").to_json()
+    for name in ("living_cost_norm", "saving_months", "municipalities"):
+        del old[name]
+    loaded = Policy.from_json(old)
+    assert loaded.living_cost_norm is None and loaded.saving_months is None and loaded.municipalities is None
+    assert loaded.max_loan_amount == 500000
+
+
+@pytest.mark.parametrize(("edit", "field"), [
+    (lambda n: n.pop("source"), "policy.overrides.living_cost_norm.source"),
+    (lambda n: n.update(source="  "), "policy.overrides.living_cost_norm.source"),
+    (lambda n: n.update(first_adult=560), "policy.overrides.living_cost_norm.first_adult"),
+    (lambda n: n.update(other_adult="-1.00"), "policy.overrides.living_cost_norm.other_adult"),
+    (lambda n: n.update(extra="x"), "policy.overrides.living_cost_norm.extra"),
+    (lambda n: n["children"][1].update(from_age=8), "policy.overrides.living_cost_norm.children[1].from_age"),
+    (lambda n: n["children"][0].update(from_age=1), "policy.overrides.living_cost_norm.children[0].from_age"),
+    (lambda n: n["children"][1].update(to_age=6), "policy.overrides.living_cost_norm.children[1].to_age"),
+    (lambda n: n["children"][0].update(to_age="6"), "policy.overrides.living_cost_norm.children[0].to_age"),
+    (lambda n: n["children"][0].pop("amount"), "policy.overrides.living_cost_norm.children[0].amount"),
+])
+def test_r_app_2_an_invalid_norm_is_refused_naming_the_field(edit, field):
+    import copy
+
+    norm = copy.deepcopy(NORM)
+    edit(norm)
+    assert refused_override("living_cost_norm", norm).field == field
+
+
+@pytest.mark.parametrize(("key", "value"), [("saving_months", 0), ("saving_months", "12"), ("saving_months", 1.5),
+                                            ("municipalities", "Kittilä"), ("municipalities", [""]),
+                                            ("municipalities", [3])])
+def test_r_app_4_invalid_saving_months_or_municipalities_refused(key, value):
+    assert refused_override(key, value).field == f"policy.overrides.{key}"
