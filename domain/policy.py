@@ -84,6 +84,8 @@ PRESETS: dict[str, dict] = {
     "etela-karjala": {
         "min_loan_amount": 50000, "max_loan_amount": 300000, "max_loan_deviation": Decimal(10),
         "max_term_months": 60, "capital_limit": 10000000,
+        # "kokonaisvelkamäärä ylittää sosiaalisen luoton enimmäislainamäärän" (a ground for refusal)
+        "max_total_debt_of_applicant": 300000,
     },
 }
 

@@ -49,6 +49,7 @@ ETELA_KARJALA = {
     "max_loan_deviation": Decimal(10),  # 10 %
     "max_term_months": 60,
     "capital_limit": 10000000,  # 100000.00 (the appropriation)
+    "max_total_debt_of_applicant": 300000,  # 3000.00: total debt above the maximum loan is a ground
 }
 TABLE = {"default": DEFAULT, "kittila": KITTILA, "etela-karjala": ETELA_KARJALA}
 
