@@ -13,6 +13,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     sim = commands.add_parser("simulate", help="run a scenario file day by day and print the result as JSON")
     sim.add_argument("scenario", help="path to a scenario JSON file (see spec/scenario-format.md)")
+    asm = commands.add_parser("assess", help="assess an application file (R-APP-2 … 4) and print the result as JSON")
+    asm.add_argument("application", help="path to an application JSON file (see spec/application-format.md)")
     srv = commands.add_parser("serve", help="serve the HTTP API, read models and daily servicing (LUOTTO_* settings)")
     srv.add_argument("--no-scheduler", action="store_true", help="do not run the daily servicing in this process")
     srv.add_argument("--no-read-model", action="store_true",
@@ -70,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     configure()
     if args.command == "simulate":
         return _simulate(args.scenario)
+    if args.command == "assess":
+        return _assess(args.application)
     if args.command == "serve":
         from adapters.settings import Settings
         from api.serve import serve
@@ -339,6 +343,24 @@ def _simulate(path: str) -> int:
         result = simulate(scenario)
     except (OSError, json.JSONDecodeError, ScenarioError, DomainError) as e:
         print(f"luotto simulate: invalid scenario {path}: {e}", file=sys.stderr)
+        return 2
+    json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+    return 0
+
+
+def _assess(path: str) -> int:
+    from application.assess_file import assess_file
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            result = assess_file(json.load(f))
+    except (OSError, ValueError) as e:  # unreadable, or not JSON (JSONDecodeError is a ValueError)
+        print(f"luotto assess: invalid application file {path}: {e}", file=sys.stderr)
+        return 2
+    except DomainError as e:
+        named = f"{e.field}: " if e.field and e.field not in e.message else ""
+        print(f"luotto assess: invalid application file {path}: {named}{e.message}", file=sys.stderr)
         return 2
     json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
