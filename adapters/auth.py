@@ -30,6 +30,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "operations": frozenset({"decision_maker", "admin"}),
     "operations_read": frozenset({"caseworker", "decision_maker", "finance", "auditor", "admin"}),
     "personal_data": frozenset({"caseworker", "decision_maker"}),
+    "assess": frozenset({"caseworker", "decision_maker"}),  # R-APP-2 … 4: prepare and decide
     "admin": frozenset({"admin"}),
 }
 

@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from adapters.settings import Settings
-from api import errors, loans, observability, operations, payment_files, payments, people
+from api import assessments, errors, loans, observability, operations, payment_files, payments, people
 from api.deps import Container
 
 
@@ -25,7 +25,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
                               "organiser named in the X-Tenant header. Amounts are decimal strings.")
     app.state.container = container or Container.build(settings)
     errors.install(app)
-    for module in (loans, payments, payment_files, operations, people, observability):
+    for module in (loans, assessments, payments, payment_files, operations, people, observability):
         app.include_router(module.router)
     observability.install(app)
     errors.document(app)

@@ -14,7 +14,7 @@ from adapters.metrics import HTTP_LATENCY, PROJECTION_LAG
 
 log = structlog.get_logger("luotto.http")
 router = APIRouter(tags=["operations"])
-LOAN_DATA = ("/v1/loans", "/v1/payments", "/v1/borrowers")
+LOAN_DATA = ("/v1/loans", "/v1/payments", "/v1/borrowers", "/v1/assessments")  # an applicant's finances too
 
 
 def install(app: FastAPI) -> None:
