@@ -237,5 +237,5 @@ def _known(compute):
     try:
         return compute()
     except MissingRate as e:
-        raise invalid(f"{e}: reference_rates must cover the assessment date", rule="R-PEN-4",
-                      field="reference_rates") from None
+        raise invalid(f"{str(e).removeprefix('R-PEN-4: ')}: reference_rates must cover every day from the "
+                      f"assessment date to the last due date", rule="R-PEN-4", field="reference_rates") from None

@@ -33,6 +33,7 @@ MATRIX = {
     ("POST", "/v1/loans/{loan_id}/appeals/{appeal_version}/decision"): {DM},
     ("POST", "/v1/loans/{loan_id}/acceleration-revocation"): {DM},
     ("POST", "/v1/loans/{loan_id}/what-if"): READERS,
+    ("POST", "/v1/assessments"): {CW, DM},
     ("GET", "/v1/loans/{loan_id}/evidence"): {DM, AU},
     ("POST", "/v1/payments"): {FI, PS},
     ("POST", "/v1/payments/files"): {FI, PS},

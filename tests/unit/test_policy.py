@@ -230,7 +230,8 @@ def test_section_3_overridden_policy_round_trips_through_json():
 # --- assessment parameters (R-APP-2/4) -------------------------------------------------------------
 
 NORM = {"source": "organiser's decision 12/2026", "first_adult": "560.00", "other_adult": "400.00",
-        "children": [{"from_age": 0, "to_age": 6, "amount": "300.00"}, {"from_age": 7, "to_age": 17, "amount": "380.00"}]}
+        "children": [{"from_age": 0, "to_age": 6, "amount": "300.00"},
+                     {"from_age": 7, "to_age": 17, "amount": "380.00"}]}
 
 
 def test_r_app_2_no_preset_ships_a_living_cost_norm_the_seeds_give_no_figures():
