@@ -141,7 +141,7 @@ def assess(app: Application, policy: Policy, rates: ReferenceRates | None, asses
 
 def default_terms(policy: Policy) -> InterestTerms:
     """The policy's default interest terms (R-INT-1); interest-free unless it sets some."""
-    return InterestTerms()
+    return InterestTerms.from_json(policy.regular_interest, "policy.regular_interest")
 
 
 def capacity_in(app: Application, norm: LivingCostNorm, month: Month) -> MonthCapacity:
