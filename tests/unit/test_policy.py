@@ -288,3 +288,17 @@ def test_r_app_2_an_invalid_norm_is_refused_naming_the_field(edit, field):
                                             ("municipalities", [3])])
 def test_r_app_4_invalid_saving_months_or_municipalities_refused(key, value):
     assert refused_override(key, value).field == f"policy.overrides.{key}"
+
+
+def test_section_3_a_register_stored_before_new_parameters_records_no_policy_change_for_them():
+    from domain.register import GrantRegister
+
+    policy = make_policy("kittila")
+    register = GrantRegister.open("k", policy)
+    for name in ("living_cost_norm", "saving_months", "municipalities"):
+        del register.policy[name]  # as stored before the assessment parameters existed
+    register.collect_events()
+    register.set_policy(policy)
+    assert register.collect_events() == []
+    register.set_policy(make_policy("kittila", {"saving_months": 12}))
+    assert [type(e).__name__ for e in register.collect_events()] == ["PolicySet"]
