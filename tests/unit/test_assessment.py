@@ -348,6 +348,17 @@ def test_r_int_interest_bearing_plan_with_a_fixed_rate():
     assert plan["interest"] == {"kind": "fixed", "rate": "2.00"}
 
 
+def test_r_int_1_interest_null_takes_the_policys_default_terms():
+    """The organiser charges the reference rate (2.00 %): the fixed-rate example's figures again."""
+    def edit(a):
+        a["requested_amount"] = "1200.00"
+        a["incomes"] = [{"kind": "salary", "amount": "1412.00"}]
+    plan = run(edit, regular_interest={"kind": "reference", "margin": "0.00"})["plan"]
+    assert (plan["term_months"], plan["largest_instalment"]) == (7, "173.98")
+    assert plan["interest"] == {"kind": "reference", "margin": "0.00"}
+    assert run(edit)["plan"]["term_months"] == 6  # interest-free: 200.00 ≤ 202.00
+
+
 def test_r_int_1_a_fixed_rate_above_the_reference_rate_is_refused():
     with pytest.raises(DomainError) as caught:
         run(lambda a: a.update(interest={"kind": "fixed", "rate": "2.01"}))
