@@ -105,19 +105,22 @@ class GrantRegister(Aggregate):
             raise _limit(f"one_open_loan_per_borrower: borrower {borrower_id} already has open loan "
                          f"{', '.join(sorted(borrowers))}", field="borrower_id")
         if policy.max_total_debt_of_applicant is not None:
-            total = applicant_other_debt + principal + sum(outstanding[lid] for lid in borrowers)
+            # The applicant's debts, as the assessment counts them (R-APP-4 total_debt_limit): the
+            # requested loan itself is not one of them (it pays debts off, and counting it would
+            # refuse every grant above the limit within the tolerated deviation).
+            total = applicant_other_debt + sum(outstanding[lid] for lid in borrowers)
             if total > policy.max_total_debt_of_applicant:
                 raise _limit(f"max_total_debt_of_applicant {format_cents(policy.max_total_debt_of_applicant)} "
-                             f"would be exceeded: total debt {format_cents(total)}",
-                             field="applicant_total_debt")
+                             f"exceeded: the applicant's debts are {format_cents(total)}",
+                             rule="R-APP-4", field="applicant_total_debt")
         sequence = len(self.loans) + 1
         self.trigger_event(self.GrantRegistered, loan_id=loan_id, borrower_id=borrower_id,
                            principal=format_cents(principal), granted_on=granted_on, sequence=sequence)
         return sequence
 
 
-def _limit(message: str, field: str = "principal") -> DomainError:
-    return DomainError("limit_exceeded", message, rule="R-PORT-1", field=field)
+def _limit(message: str, field: str = "principal", rule: str = "R-PORT-1") -> DomainError:
+    return DomainError("limit_exceeded", message, rule=rule, field=field)
 
 
 class PaymentMarker(Aggregate):

@@ -302,3 +302,21 @@ def test_section_3_a_register_stored_before_new_parameters_records_no_policy_cha
     assert register.collect_events() == []
     register.set_policy(make_policy("kittila", {"saving_months": 12}))
     assert [type(e).__name__ for e in register.collect_events()] == ["PolicySet"]
+
+
+def test_r_app_4_the_total_debt_limit_at_grant_counts_the_applicants_debts_not_the_loan():
+    """Etelä-Karjala: debts above 3,000.00 are a ground; the requested loan (here 3,200.00, within the
+    tolerated 10 % over the maximum) is not counted as a debt of the applicant."""
+    import datetime as dt
+
+    from domain.errors import DomainError
+    from domain.register import GrantRegister
+
+    register = GrantRegister.open("ek", make_policy("etela-karjala"))
+    register.register_grant(loan_id="L-1", borrower_id="B-1", principal=320000, granted_on=dt.date(2025, 1, 15),
+                            known_outstanding={}, applicant_other_debt=300000)
+    with pytest.raises(DomainError) as refused:
+        register.register_grant(loan_id="L-2", borrower_id="B-2", principal=100000, granted_on=dt.date(2025, 1, 15),
+                                known_outstanding={}, applicant_other_debt=300001)
+    assert (refused.value.code, refused.value.rule, refused.value.field) == (
+        "limit_exceeded", "R-APP-4", "applicant_total_debt")
