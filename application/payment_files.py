@@ -323,7 +323,7 @@ class _Importer:
 
     def _reversed_on_loan(self, loan_id: str, payment_id: str) -> bool:
         loan = self.service.loan(self.tenant, loan_id)
-        return any(p["payment_id"] == payment_id and p["reversed"] for p in loan.payments)
+        return any(p.payment_id == payment_id and p.reversed for p in loan.payments)
 
     # --- the report -------------------------------------------------------------------------
 

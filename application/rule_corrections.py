@@ -40,9 +40,9 @@ def corrections(service, tenant: str | None = None, progress: Callable[[int, int
     for loan_uuid in terms_changed:
         loan = service.repository.get(loan_uuid)
         for change in loan.terms_changes:
-            if change["reached_back"] and not change["corrected"]:
+            if change.reached_back and not change.corrected:
                 found.append({"tenant": loan.tenant, "loan_id": loan.loan_id, "event": "RepaymentTermsChanged",
-                              "version": change["version"], "effective_date": change["on"].isoformat(),
+                              "version": change.version, "effective_date": change.on.isoformat(),
                               "reason": "needs review (R-TERMS-1): the change reached back to an instalment "
                                         "already due and the plan was changed again since"})
     return found

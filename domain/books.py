@@ -31,7 +31,7 @@ class LoanBooks:
         self.notice_hasher = notice_hasher
         self._cache: dict = {}
         self.interest = InterestAccrual(InterestTerms.from_json(loan.interest), rates, loan.interest_from,
-                                        tuple(tuple(w) for w in loan.free_windows))
+                                        tuple((w.after, w.through) for w in loan.free_windows))
         self.penalty_rates, self.penalty_floor = penalty_basis(self.policy, loan.granted_on, loan.penalty_agreed_on,
                                                                rates)
 
@@ -98,5 +98,5 @@ class LoanBooks:
             "payoff_amount": format_cents(pos.owed),
             "next_due_date": next_due.isoformat() if next_due else None,
             "maturity_date": max(i.due_date for i in plan).isoformat(),
-            "notice_pending": notice is not None and notice["sent_on"] <= as_of,
+            "notice_pending": notice is not None and notice.sent_on <= as_of,
         }

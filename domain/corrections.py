@@ -17,6 +17,7 @@ the next run records a correcting event (reasons starting "rule correction", dec
 from __future__ import annotations
 
 from domain import events as ev
+from domain.events import due_date
 from domain.dates import add_months
 from domain.delinquency import cured_on, hardship_in_window, meets_threshold
 from domain.errors import DomainError
@@ -38,15 +39,15 @@ def is_correction(event) -> bool:
 def acceleration_correction(books, on) -> Step | None:
     loan = books.loan
     for notice in loan.notices:
-        if notice["lapse"] is not None or notice["lapsed_on"] is not None:
+        if notice.lapse is not None or notice.lapsed_on is not None:
             continue
-        why = _invalid_notice(books, notice) or (_wrongly_accelerated(books, notice, on) if notice["accelerated"]
+        why = _invalid_notice(books, notice) or (_wrongly_accelerated(books, notice, on) if notice.accelerated
                                                  else None)
         if why is not None:
             rule, reason = why
-            day = loan.accelerated_on if notice["accelerated"] else notice["sent_on"]
+            day = loan.accelerated_on if notice.accelerated else notice.sent_on
             return Step(ev.AccelerationRevoked, day, {
-                "notice": notice["version"], "appeal": None, **BY_SCHEDULER,
+                "notice": notice.version, "appeal": None, **BY_SCHEDULER,
                 "reasons": f"{ev.RULE_CORRECTION} ({rule}): {reason}",
                 "legal_basis": f"Act 1133/2002 §8; rule correction ({rule})"})
     return None
@@ -54,27 +55,27 @@ def acceleration_correction(books, on) -> Step | None:
 
 def _invalid_notice(books, notice: dict) -> tuple[str, str] | None:
     """R-ACC-3 on the figures the notice recorded: (a) or (b) exactly, else (c) with what was known."""
-    delayed, count, principal = notice["delayed_amount"], len(notice["instalments"]), books.loan.principal
+    delayed, count, principal = notice.delayed_amount, len(notice.instalments), books.loan.principal
     if meets_threshold(delayed, count, principal) is not None:
         return None
-    if delayed == books.position_known(notice["sent_on"], notice["version"]).principal_outstanding:
+    if delayed == books.position_known(notice.sent_on, notice.version).principal_outstanding:
         return None
     share = 10 if count == 1 else 5
-    return "R-ACC-3", (f"the notice of {notice['sent_on']} notified {format_cents(delayed)} delayed in {count} "
+    return "R-ACC-3", (f"the notice of {notice.sent_on} notified {format_cents(delayed)} delayed in {count} "
                        f"instalment(s), less than {share} % of the principal {format_cents(principal)}")
 
 
 def _wrongly_accelerated(books, notice: dict, on) -> tuple[str, str] | None:
-    known = notice["accelerated_version"]
+    known = notice.accelerated_version
     cured = cured_on(books, notice, known_before=known)
     if cured is not None:
-        return "R-ACC-6, R-ACC-7", (f"the notice of {notice['sent_on']} was cured on {cured}, by its cure deadline "
-                                    f"{notice['cure_deadline']}, before the acceleration was recorded")
+        return "R-ACC-6, R-ACC-7", (f"the notice of {notice.sent_on} was cured on {cured}, by its cure deadline "
+                                    f"{notice.cure_deadline}, before the acceleration was recorded")
     lag = books.policy.acceleration_settlement_lag_banking_days
     hardship = hardship_in_window(books.loan, notice, lag, on)
-    if hardship is not None and hardship[2] < known:
-        return "R-ACC-10", (f"a cause of delay under Act §8(2) was recorded from {hardship[0]} during the notice "
-                            f"of {notice['sent_on']}, so the notice could not take effect")
+    if hardship is not None and hardship.version < known:
+        return "R-ACC-10", (f"a cause of delay under Act §8(2) was recorded from {hardship.start} during the notice "
+                            f"of {notice.sent_on}, so the notice could not take effect")
     return None
 
 
@@ -82,42 +83,38 @@ def terms_correction(books, on) -> Step | None:
     """R-TERMS-1 for a stored change that reached back, if nothing has changed the plan since."""
     loan = books.loan
     for change in loan.terms_changes:
-        if change["reached_back"] and not change["corrected"]:
-            if [r for r in loan.plan if r["n"] >= change["from"]] != change["rows"]:
+        if change.reached_back and not change.corrected:
+            if tuple(r for r in loan.plan if r.n >= change.from_instalment) != change.rows:
                 continue  # the plan changed again since: left for a person (listed as needing review)
-            return Step(ev.RepaymentTermsChanged, change["on"], _corrected_terms(books, change))
+            return Step(ev.RepaymentTermsChanged, change.on, _corrected_terms(books, change))
     return None
 
 
-def _due(loan, row: dict):
-    return row["extended_to"] or add_months(loan.first_due_date, row["months"])
-
-
-def _corrected_terms(books, change: dict) -> dict:
+def _corrected_terms(books, change) -> dict:
     loan = books.loan
-    kept = [r for r in change["replaced"] if _due(loan, r) <= change["on"]]
-    rest = [r for r in change["replaced"] if _due(loan, r) > change["on"]]
-    tail = [{"instalment": r["n"], "due_date": _due(loan, r).isoformat(), "amount": format_cents(r["amount"])}
+    kept = [r for r in change.replaced if due_date(loan, r) <= change.on]
+    rest = [r for r in change.replaced if due_date(loan, r) > change.on]
+    tail = [{"instalment": r.n, "due_date": due_date(loan, r).isoformat(), "amount": format_cents(r.amount)}
             for r in kept]
-    amounts = [r["amount"] for r in rest]
+    amounts = [r.amount for r in rest]
     if rest:
         # The plan as it stood before the change, and the money recorded before it.
-        before = [r for r in loan.plan if r["n"] < change["from"]] + change["replaced"]
-        plan = [Instalment(r["n"], _due(loan, r), r["amount"]) for r in before]
-        money = [m for m in loan.movements_list() if m.seq < change["version"]]
-        pos = position(plan, money, as_of=change["on"], rates=None)
+        before = [r for r in loan.plan if r.n < change.from_instalment] + list(change.replaced)
+        plan = [Instalment(r.n, due_date(loan, r), r.amount) for r in before]
+        money = [m for m in loan.movements if m.seq < change.version]
+        pos = position(plan, money, as_of=change.on, rates=None)
         try:
-            amounts = replan([pos.instalment(r["n"]) for r in rest], change["amount"],
-                             Policy.from_json(loan.policy).max_term_months, rest[0]["n"])
+            amounts = replan([pos.instalment(r.n) for r in rest], change.amount,
+                             Policy.from_json(loan.policy).max_term_months, rest[0].n)
         except DomainError:
             pass  # the new amount cannot apply to what is left: those instalments stay as they were
-        tail += [{"instalment": rest[0]["n"] + j,
-                  "due_date": add_months(loan.first_due_date, rest[0]["months"] + j).isoformat(),
+        tail += [{"instalment": rest[0].n + j,
+                  "due_date": add_months(loan.first_due_date, rest[0].months + j).isoformat(),
                   "amount": format_cents(a)} for j, a in enumerate(amounts)]
-    first_due = _due(loan, change["replaced"][0])
-    applies_from = f"instalment {rest[0]['n']}" if rest else "no instalment"
-    return {"from_instalment": change["from"], "instalment_amount": format_cents(change["amount"]), "instalments": tail,
-            **BY_SCHEDULER, "legal_basis": "Act 1133/2002 §6; rule correction (R-TERMS-1)",
-            "reasons": f"{ev.RULE_CORRECTION} (R-TERMS-1): the terms change of {change['on']} (version "
-                       f"{change['version']}) reached back to instalment {change['from']}, due on {first_due}; "
+    first_due = due_date(loan, change.replaced[0])
+    applies_from = f"instalment {rest[0].n}" if rest else "no instalment"
+    return {"from_instalment": change.from_instalment, "instalment_amount": format_cents(change.amount),
+            "instalments": tail, **BY_SCHEDULER, "legal_basis": "Act 1133/2002 §6; rule correction (R-TERMS-1)",
+            "reasons": f"{ev.RULE_CORRECTION} (R-TERMS-1): the terms change of {change.on} (version "
+                       f"{change.version}) reached back to instalment {change.from_instalment}, due on {first_due}; "
                        f"it applies from {applies_from}, to the principal then unpaid"}

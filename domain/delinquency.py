@@ -45,12 +45,12 @@ def conditions(pos: Position, principal: Cents) -> Conditions | None:
 
 def hardship_active(hardships: list, on: Date) -> bool:
     """R-ACC-5: a recorded cause of delay that has not ended by `on`."""
-    return any(start <= on and (end is None or end > on) for start, end, *_ in hardships)
+    return any(h.start <= on and (h.end is None or h.end > on) for h in hardships)
 
 
 def pending_notice(notices: list) -> dict | None:
     """The acceleration notice neither cured nor yet taken effect, if any."""
-    return next((n for n in notices if n["lapsed_on"] is None and not n["accelerated"]), None)
+    return next((n for n in notices if n.lapsed_on is None and not n.accelerated), None)
 
 
 def episode_start(books, on: Date) -> Date | None:
@@ -81,7 +81,7 @@ def notice_period_days(books, sent_on: Date) -> int:
     start = episode_start(books, sent_on)
     if start is None:
         return 28
-    earlier = any(start <= day < sent_on for day, _kind in books.loan.notice_dates)
+    earlier = any(start <= n.on < sent_on for n in books.loan.notice_dates)
     return 14 if earlier else 28
 
 
@@ -94,22 +94,22 @@ def cured_on(books, notice: dict, *, known_before: int | None = None) -> Date | 
     of the two. Penalty interest still owed does not prevent a cure. `known_before`: judge only
     with the payments recorded before that event version (what a decision recorded then knew).
     """
-    deadline = notice["cure_deadline"]
+    deadline = notice.cure_deadline
     pos = books.position(deadline, accelerated=False) if known_before is None \
         else books.position_known(deadline, known_before)
-    rows = [pos.instalment(n) for n in notice["instalments"]]  # their principal parts (R-INT-5)
+    rows = [pos.instalment(n) for n in notice.instalments]  # their principal parts (R-INT-5)
     by_instalments = None if any(r.principal_unpaid > 0 for r in rows) else max(r.principal_settled_on for r in rows)
     return min((d for d in (by_instalments, _paid_in_window(books, notice, known_before)) if d), default=None)
 
 
 def _paid_in_window(books, notice: dict, known_before: int | None) -> Date | None:
     """The value date on which payments from the notice day on first reach the notified amount."""
-    target = notice["delayed_amount"]
+    target = notice.delayed_amount
     if not target:
         return None
     paid = 0
     for move in sorted(books.loan.movements_list(), key=lambda m: (m.on, m.seq)):
-        if move.kind == "payment" and notice["sent_on"] <= move.on <= notice["cure_deadline"] \
+        if move.kind == "payment" and notice.sent_on <= move.on <= notice.cure_deadline \
                 and (known_before is None or move.seq < known_before):
             paid += move.amount
             if paid >= target:
@@ -117,17 +117,17 @@ def _paid_in_window(books, notice: dict, known_before: int | None) -> Date | Non
     return None
 
 
-def hardship_in_window(loan, notice: dict, lag: int, on: Date) -> list | None:
+def hardship_in_window(loan, notice, lag: int, on: Date):
     """R-ACC-10: the first hardship active at any time from the notice day up to the day its
     acceleration would be recorded, or None. That day is the lag-th banking day after it takes
     effect, or today for a pending notice whose day has passed (a revoked cure). A notice sent
     with an override_reason (R-ACC-5) is not stopped by a hardship."""
-    if notice["override"]:
+    if notice.override:
         return None
-    record_day = banking_days_after(notice["takes_effect_on"], lag)
-    if not notice["accelerated"]:
+    record_day = banking_days_after(notice.takes_effect_on, lag)
+    if not notice.accelerated:
         record_day = max(record_day, on)
-    return next((h for h in loan.hardships if h[0] <= record_day and (h[1] is None or h[1] > notice["sent_on"])),
+    return next((h for h in loan.hardships if h.start <= record_day and (h.end is None or h.end > notice.sent_on)),
                 None)
 
 
@@ -181,4 +181,4 @@ def acceleration_takes_effect(loan, notice: dict, lag: int, on: Date) -> Date | 
     Act §8(2) bars bringing the acceleration into effect, not only starting it)."""
     if hardship_in_window(loan, notice, lag, on) is not None:
         return None
-    return notice["takes_effect_on"]
+    return notice.takes_effect_on

@@ -2,19 +2,35 @@
 
 Event names are part of the public evidence format. Amounts are decimal strings and dates
 are `datetime.date`, so an event reads the same in storage, in the API and in evidence.
-Each `apply` is plain assignment: it runs again on every replay.
+Each `apply` replaces attributes of the state declared in domain.state with new immutable values;
+it runs again on every replay. The hash chain's head is set in one place, `_Chained.mutate`.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from eventsourcing.domain import Aggregate
 
 from domain.dates import add_months, days, next_banking_day_on_or_after
+from domain.ledger import Movement
 from domain.money import parse_amount
+from domain.state import (Appeal, Delivery, Disbursement, FreeWindow, Hardship, Notice, NoticeDate, Payment,
+                          PlanRow, TermsChange)
+
+replace = dataclasses.replace
 
 
-class LoanEvent(Aggregate.Event):
+class _Chained:
+    """Every loan event carries its hash (R-EVID-1); folding it makes that hash the loan's head."""
+
+    def mutate(self, aggregate):
+        aggregate = super().mutate(aggregate)
+        aggregate.hash_head = self.hash
+        return aggregate
+
+
+class LoanEvent(_Chained, Aggregate.Event):
     effective_date: dt.date
     hash: str
 
@@ -27,7 +43,7 @@ def _cents(value: str | None) -> int | None:
     return None if value is None else parse_amount(value, "amount", positive=False)
 
 
-class LoanGranted(Aggregate.Created):
+class LoanGranted(_Chained, Aggregate.Created):
     effective_date: dt.date
     hash: str
     loan_id: str
@@ -56,32 +72,18 @@ class LoanGranted(Aggregate.Created):
         loan.first_due_date = self.first_due_date
         loan.policy = self.policy
         loan.reference = self.reference
-        loan.plan = [{"n": row["instalment"], "months": row["instalment"] - 1, "extended_to": None,
-                      "amount": _cents(row["amount"])} for row in self.instalments]
-        loan.fell_due = []
-        loan.late = []
-        loan.payments = []
-        loan.movements = []  # [on, seq, kind, amount]: what the ledger folds
-        loan.change_dates = []  # effective dates of facts that can make acceleration conditions fail
-        loan.notices = []  # acceleration notices, see NoticeSent
-        loan.notice_dates = []  # [effective date, kind] of every notice
-        loan.acm_dates = []
-        loan.acm_rearmed = False
-        loan.hardships = []  # [start, end or None, version of the HardshipRecorded]
-        loan.accelerated_on = None
-        loan.repaid_on = None
-        loan.closed = None  # "waived" or "written_off"
-        loan.closed_on = None
-        loan.collection_on = None
-        loan.appeals = []
-        loan.deliveries = []  # [notice version, outcome]
-        loan.terms_changes = []  # see RepaymentTermsChanged
-        loan.interest = self.interest  # R-INT-1 terms as JSON; None: interest-free
-        loan.interest_from = self.effective_date  # R-INT-2: the disbursement date once one is recorded
+        loan.plan = tuple(PlanRow(row["instalment"], row["instalment"] - 1, None, _cents(row["amount"]))
+                          for row in self.instalments)
+        loan.fell_due = loan.late = ()
+        loan.payments, loan.movements, loan.change_dates = (), (), ()
+        loan.notices, loan.notice_dates, loan.acm_dates, loan.acm_rearmed = (), (), (), False
+        loan.hardships = ()
+        loan.accelerated_on = loan.repaid_on = loan.closed = loan.closed_on = loan.collection_on = None
+        loan.appeals, loan.deliveries, loan.terms_changes = (), (), ()
+        loan.interest = self.interest
+        loan.interest_from = self.effective_date
         loan.penalty_agreed_on = self.penalty_interest_agreed_on
-        loan.free_windows = []  # [after, through]: days of free months on which no interest accrues (R-INT-6)
-        loan.disbursements = []  # [transfer_id, effective date, cents, returned]
-        loan.hash_head = self.hash
+        loan.free_windows, loan.disbursements = (), ()
 
 
 class InstalmentFellDue(LoanEvent):
@@ -92,8 +94,7 @@ class InstalmentFellDue(LoanEvent):
     interest_part: str | None = None
 
     def apply(self, loan) -> None:
-        loan.fell_due = loan.fell_due + [self.instalment]
-        loan.hash_head = self.hash
+        loan.fell_due = loan.fell_due + (self.instalment,)
 
 
 class InstalmentLate(LoanEvent):
@@ -101,8 +102,7 @@ class InstalmentLate(LoanEvent):
     amount: str
 
     def apply(self, loan) -> None:
-        loan.late = loan.late + [self.instalment]
-        loan.hash_head = self.hash
+        loan.late = loan.late + (self.instalment,)
 
 
 class PaymentReceived(LoanEvent):
@@ -113,13 +113,11 @@ class PaymentReceived(LoanEvent):
     reference: str | None
 
     def apply(self, loan) -> None:
-        loan.payments = loan.payments + [{"payment_id": self.payment_id, "amount": _cents(self.amount),
-                                          "value_date": self.value_date, "seq": self.originator_version,
-                                          "reversed": False}]
-        loan.movements = loan.movements + [[self.value_date, self.originator_version, "payment",
-                                            _cents(self.amount)]]
-        loan.change_dates = loan.change_dates + [self.value_date]
-        loan.hash_head = self.hash
+        loan.payments = loan.payments + (Payment(self.payment_id, _cents(self.amount), self.value_date,
+                                                 self.originator_version),)
+        loan.movements = loan.movements + (Movement(self.value_date, self.originator_version, "payment",
+                                                    _cents(self.amount)),)
+        loan.change_dates = loan.change_dates + (self.value_date,)
 
 
 class PaymentReversed(LoanEvent):
@@ -127,11 +125,10 @@ class PaymentReversed(LoanEvent):
     reason: str
 
     def apply(self, loan) -> None:
-        seq = next(p["seq"] for p in loan.payments if p["payment_id"] == self.payment_id)
-        loan.payments = [dict(p, reversed=True) if p["seq"] == seq else p for p in loan.payments]
-        loan.movements = [m for m in loan.movements if not (m[1] == seq and m[2] == "payment")]
+        seq = next(p.seq for p in loan.payments if p.payment_id == self.payment_id)
+        loan.payments = tuple(replace(p, reversed=True) if p.seq == seq else p for p in loan.payments)
+        loan.movements = tuple(m for m in loan.movements if not (m.seq == seq and m.kind == "payment"))
         loan.repaid_on = None  # the servicing run records LoanRepaid again if nothing is owed still
-        loan.hash_head = self.hash
 
 
 class NoticeSent(LoanEvent):
@@ -150,19 +147,15 @@ class NoticeSent(LoanEvent):
     legal_basis: str
 
     def apply(self, loan) -> None:
-        loan.notice_dates = loan.notice_dates + [[self.effective_date, self.kind]]
+        loan.notice_dates = loan.notice_dates + (NoticeDate(self.effective_date, self.kind),)
         if self.kind == "acceleration":
             # R-ACC-6: a deadline on a weekend or holiday ends on the next banking day. Notices
             # recorded before that correction carry the unmoved date and are read as the Act says.
             deadline = next_banking_day_on_or_after(self.cure_deadline)
             takes_effect = self.takes_effect_on if deadline == self.cure_deadline else deadline + days(1)
-            loan.notices = loan.notices + [{
-                "version": self.originator_version, "sent_on": self.effective_date,
-                "instalments": list(self.instalments), "delayed_amount": _cents(self.delayed_amount),
-                "cure_deadline": deadline, "takes_effect_on": takes_effect, "lapsed_on": None,
-                "lapse": None, "accelerated": False, "accelerated_version": None,
-                "override": bool(self.override_reason)}]
-        loan.hash_head = self.hash
+            loan.notices = loan.notices + (Notice(
+                self.originator_version, self.effective_date, tuple(self.instalments), _cents(self.delayed_amount),
+                deadline, takes_effect, bool(self.override_reason)),)
 
 
 class NoticeDeliveryRecorded(LoanEvent):
@@ -173,8 +166,7 @@ class NoticeDeliveryRecorded(LoanEvent):
     channel: str
 
     def apply(self, loan) -> None:
-        loan.deliveries = loan.deliveries + [[self.notice, self.outcome]]
-        loan.hash_head = self.hash
+        loan.deliveries = loan.deliveries + (Delivery(self.notice, self.outcome),)
 
 
 class AccelerationConditionsMet(LoanEvent):
@@ -183,9 +175,8 @@ class AccelerationConditionsMet(LoanEvent):
     branch: str
 
     def apply(self, loan) -> None:
-        loan.acm_dates = loan.acm_dates + [self.effective_date]
+        loan.acm_dates = loan.acm_dates + (self.effective_date,)
         loan.acm_rearmed = False
-        loan.hash_head = self.hash
 
 
 class HardshipRecorded(LoanEvent):
@@ -195,8 +186,7 @@ class HardshipRecorded(LoanEvent):
     legal_basis: str
 
     def apply(self, loan) -> None:
-        loan.hardships = loan.hardships + [[self.effective_date, None, self.originator_version]]
-        loan.hash_head = self.hash
+        loan.hardships = loan.hardships + (Hardship(self.effective_date, None, self.originator_version),)
 
 
 class HardshipEnded(LoanEvent):
@@ -204,9 +194,8 @@ class HardshipEnded(LoanEvent):
     reasons: str
 
     def apply(self, loan) -> None:
-        loan.hardships = loan.hardships[:-1] + [[loan.hardships[-1][0], self.effective_date, loan.hardships[-1][2]]]
+        loan.hardships = loan.hardships[:-1] + (replace(loan.hardships[-1], end=self.effective_date),)
         loan.acm_rearmed = True  # R-ACC-4: recorded again when a hardship ends while it still qualifies
-        loan.hash_head = self.hash
 
 
 class LoanAccelerated(LoanEvent):
@@ -214,10 +203,9 @@ class LoanAccelerated(LoanEvent):
     notice: int  # version of the NoticeSent that took effect
 
     def apply(self, loan) -> None:
-        loan.notices = [dict(n, accelerated=True, accelerated_version=self.originator_version)
-                        if n["version"] == self.notice else n for n in loan.notices]
+        loan.notices = tuple(replace(n, accelerated=True, accelerated_version=self.originator_version)
+                             if n.version == self.notice else n for n in loan.notices)
         loan.accelerated_on = self.effective_date
-        loan.hash_head = self.hash
 
 
 class AccelerationLapsed(LoanEvent):
@@ -227,14 +215,13 @@ class AccelerationLapsed(LoanEvent):
     reason: str
 
     def apply(self, loan) -> None:
-        lapsed = next(n for n in loan.notices if n["version"] == self.notice)
+        lapsed = next(n for n in loan.notices if n.version == self.notice)
         kind = "hardship" if self.reason.startswith(HARDSHIP_LAPSE) else "cure"
-        loan.notices = [dict(n, lapsed_on=self.effective_date, lapse=kind) if n is lapsed else n
-                        for n in loan.notices]
-        if lapsed["accelerated"]:  # R-ACC-8: cured in time, the acceleration never took effect
+        loan.notices = tuple(replace(n, lapsed_on=self.effective_date, lapse=kind) if n is lapsed else n
+                             for n in loan.notices)
+        if lapsed.accelerated:  # R-ACC-8: cured in time, the acceleration never took effect
             loan.accelerated_on = None
         loan.acm_rearmed = True
-        loan.hash_head = self.hash
 
 
 class AccelerationLapseRevoked(LoanEvent):
@@ -246,9 +233,8 @@ class AccelerationLapseRevoked(LoanEvent):
     reason: str
 
     def apply(self, loan) -> None:
-        loan.notices = [dict(n, lapsed_on=None, lapse=None, accelerated=False, accelerated_version=None)
-                        if n["version"] == self.notice else n for n in loan.notices]
-        loan.hash_head = self.hash
+        loan.notices = tuple(replace(n, lapsed_on=None, lapse=None, accelerated=False, accelerated_version=None)
+                             if n.version == self.notice else n for n in loan.notices)
 
 
 class RepaymentDeferred(LoanEvent):
@@ -261,26 +247,23 @@ class RepaymentDeferred(LoanEvent):
     legal_basis: str
 
     def apply(self, loan) -> None:
-        moved = {row["instalment"]: row for row in self.moved}
+        moved = {row["instalment"]: dt.date.fromisoformat(row["due_date"]) for row in self.moved}
         if self.kind == "free_months":  # R-INT-6: no interest on the days the first moved instalment moved by
-            first = min(loan.plan, key=lambda r: (r["n"] not in moved, r["n"]))
-            new = dt.date.fromisoformat(moved[first["n"]]["due_date"])
-            loan.free_windows = loan.free_windows + [[_due_date(loan, first), new]]
+            first = min(loan.plan, key=lambda r: (r.n not in moved, r.n))
+            loan.free_windows = loan.free_windows + (FreeWindow(due_date(loan, first), moved[first.n]),)
         plan = []
         for row in loan.plan:
-            if row["n"] in moved and self.kind == "free_months":
-                ext = row["extended_to"]
-                row = dict(row, months=row["months"] + self.months,
-                           extended_to=None if ext is None else dt.date.fromisoformat(moved[row["n"]]["due_date"]))
-            elif row["n"] in moved:
-                row = dict(row, extended_to=dt.date.fromisoformat(moved[row["n"]]["due_date"]))
+            if row.n in moved and self.kind == "free_months":
+                row = replace(row, months=row.months + self.months,
+                              extended_to=None if row.extended_to is None else moved[row.n])
+            elif row.n in moved:
+                row = replace(row, extended_to=moved[row.n])
             plan.append(row)
-        loan.plan = plan
+        loan.plan = tuple(plan)
         # A moved instalment falls due again on its new date.
-        loan.fell_due = [n for n in loan.fell_due if n not in moved]
-        loan.late = [n for n in loan.late if n not in moved]
-        loan.change_dates = loan.change_dates + [self.effective_date]
-        loan.hash_head = self.hash
+        loan.fell_due = tuple(n for n in loan.fell_due if n not in moved)
+        loan.late = tuple(n for n in loan.late if n not in moved)
+        loan.change_dates = loan.change_dates + (self.effective_date,)
 
 
 class RepaymentTermsChanged(LoanEvent):
@@ -292,32 +275,31 @@ class RepaymentTermsChanged(LoanEvent):
     legal_basis: str
 
     def apply(self, loan) -> None:
-        first = next(r for r in loan.plan if r["n"] == self.from_instalment)
-        head = [r for r in loan.plan if r["n"] < self.from_instalment]
-        replaced = [r for r in loan.plan if r["n"] >= self.from_instalment]
+        first = next(r for r in loan.plan if r.n == self.from_instalment)
+        head = tuple(r for r in loan.plan if r.n < self.from_instalment)
+        replaced = tuple(r for r in loan.plan if r.n >= self.from_instalment)
         tail = []
         for row in self.instalments:
-            months = first["months"] + row["instalment"] - self.from_instalment
+            months = first.months + row["instalment"] - self.from_instalment
             due = dt.date.fromisoformat(row["due_date"])
             # A due date off the month grid is an extension kept through a rule correction.
-            tail.append({"n": row["instalment"], "months": months, "amount": _cents(row["amount"]),
-                         "extended_to": None if due == add_months(loan.first_due_date, months) else due})
-        loan.plan = head + tail
-        loan.fell_due = [n for n in loan.fell_due if n < self.from_instalment]
-        loan.late = [n for n in loan.late if n < self.from_instalment]
-        loan.change_dates = loan.change_dates + [self.effective_date]
+            tail.append(PlanRow(row["instalment"], months,
+                                None if due == add_months(loan.first_due_date, months) else due, _cents(row["amount"])))
+        loan.plan = head + tuple(tail)
+        loan.fell_due = tuple(n for n in loan.fell_due if n < self.from_instalment)
+        loan.late = tuple(n for n in loan.late if n < self.from_instalment)
+        loan.change_dates = loan.change_dates + (self.effective_date,)
         correction = self.decided_by == "scheduler" and self.reasons.startswith(RULE_CORRECTION)
-        earlier = [dict(c, corrected=True) if correction and c["reached_back"] else c for c in loan.terms_changes]
-        loan.terms_changes = earlier + [{
-            "version": self.originator_version, "from": self.from_instalment, "on": self.effective_date,
-            "amount": _cents(self.instalment_amount), "replaced": replaced, "rows": tail, "corrected": correction,
-            # R-TERMS-1: only changes recorded before that rule was corrected can reach back.
-            "reached_back": not correction and _due_date(loan, first) <= self.effective_date}]
-        loan.hash_head = self.hash
+        earlier = tuple(replace(c, corrected=True) if correction and c.reached_back else c for c in loan.terms_changes)
+        # R-TERMS-1: only changes recorded before that rule was corrected can reach back.
+        loan.terms_changes = earlier + (TermsChange(
+            self.originator_version, self.from_instalment, self.effective_date, _cents(self.instalment_amount),
+            replaced, tuple(tail), correction, not correction and due_date(loan, first) <= self.effective_date),)
 
 
-def _due_date(loan, row: dict) -> dt.date:
-    return row["extended_to"] or add_months(loan.first_due_date, row["months"])
+def due_date(loan, row: PlanRow) -> dt.date:
+    """An instalment's due date: extended, or `months` after the first due date (R-SCHED-1)."""
+    return row.extended_to or add_months(loan.first_due_date, row.months)
 
 
 class PaymentWaived(LoanEvent):
@@ -328,12 +310,11 @@ class PaymentWaived(LoanEvent):
     legal_basis: str
 
     def apply(self, loan) -> None:
-        loan.movements = loan.movements + [[self.effective_date, self.originator_version,
-                                            f"waiver_{self.kind}", _cents(self.amount)]]
-        loan.change_dates = loan.change_dates + [self.effective_date]
+        loan.movements = loan.movements + (Movement(self.effective_date, self.originator_version,
+                                                    f"waiver_{self.kind}", _cents(self.amount)),)
+        loan.change_dates = loan.change_dates + (self.effective_date,)
         if self.kind == "full":
             loan.closed, loan.closed_on = "waived", self.effective_date
-        loan.hash_head = self.hash
 
 
 class OverpaymentRefunded(LoanEvent):
@@ -343,9 +324,8 @@ class OverpaymentRefunded(LoanEvent):
     legal_basis: str
 
     def apply(self, loan) -> None:
-        loan.movements = loan.movements + [[self.effective_date, self.originator_version, "refund",
-                                            _cents(self.amount)]]
-        loan.hash_head = self.hash
+        loan.movements = loan.movements + (Movement(self.effective_date, self.originator_version, "refund",
+                                                    _cents(self.amount)),)
 
 
 class LoanTransferredToCollection(LoanEvent):
@@ -355,13 +335,11 @@ class LoanTransferredToCollection(LoanEvent):
 
     def apply(self, loan) -> None:
         loan.collection_on = self.effective_date
-        loan.hash_head = self.hash
 
 
 class LoanRepaid(LoanEvent):
     def apply(self, loan) -> None:
         loan.repaid_on = self.effective_date
-        loan.hash_head = self.hash
 
 
 class LoanWrittenOff(LoanEvent):
@@ -372,7 +350,6 @@ class LoanWrittenOff(LoanEvent):
 
     def apply(self, loan) -> None:
         loan.closed, loan.closed_on = "written_off", self.effective_date
-        loan.hash_head = self.hash
 
 
 class LoanDisbursed(LoanEvent):
@@ -385,13 +362,12 @@ class LoanDisbursed(LoanEvent):
     returned: bool
 
     def apply(self, loan) -> None:
-        row = [self.transfer_id, self.effective_date, _cents(self.amount), self.returned]
-        loan.disbursements = [d for d in loan.disbursements if d[0] != self.transfer_id] + [row]
-        drawn = [d[1] for d in loan.disbursements if not d[3]]
+        row = Disbursement(self.transfer_id, self.effective_date, _cents(self.amount), self.returned)
+        loan.disbursements = tuple(d for d in loan.disbursements if d.transfer_id != self.transfer_id) + (row,)
+        drawn = [d.on for d in loan.disbursements if not d.returned]
         # With several transfers, from the last one; with every one returned, not at all until the
         # money is paid out again: the readings that never charge for money not drawn.
         loan.interest_from = max(drawn) if drawn else dt.date.max
-        loan.hash_head = self.hash
 
 
 class AppealFiled(LoanEvent):
@@ -403,9 +379,7 @@ class AppealFiled(LoanEvent):
     grounds: str
 
     def apply(self, loan) -> None:
-        loan.appeals = loan.appeals + [{"filed": self.originator_version, "decision": self.decision,
-                                                        "outcome": None}]
-        loan.hash_head = self.hash
+        loan.appeals = loan.appeals + (Appeal(self.originator_version, self.decision),)
 
 
 class AppealDecided(LoanEvent):
@@ -416,8 +390,7 @@ class AppealDecided(LoanEvent):
     legal_basis: str
 
     def apply(self, loan) -> None:
-        loan.appeals = [dict(a, outcome=self.outcome) if a["filed"] == self.appeal else a for a in loan.appeals]
-        loan.hash_head = self.hash
+        loan.appeals = tuple(replace(a, outcome=self.outcome) if a.filed == self.appeal else a for a in loan.appeals)
 
 
 class AccelerationRevoked(LoanEvent):
@@ -431,11 +404,10 @@ class AccelerationRevoked(LoanEvent):
     legal_basis: str
 
     def apply(self, loan) -> None:
-        loan.notices = [dict(n, lapsed_on=self.effective_date, lapse="revoked") if n["version"] == self.notice
-                        else n for n in loan.notices]
+        loan.notices = tuple(replace(n, lapsed_on=self.effective_date, lapse="revoked") if n.version == self.notice
+                             else n for n in loan.notices)
         loan.accelerated_on = None
         loan.acm_rearmed = True
-        loan.hash_head = self.hash
 
 
 EVENT_TYPES = {cls.__name__: cls for cls in (

@@ -1,14 +1,16 @@
 """The Loan aggregate: commands that check the rules, then record events (rule book sections 4–10)."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, Snapshot
 
 from domain import events as ev
+from domain.events import due_date
 from domain.dates import Date, add_months, days
 from domain.delinquency import acceleration_notice_fields, hardship_active, pending_notice
 from domain.errors import DomainError, invalid
@@ -19,6 +21,7 @@ from domain.policy import Policy
 from domain.interest import PENALTY_LEGAL_BASIS, InterestTerms, check_cap
 from domain.rates import ReferenceRates
 from domain.schedule import Instalment, build_plan, check_plan, replan
+from domain.state import LoanState, state_from_json, state_to_json
 
 NoticeHasher = Callable[["Loan", dict], str]
 LOAN_NAMESPACE = uuid.UUID("6f1c1d2e-8d3b-4b8e-9a57-1f0b7c3e5a10")
@@ -46,10 +49,26 @@ def loan_uuid(tenant: str, loan_id: str) -> uuid.UUID:
     return uuid.uuid5(LOAN_NAMESPACE, f"{tenant}/{loan_id}")
 
 
-class Loan(Aggregate):
-    # 2: the state of issue 12 (notices' lapse kinds, hardship versions, terms changes). Snapshots
-    # of an older state are not used: the loan is folded from its events instead (aggregate_cache).
-    class_version = 3  # 3: regular interest (interest terms, interest start, free months' days)
+class Loan(LoanState, Aggregate):
+    """A social credit loan; its state is declared in domain.state. Snapshots of an older state
+    (`class_version`) are not used: the loan is folded from its events instead (aggregate_cache).
+    2: issue 12 (lapse kinds, hardship versions, terms changes); 3: interest; 4: typed immutable state."""
+
+    class_version = 4
+
+    class Snapshot(Snapshot):
+        """The state as plain JSON (domain.state), so that its value types need no transcodings."""
+
+        @classmethod
+        def take(cls, aggregate):
+            snapshot = super().take(aggregate)
+            state = {k: v for k, v in snapshot.state.items() if k not in LoanState.__annotations__}
+            return dataclasses.replace(snapshot, state={**state, "loan": state_to_json(vars(aggregate))})
+
+        def mutate(self, _):
+            state = dict(self.state)
+            values = state_from_json(state.pop("loan", {}))
+            return Snapshot.mutate(dataclasses.replace(self, state={**state, **values}), None)
 
     def __init__(self) -> None:
         """State is set by LoanGranted.apply, so a replay and a grant build it the same way."""
@@ -61,10 +80,10 @@ class Loan(Aggregate):
     # --- reading -------------------------------------------------------------------------
 
     def instalments(self) -> list[Instalment]:
-        return [Instalment(row["n"], self._due_date(row), row["amount"]) for row in self.plan]
+        return [Instalment(row.n, due_date(self, row), row.amount) for row in self.plan]
 
     def movements_list(self) -> list[Movement]:
-        return [Movement(*m) for m in self.movements]
+        return list(self.movements)
 
     def books(self, rates: ReferenceRates, notice_hasher: NoticeHasher | None = None) -> "LoanBooks":
         from domain.books import LoanBooks
@@ -125,19 +144,16 @@ class Loan(Aggregate):
 
     def _not_in_pending_notice(self, numbers: list[int], rule: str) -> None:
         notice = pending_notice(self.notices)
-        listed = sorted(set(numbers) & set(notice["instalments"])) if notice else []
+        listed = sorted(set(numbers) & set(notice.instalments)) if notice else []
         if listed:
             raise DomainError("notice_pending", f"instalments {listed} are listed in the acceleration notice of "
-                                                f"{notice['sent_on']} (cure deadline {notice['cure_deadline']})",
+                                                f"{notice.sent_on} (cure deadline {notice.cure_deadline})",
                               rule=rule)
 
-    def _due_date(self, row: dict) -> Date:
-        return row["extended_to"] or add_months(self.first_due_date, row["months"])
-
     def _row(self, number: object, field: str) -> dict:
-        row = next((r for r in self.plan if r["n"] == number), None)
+        row = next((r for r in self.plan if r.n == number), None)
         if row is None:
-            raise invalid(f"{field} {number!r} is not an instalment of this loan (1..{self.plan[-1]['n']})",
+            raise invalid(f"{field} {number!r} is not an instalment of this loan (1..{self.plan[-1].n})",
                           field=field)
         return row
 
@@ -147,12 +163,12 @@ class Loan(Aggregate):
                         recorded_at: dt.datetime, rates: ReferenceRates, source: str = "api",
                         reference: str | None = None) -> bool:
         """Record money in (R-PAY-1); False when the same payment was already recorded."""
-        same = next((p for p in self.payments if p["payment_id"] == payment_id), None)
+        same = next((p for p in self.payments if p.payment_id == payment_id), None)
         if same is not None:
-            if same["amount"] == amount and same["value_date"] == value_date:
+            if same.amount == amount and same.value_date == value_date:
                 return False
             raise DomainError("payment_conflict", f"payment_id {payment_id!r} was already recorded with amount "
-                              f"{format_cents(same['amount'])} value-dated {same['value_date']}",
+                              f"{format_cents(same.amount)} value-dated {same.value_date}",
                               rule="R-PAY-1", field="payment_id")
         if value_date > on:
             raise invalid(f"value_date {value_date} is after the posting date {on}", rule="R-DATE-1",
@@ -169,11 +185,11 @@ class Loan(Aggregate):
 
     def reverse_payment(self, *, payment_id: str, reason: str, on: Date, recorded_at: dt.datetime,
                         rates: ReferenceRates) -> bool:
-        payment = next((p for p in self.payments if p["payment_id"] == payment_id), None)
+        payment = next((p for p in self.payments if p.payment_id == payment_id), None)
         if payment is None:
             raise DomainError("not_found", f"payment_id {payment_id!r} is not recorded on this loan",
                               rule="R-PAY-4", field="payment_id")
-        if payment["reversed"]:
+        if payment.reversed:
             return False
         self._record(ev.PaymentReversed, effective_date=on, recorded_at=recorded_at, payment_id=payment_id,
                      reason=reason)
@@ -196,8 +212,8 @@ class Loan(Aggregate):
         self._not_accelerated("R-ACC-6")
         notice = pending_notice(self.notices)
         if notice is not None:
-            raise DomainError("notice_pending", f"a notice sent on {notice['sent_on']} is pending until its cure "
-                              f"deadline {notice['cure_deadline']}", rule="R-ACC-6")
+            raise DomainError("notice_pending", f"a notice sent on {notice.sent_on} is pending until its cure "
+                              f"deadline {notice.cure_deadline}", rule="R-ACC-6")
         if hardship_active(self.hardships, on) and not override_reason:
             raise DomainError("hardship_active", "a cause of delay under Act §8(2) is recorded; give "
                               "override_reason if not accelerating would be manifestly unreasonable",
@@ -212,7 +228,7 @@ class Loan(Aggregate):
             raise invalid(f"cause must be one of {', '.join(HARDSHIP_CAUSES)}, got {cause!r}", rule="R-ACC-5",
                           field="cause")
         if hardship_active(self.hardships, on):
-            raise invalid(f"a hardship recorded on {self.hardships[-1][0]} is still active", rule="R-ACC-5")
+            raise invalid(f"a hardship recorded on {self.hardships[-1].start} is still active", rule="R-ACC-5")
         self._record(ev.HardshipRecorded, effective_date=on, recorded_at=recorded_at, cause=cause,
                      **decision.fields("Act 1133/2002 §8(2)"))
 
@@ -232,11 +248,11 @@ class Loan(Aggregate):
             raise invalid(f"months must be a whole number of at least 1, got {months!r}", rule="R-FREE-1",
                           field="months")
         self._row(from_instalment, "from_instalment")
-        rows = [r for r in self.plan if r["n"] >= from_instalment]
-        self._not_in_pending_notice([r["n"] for r in rows], "R-FREE-1")
-        moved = [{"instalment": r["n"], "due_date": (
-            add_months(r["extended_to"], months) if r["extended_to"]
-            else add_months(self.first_due_date, r["months"] + months)).isoformat()} for r in rows]
+        rows = [r for r in self.plan if r.n >= from_instalment]
+        self._not_in_pending_notice([r.n for r in rows], "R-FREE-1")
+        moved = [{"instalment": r.n, "due_date": (
+            add_months(r.extended_to, months) if r.extended_to
+            else add_months(self.first_due_date, r.months + months)).isoformat()} for r in rows]
         self._record(ev.RepaymentDeferred, effective_date=on, recorded_at=recorded_at, kind="free_months",
                      months=months, instalments=[m["instalment"] for m in moved], moved=moved,
                      **decision.fields("Act 1133/2002 §7a"))
@@ -249,8 +265,8 @@ class Loan(Aggregate):
         self._not_accelerated("R-EXT-1")
         row = self._row(instalment, "instalment")
         self._not_in_pending_notice([instalment], "R-EXT-1")
-        scheduled = add_months(self.first_due_date, row["months"])
-        current = self._due_date(row)
+        scheduled = add_months(self.first_due_date, row.months)
+        current = due_date(self, row)
         latest = add_months(scheduled, policy.max_due_date_extension_months)
         if not current < new_due_date <= latest:
             raise invalid(f"max_due_date_extension_months {policy.max_due_date_extension_months}: new_due_date "
@@ -269,18 +285,18 @@ class Loan(Aggregate):
         self._open(on, "R-TERMS-1")
         self._not_accelerated("R-TERMS-1")
         first = self._row(from_instalment, "from_instalment")
-        due = self._due_date(first)
+        due = due_date(self, first)
         if due <= on:
             raise DomainError("not_eligible", f"instalment {from_instalment} fell due on {due}: a change of terms "
                               f"applies only from an instalment not yet due on its effective date {on}",
                               rule="R-TERMS-1", field="from_instalment")
-        rows = [r for r in self.plan if r["n"] >= from_instalment]
-        self._not_in_pending_notice([r["n"] for r in rows], "R-TERMS-1")
+        rows = [r for r in self.plan if r.n >= from_instalment]
+        self._not_in_pending_notice([r.n for r in rows], "R-TERMS-1")
         pos = self.books(rates).position(on)
-        amounts = replan([pos.instalment(r["n"]) for r in rows], instalment_amount,
+        amounts = replan([pos.instalment(r.n) for r in rows], instalment_amount,
                          Policy.from_json(self.policy).max_term_months, from_instalment)
         tail = [{"instalment": from_instalment + j,
-                 "due_date": add_months(self.first_due_date, first["months"] + j).isoformat(),
+                 "due_date": add_months(self.first_due_date, first.months + j).isoformat(),
                  "amount": format_cents(a)} for j, a in enumerate(amounts)]
         self._record(ev.RepaymentTermsChanged, effective_date=on, recorded_at=recorded_at,
                      from_instalment=from_instalment, instalment_amount=format_cents(instalment_amount),
@@ -341,7 +357,7 @@ class Loan(Aggregate):
         if decision_type not in APPEALABLE:
             raise invalid(f"version {decision} is a {decision_type}, not an appealable decision "
                           f"({', '.join(APPEALABLE)})", field="decision_version")
-        if any(a["decision"] == decision and a["outcome"] is None for a in self.appeals):
+        if any(a.decision == decision and a.outcome is None for a in self.appeals):
             raise invalid(f"an appeal against version {decision} is already pending", field="decision_version")
         self._record(ev.AppealFiled, effective_date=on, recorded_at=recorded_at, decision=decision,
                      decision_type=decision_type, appellant=appellant, grounds=grounds)
@@ -349,11 +365,11 @@ class Loan(Aggregate):
     def decide_appeal(self, *, appeal: int, outcome: str, on: Date, recorded_at: dt.datetime,
                       decision: Decision) -> None:
         """The appeal's outcome; an upheld appeal takes effect through its own decision event."""
-        pending = next((a for a in self.appeals if a["filed"] == appeal), None)
+        pending = next((a for a in self.appeals if a.filed == appeal), None)
         if pending is None:
             raise DomainError("not_found", f"no appeal was filed as version {appeal}", field="appeal")
-        if pending["outcome"] is not None:
-            raise invalid(f"the appeal of version {appeal} was already decided: {pending['outcome']}",
+        if pending.outcome is not None:
+            raise invalid(f"the appeal of version {appeal} was already decided: {pending.outcome}",
                           field="appeal")
         if outcome not in ("upheld", "partly_upheld", "rejected"):
             raise invalid(f"outcome must be upheld, partly_upheld or rejected, got {outcome!r}", field="outcome")
@@ -364,31 +380,31 @@ class Loan(Aggregate):
                             appeal: int | None = None) -> None:
         """Withdraw the pending notice or the acceleration it led to (e.g. on an upheld appeal)."""
         self._open(on, "R-ACC-8")
-        notice = next((n for n in reversed(self.notices) if n["lapsed_on"] is None), None)
+        notice = next((n for n in reversed(self.notices) if n.lapsed_on is None), None)
         if notice is None:
             raise DomainError("not_eligible", "no acceleration notice or acceleration stands on this loan",
                               rule="R-ACC-8")
-        self._record(ev.AccelerationRevoked, effective_date=on, recorded_at=recorded_at, notice=notice["version"],
+        self._record(ev.AccelerationRevoked, effective_date=on, recorded_at=recorded_at, notice=notice.version,
                      appeal=appeal, **decision.fields("Act 1133/2002 §8; decision on rectification"))
 
     def record_disbursement(self, *, transfer_id: str, payee: str, amount: Cents, on: Date, recorded_at: dt.datetime,
                             returned: bool = False) -> bool:
         """R-APP-8: a transfer paid out (or returned by the bank); False when already recorded so."""
-        known = next((d for d in self.disbursements if d[0] == transfer_id), None)
-        if known is not None and known[3] == returned:
+        known = next((d for d in self.disbursements if d.transfer_id == transfer_id), None)
+        if known is not None and known.returned == returned:
             return False
         if returned and known is None:
             raise DomainError("not_found", f"transfer {transfer_id!r} was not paid out on this loan", rule="R-APP-8",
                               field="transfer_id")
         if on < self.granted_on:
             raise invalid(f"the date {on} is before the grant date {self.granted_on}", rule="R-DATE-1", field="on")
-        drawn = sum(d[2] for d in self.disbursements if not d[3])
+        drawn = sum(d.amount for d in self.disbursements if not d.returned)
         if not returned and drawn + amount > self.principal:
             raise DomainError("limit_exceeded", f"paying out {format_cents(amount)} would exceed the principal "
                               f"{format_cents(self.principal)}: {format_cents(drawn)} is paid out already",
                               rule="R-APP-8", field="amount")
         self._record(ev.LoanDisbursed, effective_date=on, recorded_at=recorded_at, transfer_id=transfer_id,
-                     payee=payee, amount=format_cents(known[2] if returned else amount), returned=returned)
+                     payee=payee, amount=format_cents(known.amount if returned else amount), returned=returned)
         return True
 
     def record_notice_delivery(self, *, notice: int, outcome: str, channel: str, on: Date,
@@ -396,7 +412,7 @@ class Loan(Aggregate):
         """What became of a notice's delivery (sent for printing, delivered, read, returned); once each."""
         if outcome not in ("sent_for_printing", "delivered", "read", "returned", "failed"):
             raise invalid(f"unknown delivery outcome {outcome!r}", field="outcome")
-        if [notice, outcome] in self.deliveries:
+        if any(d.notice == notice and d.outcome == outcome for d in self.deliveries):
             return False
         self._record(ev.NoticeDeliveryRecorded, effective_date=on, recorded_at=recorded_at, notice=notice,
                      outcome=outcome, channel=channel)

@@ -38,12 +38,12 @@ def cure_steps(books, on: Date) -> list[Step]:
     """R-ACC-7/8: notices cured now, and cures that no longer hold (their money was reversed)."""
     steps = []
     for notice in books.loan.notices:
-        if notice["lapsed_on"] is None:
+        if notice.lapsed_on is None:
             day = cured_on(books, notice)
             if day is not None:
-                steps.append(Step(ev.AccelerationLapsed, day, {"notice": notice["version"], "reason": CURED}))
-        elif notice["lapse"] == "cure" and cured_on(books, notice) is None:
-            steps.append(Step(ev.AccelerationLapseRevoked, on, {"notice": notice["version"], "reason": UNCURED}))
+                steps.append(Step(ev.AccelerationLapsed, day, {"notice": notice.version, "reason": CURED}))
+        elif notice.lapse == "cure" and cured_on(books, notice) is None:
+            steps.append(Step(ev.AccelerationLapseRevoked, on, {"notice": notice.version, "reason": UNCURED}))
     return steps
 
 
@@ -54,11 +54,11 @@ def _cure(books, on: Date) -> Step | None:
 def _hardship_lapse(books, on: Date) -> Step | None:
     """R-ACC-10: a notice during which a hardship was active lapses on the day the hardship ends."""
     for notice in books.loan.notices:
-        if notice["lapsed_on"] is None:
+        if notice.lapsed_on is None:
             hardship = hardship_in_window(books.loan, notice, books.policy.acceleration_settlement_lag_banking_days,
                                           on)
-            if hardship is not None and hardship[1] is not None and hardship[1] <= on:
-                return Step(ev.AccelerationLapsed, hardship[1], {"notice": notice["version"],
+            if hardship is not None and hardship.end is not None and hardship.end <= on:
+                return Step(ev.AccelerationLapsed, hardship.end, {"notice": notice.version,
                                                                  "reason": HARDSHIP_ENDED})
     return None
 
@@ -75,7 +75,7 @@ def _acceleration(books, on: Date) -> Step | None:
     at = books.position(takes_effect, accelerated=False)  # R-INT-7: interest to E, penalty excluded
     amount = at.principal_outstanding + at.interest_due + at.interest_accrued
     return Step(ev.LoanAccelerated, takes_effect, {"accelerated_amount": format_cents(amount),
-                                                   "notice": notice["version"]})
+                                                   "notice": notice.version})
 
 
 def _active(books, on: Date) -> bool:
@@ -117,7 +117,8 @@ def _late(books, on: Date) -> Step | None:
 def _reminder(books, on: Date) -> Step | None:
     """R-REM-1: one reminder a loan a day, listing every instalment due a reminder that day."""
     offsets = books.policy.reminder_offsets_days
-    if not offsets or not _active(books, on) or [on, "reminder"] in books.loan.notice_dates:
+    if not offsets or not _active(books, on) or any(n.on == on and n.kind == "reminder"
+                                                    for n in books.loan.notice_dates):
         return None
     due = [row.number for row in books.position(on).instalments
            if row.unpaid > 0 and (on - row.deadline).days in offsets]
@@ -148,7 +149,7 @@ def _auto_notice(books, on: Date) -> Step | None:
     loan = books.loan
     if not books.policy.auto_acceleration_notice or not loan.acm_dates or loan.acm_dates[-1] != on:
         return None
-    if pending_notice(loan.notices) or any(n["sent_on"] == on for n in loan.notices):
+    if pending_notice(loan.notices) or any(n.sent_on == on for n in loan.notices):
         return None
     return Step(ev.NoticeSent, on, acceleration_notice_fields(books, on, decided_by="scheduler",
                                                               reasons="automatic notice (policy)",

@@ -63,7 +63,7 @@ def loan_row(books: LoanBooks) -> dict:
         "written_off": pos.owed if loan.closed == "written_off" else 0,
         "next_due_date": _iso(pos.next_due_date()), "maturity_date": max(i.due_date for i in books.plan())
         .isoformat(), "notice_pending": int(notice is not None),
-        "cure_deadline": _iso(notice["cure_deadline"]) if notice else None, "eligible_since": eligible,
+        "cure_deadline": _iso(notice.cure_deadline) if notice else None, "eligible_since": eligible,
         "hardship_active": int(hardship_active(loan.hardships, as_of)), "reference": loan.reference,
         "granted_on": loan.granted_on.isoformat(), "as_of": as_of.isoformat(), "version": loan.version,
         "loan_uuid": str(loan.id), "head": loan.hash_head, "interest_kind": books.interest.terms.kind,

@@ -351,7 +351,7 @@ def test_servicing_twice_after_a_payment_records_repaid_once():
     assert loan.version == version
     for day in days_between("2025-02-02", "2025-05-31"):  # paid off early: no InstalmentFellDue afterwards
         assert loan.service(on=day, recorded_at=noon(day), rates=RATES) == 0, day
-    assert loan.fell_due == []
+    assert loan.fell_due == ()
 
 
 def test_service_twice_for_one_date_through_the_application_service():

@@ -217,8 +217,8 @@ def apply(run: Run, day: dt.date, action: tuple) -> None:
     elif kind == "free_months":
         loan.defer_free_months(months=args[0], from_instalment=args[1], decision=DECISION, **common)
     elif kind == "extend":
-        row = next((r for r in loan.plan if r["n"] == args[0]), None)
-        scheduled = add_months(loan.first_due_date, row["months"]) if row else day
+        row = next((r for r in loan.plan if r.n == args[0]), None)
+        scheduled = add_months(loan.first_due_date, row.months) if row else day
         loan.extend_due_date(instalment=args[0], new_due_date=scheduled + days(args[1]), decision=DECISION,
                              **common)
     elif kind == "terms":
@@ -295,8 +295,8 @@ def check_money(run: Run, day: dt.date) -> None:
         assert amounts["refund_owed_back"] == amounts["interest_due"] == amounts["interest_accrued"] == 0, where
     # Every cent received up to the day (value-dated, not reversed), less refunds, is allocated once; a refund
     # of money later reversed is owed back by the borrower (or waived with everything else by a full exemption).
-    received = sum(p["amount"] for p in loan.payments if not p["reversed"] and p["value_date"] <= day)
-    refunded = sum(m[3] for m in loan.movements if m[2] == "refund" and m[0] <= day)
+    received = sum(p.amount for p in loan.payments if not p.reversed and p.value_date <= day)
+    refunded = sum(m.amount for m in loan.movements if m.kind == "refund" and m.on <= day)
     assert received - refunded == (amounts["principal_paid"] + amounts["interest_paid"] + amounts["penalty_interest_paid"]
                                    + amounts["overpayment"] - amounts["refund_owed_back"] - pos.refund_waived), where
     assert amounts["refund_owed_back"] <= refunded, where
@@ -579,7 +579,7 @@ def test_r_pen_2_r_pen_5_penalty_never_negative_and_payoff_has_no_other_costs(hi
         # No fee or other cost: beyond principal and penalty interest the payoff holds only refunded money
         # that a reversal showed was never the borrower's (0 unless a refund was followed by a reversal).
         refunds_reversed = cents(b["refund_owed_back"])
-        assert refunds_reversed == 0 or any(m[2] == "refund" for m in run.loan.movements), f"on {day}: {b}"
+        assert refunds_reversed == 0 or any(m.kind == "refund" for m in run.loan.movements), f"on {day}: {b}"
         interest = cents(b["interest_due"]) + cents(b["interest_accrued"])  # R-INT-4: the only other cost
         assert interest == 0 or history.terms.interest is not None, f"interest on an interest-free loan: {b}"
         assert cents(b["payoff_amount"]) <= (cents(b["principal_outstanding"]) + interest + outstanding
