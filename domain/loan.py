@@ -22,6 +22,7 @@ from domain.interest import PENALTY_LEGAL_BASIS, InterestTerms, check_cap
 from domain.rates import ReferenceRates
 from domain.schedule import Instalment, build_plan, check_plan, replan
 from domain.state import LoanState, state_from_json, state_to_json
+from domain.values import ACT_IN_FORCE
 
 NoticeHasher = Callable[["Loan", dict], str]
 LOAN_NAMESPACE = uuid.UUID("6f1c1d2e-8d3b-4b8e-9a57-1f0b7c3e5a10")
@@ -105,6 +106,9 @@ class Loan(LoanState, Aggregate):
               reference: str | None = None, decision_reference: str | None = None,
               interest: InterestTerms | None = None, penalty_interest_agreed_on: Date | None = None,
               rates: ReferenceRates | None = None) -> "Loan":
+        if granted_on < ACT_IN_FORCE:  # no social credit before the Act; no reference rates either
+            raise invalid(f"granted_on {granted_on} is before the Act 1133/2002 came into force on {ACT_IN_FORCE}",
+                          rule="R-DATE-1", field="granted_on")
         check_amount(policy, principal)
         plan = build_plan(principal, first_due_date, instalment_amount=instalment_amount, term_months=term_months)
         check_plan(plan, granted_on=granted_on, first_due_date=first_due_date, policy=policy)

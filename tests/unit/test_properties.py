@@ -46,7 +46,7 @@ settings.register_profile(
 )
 PROFILE = settings.get_profile("luotto-properties")
 
-RATES = shipped_rates()  # 2020-01-01 onwards, the last half-year open-ended
+RATES = shipped_rates()  # 2003-01-01 onwards, the last half-year open-ended
 TENANT = "props"
 LOAN_ID = "L-PROP"
 DECISION = Decision("property-test", "generated history")

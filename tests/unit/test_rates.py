@@ -25,8 +25,26 @@ def table(*rows: tuple[str, str]) -> ReferenceRates:
     return ReferenceRates.from_json([{"from": start, "rate": rate} for start, rate in rows], source="test")
 
 
-# Reference rates per half-year as given in the issue text (Bank of Finland, Interest Act §12).
+# Reference rates per half-year as the Bank of Finland published them (Interest Act §12), from the
+# half-year the Act 1133/2002 came into force (issue 13: older loans can be brought in).
 EXPECTED_SHIPPED = {
+    "2003-01-01": "3.00", "2003-07-01": "2.50",
+    "2004-01-01": "2.50", "2004-07-01": "2.50",
+    "2005-01-01": "2.50", "2005-07-01": "2.50",
+    "2006-01-01": "2.50", "2006-07-01": "3.00",
+    "2007-01-01": "4.00", "2007-07-01": "4.50",
+    "2008-01-01": "4.50", "2008-07-01": "4.50",
+    "2009-01-01": "2.50", "2009-07-01": "1.00",
+    "2010-01-01": "1.00", "2010-07-01": "1.00",
+    "2011-01-01": "1.00", "2011-07-01": "1.50",
+    "2012-01-01": "1.00", "2012-07-01": "1.00",
+    "2013-01-01": "1.00", "2013-07-01": "0.50",
+    "2014-01-01": "0.50", "2014-07-01": "0.50",
+    "2015-01-01": "0.50", "2015-07-01": "0.50",
+    "2016-01-01": "0.50", "2016-07-01": "0.00",
+    "2017-01-01": "0.00", "2017-07-01": "0.00",
+    "2018-01-01": "0.00", "2018-07-01": "0.00",
+    "2019-01-01": "0.00", "2019-07-01": "0.00",
     "2020-01-01": "0.00", "2020-07-01": "0.00",
     "2021-01-01": "0.00", "2021-07-01": "0.00",
     "2022-01-01": "0.00", "2022-07-01": "0.00",
@@ -60,6 +78,19 @@ def test_r_pen_4_every_shipped_rate_has_a_source():
     for entry in shipped_rates().entries:
         assert entry.source.strip(), entry
     assert "Bank of Finland" in raw_shipped()["source"]
+
+
+def test_r_pen_4_the_shipped_table_starts_when_the_act_came_into_force_and_cites_each_notice():
+    """Issue 13: a loan granted on 1 Jan 2003 or later always finds its rates; every published row
+    names the Bank of Finland notice it comes from (only 2025 H2 is derived, see below)."""
+    from domain.values import ACT_IN_FORCE
+
+    assert shipped_rates().entries[0].starts == ACT_IN_FORCE == d("2003-01-01")
+    assert shipped_rates().penalty_units(ACT_IN_FORCE) == pct("10.00")  # SDK 1335/2002: 3 % + 7
+    assert shipped_rates().rate_days(d("2003-01-01"), d("2019-12-31")) > 0  # no MissingRate
+    for row in raw_shipped()["rates"]:
+        if "derived" not in row:
+            assert row["source"].startswith("Suomen Pankin ilmoitus viitekorosta"), row
 
 
 def test_r_pen_4_only_2025_h2_is_marked_derived_and_keeps_its_derivation_as_source():
@@ -177,11 +208,11 @@ def test_r_pen_4_rate_days_needing_a_day_before_the_table_raises():
         rates.rate_days(d("2024-12-30"), d("2025-01-05"))  # needs 31 Dec 2024
 
 
-def test_r_pen_4_shipped_table_has_no_rate_before_2020():
+def test_r_pen_4_shipped_table_has_no_rate_before_the_act_came_into_force():
     with pytest.raises(MissingRate):
-        shipped_rates().penalty_units(d("2019-12-31"))
+        shipped_rates().penalty_units(d("2002-12-31"))
     with pytest.raises(MissingRate):
-        shipped_rates().rate_days(d("2019-12-30"), d("2020-01-10"))
+        shipped_rates().rate_days(d("2002-12-30"), d("2003-01-10"))
 
 
 # --- R-PEN-4: rate table input -------------------------------------------------------------------
