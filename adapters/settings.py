@@ -24,6 +24,12 @@ class Settings(BaseSettings):
                                                           "fetches the events recorded since, by any process)")
     snapshot_interval: int = Field(100, description="events between loan snapshots")
     read_wait_seconds: float = Field(5.0, description="how long a read waits for read models to reach a position")
+    grant_horizon_days: int = Field(366, ge=0, le=3650,
+                                    description="how far ahead of today (Europe/Helsinki) a grant may be dated")
+    max_body_bytes: int = Field(1024 * 1024, ge=1024,
+                                description="largest request body; bank files (POST /v1/payments/files) may be "
+                                            "64 MiB")
+    retry_seconds: float = Field(60.0, gt=0, description="how often items set aside after a failure are retried")
     projection_poll_seconds: float = Field(0.2, description="how often the read models poll for new events")
     ready_timeout_seconds: float = Field(1.0, description="/readyz fails when the database takes longer to answer")
     ready_lag_seconds: float = Field(30.0, description="/readyz fails when the read models are further behind")

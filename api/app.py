@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from adapters.settings import Settings
 from api import assessments, errors, loans, observability, operations, payment_files, payments, people
 from api.deps import Container
+from api.fresh import PositionWatch
 
 
 def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
@@ -20,10 +21,15 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             app.state.container.close()
 
     owned = container is None
-    app = FastAPI(title="Luotto", version="0.1.0", lifespan=lifespan,
-                  description="Servicing of Finnish social credit (Act 1133/2002). Every call is scoped to the "
-                              "organiser named in the X-Tenant header. Amounts are decimal strings.")
+    # max_body_size counts a body sent without Content-Length as it is read (api/observability.py
+    # refuses one announced too large before anything reads it).
+    app = FastAPI(title="Luotto", version="0.1.0", lifespan=lifespan, max_body_size=settings.max_body_bytes,
+                  description="Servicing of Finnish social credit (Act 1133/2002). Every call is authenticated "
+                              "(Authorization: Bearer with an OIDC access token or an API key) and scoped to the "
+                              "organiser the credential names. Amounts are decimal strings; errors are "
+                              '{"code", "message", "rule", "field"}.')
     app.state.container = container or Container.build(settings)
+    app.state.position_watch = PositionWatch(app.state.container.read_model)
     errors.install(app)
     for module in (loans, assessments, payments, payment_files, operations, people, observability):
         app.include_router(module.router)

@@ -131,19 +131,44 @@ async def tenant(who: Annotated[Principal, Depends(principal)]) -> str:
     return who.tenant
 
 
+# What each permission lets a caller do, as a 403 says it ("roles [...] may not export evidence").
+ACTIONS = {"read": "read loans", "hardship": "record hardships", "acceleration_notice": "send acceleration notices",
+           "decision": "make decisions", "appeal": "file appeals", "payment": "post payments",
+           "payment_admin": "allocate, reverse or refund payments", "evidence": "export evidence bundles",
+           "audit": "read the audit records", "operations": "start servicing runs",
+           "operations_read": "read servicing runs", "personal_data": "read or change personal data",
+           "admin": "administer the service"}
+
+
 def allow(permission: str):
     """A route dependency: the caller's roles must grant `permission` (adapters.auth.PERMISSIONS)."""
+    action = ACTIONS.get(permission, "use this operation")
+
     async def check(who: Annotated[Principal, Depends(principal)]) -> None:
         if not who.may(permission):
-            action = permission.replace("_", " ")
             raise DomainError("forbidden", f"roles {sorted(who.roles) or '(none)'} may not {action}")
     return Depends(check)
 
 
-def fresh_reads(request: Request, min_position: Annotated[int | None, Query(
-        description="wait until the read models include this write position (read-your-writes)")] = None) -> None:
+MAX_POSITION = 2**63 - 1  # a notification id is a BIGINT
+
+
+async def fresh_reads(request: Request, min_position: Annotated[int | None, Query(
+        ge=0, le=MAX_POSITION, description="wait (up to LUOTTO_READ_WAIT_SECONDS) until the read models include "
+                                           "this write position (read-your-writes); the answer's `stale` says "
+                                           "whether they did")] = None) -> None:
+    """Awaited on the event loop (api/fresh.py): a waiting read holds no worker thread."""
+    if min_position is None:
+        return
     c: Container = request.app.state.container
-    c.read_model.wait_for(min_position, c.settings.read_wait_seconds)
+    reached = await request.app.state.position_watch.wait(min_position, c.settings.read_wait_seconds)
+    request.state.stale_read = not reached
+
+
+def read_position(c: Container, request: Request) -> dict:
+    """`position` of the read models an answer comes from, and `stale`: true when the read asked for a
+    `min_position` they had not reached when its wait ended."""
+    return {"position": c.read_model.position(), "stale": getattr(request.state, "stale_read", False)}
 
 
 ContainerDep = Annotated[Container, Depends(container)]

@@ -20,6 +20,7 @@ STATUS = {
     "notice_pending": 409,
     "loan_closed": 409,
     "busy": 503,
+    "internal_error": 500,
     "unauthenticated": 401,
     "forbidden": 403,
 }
@@ -33,6 +34,10 @@ class ErrorBody(BaseModel):
 
 
 REPLAY = {200: {"description": "a retry of an earlier request: the first result, nothing recorded again"}}
+
+
+# Validation errors of api/schemas.py and the rule each enforces.
+RULE_OF_ERROR = {"date_window": "R-DATE-1"}
 
 
 def error_responses(*codes: str) -> dict:
@@ -60,7 +65,12 @@ def install(app: FastAPI) -> None:
         message = first.get("msg", "invalid request")
         if first.get("type") == "json_invalid":
             message, field = "the body is not valid JSON", None
-        rule = "R-MONEY-1" if field and "amount" in field or field == "principal" else None
+        rule = RULE_OF_ERROR.get(first.get("type"))
+        if rule is None and (field and "amount" in field or field == "principal"):
+            rule = "R-MONEY-1"
+        if rule and not message.startswith(rule):
+            message = f"{rule}: {message}"
+        # The value the caller sent is not echoed: it may be what made the request invalid.
         return JSONResponse(_body("invalid_request", f"{field or 'body'}: {message}", rule, field or None),
                             status_code=422)
 
@@ -76,7 +86,8 @@ def install(app: FastAPI) -> None:
 def document(app: FastAPI) -> None:
     """Make the OpenAPI description tell the truth about errors: every 4xx/5xx body is ErrorBody,
     every authenticated operation may answer 401, 403 and 404 (another organiser's loan), every
-    request 422, and every write 503 busy."""
+    request 422 and 500 internal_error (with the request id), every write 503 busy and every body
+    413 (larger than LUOTTO_MAX_BODY_BYTES)."""
     generate = app.openapi
 
     def openapi() -> dict:
@@ -92,8 +103,9 @@ def document(app: FastAPI) -> None:
             for method, operation in path.items():
                 responses = operation.setdefault("responses", {})
                 scoped = any(p.get("name") == "authorization" for p in operation.get("parameters", []))
-                extra = {"422": ["invalid_request"],
+                extra = {"422": ["invalid_request"], "500": ["internal_error"],
                          **({"401": ["unauthenticated"], "403": ["forbidden"], "404": ["not_found"]} if scoped else {}),
+                         **({"413": ["invalid_request"]} if method in ("post", "put") else {}),
                          **({"503": ["busy"]} if method == "post" else {})}
                 for status, codes in extra.items():
                     entry = responses.setdefault(status, {"description": ""})

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from adapters.reference_numbers import format_national, format_rf, rf_reference
 from api import schemas as s
-from api.deps import ContainerDep, allow, FreshReads, TenantDep
+from api.deps import ContainerDep, allow, FreshReads, TenantDep, read_position
 from api.errors import REPLAY, error_responses
 from domain.errors import invalid
 from domain.evidence import plain
@@ -45,6 +45,10 @@ def grant(body: s.GrantIn, c: ContainerDep, tenant: TenantDep, request: Request,
     """Grant a loan (R-SCHED, R-PORT-1). Grants of one organiser are serialised; a retry with the
     same loan_id and terms answers the existing loan."""
     request.state.loan_id = body.loan_id  # for the access log
+    latest = c.today() + dt.timedelta(days=c.settings.grant_horizon_days)
+    if body.granted_on > latest:
+        raise invalid(f"granted_on {body.granted_on} is more than {c.settings.grant_horizon_days} days ahead "
+                      f"(latest {latest}; LUOTTO_GRANT_HORIZON_DAYS)", rule="R-DATE-1", field="granted_on")
     terms: dict[str, Any] = {"granted_on": body.granted_on, "first_due_date": body.first_due_date,
                              "purpose": body.purpose, "decision_reference": body.decision_reference}
     if body.instalment_amount is not None:
@@ -65,7 +69,7 @@ def grant(body: s.GrantIn, c: ContainerDep, tenant: TenantDep, request: Request,
 
 
 @router.get("", dependencies=[allow("read"), FreshReads])
-def list_loans(c: ContainerDep, tenant: TenantDep,
+def list_loans(c: ContainerDep, tenant: TenantDep, request: Request,
                status: Annotated[str | None, Query(pattern="^(current|late|accelerated|repaid|waived|written_off)$")]
                = None, limit: Annotated[int, Query(ge=1, le=500)] = 50,
                offset: Annotated[int, Query(ge=0, le=10**9)] = 0) -> dict:
@@ -76,7 +80,7 @@ def list_loans(c: ContainerDep, tenant: TenantDep,
               if k not in ("tenant", "overdue_items", "principal_waived", "penalty_waived", "written_off",
                            "loan_uuid", "head")}
              for r in rows]
-    return {"items": items, "limit": limit, "offset": offset, "position": c.read_model.position()}
+    return {"items": items, "limit": limit, "offset": offset, **read_position(c, request)}
 
 
 def _loan(c, tenant: str, loan_id: str, known_at: dt.datetime | None):
@@ -88,27 +92,40 @@ def _loan(c, tenant: str, loan_id: str, known_at: dt.datetime | None):
     return c.service.loan_known_at(tenant, loan_id, known_at)
 
 
+def _as_of(c, loan, on: dt.date | None) -> dt.date:
+    """The balance date: `on` (default today); a date before the grant has no balance to show."""
+    if on is not None and on < loan.granted_on:
+        raise invalid(f"on {on} is before the grant date {loan.granted_on}", rule="R-EVID-4", field="on")
+    return on or c.today()
+
+
+def _asked(on: dt.date | None, known_at: dt.datetime | None) -> dict:
+    """A replay answer names the date and the instant it answers for (R-EVID-4)."""
+    return {"on": on.isoformat() if on else None, "known_at": known_at.isoformat() if known_at else None}
+
+
 @router.get("/{loan_id}", dependencies=[allow("read")], responses=error_responses("not_found"))
-def get_loan(loan_id: str, c: ContainerDep, tenant: TenantDep, on: dt.date | None = None,
-             known_at: dt.datetime | None = None) -> dict:
-    """Balance and status on `on` (default today), as known at `known_at` (default now) (R-EVID-4)."""
+def get_loan(loan_id: s.LoanIdPath, c: ContainerDep, tenant: TenantDep, on: s.DayQuery = None,
+             known_at: s.InstantQuery = None) -> dict:
+    """Balance and status on `on` (default today), as known at `known_at` (default now) (R-EVID-4).
+    The answer echoes `on` and `known_at` (null: today, now); `as_of` is the balance date used."""
     loan = _loan(c, tenant, loan_id, known_at)
     rates = c.service.rate_source.known_at(known_at) if known_at else None  # R-PEN-4: the rates known then
     # The hottest read: answered as JSON directly, without FastAPI validating the plain dict of
     # strings and integers against the `dict` annotation first.
-    return JSONResponse(_summary(c, tenant, loan, on or c.today(), rates))
+    return JSONResponse({**_summary(c, tenant, loan, _as_of(c, loan, on), rates), **_asked(on, known_at)})
 
 
 @router.get("/{loan_id}/schedule", dependencies=[allow("read")], responses=error_responses("not_found"))
-def schedule(loan_id: str, c: ContainerDep, tenant: TenantDep, on: dt.date | None = None,
-             known_at: dt.datetime | None = None) -> dict:
+def schedule(loan_id: s.LoanIdPath, c: ContainerDep, tenant: TenantDep, on: s.DayQuery = None,
+             known_at: s.InstantQuery = None) -> dict:
     """The plan on `on`, with each unpaid instalment's payment instructions (reference, IBAN, barcode)."""
     from application.payment_files import payment_instructions
 
     loan = _loan(c, tenant, loan_id, known_at)
-    pos = loan.books(c.service.rates).position(on or c.today())
+    pos = loan.books(c.service.rates).position(_as_of(c, loan, on))
     how_to_pay = {row["instalment"]: row for row in payment_instructions(loan, pos, c.settings, tenant)}
-    return {"loan_id": loan.loan_id, "reference": format_national(loan.reference),
+    return {"loan_id": loan.loan_id, **_asked(on, known_at), "reference": format_national(loan.reference),
             "reference_rf": format_rf(rf_reference(loan.reference)), "as_of": pos.as_of.isoformat(),
             "instalments": [{"instalment": r.number, "due_date": r.due_date.isoformat(),
                              "deadline": r.deadline.isoformat(), "amount": format_cents(r.amount + r.interest_part),
@@ -123,17 +140,22 @@ def schedule(loan_id: str, c: ContainerDep, tenant: TenantDep, on: dt.date | Non
 
 
 @router.get("/{loan_id}/events", dependencies=[allow("read")], responses=error_responses("not_found"))
-def events(loan_id: str, c: ContainerDep, tenant: TenantDep) -> dict:
+def events(loan_id: s.LoanIdPath, c: ContainerDep, tenant: TenantDep,
+           after_version: Annotated[int, Query(ge=0, le=s.MAX_VERSION, description="page on from this version")] = 0,
+           limit: Annotated[int, Query(ge=1, le=1000)] = 1000) -> dict:
+    """The loan's events in version order, `limit` at a time after `after_version`; `next_after_version`
+    names the next page (null: this was the last)."""
     loan = c.service.loan(tenant, loan_id)
     out = []
-    for event in c.service.events.get(loan.id):
+    for event in c.service.events.get(loan.id, gt=after_version, limit=limit):
         data = {k: v for k, v in vars(event).items()
                 if k not in ("originator_id", "originator_version", "timestamp", "originator_topic", "hash",
                              "effective_date")}
         out.append({"type": type(event).__name__, "version": event.originator_version,
                     "effective_date": event.effective_date.isoformat(), "recorded_at": event.timestamp.isoformat(),
                     "data": plain(data), "hash": event.hash})
-    return {"loan_id": loan_id, "events": out}
+    more = bool(out) and out[-1]["version"] < loan.version
+    return {"loan_id": loan_id, "events": out, "next_after_version": out[-1]["version"] if more else None}
 
 
 def _decide(c, tenant: str, loan_id: str, command: str, body: s.DecisionIn, **kwargs: Any) -> dict:
@@ -144,64 +166,64 @@ def _decide(c, tenant: str, loan_id: str, command: str, body: s.DecisionIn, **kw
 
 @router.post("/{loan_id}/acceleration-notices", dependencies=[allow("acceleration_notice")], status_code=201,
              responses=DECISION_ERRORS)
-def acceleration_notice(loan_id: str, body: s.NoticeIn, c: ContainerDep, tenant: TenantDep) -> dict:
+def acceleration_notice(loan_id: s.LoanIdPath, body: s.NoticeIn, c: ContainerDep, tenant: TenantDep) -> dict:
     """R-ACC-5/6: refused unless Act §8(1)(1) holds, no notice is pending and no hardship is active."""
     return _decide(c, tenant, loan_id, "send_acceleration_notice", body, override_reason=body.override_reason)
 
 
 @router.post("/{loan_id}/hardships", dependencies=[allow("hardship")], status_code=201, responses=DECISION_ERRORS)
-def hardship(loan_id: str, body: s.HardshipIn, c: ContainerDep, tenant: TenantDep) -> dict:
+def hardship(loan_id: s.LoanIdPath, body: s.HardshipIn, c: ContainerDep, tenant: TenantDep) -> dict:
     return _decide(c, tenant, loan_id, "record_hardship", body, cause=body.cause)
 
 
 @router.post("/{loan_id}/hardships/end", dependencies=[allow("hardship")], status_code=201, responses=DECISION_ERRORS)
-def hardship_end(loan_id: str, body: s.DecisionIn, c: ContainerDep, tenant: TenantDep) -> dict:
+def hardship_end(loan_id: s.LoanIdPath, body: s.DecisionIn, c: ContainerDep, tenant: TenantDep) -> dict:
     return _decide(c, tenant, loan_id, "end_hardship", body)
 
 
 @router.post("/{loan_id}/free-months", dependencies=[allow("decision")], status_code=201, responses=DECISION_ERRORS)
-def free_months(loan_id: str, body: s.FreeMonthsIn, c: ContainerDep, tenant: TenantDep) -> dict:
+def free_months(loan_id: s.LoanIdPath, body: s.FreeMonthsIn, c: ContainerDep, tenant: TenantDep) -> dict:
     return _decide(c, tenant, loan_id, "defer_free_months", body, months=body.months,
                    from_instalment=body.from_instalment)
 
 
 @router.post("/{loan_id}/due-date-extensions", dependencies=[allow("decision")], status_code=201,
              responses=DECISION_ERRORS)
-def due_date_extension(loan_id: str, body: s.ExtensionIn, c: ContainerDep, tenant: TenantDep) -> dict:
+def due_date_extension(loan_id: s.LoanIdPath, body: s.ExtensionIn, c: ContainerDep, tenant: TenantDep) -> dict:
     return _decide(c, tenant, loan_id, "extend_due_date", body, instalment=body.instalment,
                    new_due_date=body.new_due_date)
 
 
 @router.post("/{loan_id}/terms", dependencies=[allow("decision")], status_code=201, responses=DECISION_ERRORS)
-def terms(loan_id: str, body: s.TermsIn, c: ContainerDep, tenant: TenantDep) -> dict:
+def terms(loan_id: s.LoanIdPath, body: s.TermsIn, c: ContainerDep, tenant: TenantDep) -> dict:
     return _decide(c, tenant, loan_id, "change_terms", body, from_instalment=body.from_instalment,
                    instalment_amount=parse_amount(body.instalment_amount, "instalment_amount"))
 
 
 @router.post("/{loan_id}/exemptions", dependencies=[allow("decision")], status_code=201, responses=DECISION_ERRORS)
-def exemption(loan_id: str, body: s.ExemptionIn, c: ContainerDep, tenant: TenantDep) -> dict:
+def exemption(loan_id: s.LoanIdPath, body: s.ExemptionIn, c: ContainerDep, tenant: TenantDep) -> dict:
     amount = parse_amount(body.amount, "amount") if body.amount is not None else None
     return _decide(c, tenant, loan_id, "waive", body, kind=body.kind, amount=amount)
 
 
 @router.post("/{loan_id}/refunds", dependencies=[allow("payment_admin")], status_code=201, responses=DECISION_ERRORS)
-def refund(loan_id: str, body: s.RefundIn, c: ContainerDep, tenant: TenantDep) -> dict:
+def refund(loan_id: s.LoanIdPath, body: s.RefundIn, c: ContainerDep, tenant: TenantDep) -> dict:
     return _decide(c, tenant, loan_id, "refund_overpayment", body, amount=parse_amount(body.amount, "amount"))
 
 
 @router.post("/{loan_id}/collection-transfer", dependencies=[allow("decision")], status_code=201,
              responses=DECISION_ERRORS)
-def collection_transfer(loan_id: str, body: s.DecisionIn, c: ContainerDep, tenant: TenantDep) -> dict:
+def collection_transfer(loan_id: s.LoanIdPath, body: s.DecisionIn, c: ContainerDep, tenant: TenantDep) -> dict:
     return _decide(c, tenant, loan_id, "transfer_to_collection", body)
 
 
 @router.post("/{loan_id}/write-off", dependencies=[allow("payment_admin")], status_code=201, responses=DECISION_ERRORS)
-def write_off(loan_id: str, body: s.DecisionIn, c: ContainerDep, tenant: TenantDep) -> dict:
+def write_off(loan_id: s.LoanIdPath, body: s.DecisionIn, c: ContainerDep, tenant: TenantDep) -> dict:
     return _decide(c, tenant, loan_id, "write_off", body)
 
 
 @router.post("/{loan_id}/appeals", dependencies=[allow("appeal")], status_code=201, responses=DECISION_ERRORS)
-def file_appeal(loan_id: str, body: s.AppealIn, c: ContainerDep, tenant: TenantDep) -> dict:
+def file_appeal(loan_id: s.LoanIdPath, body: s.AppealIn, c: ContainerDep, tenant: TenantDep) -> dict:
     """A request for rectification against a decision event of the loan (by its version)."""
     on = _on(c, body.on)
     written = c.service.file_appeal(tenant, loan_id, decision_version=body.decision_version, on=on,
@@ -211,7 +233,7 @@ def file_appeal(loan_id: str, body: s.AppealIn, c: ContainerDep, tenant: TenantD
 
 @router.post("/{loan_id}/appeals/{appeal_version}/decision", dependencies=[allow("decision")], status_code=201,
              responses=DECISION_ERRORS)
-def decide_appeal(loan_id: str, appeal_version: Annotated[int, Path(ge=1, le=s.MAX_VERSION)],
+def decide_appeal(loan_id: s.LoanIdPath, appeal_version: Annotated[int, Path(ge=1, le=s.MAX_VERSION)],
                   body: s.AppealDecisionIn, c: ContainerDep, tenant: TenantDep) -> dict:
     """The appeal's outcome; an upheld appeal then takes effect through its own decision."""
     return _decide(c, tenant, loan_id, "decide_appeal", body, appeal=appeal_version, outcome=body.outcome)
@@ -219,12 +241,12 @@ def decide_appeal(loan_id: str, appeal_version: Annotated[int, Path(ge=1, le=s.M
 
 @router.post("/{loan_id}/acceleration-revocation", dependencies=[allow("decision")], status_code=201,
              responses=DECISION_ERRORS)
-def revoke_acceleration(loan_id: str, body: s.RevocationIn, c: ContainerDep, tenant: TenantDep) -> dict:
+def revoke_acceleration(loan_id: s.LoanIdPath, body: s.RevocationIn, c: ContainerDep, tenant: TenantDep) -> dict:
     return _decide(c, tenant, loan_id, "revoke_acceleration", body, appeal=body.appeal_version)
 
 
 @router.post("/{loan_id}/what-if", dependencies=[allow("read")], responses=error_responses("not_found"))
-def what_if(loan_id: str, body: s.WhatIfIn, c: ContainerDep, tenant: TenantDep) -> dict:
+def what_if(loan_id: s.LoanIdPath, body: s.WhatIfIn, c: ContainerDep, tenant: TenantDep) -> dict:
     """Re-run the loan's history with corrected facts and show the difference; writes nothing."""
     from application.replay import what_if as run_what_if
     from scheduler.simulator import ScenarioError
@@ -237,11 +259,6 @@ def what_if(loan_id: str, body: s.WhatIfIn, c: ContainerDep, tenant: TenantDep) 
                       rule="R-EVID-4", field="until")
     corrections = [{k: (v.isoformat() if isinstance(v, dt.date) else v)
                     for k, v in corr.model_dump(by_alias=True).items() if v is not None} for corr in body.corrections]
-    for i, corr in enumerate(corrections):
-        for key in ("value_date", "from", "until"):
-            if key in corr and not dt.date(2000, 1, 1) <= dt.date.fromisoformat(corr[key]) <= until:
-                raise invalid(f"corrections[{i}].{key} {corr[key]} is outside 2000-01-01..{until}",
-                              field=f"corrections[{i}].{key}")
     try:
         return run_what_if(c.service, tenant, loan_id, corrections, until)
     except ScenarioError as e:
@@ -252,10 +269,11 @@ def what_if(loan_id: str, body: s.WhatIfIn, c: ContainerDep, tenant: TenantDep) 
             responses={200: {"content": {"application/zip": {}},
                                                   "description": "the evidence bundle (R-EVID-3) as a zip"},
                                               **error_responses("not_found")})
-def evidence(loan_id: str, c: ContainerDep, tenant: TenantDep) -> Response:
+def evidence(loan_id: s.LoanIdPath, c: ContainerDep, tenant: TenantDep) -> Response:
     """Every event and hash, the chain head and its inclusion proof in the latest signed digest, the
     balances at each decision and a readable PDF report; check it with `luotto verify-evidence`."""
     from application.evidence_export import export_zip
 
+    # loan_id is from the safe alphabet (LoanIdPath), so the name needs no quoting.
     return Response(export_zip(c, tenant, loan_id), media_type="application/zip",
                     headers={"Content-Disposition": f'attachment; filename="evidence-{loan_id}.zip"'})

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +20,44 @@ LOAN_DATA = ("/v1/loans", "/v1/payments", "/v1/borrowers", "/v1/assessments")  #
 
 
 def install(app: FastAPI) -> None:
+    # Added last, Observe is outermost: every answer (a 413 and a 500 too) carries the request id.
+    app.add_middleware(ContentLengthLimit, limits=body_limits(app.state.container.settings))
     app.add_middleware(Observe)
+
+
+def body_limits(settings) -> dict[tuple[str, str], int]:
+    from api.payment_files import MAX_FILE_BYTES
+
+    return {("POST", "/v1/payments/files"): MAX_FILE_BYTES, ("*", "*"): settings.max_body_bytes}
+
+
+class ContentLengthLimit:
+    """A body announced larger than the route's limit is refused (413) before anything reads it and
+    before the credential is checked. Bodies sent without a length are counted as they are read
+    (FastAPI's max_body_size, api/app.py) and refused once they pass the limit."""
+
+    def __init__(self, app, limits: dict[tuple[str, str], int]) -> None:
+        self.app, self.limits = app, limits
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            limit = self.limits.get((scope["method"], scope["path"]), self.limits[("*", "*")])
+            announced = _header(scope, b"content-length")
+            if announced is not None and (not announced.isdigit() or int(announced) > limit):
+                await _send_json(send, 413, {"code": "invalid_request", "rule": None, "field": None,
+                                             "message": f"the request body is larger than {limit} bytes"})
+                return
+        await self.app(scope, receive, send)
+
+
+async def _send_json(send, status: int, body: dict) -> None:
+    content = json.dumps(body).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode())]})
+    await send({"type": "http.response.body", "body": content})
+
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 class Observe:
@@ -36,22 +75,35 @@ class Observe:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
+        # A caller's own request id is kept only if it is short and plain: it goes into log lines,
+        # a response header and error messages.
+        given = _header(scope, b"x-request-id")
+        request_id = given if given and _REQUEST_ID.match(given) else uuid.uuid4().hex
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status = 500
+        responded = False
 
         async def observed_send(message) -> None:
-            nonlocal status
+            nonlocal status, responded
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, responded = message["status"], True
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
                 await _access_log(scope, status, request_id)
             await send(message)
 
         try:
             await self.app(scope, receive, observed_send)
+        except Exception:  # noqa: BLE001 - any error nobody answered becomes a JSON 500, logged once here
+            log.exception("unexpected_error", method=scope["method"], path=scope["path"])
+            if responded:
+                raise  # the answer is under way: only the connection can tell the caller now
+            # The same shape as every refusal, without the exception's text or a stack trace: the
+            # request id finds them in the log.
+            await _send_json(observed_send, 500, {
+                "code": "internal_error", "rule": None, "field": None,
+                "message": f"an unexpected error occurred; the operators can find it by request id {request_id}"})
         finally:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", "unmatched")

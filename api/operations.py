@@ -1,20 +1,35 @@
 """Operations: servicing runs, the portfolio and the caseworkers' work queue."""
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 
 from api import schemas as s
-from api.deps import ContainerDep, allow, FreshReads, TenantDep
+from api.deps import ContainerDep, allow, FreshReads, TenantDep, read_position
+from api.errors import error_responses
+from domain.errors import invalid
 from domain.money import format_cents
 from domain.policy import Policy
 
 router = APIRouter(prefix="/v1", tags=["operations"])
 
 
-@router.post("/servicing-runs", dependencies=[allow("operations")], status_code=201)
+@router.post("/servicing-runs", dependencies=[allow("operations")], status_code=201,
+             responses=error_responses())
 def run_servicing(body: s.ServicingRunIn, c: ContainerDep, tenant: TenantDep) -> dict:
-    """Run the daily servicing for a business date over the organiser's loans (idempotent)."""
-    return c.run_servicing(tenant, body.business_date)
+    """Run the daily servicing for a business date over the organiser's loans (idempotent). R-ACC-4:
+    the date is not after today (Europe/Helsinki): a run records what is due by its date, and the
+    run log would otherwise skip the days up to it; nor before the organiser's first grant (no
+    earlier than today when it has granted nothing), where there is nothing to run."""
+    day, today = body.business_date, c.today()
+    if day > today:
+        raise invalid(f"business_date {day} is after today {today}", rule="R-ACC-4", field="business_date")
+    first = c.service.first_grant_date(tenant) or today
+    if day < first:
+        raise invalid(f"business_date {day} is before the organiser's first grant ({first})", rule="R-ACC-4",
+                      field="business_date")
+    return c.run_servicing(tenant, day)
 
 
 @router.get("/reference-rates", dependencies=[allow("operations_read")])
@@ -33,12 +48,13 @@ def record_reference_rate(body: s.ReferenceRateIn, c: ContainerDep) -> dict:
 
 
 @router.get("/servicing-runs", dependencies=[allow("operations_read")])
-def servicing_runs(c: ContainerDep, tenant: TenantDep) -> dict:
-    return {"items": c.service.runs(tenant)}
+def servicing_runs(c: ContainerDep, tenant: TenantDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict:
+    """The organiser's latest servicing runs, newest first."""
+    return {"items": c.service.runs(tenant, limit=limit), "limit": limit}
 
 
 @router.get("/portfolio", dependencies=[allow("read"), FreshReads])
-def portfolio(c: ContainerDep, tenant: TenantDep) -> dict:
+def portfolio(c: ContainerDep, tenant: TenantDep, request: Request) -> dict:
     """Outstanding capital against capital_limit, this year's grants against annual_grant_limit,
     counts and sums by status, overdue amounts by age, penalty interest, waived and written off."""
     today = c.today()
@@ -52,13 +68,15 @@ def portfolio(c: ContainerDep, tenant: TenantDep) -> dict:
         "granted_this_year": format_cents(register.granted_by_year.get(str(today.year), 0)),
         "annual_grant_limit": (format_cents(policy.annual_grant_limit)
                                if policy.annual_grant_limit is not None else None),
-        "position": c.read_model.position(),
+        **read_position(c, request),
     }
 
 
 @router.get("/work-queue", dependencies=[allow("read"), FreshReads])
-def work_queue(c: ContainerDep, tenant: TenantDep) -> dict:
-    return {**c.read_model.work_queue(tenant, c.today()), "position": c.read_model.position()}
+def work_queue(c: ContainerDep, tenant: TenantDep, request: Request,
+               limit: Annotated[int, Query(ge=1, le=1000, description="items per list")] = 100) -> dict:
+    """What needs a caseworker, at most `limit` items per list (`counts` gives each list's length)."""
+    return {**c.read_model.work_queue(tenant, c.today(), limit=limit), "limit": limit, **read_position(c, request)}
 
 
 @router.get("/digests/latest", dependencies=[allow("audit")])

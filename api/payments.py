@@ -1,11 +1,13 @@
 """Payments from payment systems: idempotent posting (R-PAY-1), matching and the unallocated queue (R-PAY-2)."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from api import schemas as s
-from api.deps import ContainerDep, allow, FreshReads, TenantDep
+from api.deps import ContainerDep, allow, FreshReads, TenantDep, read_position
 from api.errors import REPLAY, error_responses
 from adapters.metrics import PAYMENTS
 from application.payment_batch import PaymentCommand
@@ -44,15 +46,18 @@ async def post_payment(body: s.PaymentIn, c: ContainerDep, tenant: TenantDep, re
 
 
 @router.get("/unallocated", dependencies=[allow("payment_admin"), FreshReads])
-def unallocated(c: ContainerDep, tenant: TenantDep) -> dict:
-    rows = c.read_model.unallocated(tenant)
+def unallocated(c: ContainerDep, tenant: TenantDep, request: Request,
+                limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                offset: Annotated[int, Query(ge=0, le=10**9)] = 0) -> dict:
+    """The unallocated queue, oldest value date first, `limit` at a time."""
+    rows = c.read_model.unallocated(tenant, limit=limit, offset=offset)
     return {"items": [{k: (format_cents(v) if k == "amount" else v) for k, v in r.items() if k != "tenant"}
-                      for r in rows], "position": c.read_model.position()}
+                      for r in rows], "limit": limit, "offset": offset, **read_position(c, request)}
 
 
 @router.post("/{payment_id}/allocation", dependencies=[allow("payment_admin")],
              responses=error_responses("not_found", "payment_conflict"))
-def allocate(payment_id: str, body: s.AllocationIn, c: ContainerDep, tenant: TenantDep) -> dict:
+def allocate(payment_id: s.PaymentIdPath, body: s.AllocationIn, c: ContainerDep, tenant: TenantDep) -> dict:
     """Assign an unallocated payment to a loan; a retry of the same assignment is a no-op."""
     written = c.service.allocate_payment(tenant=tenant, payment_id=payment_id, loan_id=body.loan_id,
                                          on=c.today(), allocated_by=body.allocated_by)
@@ -60,8 +65,11 @@ def allocate(payment_id: str, body: s.AllocationIn, c: ContainerDep, tenant: Ten
 
 
 @router.post("/{payment_id}/reversal", dependencies=[allow("payment_admin")], responses=error_responses("not_found"))
-def reverse(payment_id: str, body: s.ReversalIn, c: ContainerDep, tenant: TenantDep) -> dict:
+def reverse(payment_id: s.PaymentIdPath, body: s.ReversalIn, c: ContainerDep, tenant: TenantDep) -> dict:
     """A returned or misapplied payment: later payments are re-allocated (R-PAY-4)."""
+    today = c.today()
+    if body.on is not None and body.on > today:
+        raise invalid(f"on {body.on} is in the future (today is {today})", rule="R-DATE-1", field="on")
     written = c.service.reverse_payment(tenant=tenant, payment_id=payment_id, reason=body.reason,
-                                        on=body.on or c.today())
+                                        on=body.on or today)
     return {**written.result, "reversed": True, "position": written.position}

@@ -110,6 +110,13 @@ def _decide(service, command: PaymentCommand, marker: PaymentMarker | None, targ
     if marker is not None:
         marker.same_content(command.content)  # payment_conflict when the content differs
         return marker, False
+    if command.loan_id is not None and command.reference:
+        owner = service._reference_owner(command.tenant, command.reference)
+        if owner is not None and owner != command.loan_id:
+            # Which loan did the payer mean? Neither guess is safe: refuse, nothing is recorded.
+            raise DomainError("invalid_request", f"loan_id {command.loan_id!r} and reference {command.reference!r} "
+                              f"name different loans (the reference is loan {owner!r}'s)", rule="R-PAY-2",
+                              field="reference")
     loan = target(command)
     if loan is not None:
         before = len(loan.pending_events)

@@ -313,9 +313,8 @@ class _Importer:
         read_model = getattr(self.service, "read_model", None)
         if read_model is not None:
             read_model.catch_up()
-            wanted = canonical_reference(entry.reference)
-            rows = [r for r in read_model.unallocated(self.tenant)
-                    if r["amount"] == entry.amount and r["reference"] == wanted]
+            rows = read_model.unallocated(self.tenant, amount=entry.amount,
+                                          reference=canonical_reference(entry.reference))
             if rows:
                 return _latest(rows, entry.booking_date, lambda r: _as_date(r["value_date"]))["payment_id"], None, None
         return None, None, (f"the returned payment (reference {entry.reference or '(none)'}, {amount}) is not "

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from application.service import LoanService
 from domain import events as ev
+from domain.errors import DomainError, invalid
 from domain.evidence import plain
 from domain.loan import Loan
 from domain.money import format_cents
@@ -126,22 +127,63 @@ def rerun(service: LoanService, tenant: str, loan_id: str, actions: list[Action]
     return drive(sandbox, clock, loan_id, actions, granted.effective_date, until)
 
 
+KEY = ("type", "effective_date", "instalment", "kind", "payment_id")
+
+
+def check_corrections(granted_on: dt.date, actions: list[Action], corrections: list[dict], until: dt.date) -> None:
+    """Refuse a correction the re-run could only drop: a date before the grant or after `until`, a
+    hardship that ends before it starts, or a payment the loan never received (404)."""
+    paid = {a.data["payment_id"] for a in actions if a.type == "payment"}
+    for i, c in enumerate(corrections):
+        for key in ("value_date", "from", "until"):
+            if key in c and not granted_on <= dt.date.fromisoformat(c[key]) <= until:
+                raise invalid(f"corrections[{i}].{key} {c[key]} is outside the loan's days {granted_on}..{until}",
+                              rule="R-DATE-1", field=f"corrections[{i}].{key}")
+        if "from" in c and "until" in c and c["until"] < c["from"]:
+            raise invalid(f"corrections[{i}]: until {c['until']} is before from {c['from']}", rule="R-ACC-5",
+                          field=f"corrections[{i}].until")
+        for key in ("payment_id", "remove_payment"):
+            if key in c and c[key] not in paid:
+                raise DomainError("not_found", f"corrections[{i}].{key}: payment {c[key]!r} was never received "
+                                  "on this loan", rule="R-EVID-4", field=f"corrections[{i}].{key}")
+
+
+def _corrected(actions: list[Action], corrections: list[dict]) -> dict[int, int]:
+    """Which correction each action of the corrected history comes from (action index -> correction)."""
+    by_payment = {c["payment_id"]: i for i, c in enumerate(corrections) if "payment_id" in c}
+    out = {a.index: by_payment[a.data["payment_id"]] for a in actions
+           if a.type == "payment" and a.data["payment_id"] in by_payment}
+    index = len(actions)  # correct() appends a hardship (and its end) with the next indices
+    for i, c in enumerate(corrections):
+        if "hardship" in c:
+            for _ in range(2 if c.get("until") else 1):
+                out[index] = i
+                index += 1
+    return out
+
+
+def _key(event: dict) -> tuple:
+    return tuple(event.get(k) for k in KEY)
+
+
 def what_if(service: LoanService, tenant: str, loan_id: str, corrections: list[dict], until: dt.date) -> dict:
-    """The difference a corrected fact makes to a loan's events and balance; writes nothing."""
+    """The difference a corrected fact makes to a loan's events and balance; writes nothing.
+
+    `events_removed` lists only events that are stored on the loan (a re-run of the history may
+    foresee events the daily run has not recorded yet); `corrections_refused` lists the corrected
+    facts the rules refused in the re-run, with the correction's index."""
     stored = list(service.events.get(service.loan(tenant, loan_id).id))
     actions = history_actions(stored)
+    check_corrections(stored[0].effective_date, actions, corrections, until)
     before = rerun(service, tenant, loan_id, actions, until)
     after = rerun(service, tenant, loan_id, correct(actions, corrections), until)
-
-    def keys(result: dict) -> list[tuple]:
-        return [(e["type"], e["effective_date"], e.get("instalment"), e.get("kind"), e.get("payment_id"))
-                for e in result["events"]]
-
-    old, new = keys(before), keys(after)
+    real = {_key({"type": type(e).__name__, **plain({k: getattr(e, k, None) for k in KEY[1:]})}) for e in stored}
+    old, new = [_key(e) for e in before["events"]], [_key(e) for e in after["events"]]
+    corrected = _corrected(actions, corrections)
     return {"loan_id": loan_id, "until": until.isoformat(), "corrections": plain(corrections),
-            "events_removed": [dict(zip(("type", "effective_date", "instalment", "kind", "payment_id"), k))
-                               for k in old if k not in new],
-            "events_added": [dict(zip(("type", "effective_date", "instalment", "kind", "payment_id"), k))
-                             for k in new if k not in old],
+            "events_removed": [dict(zip(KEY, k)) for k in old if k not in new and k in real],
+            "events_added": [dict(zip(KEY, k)) for k in new if k not in old],
             "balance_before": before["balance"], "balance_after": after["balance"],
-            "rejections_after": after["rejections"]}
+            "rejections_after": after["rejections"],
+            "corrections_refused": [{**r, "correction": corrected[r["action_index"]]} for r in after["rejections"]
+                                    if r["action_index"] in corrected]}

@@ -31,10 +31,11 @@ from application.payment_batch import PaymentCommand, post_batch
 from domain.corrections import is_correction
 from domain.errors import DomainError
 from domain.loan import Decision, Loan, loan_uuid
-from domain.money import Cents
+from domain.money import Cents, format_cents
 from domain.policy import Policy
 from application.reference_rates import RateSource
 from domain.rates import ReferenceRates
+from domain.schedule import build_plan
 from domain.servicing import next_action_date
 from domain.register import (GrantRegister, PaymentMarker, ReferenceMarker, RunLog, payment_marker_id,
                              reference_marker_id, register_id, run_log_id)
@@ -173,6 +174,10 @@ class LoanService(Application):
                               field="known_at")
         return self.loan(tenant, loan_id, version=version)
 
+    def first_grant_date(self, tenant: str) -> dt.date | None:
+        """The grant date of the organiser's earliest loan: servicing has nothing to do before it."""
+        return min((row["granted_on"] for row in self.register(tenant).loans.values()), default=None)
+
     def loan_ids(self, tenant: str) -> list[str]:
         return list(self.register(tenant).loans)
 
@@ -184,9 +189,10 @@ class LoanService(Application):
         def change() -> list:
             existing = self._existing_loan(tenant, loan_id)
             if existing is not None:
-                if existing.borrower_id != borrower_id or existing.principal != principal:
-                    raise DomainError("loan_exists", f"loan {loan_id!r} was already granted with other terms",
-                                      field="loan_id")
+                differs = self._other_terms(existing, borrower_id=borrower_id, principal=principal, **terms)
+                if differs:
+                    raise DomainError("loan_exists", f"loan {loan_id!r} was already granted with other terms: "
+                                      f"{', '.join(differs)} differ", field=differs[0])
                 return []
             register = self.register(tenant)
             policy = Policy.from_json(register.policy)
@@ -206,6 +212,28 @@ class LoanService(Application):
                               rates=self.rates, **terms)
             return [register, loan, ReferenceMarker.assign(tenant, reference, loan_id)]
         return self._write(change, lambda: self.loan(tenant, loan_id))
+
+    def _other_terms(self, loan: Loan, *, borrower_id: str, principal: Cents,
+                     granted_on: dt.date, first_due_date: dt.date, purpose: str, decision_reference: str | None = None,
+                     instalment_amount: Cents | None = None, term_months: int | None = None) -> list[str]:
+        """The terms in which a grant differs from the loan's LoanGranted: a retry must repeat every
+        term of the loan and the decision it names, else it is another grant under the same loan_id.
+        Who decided and why (decided_by, reasons, legal_basis) are not terms: a retry may word them
+        differently."""
+        granted = next(iter(self.events.get(loan.id, lte=1)))
+        try:
+            plan = [{"instalment": i.number, "due_date": i.due_date.isoformat(), "amount": format_cents(i.amount)}
+                    for i in build_plan(principal, first_due_date, instalment_amount=instalment_amount,
+                                        term_months=term_months)]
+        except (DomainError, ValueError, OverflowError):
+            plan = None
+        asked = {"borrower_id": borrower_id, "principal": format_cents(principal), "granted_on": granted_on,
+                 "first_due_date": first_due_date, "purpose": purpose, "decision_reference": decision_reference,
+                 "instalment_amount" if instalment_amount is not None else "term_months": plan}
+        stored = {**{k: getattr(granted, k) for k in asked if hasattr(granted, k)},
+                  "granted_on": granted.effective_date, "instalment_amount": granted.instalments,
+                  "term_months": granted.instalments}
+        return [k for k, v in asked.items() if stored.get(k) != v]
 
     def _existing_loan(self, tenant: str, loan_id: str) -> Loan | None:
         try:

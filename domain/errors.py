@@ -14,6 +14,7 @@ CODES = (
     "busy",
     "unauthenticated",
     "forbidden",
+    "internal_error",
 )
 
 

@@ -246,10 +246,18 @@ class ReadModel:
                               f"OFFSET :offset", {"tenant": tenant, "status": status, "limit": limit,
                                                   "offset": offset}).all()
 
-    def unallocated(self, tenant: str) -> list[dict]:
+    def unallocated(self, tenant: str, *, limit: int | None = None, offset: int = 0, amount: int | None = None,
+                    reference: str | None = None) -> list[dict]:
+        """The unallocated queue, oldest first; `limit` rows after `offset`, or those of one amount and
+        reference (the candidates a bank's return may name)."""
+        where = "tenant = :tenant"
+        if amount is not None:
+            where += " AND amount = :amount AND " + ("reference = :reference" if reference else "reference IS NULL")
+        page = " LIMIT :limit OFFSET :offset" if limit is not None else ""
         with self.store.transaction() as tx:
-            return tx.execute("SELECT * FROM luotto_unallocated WHERE tenant = :tenant ORDER BY value_date, "
-                              "payment_id", {"tenant": tenant}).all()
+            return tx.execute(f"SELECT * FROM luotto_unallocated WHERE {where} ORDER BY value_date, payment_id{page}",
+                              {"tenant": tenant, "amount": amount, "reference": reference, "limit": limit,
+                               "offset": offset}).all()
 
     def portfolio(self, tenant: str, today: dt.date) -> dict:
         with self.store.transaction() as tx:
@@ -281,23 +289,34 @@ class ReadModel:
             "written_off_total": format_cents(sum(r["written_off"] for r in rows)),
         }
 
-    def work_queue(self, tenant: str, today: dt.date, horizon_days: int = 7) -> dict:
+    def work_queue(self, tenant: str, today: dt.date, horizon_days: int = 7, limit: int = 100) -> dict:
+        """Each list holds its first `limit` items; `counts` says how many there are in all."""
         soon = (today + dt.timedelta(days=horizon_days)).isoformat()
+        lists = {
+            "acceleration_conditions_met": ("loan_id, eligible_since, overdue_amount", "eligible_since IS NOT NULL "
+                                            "AND hardship_active = 0", "eligible_since, loan_id"),
+            "notices_near_cure_deadline": ("loan_id, cure_deadline", "notice_pending = 1 AND cure_deadline <= :soon",
+                                           "cure_deadline, loan_id"),
+            "hardships_active": ("loan_id, status", "hardship_active = 1", "loan_id"),
+        }
+        found, counts = {}, {}
+        params = {"tenant": tenant, "soon": soon, "limit": limit}
         with self.store.transaction() as tx:
-            eligible = tx.execute("SELECT loan_id, eligible_since, overdue_amount FROM luotto_loans WHERE tenant = "
-                                  ":tenant AND eligible_since IS NOT NULL AND hardship_active = 0 "
-                                  "ORDER BY eligible_since, loan_id", {"tenant": tenant}).all()
-            notices = tx.execute("SELECT loan_id, cure_deadline FROM luotto_loans WHERE tenant = :tenant AND "
-                                 "notice_pending = 1 AND cure_deadline <= :soon ORDER BY cure_deadline, loan_id",
-                                 {"tenant": tenant, "soon": soon}).all()
-            hardships = tx.execute("SELECT loan_id, status FROM luotto_loans WHERE tenant = :tenant AND "
-                                   "hardship_active = 1 ORDER BY loan_id", {"tenant": tenant}).all()
+            for name, (columns, where, order) in lists.items():
+                found[name] = tx.execute(f"SELECT {columns} FROM luotto_loans WHERE tenant = :tenant AND {where} "
+                                         f"ORDER BY {order} LIMIT :limit", params).all()
+                counts[name] = tx.execute(f"SELECT COUNT(*) AS n FROM luotto_loans WHERE tenant = :tenant AND "
+                                          f"{where}", params).one()["n"]
+            counts["unallocated_payments"] = tx.execute("SELECT COUNT(*) AS n FROM luotto_unallocated WHERE "
+                                                        "tenant = :tenant", params).one()["n"]
         return {
             "acceleration_conditions_met": [{"loan_id": r["loan_id"], "since": r["eligible_since"],
-                                             "overdue_amount": format_cents(r["overdue_amount"])} for r in eligible],
-            "notices_near_cure_deadline": notices,
-            "hardships_active": hardships,
-            "unallocated_payments": [_money(r) for r in self.unallocated(tenant)],
+                                             "overdue_amount": format_cents(r["overdue_amount"])}
+                                            for r in found["acceleration_conditions_met"]],
+            "notices_near_cure_deadline": found["notices_near_cure_deadline"],
+            "hardships_active": found["hardships_active"],
+            "unallocated_payments": [_money(r) for r in self.unallocated(tenant, limit=limit)],
+            "counts": counts,
         }
 
 
