@@ -13,3 +13,6 @@ SERVICING_RUNS = Counter("luotto_servicing_runs_total", "servicing runs, by outc
 SERVICING_DURATION = Histogram("luotto_servicing_run_duration_seconds", "duration of one organiser's run for a date",
                                buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300))
 SERVICING_LOANS_FAILED = Counter("luotto_servicing_loans_failed_total", "loans a servicing run could not service")
+ITEMS_SET_ASIDE = Gauge("luotto_set_aside_items", "loans, notices, digests or organisers set aside after a failure "
+                        "(listed by /readyz), by kind", ["kind"])
+ITEM_FAILURES = Counter("luotto_item_failures_total", "failures that set an item aside, by kind", ["kind"])

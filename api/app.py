@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
                               '{"code", "message", "rule", "field"}.')
     app.state.container = container or Container.build(settings)
     app.state.position_watch = PositionWatch(app.state.container.read_model)
+    app.state.health = {}  # name -> check() -> None or what is wrong; `luotto serve` adds its threads
     errors.install(app)
     for module in (loans, assessments, payments, payment_files, operations, people, observability):
         app.include_router(module.router)

@@ -73,17 +73,43 @@ class Container:
                 part.setup()
 
     def run_servicing(self, tenant: str, business_date: dt.date) -> dict:
-        """A servicing run, then the day's signed digest over every loan's chain head."""
+        """A servicing run, then the day's signed digest over every loan's chain head.
+
+        A loan the run could not service, and a digest that could not be signed, are set aside
+        (projections/set_aside.py): listed by /readyz, counted and logged. A set-aside loan stays
+        due, so every later run retries it; the digest is retried by the next run of the organiser."""
+        aside = self.read_model.set_aside
         with SERVICING_DURATION.time():
             try:
                 summary = self.service.run_servicing(tenant, business_date)
             except Exception:
                 SERVICING_RUNS.labels("failed").inc()
                 raise
-            summary["digest_root"] = digest.take(self, tenant, business_date)["root"]
+            failed = {f["loan_id"] for f in summary["failures"]}
+            for failure in summary["failures"]:
+                aside.record("servicing", f"loan:{tenant}/{failure['loan_id']}", tenant=tenant,
+                             item=f"loan {failure['loan_id']} on {business_date}", error=failure["error"])
+            for row in aside.due("servicing", tenant=tenant, limit=10_000):
+                # Set aside by an earlier run and still due, so serviced by this one unless it failed again.
+                if row["ref"].startswith("loan:") and row["ref"].partition("/")[2] not in failed:
+                    aside.clear("servicing", row["ref"])
+            summary["digest_root"] = self.sign_digest(tenant, business_date)
         SERVICING_RUNS.labels("completed").inc()
         SERVICING_LOANS_FAILED.inc(len(summary["failures"]))
         return summary
+
+    def sign_digest(self, tenant: str, business_date: dt.date) -> str | None:
+        """The day's digest root, or None when it could not be signed (then set aside until it is)."""
+        aside = self.read_model.set_aside
+        try:
+            root = digest.take(self, tenant, business_date)["root"]
+        except Exception as e:  # noqa: BLE001 - the run's events are recorded; the digest is retried
+            aside.record("digest", f"digest:{tenant}/{business_date.isoformat()}", tenant=tenant,
+                         item=f"digest of {business_date}", error=e)
+            return None
+        for row in aside.due("digest", tenant=tenant):  # this digest covers every earlier one's loans
+            aside.clear("digest", row["ref"])
+        return root
 
     def today(self) -> dt.date:
         return self.service.clock().astimezone(HELSINKI).date()

@@ -132,19 +132,27 @@ def _header(scope, name: bytes) -> str | None:
     return None
 
 
-@router.get("/healthz", include_in_schema=True)
-async def healthz() -> dict:
-    """Liveness: the process answers (on the event loop itself, so busy worker threads cannot stop it)."""
+@router.get("/healthz", include_in_schema=True,
+            responses={503: {"description": "a part of the process has stopped (the scheduler, the read-model "
+                                            "thread)"}})
+async def healthz(request: Request, response: Response) -> dict:
+    """Liveness: the process answers (on the event loop itself, so busy worker threads cannot stop it)
+    and its background parts run: the daily servicing scheduler and the read-model thread, where
+    this process runs them. A stopped part fails it (503), so the container is restarted."""
+    problems = [p for p in (check() for check in getattr(request.app.state, "health", {}).values()) if p]
+    if problems:
+        response.status_code = 503
+        return {"status": "failing", "problems": problems}
     return {"status": "ok"}
 
 
 _HEALTH_CHECKS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="readyz")
 
 
-def _readiness(c) -> tuple[int, int, float]:
+def _readiness(c) -> tuple[int, int, float, dict]:
     newest = c.service.recorder.max_notification_id() or 0
     position = c.read_model.position()
-    return newest, position, c.read_model.lag_seconds(position, newest)
+    return newest, position, c.read_model.lag_seconds(position, newest), c.read_model.set_aside.summary()
 
 
 @router.get("/readyz", responses={503: {"description": "the database does not answer, or the read models lag"}})
@@ -155,7 +163,7 @@ async def readyz(request: Request, response: Response) -> dict:
     c = request.app.state.container
     loop = asyncio.get_running_loop()
     try:
-        newest, position, lag_seconds = await asyncio.wait_for(
+        newest, position, lag_seconds, set_aside = await asyncio.wait_for(
             loop.run_in_executor(_HEALTH_CHECKS, _readiness, c), c.settings.ready_timeout_seconds)
     except Exception as e:  # noqa: BLE001 - no answer in time, or an error: either way not ready
         response.status_code = 503
@@ -163,8 +171,10 @@ async def readyz(request: Request, response: Response) -> dict:
     PROJECTION_LAG.set(newest - position)
     ready = lag_seconds <= c.settings.ready_lag_seconds
     response.status_code = 200 if ready else 503
+    # Items set aside after a failure are listed, but do not make the process unready: the rest is
+    # served (taking this instance out of service would stop every organiser for one loan).
     return {"status": "ready" if ready else "read models behind", "events_behind": newest - position,
-            "lag_seconds": round(lag_seconds, 1)}
+            "lag_seconds": round(lag_seconds, 1), "set_aside": set_aside}
 
 
 @router.get("/metrics", include_in_schema=False)
@@ -172,6 +182,7 @@ def metrics(request: Request) -> Response:
     c = request.app.state.container
     try:
         PROJECTION_LAG.set((c.service.recorder.max_notification_id() or 0) - c.read_model.position())
+        c.read_model.set_aside.summary(limit=0)  # sets luotto_set_aside_items from the shared table
     except Exception:  # noqa: BLE001 - metrics must answer even when the database does not
         pass
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import threading
+import time
 
 import structlog
 import uvicorn
@@ -20,9 +21,17 @@ log = structlog.get_logger("luotto")
 
 
 def keep_read_model_current(container: Container, stop: threading.Event) -> None:
-    """The read models, and the notices' outbox, follow the event log."""
+    """The read models, and the notices' outbox, follow the event log; every LUOTTO_RETRY_SECONDS the
+    items they set aside after a failure are tried again."""
+    retry_every = container.settings.retry_seconds
+    next_retry = 0.0
     while not stop.is_set():
         try:
+            if time.monotonic() >= next_retry:
+                next_retry = time.monotonic() + retry_every
+                container.read_model.retry_set_aside(older_than_seconds=retry_every / 2)
+                if container.notices is not None:
+                    container.notices.retry_set_aside(older_than_seconds=retry_every / 2)
             busy = container.read_model.run_once()
             if container.notices is not None:
                 busy += container.notices.enqueue_new() + container.notices.deliver()
@@ -48,11 +57,15 @@ def serve(settings: Settings, *, scheduler: bool = True, read_model: bool = True
     freeze_startup_heap()
     stop = threading.Event()
     if read_model:
-        threading.Thread(target=keep_read_model_current, args=(container, stop), name="read-model",
-                         daemon=True).start()
+        follower = threading.Thread(target=keep_read_model_current, args=(container, stop), name="read-model",
+                                    daemon=True)
+        follower.start()
+        app.state.health["read-model"] = lambda: None if follower.is_alive() else "the read-model thread has stopped"
     daily = DailyServicing(container, settings.servicing_time)
     if scheduler:
         daily.start()
+        app.state.health["scheduler"] = lambda: None if daily.running() else "the daily servicing scheduler is " \
+                                                                              "not running"
     log.info("serving", host=settings.host, port=settings.port, database=settings.database_url.split("@")[-1],
              hint=f"calls need a credential, e.g. `luotto api-key create {next(iter(settings.tenants), 'TENANT')} "
                   "decision_maker`, then 'Authorization: Bearer lk_…'")

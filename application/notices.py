@@ -12,6 +12,8 @@
 """
 from __future__ import annotations
 
+import uuid
+
 import structlog
 
 from adapters.notices.outbox import Outbox
@@ -84,40 +86,92 @@ class NoticeDispatcher:
                        {"name": TRACKING, "last": last, "before": before})
 
     def enqueue_new(self, batch: int = 500) -> int:
-        """Put every NoticeSent recorded since the last call into the outbox (idempotent)."""
+        """Put every NoticeSent recorded since the last call into the outbox (idempotent). A notice that
+        cannot be queued is set aside (projections/set_aside.py) and retried; the others go on."""
         service, before = self.container.service, self._position()
         latest = service.recorder.max_notification_id() or before  # read first: nothing slips past
         notifications = service.recorder.select_notifications(start=before + 1, limit=batch, stop=latest,
                                                               topics=[NoticeSent.__module__ + ":NoticeSent"])
         for notification in notifications:
-            event = service.mapper.to_domain_event(notification)
-            loan = service.repository.get(event.originator_id, version=event.originator_version)
-            books = loan.books(service.rates)
-            content = {"loan": loan.loan_id, "kind": event.kind, "sent_on": event.effective_date,
-                       "instalments": list(event.instalments), "delayed_amount": event.delayed_amount,
-                       "cure_deadline": event.cure_deadline, "takes_effect_on": event.takes_effect_on,
-                       "period_days": event.period_days}
-            letter = letter_content(loan, books, content)
-            borrower = borrower_of(self.container, loan)
-            title, body = notice_text(letter, borrower, organiser(self.container.settings, loan.tenant))
-            if event.content_hash not in self.pdfs:
-                # Recorded with the default (JSON) hasher, e.g. by an older version: render it now.
-                log.warning("notice_pdf_missing", loan=loan.loan_id, notice=event.originator_version)
+            try:
+                event = service.mapper.to_domain_event(notification)
+            except Exception as e:  # noqa: BLE001 - an event that cannot be read cannot be retried either
+                self.set_aside.record("outbox", f"notification:{notification.id}", tenant=None,
+                                      item=f"event {notification.id}", error=e)
                 continue
-            self.outbox.enqueue(tenant=loan.tenant, loan_id=loan.loan_id, notice_version=event.originator_version,
-                                sha256=event.content_hash, channel=self.adapter.channel, addressee=borrower,
-                                title=title, body=body)
+            self._guarded(f"notice:{event.originator_id}:{event.originator_version}",
+                          lambda: self._enqueue(event.originator_id, event.originator_version))
         last = notifications[-1].id if len(notifications) == batch else latest
         self._advance(before, last)
         return len(notifications)
 
+    def _enqueue(self, loan_uuid, version: int) -> tuple[str, str]:
+        service = self.container.service
+        loan = service.repository.get(loan_uuid, version=version)
+        event = list(service.events.get(loan_uuid, gt=version - 1, lte=version))[0]
+        books = loan.books(service.rates)
+        content = {"loan": loan.loan_id, "kind": event.kind, "sent_on": event.effective_date,
+                   "instalments": list(event.instalments), "delayed_amount": event.delayed_amount,
+                   "cure_deadline": event.cure_deadline, "takes_effect_on": event.takes_effect_on,
+                   "period_days": event.period_days}
+        letter = letter_content(loan, books, content)
+        borrower = borrower_of(self.container, loan)
+        title, body = notice_text(letter, borrower, organiser(self.container.settings, loan.tenant))
+        if event.content_hash not in self.pdfs:
+            # Recorded with the default (JSON) hasher, e.g. by an older version: render it now.
+            log.warning("notice_pdf_missing", loan=loan.loan_id, notice=event.originator_version)
+            return loan.tenant, loan.loan_id
+        self.outbox.enqueue(tenant=loan.tenant, loan_id=loan.loan_id, notice_version=event.originator_version,
+                            sha256=event.content_hash, channel=self.adapter.channel, addressee=borrower,
+                            title=title, body=body)
+        return loan.tenant, loan.loan_id
+
     def deliver(self) -> int:
-        """Send what is due and record each outcome on its loan, once."""
+        """Send what is due and record each outcome on its loan, once. An outcome that cannot be
+        recorded is set aside and retried; the others are recorded."""
         outcomes = self.outbox.deliver_pending(self.adapter)
         if hasattr(self.adapter, "poll_events"):
             outcomes += self.outbox.sync_events(self.adapter)
-        today = self.container.today()
         for (tenant, loan_id, version), outcome in outcomes:
-            self.container.service.decide(tenant, loan_id, "record_notice_delivery", notice=version,
-                                          outcome=outcome, channel=self.adapter.channel, on=today)
+            self._guarded(f"delivery:{tenant}/{loan_id}/{version}/{outcome}",
+                          lambda t=tenant, lid=loan_id, v=version, o=outcome: self._record_delivery(t, lid, v, o),
+                          tenant=tenant, item=f"loan {loan_id} notice {version} {outcome}")
         return len(outcomes)
+
+    def _record_delivery(self, tenant: str, loan_id: str, version: int, outcome: str) -> tuple[str, str]:
+        self.container.service.decide(tenant, loan_id, "record_notice_delivery", notice=version, outcome=outcome,
+                                      channel=self.adapter.channel, on=self.container.today())
+        return tenant, loan_id
+
+    @property
+    def set_aside(self):
+        return self.container.read_model.set_aside
+
+    def _guarded(self, ref: str, step, *, tenant: str | None = None, item: str | None = None) -> bool:
+        try:
+            step()
+        except Exception as e:  # noqa: BLE001 - one notice must not hold back the others
+            self.set_aside.record("outbox", ref, tenant=tenant, item=item or ref, error=e)
+            return False
+        return True
+
+    def retry_set_aside(self, older_than_seconds: float = 0.0) -> int:
+        """Queue again the notices, and record again the outcomes, that were set aside."""
+        recovered = 0
+        for row in self.set_aside.due("outbox", older_than_seconds=older_than_seconds):
+            kind, _, key = row["ref"].partition(":")
+            try:
+                if kind == "notice":
+                    loan_uuid, _, version = key.rpartition(":")
+                    self._enqueue(uuid.UUID(loan_uuid), int(version))
+                elif kind == "delivery":
+                    tenant, loan_id, version, outcome = key.split("/")
+                    self._record_delivery(tenant, loan_id, int(version), outcome)
+                else:
+                    continue
+            except Exception as e:  # noqa: BLE001 - still failing: it stays set aside
+                self.set_aside.record("outbox", row["ref"], tenant=row["tenant"], item=row["item"], error=e)
+                continue
+            self.set_aside.clear("outbox", row["ref"])
+            recovered += 1
+        return recovered

@@ -17,8 +17,9 @@ from domain.events import LoanEvent, LoanGranted
 from domain.books import LoanBooks
 from domain.money import format_cents, parse_amount
 from domain.rate_table import RateTable
-from domain.register import PaymentMarker
+from domain.register import PaymentMarker, payment_marker_id
 from domain.servicing import next_action_date
+from projections.set_aside import SetAside
 from projections.store import TABLES, SqlStore
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -80,6 +81,8 @@ class ReadModel:
 
     def __init__(self, service, store: SqlStore, batch: int = 500):
         self.service, self.store, self.batch = service, store, batch
+        self.set_aside = SetAside(store)
+        self._aside: set[str] = set()  # refs of loans set aside, as last read (retry_set_aside)
 
     def setup(self) -> None:
         self.store.setup()
@@ -106,68 +109,147 @@ class ReadModel:
         return row["position"] if row else 0
 
     def run_once(self) -> int:
-        """Process the next batch of notifications; returns how many were processed."""
+        """Process the next batch of notifications; returns how many were processed. A loan or a
+        payment whose row cannot be computed or written is set aside (projections/set_aside.py) and
+        the batch goes on without it: one bad item never stops the read models of the others."""
         start = self.position() + 1
         notifications = self.service.recorder.select_notifications(start=start, limit=self.batch)
         if not notifications:
             return 0
-        loans: dict = {}
-        unallocated: dict[tuple, dict | None] = {}
-        for notification in notifications:
-            event = self.service.mapper.to_domain_event(notification)
-            if isinstance(event, (LoanEvent, LoanGranted)):
-                _, earliest = loans.get(event.originator_id, (0, None))
-                loans[event.originator_id] = (event.originator_version, event.effective_date if earliest is None
-                                              else min(earliest, event.effective_date))
-            elif isinstance(event, PaymentMarker.Registered) and event.loan_id is None:
-                unallocated[(event.tenant, event.payment_id)] = {
-                    "tenant": event.tenant, "payment_id": event.payment_id,
-                    "amount": parse_amount(event.content["amount"], "amount"),
-                    "value_date": event.content["value_date"], "reference": event.content["reference"]}
-            elif isinstance(event, (PaymentMarker.Allocated, PaymentMarker.Returned)):
-                marker = self.service.repository.get(event.originator_id, version=event.originator_version)
-                unallocated[(marker.tenant, marker.payment_id)] = None
-            elif isinstance(event, RateTable.RateRecorded):
-                self._rate_changed(loans)
+        loans, unallocated = self._changes(notifications)
         # Only each loan's latest state in the batch matters: load it once, at that version.
         rows, agenda = [], []
         latest = self.service.repository.get_many(list(loans), copies=False)  # one query; only read here
         for lid, (version, earliest) in loans.items():
-            loan = latest.get(lid) or self.service.repository.get(lid)
-            if version is not None and loan.version != version:
-                loan = self.service.repository.get(lid, version=version)
-            books = loan.books(self.service.rates)  # one for both: it remembers the positions it computed
-            rows.append(loan_row(books))
-            # From the earliest effective date in the batch (a back-dated fact) and from the day it was
-            # recorded (a back-dated payment can settle the loan only when the later one arrives);
-            # usually one day (a payment value-dated the day it is posted).
-            recorded = loan.modified_on.astimezone(HELSINKI).date()
-            days = {recorded} if earliest is None else {earliest, recorded}  # None: no new event, a new rate
-            found = [d for d in (next_action_date(books, day - dt.timedelta(days=1)) for day in days) if d is not None]
-            next_date = min(found) if found else None
-            agenda.append({"tenant": loan.tenant, "loan_id": loan.loan_id, "next_date": _iso(next_date)})
+            try:
+                row, next_date = self._loan_row(latest.get(lid), lid, version, earliest)
+            except Exception as e:  # noqa: BLE001 - set aside; the others go on
+                self.set_aside.record("read_model", f"loan:{lid}", tenant=None, item=f"loan {lid}", error=e)
+                self._aside.add(f"loan:{lid}")
+                continue
+            rows.append(row)
+            agenda.append(next_date)
         last = notifications[-1].id
         try:
-            with self.store.transaction() as tx:
-                # Claim the batch first: a second runner waits here, then finds the position moved.
-                if start == 1:
-                    tx.execute("INSERT INTO luotto_tracking (projection, position) VALUES (:name, 0) "
-                               "ON CONFLICT (projection) DO NOTHING", {"name": NAME})
-                moved = tx.execute("UPDATE luotto_tracking SET position = :last WHERE projection = :name "
-                                   "AND position = :before", {"last": last, "name": NAME, "before": start - 1})
-                if moved.cursor.rowcount != 1:
-                    raise _AlreadyDone
+            failures = self._write(start, last, rows, agenda, unallocated, isolate=False)
+        except _AlreadyDone:
+            return 0
+        except Exception:  # noqa: BLE001 - a row the database refuses: write the batch row by row
+            try:
+                failures = self._write(start, last, rows, agenda, unallocated, isolate=True)
+            except _AlreadyDone:
+                return 0
+        for ref, tenant, item, error in failures:
+            self.set_aside.record("read_model", ref, tenant=tenant, item=item, error=error)
+            self._aside.add(ref)
+        if self._aside:  # items set aside before that have now been written
+            for ref in self._aside & ({f"loan:{r['loan_uuid']}" for r in rows} - {f[0] for f in failures}):
+                self.set_aside.clear("read_model", ref)
+                self._aside.discard(ref)
+        return len(notifications)
+
+    def _changes(self, notifications) -> tuple[dict, dict]:
+        """The loans (latest version, earliest effective date) and unallocated payments a batch touches."""
+        loans: dict = {}
+        unallocated: dict[tuple, dict | None] = {}
+        for notification in notifications:
+            try:
+                event = self.service.mapper.to_domain_event(notification)
+                if isinstance(event, (LoanEvent, LoanGranted)):
+                    _, earliest = loans.get(event.originator_id, (0, None))
+                    loans[event.originator_id] = (event.originator_version, event.effective_date if earliest is None
+                                                  else min(earliest, event.effective_date))
+                elif isinstance(event, PaymentMarker.Registered) and event.loan_id is None:
+                    unallocated[(event.tenant, event.payment_id)] = _unallocated_row(event.tenant, event.payment_id,
+                                                                                     event.content)
+                elif isinstance(event, (PaymentMarker.Allocated, PaymentMarker.Returned)):
+                    marker = self.service.repository.get(event.originator_id, version=event.originator_version)
+                    unallocated[(marker.tenant, marker.payment_id)] = None
+                elif isinstance(event, RateTable.RateRecorded):
+                    self._rate_changed(loans)
+            except Exception as e:  # noqa: BLE001 - an event that cannot be read is set aside, not retried
+                self.set_aside.record("read_model", f"notification:{notification.id}", tenant=None,
+                                      item=f"event {notification.id} ({notification.topic})", error=e)
+        return loans, unallocated
+
+    def _loan_row(self, loan, lid, version: int | None, earliest: dt.date | None) -> tuple[dict, dict]:
+        """A loan's row and agenda date; `version` None: its latest (a new rate, no new event)."""
+        if loan is None:
+            loan = self.service.repository.get(lid)
+        if version is not None and loan.version != version:
+            loan = self.service.repository.get(lid, version=version)
+        books = loan.books(self.service.rates)  # one for both: it remembers the positions it computed
+        row = loan_row(books)
+        # From the earliest effective date in the batch (a back-dated fact) and from the day it was
+        # recorded (a back-dated payment can settle the loan only when the later one arrives);
+        # usually one day (a payment value-dated the day it is posted).
+        recorded = loan.modified_on.astimezone(HELSINKI).date()
+        days = {recorded} if earliest is None else {earliest, recorded}  # None: no new event, a new rate
+        found = [d for d in (next_action_date(books, day - dt.timedelta(days=1)) for day in days) if d is not None]
+        next_date = min(found) if found else None
+        return row, {"tenant": loan.tenant, "loan_id": loan.loan_id, "next_date": _iso(next_date)}
+
+    def _write(self, start: int, last: int, rows: list[dict], agenda: list[dict], unallocated: dict,
+               isolate: bool) -> list[tuple]:
+        """Claim the batch and write its rows in one transaction. `isolate`: each loan's and each
+        payment's rows under a savepoint of their own, so a row the database refuses (a NUL byte in
+        PostgreSQL text) is left out and returned as a failure, and the rest is written."""
+        failures: list[tuple] = []
+        with self.store.transaction() as tx:
+            # Claim the batch first: a second runner waits here, then finds the position moved.
+            if start == 1:
+                tx.execute("INSERT INTO luotto_tracking (projection, position) VALUES (:name, 0) "
+                           "ON CONFLICT (projection) DO NOTHING", {"name": NAME})
+            moved = tx.execute("UPDATE luotto_tracking SET position = :last WHERE projection = :name "
+                               "AND position = :before", {"last": last, "name": NAME, "before": start - 1})
+            if moved.cursor.rowcount != 1:
+                raise _AlreadyDone
+            if not isolate:
                 tx.executemany(UPSERT_LOAN, rows)
                 tx.executemany(UPSERT_AGENDA, agenda)
                 for (tenant, payment_id), row in unallocated.items():
-                    tx.execute("DELETE FROM luotto_unallocated WHERE tenant = :tenant AND payment_id = :payment_id",
-                               {"tenant": tenant, "payment_id": payment_id})
-                    if row is not None:
-                        tx.execute("INSERT INTO luotto_unallocated (tenant, payment_id, amount, value_date, "
-                                   "reference) VALUES (:tenant, :payment_id, :amount, :value_date, :reference)", row)
-        except _AlreadyDone:
-            return 0
-        return len(notifications)
+                    _write_unallocated(tx, tenant, payment_id, row)
+                return failures
+            for row, next_date in zip(rows, agenda):
+                error = _savepoint(tx, lambda: (tx.execute(UPSERT_LOAN, row), tx.execute(UPSERT_AGENDA, next_date)))
+                if error:
+                    failures.append((f"loan:{row['loan_uuid']}", row["tenant"], f"loan {row['loan_id']}", error))
+            for (tenant, payment_id), row in unallocated.items():
+                error = _savepoint(tx, lambda: _write_unallocated(tx, tenant, payment_id, row))
+                if error:
+                    failures.append((f"payment:{tenant}/{payment_id}", tenant, f"payment {payment_id}", error))
+        return failures
+
+    def retry_set_aside(self, older_than_seconds: float = 0.0) -> int:
+        """Try the loans and payments set aside again (LUOTTO_RETRY_SECONDS); returns how many recovered."""
+        due = self.set_aside.due("read_model", older_than_seconds=older_than_seconds)
+        self._aside = {r["ref"] for r in self.set_aside.due("read_model", limit=10_000)}
+        recovered = 0
+        for item in due:
+            kind, _, key = item["ref"].partition(":")
+            try:
+                if kind == "loan":
+                    loan = self.service.repository.get(uuid.UUID(key))
+                    row, next_date = self._loan_row(loan, loan.id, loan.version, loan.granted_on)
+                    with self.store.transaction() as tx:
+                        tx.execute(UPSERT_LOAN, row)
+                        tx.execute(UPSERT_AGENDA, next_date)
+                elif kind == "payment":
+                    tenant, _, payment_id = key.partition("/")
+                    marker = self.service.repository.get(payment_marker_id(tenant, payment_id))
+                    row = None if marker.loan_id or marker.returned else _unallocated_row(tenant, payment_id,
+                                                                                           marker.content)
+                    with self.store.transaction() as tx:
+                        _write_unallocated(tx, tenant, payment_id, row)
+                else:  # an event that could not be read: nothing to retry
+                    continue
+            except Exception as e:  # noqa: BLE001 - still failing: it stays set aside
+                self.set_aside.record("read_model", item["ref"], tenant=item["tenant"], item=item["item"], error=e)
+                continue
+            self.set_aside.clear("read_model", item["ref"])
+            self._aside.discard(item["ref"])
+            recovered += 1
+        return recovered
 
     def _rate_changed(self, loans: dict) -> None:
         """A new reference rate changes the figures of the loans that charge interest and of those
@@ -193,6 +275,8 @@ class ReadModel:
         with self.store.transaction() as tx:
             for table in TABLES:
                 tx.execute(f"DELETE FROM {table}")
+        self.set_aside.clear_kind("read_model")  # a rebuild meets every item again
+        self._aside = set()
         return self.catch_up(progress)
 
     def lag_seconds(self, position: int, newest: int) -> float:
@@ -322,6 +406,31 @@ class ReadModel:
 
 class _AlreadyDone(Exception):
     """Another runner processed this batch first."""
+
+
+def _unallocated_row(tenant: str, payment_id: str, content: dict) -> dict:
+    return {"tenant": tenant, "payment_id": payment_id, "amount": parse_amount(content["amount"], "amount"),
+            "value_date": content["value_date"], "reference": content["reference"]}
+
+
+def _write_unallocated(tx, tenant: str, payment_id: str, row: dict | None) -> None:
+    tx.execute("DELETE FROM luotto_unallocated WHERE tenant = :tenant AND payment_id = :payment_id",
+               {"tenant": tenant, "payment_id": payment_id})
+    if row is not None:
+        tx.execute("INSERT INTO luotto_unallocated (tenant, payment_id, amount, value_date, reference) VALUES "
+                   "(:tenant, :payment_id, :amount, :value_date, :reference)", row)
+
+
+def _savepoint(tx, write: Callable[[], object]) -> Exception | None:
+    """Run `write` under a savepoint; the error that rolled it back, or None."""
+    tx.execute("SAVEPOINT luotto_item")
+    try:
+        write()
+    except Exception as e:  # noqa: BLE001 - returned to the caller, which sets the item aside
+        tx.execute("ROLLBACK TO SAVEPOINT luotto_item")
+        return e
+    tx.execute("RELEASE SAVEPOINT luotto_item")
+    return None
 
 
 def _money(row: dict) -> dict:

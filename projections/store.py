@@ -34,6 +34,10 @@ SCHEMA = [
         tenant TEXT NOT NULL, loan_id TEXT NOT NULL, next_date TEXT, PRIMARY KEY (tenant, loan_id))""",
     "CREATE INDEX IF NOT EXISTS luotto_agenda_due ON luotto_agenda (tenant, next_date)",
     # Signed digests are records, not derived data: a rebuild leaves them alone.
+    # Items set aside after a failure (projections/set_aside.py).
+    "CREATE TABLE IF NOT EXISTS luotto_set_aside (kind TEXT NOT NULL, ref TEXT NOT NULL, tenant TEXT NOT NULL, "
+    "item TEXT NOT NULL, error TEXT NOT NULL, first_failed TEXT NOT NULL, last_failed TEXT NOT NULL, "
+    "attempts INTEGER NOT NULL, PRIMARY KEY (kind, ref))",
     """CREATE TABLE IF NOT EXISTS luotto_digests (
         tenant TEXT NOT NULL, business_date TEXT NOT NULL, position BIGINT NOT NULL, count INTEGER NOT NULL,
         root TEXT NOT NULL, signature TEXT NOT NULL, public_key TEXT NOT NULL, signed_at TEXT NOT NULL,

@@ -18,7 +18,10 @@ log = structlog.get_logger("luotto.scheduler")
 
 
 def dates_to_run(last_completed: dt.date | None, first_grant: dt.date | None, today: dt.date) -> list[dt.date]:
-    """Every date after the last completed run up to today; a new organiser starts at its first grant."""
+    """Every date after the last completed run up to today; a new organiser starts at its first grant.
+    A run log already at or beyond today (a run recorded for a later date) leaves nothing to run."""
+    if last_completed is not None and last_completed >= today:
+        return []
     start = last_completed + days(1) if last_completed else (first_grant or today)
     start = min(start, today + days(1))
     return [start + days(i) for i in range((today - start).days + 1)]
@@ -41,22 +44,46 @@ class DailyServicing:
                 log.info("servicing_skipped", reason="another process holds the servicing lock")
                 return done
             for tenant in self.container.settings.tenants:
-                register = service.register(tenant)
-                first = min((row["granted_on"] for row in register.loans.values()), default=None)
-                for day in dates_to_run(service.last_run_date(tenant), first, today):
-                    summary = self.container.run_servicing(tenant, day)
-                    log.info("servicing_run", tenant=tenant, **{k: v for k, v in summary.items() if k != "failures"},
-                             failures=len(summary["failures"]))
-                    done.append({"tenant": tenant, **summary})
+                done += self._catch_up_organiser(tenant, today)
         return done
+
+    def _catch_up_organiser(self, tenant: str, today: dt.date) -> list[dict]:
+        """One organiser's due dates. A failure sets the organiser aside (its run log stays where it
+        was, so the next catch-up retries the same date) and the other organisers still run."""
+        service, aside, done = self.container.service, self.container.read_model.set_aside, []
+        ref = f"organiser:{tenant}"
+        try:
+            for day in dates_to_run(service.last_run_date(tenant), service.first_grant_date(tenant), today):
+                summary = self.container.run_servicing(tenant, day)
+                log.info("servicing_run", tenant=tenant, **{k: v for k, v in summary.items() if k != "failures"},
+                         failures=len(summary["failures"]))
+                done.append({"tenant": tenant, **summary})
+            for row in aside.due("digest", tenant=tenant):  # a digest set aside by an earlier run
+                self.container.sign_digest(tenant, dt.date.fromisoformat(row["ref"].rpartition("/")[2]))
+        except Exception as e:  # noqa: BLE001 - one organiser must not stop the others or the scheduler
+            aside.record("servicing", ref, tenant=tenant, item=f"servicing of organiser {tenant}", error=e)
+            return done
+        aside.clear("servicing", ref)
+        return done
+
+    def running(self) -> bool:
+        """Whether the daily trigger is alive: the scheduler runs and still holds the daily job."""
+        scheduler = self._scheduler
+        return scheduler is not None and scheduler.running and scheduler.get_job("daily-servicing") is not None
 
     def start(self) -> None:
         self._scheduler = BackgroundScheduler(timezone="Europe/Helsinki")
-        self._scheduler.add_job(self.catch_up, CronTrigger(hour=self.hour, minute=self.minute,
+        self._scheduler.add_job(self._catch_up_logged, CronTrigger(hour=self.hour, minute=self.minute,
                                                            timezone="Europe/Helsinki"),
                                 coalesce=True, misfire_grace_time=None, max_instances=1, id="daily-servicing")
         self._scheduler.start()
-        threading.Thread(target=self.catch_up, name="servicing-catch-up", daemon=True).start()
+        threading.Thread(target=self._catch_up_logged, name="servicing-catch-up", daemon=True).start()
+
+    def _catch_up_logged(self) -> None:
+        try:
+            self.catch_up()
+        except Exception:  # noqa: BLE001 - e.g. the database is away at start: the daily job tries again
+            log.exception("servicing_catch_up_failed")
 
     def stop(self) -> None:
         if self._scheduler is not None:
