@@ -232,3 +232,16 @@ def grant_load_loan(server: "LuottoServer", loan_id: str, purpose: str) -> str:
     assert granted.status_code == 201, granted.text
     return granted.json()["loan_id"]
 
+
+
+def all_events(client: httpx.Client, loan_id: str) -> list[dict]:
+    """Every event of a loan: GET /v1/loans/{id}/events pages (at most 1000 a page, issue 13)."""
+    events: list[dict] = []
+    after = 0
+    while after is not None:
+        response = client.get(f"/v1/loans/{loan_id}/events", params={"after_version": after})
+        assert response.status_code == 200, response.text
+        page = response.json()
+        events += page["events"]
+        after = page["next_after_version"]
+    return events

@@ -20,7 +20,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from tests.e2e.conftest import LOAD_PRINCIPAL, grant_load_loan, json_or_text, payment_body, pg_url
+from tests.e2e.conftest import LOAD_PRINCIPAL, all_events, grant_load_loan, json_or_text, payment_body, pg_url
 
 WORKERS = 4
 LOAD_SECONDS = 3.0
@@ -77,9 +77,7 @@ class Load:
 
 
 def _received(client: httpx.Client, loan_id: str) -> tuple[list[str], list[dict]]:
-    response = client.get(f"/v1/loans/{loan_id}/events")
-    assert response.status_code == 200, response.text
-    events = response.json()["events"]
+    events = all_events(client, loan_id)
     return [e["data"]["payment_id"] for e in events if e["type"] == "PaymentReceived"], events
 
 

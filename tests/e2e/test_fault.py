@@ -33,7 +33,8 @@ import httpx
 import psycopg
 import pytest
 
-from tests.e2e.conftest import LOAD_PRINCIPAL, LuottoServer, grant_load_loan, json_or_text, payment_body
+from tests.e2e.conftest import (LOAD_PRINCIPAL, LuottoServer, all_events, grant_load_loan, json_or_text,
+                                payment_body)
 from tests.support.postgres import PostgresServer, start_throwaway_cluster
 
 WORKERS = 4
@@ -181,9 +182,7 @@ class Load:
 
 
 def _payments_on_loan(client: httpx.Client, loan_id: str) -> list[str]:
-    response = client.get(f"/v1/loans/{loan_id}/events")
-    assert response.status_code == 200, response.text
-    return [e["data"]["payment_id"] for e in response.json()["events"] if e["type"] == "PaymentReceived"]
+    return [e["data"]["payment_id"] for e in all_events(client, loan_id) if e["type"] == "PaymentReceived"]
 
 
 def _summary(outcomes: list[Outcome], since: float = 0.0) -> str:
