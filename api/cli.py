@@ -26,8 +26,10 @@ def main(argv: list[str] | None = None) -> int:
     evd.add_argument("tenant")
     evd.add_argument("loan_id")
     evd.add_argument("--out", required=True, help="folder to write the bundle into")
-    vev = commands.add_parser("verify-evidence", help="check an evidence bundle offline (no database)")
-    vev.add_argument("folder")
+    vev = commands.add_parser("verify-evidence", help="check an evidence bundle offline (no database, no settings)")
+    vev.add_argument("bundle", help="the bundle's folder, or the zip GET /v1/loans/{id}/evidence serves")
+    vev.add_argument("--public-key", help="the organiser's published signing key (hex): the bundle must be "
+                                          "signed with it")
     key = commands.add_parser("api-key", help="API keys for systems (stored hashed)")
     key_actions = key.add_subparsers(dest="action", required=True)
     create = key_actions.add_parser("create", help="create a key and print it once")
@@ -104,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "evidence":
         return _evidence(args.tenant, args.loan_id, args.out)
     if args.command == "verify-evidence":
-        return _verify_evidence(args.folder)
+        return _verify_evidence(args.bundle, args.public_key)
     if args.command == "replay":
         return _replay(args.tenant, args.loan_id, args.on, args.known_at)
     if args.command == "rule-corrections":
@@ -224,16 +226,18 @@ def _evidence(tenant: str, loan_id: str, out: str) -> int:
     return 0
 
 
-def _verify_evidence(folder: str) -> int:
+def _verify_evidence(bundle: str, public_key: str | None) -> int:
     from pathlib import Path
 
     from application.evidence_export import verify_bundle
 
-    problems = verify_bundle(Path(folder))
+    problems = verify_bundle(Path(bundle), public_key)
     for problem in problems:
         print(f"luotto verify-evidence: {problem}", file=sys.stderr)
     if not problems:
-        print(f"luotto verify-evidence: {folder} verifies", file=sys.stderr)
+        signer = "" if public_key else " (compare its signing key with the organiser's published key, or give " \
+                                         "--public-key)"
+        print(f"luotto verify-evidence: {bundle} verifies{signer}", file=sys.stderr)
     return 1 if problems else 0
 
 

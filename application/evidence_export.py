@@ -6,8 +6,12 @@ A bundle is a folder:
   digest.json      the latest signed digest holding the loan, with the loan's inclusion proof
   report.pdf       a readable report: timeline, payments, notices, decisions with legal basis
   notices/<sha256>.pdf  every letter sent, named by the hash its NoticeSent records
-  manifest.json    the SHA-256 of every file above, the loan and the chain head
-`verify_bundle(folder)` checks it all with no database: `luotto verify-evidence DIR`.
+  manifest.json    the SHA-256 of every file above, the loan and the chain head, signed (Ed25519)
+                   with the key that signs the daily digests
+`verify_bundle(path)` checks it all with no database: `luotto verify-evidence PATH` takes the folder
+or the zip the API serves. It reads only the bundle's own files (the names above, inside the folder
+or the zip, regular files of bounded size) and refuses a bundle holding any other file, a manifest
+that names any other path, or a manifest whose signature does not verify.
 """
 from __future__ import annotations
 
@@ -15,6 +19,9 @@ import datetime as dt
 import hashlib
 import io
 import json
+import os
+import re
+import stat
 import tempfile
 import zipfile
 from pathlib import Path
@@ -26,6 +33,20 @@ from domain import merkle
 from domain.evidence import GENESIS, canonical_json, chain_hash, event_payload, plain
 
 FILES = ("events.json", "decisions.json", "digest.json", "report.pdf")
+MANIFEST = "manifest.json"
+NOTICE = re.compile(r"^notices/[0-9a-f]{64}\.pdf$")
+MAX_FILE_BYTES = 64 * 1024 * 1024  # far above a bundle's largest file (the report of a long history)
+MAX_BUNDLE_BYTES = 512 * 1024 * 1024
+MAX_FILES = 10_000
+
+
+def is_bundle_file(name: str) -> bool:
+    return name in FILES or name == MANIFEST or bool(NOTICE.match(name))
+
+
+def signed_part(manifest: dict) -> bytes:
+    """What the manifest's signature covers: every field but the signature itself."""
+    return canonical_json({k: v for k, v in manifest.items() if k != "signature"}).encode()
 
 
 def export(container, tenant: str, loan_id: str, out: Path) -> dict:
@@ -60,39 +81,129 @@ def export(container, tenant: str, loan_id: str, out: Path) -> dict:
             names.append(f"notices/{event.content_hash}.pdf")
     manifest = {"loan_id": loan_id, "tenant": tenant, "loan_uuid": str(loan.id), "chain_head": loan.hash_head,
                 "version": loan.version, "exported_at": service.clock().isoformat(),
-                "files": {name: hashlib.sha256((out / name).read_bytes()).hexdigest() for name in names}}
-    _write(out / "manifest.json", manifest)
+                "files": {name: hashlib.sha256((out / name).read_bytes()).hexdigest() for name in names},
+                "public_key": container.signer.public_key}
+    # Signed, so that rewriting events.json and the manifest together (dropping the last events)
+    # no longer verifies.
+    manifest["signature"] = container.signer.sign(signed_part(manifest))
+    _write(out / MANIFEST, manifest)
     return manifest
 
 
+def safe_name(loan_id: str) -> str:
+    """The loan id as a file or folder name: nothing that could climb directories or need quoting."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", loan_id).lstrip(".") or "loan"
+
+
 def export_zip(container, tenant: str, loan_id: str) -> bytes:
-    """The same bundle as one zip file, for the HTTP API."""
+    """The same bundle as one zip file (one folder evidence-<loan>/ in it), for the HTTP API."""
     with tempfile.TemporaryDirectory() as folder:
         export(container, tenant, loan_id, Path(folder))
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
             for path in sorted(Path(folder).rglob("*")):
                 if path.is_file():
-                    z.write(path, f"evidence-{loan_id}/{path.relative_to(folder)}")
+                    z.write(path, f"evidence-{safe_name(loan_id)}/{path.relative_to(folder).as_posix()}")
         return buffer.getvalue()
+
+
+class BundleError(Exception):
+    """The path is not a bundle that can be read safely."""
+
+
+def read_bundle(path: Path) -> tuple[dict[str, bytes], list[str]]:
+    """(the bundle's own files by name, the names of anything else found): from a folder or a zip.
+    Nothing outside the bundle is opened: no symbolic link is followed, no device or pipe read, no
+    zip entry with an absolute path or '..' extracted, and no file read beyond MAX_FILE_BYTES."""
+    info = os.stat(path, follow_symlinks=False)
+    if stat.S_ISDIR(info.st_mode):
+        return _read_folder(path)
+    if stat.S_ISREG(info.st_mode) and zipfile.is_zipfile(path):
+        return _read_zip(path)
+    raise BundleError(f"{path} is neither a bundle folder nor a zip file")
+
+
+def _read_folder(root: Path) -> tuple[dict[str, bytes], list[str]]:
+    files, others, total = {}, [], 0
+    for folder, dirs, names in os.walk(root):  # does not descend into linked folders
+        for name in sorted(names) + sorted(d for d in dirs if (Path(folder) / d).is_symlink()):
+            path = Path(folder) / name
+            relative = path.relative_to(root).as_posix()
+            info = os.stat(path, follow_symlinks=False)
+            if not stat.S_ISREG(info.st_mode) or not is_bundle_file(relative):
+                others.append(relative)
+                continue
+            if info.st_size > MAX_FILE_BYTES or total + info.st_size > MAX_BUNDLE_BYTES:
+                raise BundleError(f"{relative} is larger than a bundle file can be")
+            with open(path, "rb") as f:
+                files[relative] = f.read(MAX_FILE_BYTES + 1)
+            total += len(files[relative])
+    return files, others
+
+
+def _read_zip(path: Path) -> tuple[dict[str, bytes], list[str]]:
+    files, others, total = {}, [], 0
+    with zipfile.ZipFile(path) as z:
+        entries = [e for e in z.infolist() if not e.is_dir()]
+        if len(entries) > MAX_FILES:
+            raise BundleError(f"the zip holds {len(entries)} files, more than a bundle can")
+        # The API's zip holds one folder evidence-<loan>/; a zip of the bundle's files themselves is fine too.
+        tops = {e.filename.split("/", 1)[0] for e in entries}
+        prefix = f"{tops.pop()}/" if len(tops) == 1 and all("/" in e.filename for e in entries) else ""
+        for entry in entries:
+            name = entry.filename[len(prefix):]
+            if not is_bundle_file(name) or "\\" in entry.filename:
+                others.append(entry.filename)
+                continue
+            if entry.file_size > MAX_FILE_BYTES or total + entry.file_size > MAX_BUNDLE_BYTES:
+                raise BundleError(f"{entry.filename} is larger than a bundle file can be")
+            with z.open(entry) as f:
+                files[name] = f.read(MAX_FILE_BYTES + 1)
+            total += len(files[name])
+    return files, others
 
 
 def _write(path: Path, data) -> None:
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def verify_bundle(folder: Path) -> list[str]:
-    """Problems found in a bundle (empty: it verifies). Needs no database."""
-    problems: list[str] = []
+def verify_bundle(path: Path, public_key: str | None = None) -> list[str]:
+    """Problems found in a bundle folder or zip (empty: it verifies). Needs no database.
+    `public_key` (hex): the organiser's published digest key the manifest must be signed with."""
     try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        return [f"manifest.json cannot be read: {e}"]
-    for name, expected in manifest["files"].items():
-        path = folder / name
-        if not path.exists() or hashlib.sha256(path.read_bytes()).hexdigest() != expected:
+        files, others = read_bundle(Path(path))
+    except (BundleError, OSError, zipfile.BadZipFile) as e:
+        return [f"the bundle cannot be read: {e}"]
+    problems = [f"{name} is not a file of an evidence bundle (refused, not read)" for name in others]
+    try:
+        manifest = json.loads(files[MANIFEST].decode("utf-8"))
+        listed = dict(manifest["files"])
+    except (KeyError, ValueError, TypeError, UnicodeDecodeError) as e:
+        return problems + [f"manifest.json cannot be read: {type(e).__name__}: {e}"]
+    key = manifest.get("public_key")
+    if not isinstance(manifest.get("signature"), str) or not isinstance(key, str) or \
+            not verify_signature(key, manifest["signature"], signed_part(manifest)):
+        problems.append("the manifest's signature does not verify")
+    elif public_key is not None and key != public_key:
+        problems.append(f"the manifest is signed by key {key}, not by the expected key {public_key}")
+    for name, expected in listed.items():
+        if not is_bundle_file(name) or name == MANIFEST:
+            problems.append(f"the manifest names {name!r}, which is not a file of an evidence bundle (not opened)")
+        elif name not in files or hashlib.sha256(files[name]).hexdigest() != expected:
             problems.append(f"{name} is missing or differs from the manifest")
-    events = json.loads((folder / "events.json").read_text(encoding="utf-8"))["events"]
+    for name in files:
+        if name != MANIFEST and name not in listed:
+            problems.append(f"{name} is in the bundle but not in the manifest")
+    try:
+        problems += _verify_content(files, manifest, key)
+    except (KeyError, ValueError, TypeError, IndexError, UnicodeDecodeError) as e:
+        problems.append(f"the bundle's content cannot be read: {type(e).__name__}: {e}")
+    return problems
+
+
+def _verify_content(files: dict[str, bytes], manifest: dict, key: str | None) -> list[str]:
+    problems: list[str] = []
+    events = json.loads(files["events.json"].decode("utf-8"))["events"]
     head = GENESIS
     for expected_version, record in enumerate(events, 1):
         payload = json.loads(record["payload"])
@@ -107,25 +218,27 @@ def verify_bundle(folder: Path) -> list[str]:
         problems.append("the chain head of the events differs from the manifest's")
     for record in events:
         payload = json.loads(record["payload"])
-        if record["type"] == "NoticeSent" and f"notices/{payload['content_hash']}.pdf" in manifest["files"]:
-            letter = folder / "notices" / f"{payload['content_hash']}.pdf"
-            if hashlib.sha256(letter.read_bytes()).hexdigest() != payload["content_hash"]:
+        name = f"notices/{payload.get('content_hash')}.pdf"
+        if record["type"] == "NoticeSent" and name in manifest["files"] and name in files:
+            if hashlib.sha256(files[name]).hexdigest() != payload["content_hash"]:
                 problems.append(f"notice of version {record['version']}: the letter differs from what was sent")
-    digest = json.loads((folder / "digest.json").read_text(encoding="utf-8"))
+    digest = json.loads(files["digest.json"].decode("utf-8"))
     if digest is None:
         problems.append("no signed digest held this loan when the bundle was made")
+        return problems
+    if not verify_signature(digest["public_key"], digest["signature"], digests.signed_part(digest)):
+        problems.append("the digest's signature does not verify")
+    if key is not None and digest["public_key"] != key:
+        problems.append("the digest and the manifest are signed by different keys")
+    inc = digest.get("inclusion")
+    if inc is None or inc["leaf"][0] != manifest["loan_uuid"]:
+        problems.append("the digest holds no inclusion proof for this loan")
     else:
-        if not verify_signature(digest["public_key"], digest["signature"], digests.signed_part(digest)):
-            problems.append("the digest's signature does not verify")
-        inc = digest.get("inclusion")
-        if inc is None or inc["leaf"][0] != manifest["loan_uuid"]:
-            problems.append("the digest holds no inclusion proof for this loan")
-        else:
-            loan, version, leaf_head = inc["leaf"]
-            if not merkle.verify_proof(merkle.leaf_hash(loan, version, leaf_head), inc["path"], digest["root"]):
-                problems.append("the inclusion proof does not lead to the digest's root")
-            elif version > len(events) or events[version - 1]["hash"] != leaf_head:
-                problems.append("the digest's head for this loan is not in the exported chain")
+        loan, version, leaf_head = inc["leaf"]
+        if not merkle.verify_proof(merkle.leaf_hash(loan, version, leaf_head), inc["path"], digest["root"]):
+            problems.append("the inclusion proof does not lead to the digest's root")
+        elif version > len(events) or events[version - 1]["hash"] != leaf_head:
+            problems.append("the digest's head for this loan is not in the exported chain")
     return problems
 
 
