@@ -10,7 +10,8 @@ Answers 200 with the import report (application.payment_files.ImportReport.as_di
 lists of matched, unmatched (unallocated queue), duplicates, reversed and rejected entries with
 reasons, and `position` for read-your-writes). A file refused whole (not XML, a DTD / external
 entity / entity bomb, wrong root, KTL totals that do not add up) answers 422 invalid_request with
-the reason, and nothing of it is imported. Importing the same file again is safe: every payment
+the reason, and nothing of it is imported; so is a file that reports on an account that is not
+one of the organiser's (LUOTTO_TENANTS `organiser.accounts` / `organiser.iban`). Importing the same file again is safe: every payment
 counts once (R-PAY-1), the second import lists them as duplicates.
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import ContainerDep, TenantDep, allow
 from api.errors import ErrorBody, error_responses
-from application.payment_files import import_payments
+from application.payment_files import import_payments, organiser_accounts
 from domain.errors import invalid
 
 router = APIRouter(prefix="/v1/payments", tags=["payments"])
@@ -55,7 +56,8 @@ async def import_file(request: Request, c: ContainerDep, tenant: TenantDep) -> d
             if size > MAX_FILE_BYTES:
                 raise HTTPException(413, f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
             spool.write(chunk)
-        report = await run_in_threadpool(import_payments, c.service, tenant, spool, on=c.today())
+        report = await run_in_threadpool(lambda: import_payments(c.service, tenant, spool, on=c.today(),
+                                                                 accounts=organiser_accounts(c.settings, tenant)))
     if report.file_rejected:
         raise invalid(f"file refused, nothing imported: {report.file_rejected}", field="file")
     return report.as_dict()

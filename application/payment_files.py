@@ -40,7 +40,7 @@ from typing import Any
 from eventsourcing.application import project_aggregate
 from stdnum import iban as stdnum_iban
 
-from adapters.bankfiles import CAMT054, BankEntry, FileRejected, Source, open_bank_file
+from adapters.bankfiles import CAMT054, MALFORMED, BankEntry, FileRejected, Source, open_bank_file
 from adapters.metrics import PAYMENTS
 from adapters.reference_numbers import (format_national, format_rf, normalise_reference, rf_reference,
                                         virtual_barcode)
@@ -52,6 +52,8 @@ from domain.events import PaymentReceived, PaymentReversed
 from domain.loan import Loan
 from domain.money import format_cents
 from domain.register import PaymentMarker, payment_marker_id
+from domain.values import identifier_problem, text_problem
+from projections.set_aside import clean
 
 Progress = Callable[[int, int], None]
 
@@ -103,9 +105,30 @@ class ImportReport:
 KINDS = ("matched", "unmatched", "duplicates", "reversed", "rejected")
 
 
+def organiser_accounts(settings, tenant: str) -> list[str]:
+    """The accounts an organiser's bank files may report on: LUOTTO_TENANTS' `organiser.accounts` and
+    `organiser.iban` (the account its letters show; the banks' example account when none is set)."""
+    spec = settings.tenants.get(tenant, {}).get("organiser") or {}
+    configured = [*spec.get("accounts", []), *([spec["iban"]] if spec.get("iban") else [])]
+    return configured or [organiser(settings, tenant)["iban"]]
+
+
+def _account_keys(accounts) -> set[str]:
+    """Each account as a camt.054 IBAN and, for a Finnish one, as KTL's 14-digit machine-format BBAN."""
+    keys = set()
+    for account in accounts:
+        iban = stdnum_iban.compact(account)
+        keys.add(iban)
+        if iban.startswith("FI"):
+            keys.add(iban[4:])
+    return keys
+
+
 def import_payments(service: LoanService, tenant: str, file_bytes_or_path: Source, *, on: dt.date,
-                    progress: Progress | None = None, batch: int = 500) -> ImportReport:
-    """Import a camt.054 or KTL file of incoming payments for `tenant` on business date `on`."""
+                    accounts, progress: Progress | None = None, batch: int = 500) -> ImportReport:
+    """Import a camt.054 or KTL file of incoming payments for `tenant` on business date `on`. The
+    file must report on `accounts` (the organiser's, organiser_accounts()) only: a file that names
+    another account, or none, is refused whole."""
     service.register(tenant)  # not_found for an organiser that is not configured
     report = ImportReport(tenant)
     try:
@@ -114,6 +137,12 @@ def import_payments(service: LoanService, tenant: str, file_bytes_or_path: Sourc
                 total = bank_file.check()  # the whole file, before anything is written
             except FileRejected as e:
                 report.file_rejected = str(e)
+                return report
+            strangers = bank_file.accounts - _account_keys(accounts)
+            if strangers:
+                named = sorted(a or "(none)" for a in strangers)
+                report.file_rejected = (f"the file reports on account {', '.join(named)}, which is not one of "
+                                        f"organiser {tenant}'s accounts ({', '.join(accounts)})")
                 return report
             report.format = bank_file.version or bank_file.format
             report.entries = total
@@ -155,8 +184,11 @@ class _Importer:
     # --- entries ---------------------------------------------------------------------------
 
     def add(self, entry: BankEntry) -> None:
+        unsafe = _unsafe(entry)
         if entry.problem:
             self._reject(entry, entry.problem_code, entry.problem)
+        elif unsafe:
+            self._reject(entry, MALFORMED, unsafe)
         elif entry.value_date > self.on:
             self._reject(entry, FUTURE, f"value date {entry.value_date} is after the import date {self.on} (R-DATE-1)")
         elif entry.kind == "return":
@@ -346,6 +378,16 @@ class _Importer:
         PAYMENTS.labels("refused").inc()
 
 
+def _unsafe(entry: BankEntry) -> str | None:
+    """Why a field of an entry cannot be stored as given (a bank file is input like any other)."""
+    problem = identifier_problem(entry.payment_id, payment=True) if entry.payment_id else None
+    if problem:
+        return f"archive id {clean(entry.payment_id)!r} {problem}"
+    if entry.reference and (len(entry.reference) > 40 or text_problem(entry.reference)):
+        return f"reference {clean(entry.reference)!r} is not a reference (printable, at most 40 characters)"
+    return None
+
+
 def _status(marker: PaymentMarker) -> str:
     return "returned" if marker.returned else "allocated" if marker.loan_id else "unallocated"
 
@@ -423,7 +465,7 @@ def import_payments_command(tenant: str, path: str) -> int:
     container = Container.build(settings)
     try:
         report = import_payments(container.service, tenant, path, on=container.today(),
-                                 progress=print_import_progress)
+                                 accounts=organiser_accounts(settings, tenant), progress=print_import_progress)
     except DomainError as e:
         print(f"\nluotto import-payments: {e}", file=sys.stderr)
         return 2

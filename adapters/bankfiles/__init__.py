@@ -18,12 +18,12 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from adapters.bankfiles.camt054 import Camt054Reader
-from adapters.bankfiles.common import (MALFORMED, NON_EUR, NON_POSITIVE, NOT_BOOKED, BankEntry, FileRejected,
-                                       compact_reference)
+from adapters.bankfiles.common import (DEBIT_FAILED, MALFORMED, NON_EUR, NON_POSITIVE, NOT_BOOKED, BankEntry,
+                                       FileRejected, compact_reference)
 from adapters.bankfiles.ktl import parse as parse_ktl
 
 __all__ = ["BankEntry", "BankFile", "FileRejected", "Source", "open_bank_file", "compact_reference", "MALFORMED",
-           "NON_EUR", "NON_POSITIVE", "NOT_BOOKED", "CAMT054", "KTL"]
+           "NON_EUR", "NON_POSITIVE", "NOT_BOOKED", "DEBIT_FAILED", "CAMT054", "KTL"]
 
 CAMT054 = "camt.054"
 KTL = "ktl"
@@ -38,6 +38,7 @@ class BankFile:
         self.format = sniff(stream)
         self.version: str | None = None  # camt.054.001.02 / .08 once read
         self.checked_entries: int | None = None
+        self.accounts: set[str | None] = set()
 
     def entries(self) -> Iterator[BankEntry]:
         self.stream.seek(0)
@@ -51,11 +52,13 @@ class BankFile:
         self.version = reader.version
 
     def check(self) -> int:
-        """Read the whole file; the number of entries, or FileRejected with the reason."""
-        count = 0
-        for _ in self.entries():
+        """Read the whole file; the number of entries, or FileRejected with the reason. `accounts` are
+        then the accounts the file reports on (None for an entry whose notification names none)."""
+        count, accounts = 0, set()
+        for entry in self.entries():
             count += 1
-        self.checked_entries = count
+            accounts.add(entry.account)
+        self.checked_entries, self.accounts = count, accounts
         return count
 
 

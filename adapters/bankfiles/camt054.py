@@ -15,6 +15,7 @@ structure: one Ntry per booked credit or batch of credits, one TxDtls per refere
 - amount = `TxDtls/Amt` (001.08) or `TxDtls/AmtDtls/TxAmt/Amt`, else the entry's `Amt`; `Ccy`
   must be EUR; value date `ValDt/Dt` (else `BookgDt/Dt`), booking date `BookgDt/Dt`;
   reference `RmtInf/Strd/CdtrRefInf/Ref`; payer `RltdPties/Dbtr/Nm` (001.08: `Dbtr/Pty/Nm`);
+  account `Ntfctn/Acct/Id/IBAN` (else `Id/Othr/Id`), the organiser's account the notification is for;
 - a return: `RvslInd` true (the bank reverses an earlier booking; ISO 20022 reports the reversal of
   a credit as a debit with RvslInd, but a reversal flag on a credit is taken as a return too, since
   a notification of incoming reference payments has nothing else to reverse), a debit (`CdtDbtInd`
@@ -66,8 +67,8 @@ class _Entry:
     """The Ntry being read: its own fields (read once, when its first transaction ends) and its
     transactions, yielded one behind so that a shared archive id can be numbered."""
 
-    def __init__(self, index: int, paths: _Paths):
-        self.index, self.p = index, paths
+    def __init__(self, index: int, paths: _Paths, account: str | None = None):
+        self.index, self.p, self.account = index, paths, account
         self.head: dict | None = None
         self.count = 0
         self.waiting: tuple[int, dict] | None = None
@@ -154,7 +155,8 @@ class _Entry:
                          amount=cents, currency=currency,
                          value_date=value or booked, booking_date=booked or value,
                          reference=compact_reference(tx.get("reference")), debtor=tx.get("debtor"),
-                         problem=problem, problem_code=code, original_ids=ids if returned else ())
+                         problem=problem, problem_code=code, original_ids=ids if returned else (),
+                         account=self.account)
 
 
 class _Totals:
@@ -218,6 +220,7 @@ class Camt054Reader:
         entry: _Entry | None = None
         totals = _Totals()
         entries = notifications = 0
+        account: str | None = None
         for event, el in iterparse(self.stream, events=("start", "end"), parser=parser):
             if event == "start":
                 depth = len(stack)
@@ -228,9 +231,10 @@ class Camt054Reader:
                 elif depth == NTFCTN and el.tag == p.q("Ntfctn"):
                     notifications += 1
                     totals = _Totals()
+                    account = None
                 elif depth == NTRY and el.tag == p.q("Ntry") and stack[-1].tag == p.q("Ntfctn"):
                     entries += 1
-                    entry = _Entry(entries, p)
+                    entry = _Entry(entries, p, account)
                 elif depth >= MAX_DEPTH:
                     raise FileRejected(f"elements nested deeper than {MAX_DEPTH} levels")
                 stack.append(el)
@@ -248,6 +252,9 @@ class Camt054Reader:
             elif depth == NTFCTN and el.tag == p.q("Ntfctn"):
                 totals.check(el, p, notifications)
                 stack[-1].remove(el)
+            elif depth == NTRY and el.tag == p.q("Acct") and stack[-1].tag == p.q("Ntfctn"):
+                # The account this notification reports on (it precedes the entries: Ntfctn/Acct).
+                account = "".join((p.text(el, "Id/IBAN", "Id/Othr/Id") or "").split()).upper() or None
         if p is None:
             raise FileRejected("no XML root element")
 

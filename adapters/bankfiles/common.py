@@ -17,6 +17,7 @@ MALFORMED = "malformed"
 NON_EUR = "non_eur"
 NON_POSITIVE = "non_positive_amount"
 NOT_BOOKED = "not_booked"
+DEBIT_FAILED = "debit_failed"
 
 _DECIMAL = re.compile(r"^(-?)([0-9]{1,15})(?:\.([0-9]{1,5}))?$")
 
@@ -46,6 +47,7 @@ class BankEntry:
     problem: str | None = None  # why this entry cannot be imported
     problem_code: str | None = None
     original_ids: tuple[str, ...] = ()
+    account: str | None = None  # the organiser's account the bank reports on (IBAN, or KTL's 14-digit BBAN)
 
     def describe(self) -> dict:
         """The entry's facts for the import report."""
@@ -56,7 +58,7 @@ class BankEntry:
                 "currency": self.currency,
                 "value_date": self.value_date.isoformat() if self.value_date else None,
                 "booking_date": self.booking_date.isoformat() if self.booking_date else None,
-                "reference": self.reference, "debtor": self.debtor}
+                "reference": self.reference, "debtor": self.debtor, "account": self.account}
 
 
 def compact_reference(text: str | None) -> str | None:

@@ -22,7 +22,12 @@ pupesoft reference-payment import scripts (type 9: count, amount, correction cou
 The payment date (maksupäivä) is used as the value date and the booking date (kirjauspäivä) as
 the booking date. A correction record (flag '1') is a return of an earlier payment: when its
 archive id is the original's it names it, otherwise the original is found by reference and amount
-(application/payment_files.py). Type 5 records are read like type 3; their flag decides too.
+(application/payment_files.py). Type 5 records (direct debits; domestic direct debit ended in 2014)
+are read like type 3, except that their feedback code (position 90) is honoured: '1'-'9' means
+the debit failed, so no money was received and the entry is rejected (`debit_failed`); blank or
+'0' is a debit that went through. The account (positions 2-15, the 14-digit machine format of a
+Finnish account, i.e. the IBAN without "FI" and its check digits) is the organiser's account the
+bank reports on; the import refuses a file for an account the organiser has not configured.
 
 Type-9 totals are checked for every batch: payments (flag '0') against the first pair and
 corrections (flag '1') against the second. Whether the first pair also counts the corrections
@@ -35,7 +40,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from adapters.bankfiles.common import MALFORMED, NON_EUR, NON_POSITIVE, BankEntry, FileRejected
+from adapters.bankfiles.common import DEBIT_FAILED, MALFORMED, NON_EUR, NON_POSITIVE, BankEntry, FileRejected
 
 RECORD = 90
 MAX_LINE = 1024
@@ -111,11 +116,15 @@ def _entry(record: str, line: int) -> tuple[BankEntry, bool, int]:
         code, problem = NON_EUR, f"currency code {record[75]!r} is not '1' (euro)"
     elif cents <= 0:
         code, problem = NON_POSITIVE, "amount 0.00 is not positive"
+    elif record[0] == "5" and record[89] in "123456789":
+        code, problem = DEBIT_FAILED, (f"direct debit (record type 5) with feedback code {record[89]!r}: the debit "
+                                       "failed, no money was received")
     correction = flag == "1"
     entry = BankEntry(location=f"line {line}", kind="return" if correction else "payment", payment_id=archive_id,
                       amount=cents, currency=currency, value_date=paid or booked, booking_date=booked or paid,
                       reference=reference, debtor=name, problem=problem, problem_code=code,
-                      original_ids=(archive_id,) if correction and archive_id else ())
+                      original_ids=(archive_id,) if correction and archive_id else (),
+                      account=record[1:15].strip() or None)
     return entry, correction, cents
 
 

@@ -34,6 +34,7 @@ from tests.support.auth import TestIssuer
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "bankfiles"
 ON = D("2025-03-31")
+ACCOUNTS = ["FI2112345600000785"]  # the account of the fixtures (tests/fixtures/bankfiles)
 
 
 def fixture(name: str) -> Path:
@@ -67,7 +68,7 @@ def test_r_pay_2_import_matches_payments_and_the_read_model_queues_the_unmatched
     """R-PAY-2/R-PAY-1: camt054_001_02.xml on a real store: 4 payments on their loans, 2 in the read
     model's unallocated queue; importing it again writes nothing."""
     container, _ = with_loans(stack)
-    report = import_payments(container.service, TENANT, fixture("camt054_001_02.xml"), on=ON)
+    report = import_payments(container.service, TENANT, fixture("camt054_001_02.xml"), on=ON, accounts=ACCOUNTS)
     assert report.counts == {"entries": 12, "matched": 4, "unmatched": 2, "duplicates": 1, "reversed": 0,
                              "rejected": 5}
     container.read_model.catch_up()
@@ -80,7 +81,7 @@ def test_r_pay_2_import_matches_payments_and_the_read_model_queues_the_unmatched
     rows = {r["loan_id"]: r for r in container.read_model.loans(TENANT)}
     assert rows["L2"]["principal_outstanding"] == 112000
     before = notifications(container)
-    again = import_payments(container.service, TENANT, fixture("camt054_001_02.xml"), on=ON)
+    again = import_payments(container.service, TENANT, fixture("camt054_001_02.xml"), on=ON, accounts=ACCOUNTS)
     assert notifications(container) == before and again.counts["duplicates"] == 7
 
 
@@ -89,12 +90,12 @@ def test_r_pay_4_returns_and_ktl_corrections_reverse_once_on_a_real_store(stack)
     and KTL corrections (same file, later file) reverse their original once; re-imports write nothing."""
     container, _ = with_loans(stack)
     service = container.service
-    import_payments(service, TENANT, fixture("camt054_001_02.xml"), on=ON)
-    returns = import_payments(service, TENANT, fixture("camt054_returns.xml"), on=ON)
+    import_payments(service, TENANT, fixture("camt054_001_02.xml"), on=ON, accounts=ACCOUNTS)
+    returns = import_payments(service, TENANT, fixture("camt054_returns.xml"), on=ON, accounts=ACCOUNTS)
     assert [r["original_payment_id"] for r in returns.reversed] == ["20250303-A001", "20250303-B001",
                                                                    "20250303-B003"]
-    ktl = import_payments(service, TENANT, fixture("ktl_payments.txt"), on=ON)
-    later = import_payments(service, TENANT, fixture("ktl_correction.txt"), on=ON)
+    ktl = import_payments(service, TENANT, fixture("ktl_payments.txt"), on=ON, accounts=ACCOUNTS)
+    later = import_payments(service, TENANT, fixture("ktl_correction.txt"), on=ON, accounts=ACCOUNTS)
     assert [r["original_payment_id"] for r in ktl.reversed + later.reversed] == ["250303KTL0000002",
                                                                                 "250303KTL0000001"]
     container.read_model.catch_up()
@@ -102,7 +103,7 @@ def test_r_pay_4_returns_and_ktl_corrections_reverse_once_on_a_real_store(stack)
         "20250303-C001/2", "250303KTL0000004"]  # B003 went back to the payer
     before = notifications(container)
     for name in ("camt054_001_02.xml", "camt054_returns.xml", "ktl_payments.txt", "ktl_correction.txt"):
-        again = import_payments(service, TENANT, fixture(name), on=ON)
+        again = import_payments(service, TENANT, fixture(name), on=ON, accounts=ACCOUNTS)
         assert again.counts["matched"] + again.counts["unmatched"] + again.counts["reversed"] == 0, name
     assert notifications(container) == before
     reversed_l1 = [e.payment_id for e in events_of(service, "L1", "PaymentReversed")]
@@ -127,12 +128,12 @@ def test_r_pay_1_a_process_that_dies_half_way_and_a_rerun_by_another_count_every
         return real_save(*aggregates, **kwargs)
     monkeypatch.setattr(container.service, "save", save)
     with pytest.raises(Died):
-        import_payments(container.service, TENANT, fixture("camt054_001_02.xml"), on=ON, batch=2)
+        import_payments(container.service, TENANT, fixture("camt054_001_02.xml"), on=ON, accounts=ACCOUNTS, batch=2)
     assert received(container.service, "L1") == [("20250303-A001", "100.00")]
     assert received(container.service, "L2") == [("20250303-B001", "50.00")]  # committed with A001
     assert received(container.service, "L3") == []  # B002 was in the batch that died
     other = stack.container(clock)
-    rerun = import_payments(other.service, TENANT, fixture("camt054_001_02.xml"), on=ON, batch=2)
+    rerun = import_payments(other.service, TENANT, fixture("camt054_001_02.xml"), on=ON, accounts=ACCOUNTS, batch=2)
     assert ids(rerun.duplicates) == ["20250303-A001", "20250303-B001", "20250303-A001"]
     assert ids(rerun.matched) == ["20250303-B002", "20250303-C001/1"]
     assert received(other.service, "L1") == [("20250303-A001", "100.00")]
@@ -147,7 +148,7 @@ def test_r_pay_1_two_processes_importing_overlapping_files_at_once_record_each_p
     container, clock = with_loans(stack)
     workers = [stack.bare_service(clock) for _ in range(4)]
     files = ["camt054_overlap_1.xml", "camt054_overlap_2.xml"] * 2
-    outcomes = run_together([lambda s=s, f=f: import_payments(s, TENANT, fixture(f), on=ON, batch=2)
+    outcomes = run_together([lambda s=s, f=f: import_payments(s, TENANT, fixture(f), on=ON, accounts=ACCOUNTS, batch=2)
                              for s, f in zip(workers, files)])
     assert [o.error for o in outcomes] == [None] * 4
     reports = [o.value for o in outcomes]
@@ -164,6 +165,7 @@ def _payments_file(path: Path, count: int, loans: int, prefix: str) -> Path:
     with open(path, "w") as f:
         f.write('<?xml version="1.0"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02">'
                 "<BkToCstmrDbtCdtNtfctn><GrpHdr><MsgId>RATE</MsgId></GrpHdr><Ntfctn><Id>RATE</Id>"
+                "<Acct><Id><IBAN>FI2112345600000785</IBAN></Id></Acct>"
                 f'<Ntry><Amt Ccy="EUR">{count}.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>'
                 "<BookgDt><Dt>2025-03-03</Dt></BookgDt><ValDt><Dt>2025-03-01</Dt></ValDt>"
                 f"<AcctSvcrRef>{prefix}</AcctSvcrRef><NtryDtls>")
@@ -183,11 +185,11 @@ def test_import_rate_batched_and_one_by_one(stack, tmp_path, capsys):
     for mode, count, batch in (("batched", 2000, 500), ("one-by-one", 300, 1)):
         path = _payments_file(tmp_path / f"{mode}.xml", count, 40, mode)
         started = time.perf_counter()
-        report = import_payments(container.service, TENANT, path, on=ON, batch=batch)
+        report = import_payments(container.service, TENANT, path, on=ON, accounts=ACCOUNTS, batch=batch)
         rates[mode] = count / (time.perf_counter() - started)
         assert report.counts["matched"] == count
         started = time.perf_counter()
-        again = import_payments(container.service, TENANT, path, on=ON, batch=batch)
+        again = import_payments(container.service, TENANT, path, on=ON, accounts=ACCOUNTS, batch=batch)
         rates[f"{mode} re-import"] = count / (time.perf_counter() - started)
         assert again.counts["duplicates"] == count
     l1 = received(container.service, "L1")

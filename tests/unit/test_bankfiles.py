@@ -31,6 +31,7 @@ from domain.register import payment_marker_id
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "bankfiles"
 D = dt.date.fromisoformat
 ON = D("2025-03-31")
+ACCOUNTS = ["FI2112345600000785"]  # the account of the fixtures (tests/fixtures/bankfiles)
 TENANT = "t1"
 
 
@@ -55,9 +56,10 @@ def fixture(name: str) -> Path:
     return FIXTURES / name
 
 
-def camt(ntries: str, version: str = "02", summary: str = "") -> bytes:
+def camt(ntries: str, version: str = "02", summary: str = "", account: str = "FI2112345600000785") -> bytes:
     return (f'<?xml version="1.0"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.{version}">'
-            f"<BkToCstmrDbtCdtNtfctn><GrpHdr><MsgId>M</MsgId></GrpHdr><Ntfctn><Id>N</Id>{summary}{ntries}"
+            f"<BkToCstmrDbtCdtNtfctn><GrpHdr><MsgId>M</MsgId></GrpHdr><Ntfctn><Id>N</Id>"
+            f"<Acct><Id><IBAN>{account}</IBAN></Id></Acct>{summary}{ntries}"
             "</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>").encode()
 
 
@@ -360,7 +362,7 @@ def test_r_pay_2_camt054_import_matches_by_national_and_rf_reference_and_queues_
     """R-PAY-2: 4 payments recorded on their loans (RF45 1002 9 is L2's), 2 wait unallocated (an unknown
     reference and one with a wrong check digit); the second copy of A001 is a duplicate (R-PAY-1)."""
     service = service_with_loans()
-    report = import_payments(service, TENANT, fixture("camt054_001_02.xml"), on=ON)
+    report = import_payments(service, TENANT, fixture("camt054_001_02.xml"), on=ON, accounts=ACCOUNTS)
     assert report.file_rejected is None and report.format == "camt.054.001.02"
     assert report.counts == {"entries": 12, "matched": 4, "unmatched": 2, "duplicates": 1, "reversed": 0,
                              "rejected": 5}
@@ -383,9 +385,9 @@ def test_r_pay_2_camt054_import_matches_by_national_and_rf_reference_and_queues_
 
 def test_r_pay_1_reimporting_a_file_records_nothing_new_and_reports_every_payment_as_duplicate():
     service = service_with_loans()
-    import_payments(service, TENANT, fixture("camt054_001_02.xml"), on=ON)
+    import_payments(service, TENANT, fixture("camt054_001_02.xml"), on=ON, accounts=ACCOUNTS)
     before = event_count(service)
-    again = import_payments(service, TENANT, fixture("camt054_001_02.xml"), on=ON)
+    again = import_payments(service, TENANT, fixture("camt054_001_02.xml"), on=ON, accounts=ACCOUNTS)
     assert event_count(service) == before
     assert again.counts == {"entries": 12, "matched": 0, "unmatched": 0, "duplicates": 7, "reversed": 0,
                             "rejected": 5}
@@ -394,12 +396,12 @@ def test_r_pay_1_reimporting_a_file_records_nothing_new_and_reports_every_paymen
 
 def test_r_pay_1_a_payment_in_two_files_and_overlapping_files_count_once():
     service = service_with_loans()
-    import_payments(service, TENANT, fixture("camt054_001_02.xml"), on=ON)
-    v08 = import_payments(service, TENANT, fixture("camt054_001_08.xml"), on=ON)
+    import_payments(service, TENANT, fixture("camt054_001_02.xml"), on=ON, accounts=ACCOUNTS)
+    v08 = import_payments(service, TENANT, fixture("camt054_001_08.xml"), on=ON, accounts=ACCOUNTS)
     assert ids(v08.matched) == ["20250304-A001", "20250304-B001"] and ids(v08.duplicates) == ["20250303-B001"]
     assert received(service, "L2") == [("20250303-B001", "50.00"), ("20250303-C001/1", "30.00")]
-    first = import_payments(service, TENANT, fixture("camt054_overlap_1.xml"), on=ON)
-    second = import_payments(service, TENANT, fixture("camt054_overlap_2.xml"), on=ON)
+    first = import_payments(service, TENANT, fixture("camt054_overlap_1.xml"), on=ON, accounts=ACCOUNTS)
+    second = import_payments(service, TENANT, fixture("camt054_overlap_2.xml"), on=ON, accounts=ACCOUNTS)
     assert ids(first.matched) == ["20250305-O001", "20250305-O002", "20250305-O003", "20250305-O004"]
     assert ids(second.duplicates) == ["20250305-O003", "20250305-O004"]
     assert ids(second.matched) == ["20250305-O005"] and ids(second.unmatched) == ["20250305-O006"]
@@ -411,8 +413,8 @@ def test_r_pay_4_camt054_returns_reverse_the_original_payment_once():
     loans, the unallocated B003 (named by its archive id) goes back to the payer; importing the returns
     again changes nothing and reports them as duplicates."""
     service = service_with_loans()
-    import_payments(service, TENANT, fixture("camt054_001_02.xml"), on=ON)
-    report = import_payments(service, TENANT, fixture("camt054_returns.xml"), on=ON)
+    import_payments(service, TENANT, fixture("camt054_001_02.xml"), on=ON, accounts=ACCOUNTS)
+    report = import_payments(service, TENANT, fixture("camt054_returns.xml"), on=ON, accounts=ACCOUNTS)
     assert [(r["payment_id"], r["original_payment_id"], r["status"]) for r in report.reversed] == [
         ("20250310-R001", "20250303-A001", "reversed"), ("20250310-R002", "20250303-B001", "reversed"),
         ("20250303-B003", "20250303-B003", "returned")]
@@ -424,7 +426,7 @@ def test_r_pay_4_camt054_returns_reverse_the_original_payment_once():
     # 1200.00 - 50.00 (B001 reversed) - 30.00 (C001/1 stays) = 1170.00 on L2
     assert service.loan(TENANT, "L2").books(service.rates).balance(ON)["principal_outstanding"] == "1170.00"
     before = event_count(service)
-    again = import_payments(service, TENANT, fixture("camt054_returns.xml"), on=ON)
+    again = import_payments(service, TENANT, fixture("camt054_returns.xml"), on=ON, accounts=ACCOUNTS)
     assert event_count(service) == before
     assert [(r["payment_id"], r["original_payment_id"]) for r in again.duplicates] == [
         ("20250310-R001", "20250303-A001"), ("20250310-R002", "20250303-B001"), ("20250303-B003", "20250303-B003")]
@@ -434,7 +436,7 @@ def test_r_pay_4_ktl_import_with_a_correction_in_the_same_file_and_a_later_one()
     """R-PAY-4: record 10 corrects record 3 (same archive id) in the same file; ktl_correction.txt
     corrects record 2 under a new archive id (found by reference and amount)."""
     service = service_with_loans()
-    report = import_payments(service, TENANT, fixture("ktl_payments.txt"), on=ON, batch=3)
+    report = import_payments(service, TENANT, fixture("ktl_payments.txt"), on=ON, accounts=ACCOUNTS, batch=3)
     assert report.format == "ktl"
     assert report.counts == {"entries": 9, "matched": 3, "unmatched": 1, "duplicates": 1, "reversed": 1,
                              "rejected": 3}
@@ -444,11 +446,11 @@ def test_r_pay_4_ktl_import_with_a_correction_in_the_same_file_and_a_later_one()
         ("250303KTL0000002", "250303KTL0000002")]
     assert reversed_ids(service, "L2") == ["250303KTL0000002"]
     assert received(service, "L1") == [("250303KTL0000001", "40.00")]
-    later = import_payments(service, TENANT, fixture("ktl_correction.txt"), on=ON)
+    later = import_payments(service, TENANT, fixture("ktl_correction.txt"), on=ON, accounts=ACCOUNTS)
     assert ids(later.matched) == ["250312KTL0000100"]
     assert [(r["payment_id"], r["original_payment_id"]) for r in later.reversed] == [
         ("250312KTL0000099", "250303KTL0000001")]
-    again = import_payments(service, TENANT, fixture("ktl_payments.txt"), on=ON)
+    again = import_payments(service, TENANT, fixture("ktl_payments.txt"), on=ON, accounts=ACCOUNTS)
     assert again.counts["duplicates"] == 6 and again.counts["reversed"] == 0
     assert reversed_ids(service, "L2") == ["250303KTL0000002"]
 
@@ -459,7 +461,7 @@ def test_r_pay_1_a_malformed_file_imports_nothing(name):
     """camt054_truncated.xml holds two complete payments before the break: neither is imported."""
     service = service_with_loans()
     before = event_count(service)
-    report = import_payments(service, TENANT, fixture(name), on=ON)
+    report = import_payments(service, TENANT, fixture(name), on=ON, accounts=ACCOUNTS)
     assert report.file_rejected and event_count(service) == before
     assert report.counts == {"entries": 0, "matched": 0, "unmatched": 0, "duplicates": 0, "reversed": 0,
                              "rejected": 0}
@@ -470,7 +472,7 @@ def test_r_date_1_future_value_date_and_value_date_before_the_grant_are_rejected
     file = camt(ntry("E1", "10.00", tx("10.00", "10016")).replace("2025-03-01", "2025-04-02")
                 + ntry("E2", "10.00", tx("10.00", "10016")).replace("2025-03-01", "2025-01-10")
                 + ntry("E3", "10.00", tx("10.00", "10016")))
-    report = import_payments(service, TENANT, file, on=ON)
+    report = import_payments(service, TENANT, file, on=ON, accounts=ACCOUNTS)
     assert [(r["payment_id"], r["code"]) for r in report.rejected] == [("E1", "future_value_date"),
                                                                       ("E2", "invalid_request")]
     assert "before the grant date" in report.rejected[1]["reason"]
@@ -484,7 +486,7 @@ def test_r_pay_1_an_archive_id_already_posted_with_other_content_is_refused():
     file = camt(ntry("E1", "10.00", tx("10.00", "10016")) + ntry("E2", "20.00", tx("10.00", "10016", "X")
                                                                  + tx("10.00", "10029", "X")))
     for batch in (500, 1):
-        report = import_payments(service, TENANT, file, on=ON, batch=batch)
+        report = import_payments(service, TENANT, file, on=ON, accounts=ACCOUNTS, batch=batch)
         assert [(r["payment_id"], r["code"]) for r in report.rejected] == [("E1", "payment_conflict"),
                                                                           ("X", "payment_conflict")]
     assert received(service, "L1") == [("E1", "9.99"), ("X", "10.00")]
@@ -494,8 +496,8 @@ def test_r_pay_1_batched_and_one_by_one_imports_record_the_same():
     reports, histories = [], []
     for batch in (500, 2, 1):
         service = service_with_loans()
-        reports.append(import_payments(service, TENANT, fixture("camt054_001_02.xml"), on=ON, batch=batch))
-        import_payments(service, TENANT, fixture("camt054_returns.xml"), on=ON, batch=batch)
+        reports.append(import_payments(service, TENANT, fixture("camt054_001_02.xml"), on=ON, accounts=ACCOUNTS, batch=batch))
+        import_payments(service, TENANT, fixture("camt054_returns.xml"), on=ON, accounts=ACCOUNTS, batch=batch)
         histories.append([(type(e).__name__, getattr(e, "payment_id", None), getattr(e, "amount", None))
                           for lid in ("L1", "L2", "L3") for e in service.events.get(loan_uuid(TENANT, lid))])
     assert [r.as_dict() | {"position": None} for r in reports[1:]] == [reports[0].as_dict() | {"position": None}] * 2
@@ -531,10 +533,10 @@ def test_r_pay_1_a_crash_in_the_middle_then_a_rerun_records_every_payment_exactl
             return real_save(*aggregates, **kwargs)
         monkeypatch.setattr(service, "save", save)
     with pytest.raises(Crash):
-        import_payments(service, TENANT, fixture("camt054_001_02.xml"), on=ON, batch=batch)
+        import_payments(service, TENANT, fixture("camt054_001_02.xml"), on=ON, accounts=ACCOUNTS, batch=batch)
     assert 0 < len(received(service, "L1") + received(service, "L2") + received(service, "L3")) < 4
     monkeypatch.undo()
-    rerun = import_payments(service, TENANT, fixture("camt054_001_02.xml"), on=ON, batch=batch)
+    rerun = import_payments(service, TENANT, fixture("camt054_001_02.xml"), on=ON, accounts=ACCOUNTS, batch=batch)
     assert received(service, "L1") == [("20250303-A001", "100.00")]
     assert received(service, "L2") == [("20250303-B001", "50.00"), ("20250303-C001/1", "30.00")]
     assert received(service, "L3") == [("20250303-B002", "25.00")]
@@ -553,7 +555,7 @@ def test_r_pay_1_a_batch_that_loses_a_race_is_posted_again_one_by_one(monkeypatc
             raise RecordConflictError("another process wrote to the loan")
         return real_save(*aggregates, **kwargs)
     monkeypatch.setattr(service, "save", save)
-    report = import_payments(service, TENANT, fixture("camt054_001_02.xml"), on=ON)
+    report = import_payments(service, TENANT, fixture("camt054_001_02.xml"), on=ON, accounts=ACCOUNTS)
     assert raised and report.counts["matched"] == 4 and report.counts["duplicates"] == 1
     assert received(service, "L2") == [("20250303-B001", "50.00"), ("20250303-C001/1", "30.00")]
 
@@ -561,14 +563,14 @@ def test_r_pay_1_a_batch_that_loses_a_race_is_posted_again_one_by_one(monkeypatc
 def test_import_reports_progress_and_refuses_an_unknown_organiser():
     service = service_with_loans()
     seen = []
-    import_payments(service, TENANT, fixture("camt054_001_02.xml").read_bytes(), on=ON, batch=4,
+    import_payments(service, TENANT, fixture("camt054_001_02.xml").read_bytes(), on=ON, accounts=ACCOUNTS, batch=4,
                     progress=lambda done, total: seen.append((done, total)))
     assert seen[-1] == (12, 12) and all(total == 12 for _, total in seen) and len(seen) > 2
     with pytest.raises(DomainError) as caught:
-        import_payments(service, "nobody", fixture("camt054_001_02.xml"), on=ON)
+        import_payments(service, "nobody", fixture("camt054_001_02.xml"), on=ON, accounts=ACCOUNTS)
     assert caught.value.code == "not_found"
     with io.BytesIO(fixture("ktl_payments.txt").read_bytes()) as stream:  # a binary file object works too
-        assert import_payments(service, TENANT, stream, on=ON).format == "ktl"
+        assert import_payments(service, TENANT, stream, on=ON, accounts=ACCOUNTS).format == "ktl"
 
 
 def test_print_import_progress_draws_a_bar_on_stderr(capsys):
@@ -618,3 +620,66 @@ def test_an_import_report_keeps_counts_whole_but_at_most_rows_kept_rows():
     report.add("rejected", {"payment_id": "bad"})
     assert report.counts["matched"] == ImportReport.ROWS_KEPT + 5 and len(report.matched) == ImportReport.ROWS_KEPT
     assert report.as_dict()["rows_truncated"] == ["matched"] and report.counts["rejected"] == 1
+
+
+# --------------------------------------------------------------------------------------------- #
+# Issue 13: the file's account, KTL direct debits, fields that cannot be stored
+# --------------------------------------------------------------------------------------------- #
+
+
+def test_a_camt054_file_for_another_account_is_refused_whole():
+    """Issue 13: a bank file for another organiser's account was imported (its account was never
+    compared). The file names its account (Ntfctn/Acct); one not configured refuses the whole file."""
+    service = service_with_loans()
+    before = event_count(service)
+    other = camt(ntry("X1", "10.00", tx("10.00", "10016", "X1-1")), account="FI4950009420028730")
+    report = import_payments(service, TENANT, other, on=ON, accounts=ACCOUNTS)
+    assert report.file_rejected and "FI4950009420028730" in report.file_rejected
+    assert "not one of organiser t1's accounts" in report.file_rejected
+    assert event_count(service) == before and report.counts["matched"] == 0
+    mine = import_payments(service, TENANT, other, on=ON, accounts=["FI49 5000 9420 0287 30"])
+    assert mine.file_rejected is None and mine.counts["matched"] == 1
+
+
+def test_a_camt054_notification_naming_no_account_is_refused_whole():
+    nameless = camt(ntry("X2", "10.00")).replace(b"<Acct><Id><IBAN>FI2112345600000785</IBAN></Id></Acct>", b"")
+    report = import_payments(service_with_loans(), TENANT, nameless, on=ON, accounts=ACCOUNTS)
+    assert report.file_rejected and "(none)" in report.file_rejected
+
+
+def test_a_ktl_file_for_another_account_is_refused_whole():
+    """KTL names the account in every record (positions 2-15, the IBAN's 14-digit BBAN)."""
+    service = service_with_loans()
+    record = ktl_record("K1", "10016", 1000).replace("12345600000785", "50009420028730", 1)
+    report = import_payments(service, TENANT, ktl(record), on=ON, accounts=ACCOUNTS)
+    assert report.file_rejected and "50009420028730" in report.file_rejected
+    assert received(service, "L1") == []
+
+
+@pytest.mark.parametrize(("code", "booked"), [("1", False), ("9", False), ("0", True), (" ", True)])
+def test_ktl_direct_debit_feedback_code_is_honoured(code, booked):
+    """Issue 13: KTL record type 5 is a direct debit; position 90 = 1-9 means the debit failed, so no
+    money arrived. It was booked as a payment; it is now rejected with the reason (debit_failed)."""
+    service = service_with_loans()
+    record = ktl_record("D1", "10016", 5000, kind="5")[:89] + code
+    report = import_payments(service, TENANT, ktl(record), on=ON, accounts=ACCOUNTS)
+    if booked:
+        assert received(service, "L1") == [("D1", "50.00")]
+    else:
+        assert received(service, "L1") == []
+        assert [(r["payment_id"], r["code"]) for r in report.rejected] == [("D1", "debit_failed")]
+        assert f"feedback code '{code}'" in report.rejected[0]["reason"]
+
+
+def test_an_entry_whose_archive_id_or_reference_cannot_be_stored_is_rejected_alone():
+    """Issue 13 item 1: a NUL in a KTL reference field reached the read models. Such an entry is
+    rejected with its reason; the rest of the file imports."""
+    service = service_with_loans()
+    bad_id = ktl_record("A\x00B", "10016", 1000)
+    good = ktl_record("G1", "10016", 2000)
+    report = import_payments(service, TENANT, ktl(bad_id, good), on=ON, accounts=ACCOUNTS)
+    assert [(r["location"], r["code"]) for r in report.rejected] == [("line 2", "malformed")]
+    assert "archive id 'A\\\\x00B'" in report.rejected[0]["reason"]
+    assert received(service, "L1") == [("G1", "20.00")]
+    with_nul = camt(ntry("N1", "10.00", tx("10.00", "100\x0016", "N1-1")))  # XML cannot hold a NUL at all
+    assert "not well-formed" in import_payments(service, TENANT, with_nul, on=ON, accounts=ACCOUNTS).file_rejected
