@@ -169,7 +169,12 @@ def _scheduler(once: bool, today: str | None) -> int:
     daily = DailyServicing(container, container.settings.servicing_time)
     try:
         if once or today:
-            runs = daily.catch_up(parse_date(today, "--today") if today else None)
+            day = parse_date(today, "--today") if today else None
+            if day is not None and day > container.today():
+                # R-ACC-4: a run for a later date would move the run log past the days before it.
+                print(f"luotto scheduler: --today {day} is after today {container.today()}", file=sys.stderr)
+                return 2
+            runs = daily.catch_up(day)
             print(json.dumps(runs), file=sys.stdout)
             return 0
         daily.start()

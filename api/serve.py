@@ -50,22 +50,29 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
-def serve(settings: Settings, *, scheduler: bool = True, read_model: bool = True) -> None:
-    configure_logging(settings.log_format)
-    container = Container.build(settings)
-    app = create_app(settings, container)
-    freeze_startup_heap()
+def start_background(app, container: Container, *, scheduler: bool, read_model: bool) \
+        -> tuple[threading.Event, DailyServicing]:
+    """Start the read-model thread and the daily trigger this process runs, each watched by /healthz."""
     stop = threading.Event()
     if read_model:
         follower = threading.Thread(target=keep_read_model_current, args=(container, stop), name="read-model",
                                     daemon=True)
         follower.start()
         app.state.health["read-model"] = lambda: None if follower.is_alive() else "the read-model thread has stopped"
-    daily = DailyServicing(container, settings.servicing_time)
+    daily = DailyServicing(container, container.settings.servicing_time)
     if scheduler:
         daily.start()
         app.state.health["scheduler"] = lambda: None if daily.running() else "the daily servicing scheduler is " \
                                                                               "not running"
+    return stop, daily
+
+
+def serve(settings: Settings, *, scheduler: bool = True, read_model: bool = True) -> None:
+    configure_logging(settings.log_format)
+    container = Container.build(settings)
+    app = create_app(settings, container)
+    freeze_startup_heap()
+    stop, daily = start_background(app, container, scheduler=scheduler, read_model=read_model)
     log.info("serving", host=settings.host, port=settings.port, database=settings.database_url.split("@")[-1],
              hint=f"calls need a credential, e.g. `luotto api-key create {next(iter(settings.tenants), 'TENANT')} "
                   "decision_maker`, then 'Authorization: Bearer lk_…'")
