@@ -124,7 +124,9 @@ class ReadModel:
             try:
                 row, next_date = self._loan_row(latest.get(lid), lid, version, earliest)
             except Exception as e:  # noqa: BLE001 - set aside; the others go on
-                self.set_aside.record("read_model", f"loan:{lid}", tenant=None, item=f"loan {lid}", error=e)
+                known = latest.get(lid)
+                self.set_aside.record("read_model", f"loan:{lid}", tenant=getattr(known, "tenant", None),
+                                      item=f"loan {getattr(known, 'loan_id', lid)}", error=e)
                 self._aside.add(f"loan:{lid}")
                 continue
             rows.append(row)
