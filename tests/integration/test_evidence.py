@@ -300,3 +300,118 @@ def test_r_acc_7_a_revoked_cure_exports_and_verifies_in_the_evidence_bundle(memo
     ok = subprocess.run([LUOTTO, "verify-evidence", str(tmp_path / "bundle")], capture_output=True, text=True,
                         timeout=60)
     assert ok.returncode == 0, ok.stderr
+
+
+# --- issue 13: signed manifests, the zip, only the bundle's own files --------------------------------------
+
+
+def _bundle(memory, tmp_path) -> Path:
+    """A bundle whose loan has events recorded after the latest digest (a payment on 1 July)."""
+    from application import digest
+    from application.evidence_export import export
+
+    accelerated_history(memory, memory.clock, dt.date(2025, 5, 28))
+    memory.read_model.catch_up()
+    digest.take(memory, "k", dt.date(2025, 6, 30))
+    memory.clock.day = dt.date(2025, 7, 1)
+    memory.service.post_payment(tenant="k", payment_id="p3", amount=1000, value_date=dt.date(2025, 7, 1),
+                                on=dt.date(2025, 7, 1), loan_id="L-1")
+    out = tmp_path / "bundle"
+    export(memory, "k", "L-1", out)
+    return out
+
+
+def _verify(path: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([LUOTTO, "verify-evidence", str(path), *extra], capture_output=True, text=True, timeout=60,
+                          env={"PATH": os.environ.get("PATH", "")})
+
+
+def _rehash(out: Path) -> None:
+    """What a forger does after editing files: make the manifest's hashes match them again."""
+    import hashlib
+
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["files"] = {n: hashlib.sha256((out / n).read_bytes()).hexdigest() for n in manifest["files"]}
+    (out / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_r_evid_3_events_and_manifest_rewritten_together_no_longer_verify(memory, tmp_path):
+    """Issue 13: dropping the last events from events.json and rewriting manifest.json to match verified
+    (the digest predates them, the manifest was not signed). The manifest is signed now."""
+    out = _bundle(memory, tmp_path)
+    assert _verify(out).returncode == 0
+    events = json.loads((out / "events.json").read_text())
+    events["events"] = events["events"][:-1]
+    (out / "events.json").write_text(json.dumps(events))
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["chain_head"], manifest["version"] = events["events"][-1]["hash"], len(events["events"])
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    _rehash(out)
+    forged = _verify(out)
+    assert forged.returncode == 1 and "the manifest's signature does not verify" in forged.stderr, forged.stderr
+
+
+def test_r_evid_3_a_bundle_signed_with_another_key_is_refused_when_the_key_is_given(memory, tmp_path):
+    out = _bundle(memory, tmp_path)
+    key = json.loads((out / "manifest.json").read_text())["public_key"]
+    assert _verify(out, "--public-key", key).returncode == 0
+    other = _verify(out, "--public-key", "00" * 32)
+    assert other.returncode == 1 and "not by the expected key" in other.stderr
+
+
+def test_r_evid_3_verify_evidence_takes_the_zip_the_api_serves(memory, tmp_path):
+    """Issue 13: `luotto verify-evidence` did not take the zip that GET /v1/loans/{id}/evidence serves."""
+    import zipfile
+
+    from application import digest
+    from application.evidence_export import export_zip
+
+    accelerated_history(memory, memory.clock, dt.date(2025, 5, 28))
+    memory.read_model.catch_up()
+    digest.take(memory, "k", dt.date(2025, 6, 30))
+    path = tmp_path / "evidence-L-1.zip"
+    path.write_bytes(export_zip(memory, "k", "L-1"))
+    assert all(n.startswith("evidence-L-1/") for n in zipfile.ZipFile(path).namelist())
+    ok = _verify(path)
+    assert ok.returncode == 0, ok.stderr
+    with zipfile.ZipFile(path, "a") as z:  # one file more: refused
+        z.writestr("evidence-L-1/notes.txt", "added later")
+    extra = _verify(path)
+    assert extra.returncode == 1 and "notes.txt is not a file of an evidence bundle" in extra.stderr
+
+
+def test_r_evid_3_a_bundle_with_an_extra_file_does_not_verify(memory, tmp_path):
+    out = _bundle(memory, tmp_path)
+    (out / "extra.json").write_text("{}")
+    bad = _verify(out)
+    assert bad.returncode == 1 and "extra.json is not a file of an evidence bundle" in bad.stderr
+
+
+def test_r_evid_3_verify_evidence_opens_nothing_the_manifest_or_a_link_points_at(memory, tmp_path):
+    """Issue 13: verify-evidence opened whatever paths a manifest named (/dev/zero hung it)."""
+    out = _bundle(memory, tmp_path)
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["files"]["/dev/zero"] = "0" * 64
+    manifest["files"]["../../etc/passwd"] = "0" * 64
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    started = dt.datetime.now()
+    bad = _verify(out)
+    assert (dt.datetime.now() - started).total_seconds() < 30
+    assert bad.returncode == 1 and "names '/dev/zero', which is not a file of an evidence bundle" in bad.stderr
+    assert "'../../etc/passwd'" in bad.stderr
+    os.remove(out / "report.pdf")
+    os.symlink("/dev/zero", out / "report.pdf")
+    linked = _verify(out)
+    assert linked.returncode == 1 and "report.pdf is not a file of an evidence bundle" in linked.stderr
+    assert _verify(Path("/dev/zero")).returncode == 1
+
+
+def test_r_evid_3_a_zip_whose_entries_climb_directories_is_refused(tmp_path):
+    import zipfile
+
+    path = tmp_path / "evil.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("../manifest.json", "{}")
+        z.writestr("/abs/events.json", "{}")
+    bad = _verify(path)
+    assert bad.returncode == 1 and "../manifest.json is not a file of an evidence bundle" in bad.stderr
