@@ -13,6 +13,8 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from adapters.metrics import HTTP_LATENCY, PROJECTION_LAG
+from domain.values import identifier_problem
+from projections.set_aside import clean
 
 log = structlog.get_logger("luotto.http")
 router = APIRouter(tags=["operations"])
@@ -50,10 +52,12 @@ class ContentLengthLimit:
         await self.app(scope, receive, send)
 
 
-async def _send_json(send, status: int, body: dict) -> None:
+async def _send_json(send, status: int, body: dict, request_id: str | None = None) -> None:
     content = json.dumps(body).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode())]})
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode())]
+    if request_id is not None:
+        headers.append((b"x-request-id", request_id.encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": content})
 
 
@@ -88,22 +92,24 @@ class Observe:
         async def observed_send(message) -> None:
             nonlocal status, responded
             if message["type"] == "http.response.start":
-                status, responded = message["status"], True
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
-                await _access_log(scope, status, request_id)
+                await _access_log(scope, message["status"], request_id)  # before the answer leaves
+                status, responded = message["status"], True
             await send(message)
 
         try:
             await self.app(scope, receive, observed_send)
         except Exception:  # noqa: BLE001 - any error nobody answered becomes a JSON 500, logged once here
-            log.exception("unexpected_error", method=scope["method"], path=scope["path"])
+            log.exception("unexpected_error", method=scope["method"], path=clean(scope["path"]))
             if responded:
                 raise  # the answer is under way: only the connection can tell the caller now
+            status = 500
             # The same shape as every refusal, without the exception's text or a stack trace: the
-            # request id finds them in the log.
-            await _send_json(observed_send, 500, {
+            # request id finds them in the log. Sent past the access log, which may be what failed.
+            await _send_json(send, 500, {
                 "code": "internal_error", "rule": None, "field": None,
-                "message": f"an unexpected error occurred; the operators can find it by request id {request_id}"})
+                "message": f"an unexpected error occurred; the operators can find it by request id {request_id}"},
+                request_id)
         finally:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", "unmatched")
@@ -119,6 +125,8 @@ async def _access_log(scope, status: int, request_id: str) -> None:
     if who is None or not scope["path"].startswith(LOAN_DATA):
         return
     loan_id = scope.get("path_params", {}).get("loan_id") or state.get("loan_id")
+    if loan_id is not None and identifier_problem(loan_id) is not None:
+        loan_id = clean(loan_id, 64)  # a path the API refused is logged too, escaped: it may hold a NUL
     route = getattr(scope.get("route"), "path", "unmatched")
     await scope["app"].state.container.access_log.arecord(
         subject=who.subject, via=who.via, tenant=who.tenant, loan_id=loan_id, method=scope["method"],

@@ -19,9 +19,16 @@ How: schemathesis' Python API (`schemathesis.openapi.from_url`, `APIOperation.as
 pinned pytest 9.2 it fails at once (`'Function' object has no attribute '_nodeid'`, schemathesis/pytest/
 lazy.py), and the eager `schema.parametrize()` would need the server while collecting.
 
-Bounded and deterministic: MAX_EXAMPLES per operation and pass, Hypothesis derandomized and without its
-example database, one server on a fresh SQLite file (read-your-writes waits cut to READ_WAIT seconds, so
-a generated far-future `min_position` does not cost 5 s a request), traffic only to 127.0.0.1.
+Both stores (issue 13): the sweep runs against a server on a fresh SQLite file and one on a fresh
+PostgreSQL schema, where a NUL byte or a lone surrogate is what broke an organiser. Besides the generated
+cases, `test_hostile_values_in_every_field_never_5xx` sends, for every operation and every field (body,
+query and path), NUL and other control characters, a lone surrogate, a line separator, an oversized
+text and extreme dates (0001-01-01, 2002-12-31, 9999-12-31): a fixed list, so it is deterministic too.
+
+Bounded and deterministic: MAX_EXAMPLES per operation, pass and store, Hypothesis derandomized and
+without its example database, every request with a timeout of CALL_TIMEOUT, read-your-writes waits cut
+to READ_WAIT seconds (a generated far-future `min_position` is answered at once as stale anyway), traffic
+only to 127.0.0.1. Measured: the whole module ~50 s on the 2-core VM (both stores).
 
 The bugs the sweep found are pinned by their own tests below, each with its minimal example. If a new
 one is found and cannot be fixed at once, pin it with a strict xfail and let `_known_bug` /
@@ -34,6 +41,7 @@ import json
 import time
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -48,9 +56,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.e2e.conftest import LuottoServer, helsinki_today, next_tenth
+from tests.e2e.conftest import LuottoServer, helsinki_today, next_tenth, pg_url
+from tests.support.postgres import fresh_schema
 
-MAX_EXAMPLES = 25
+MAX_EXAMPLES = 12  # per operation, pass and store (two stores since issue 13)
 CALL_TIMEOUT = 10.0  # seconds for one request
 READ_WAIT = 0.2  # LUOTTO_READ_WAIT_SECONDS of the fuzzed server
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -81,13 +90,22 @@ def _stop(server: LuottoServer) -> None:
 # --------------------------------------------------------------------------- #
 
 
-@pytest.fixture(scope="module")
-def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LuottoServer]:
-    server = _start(tmp_path_factory.mktemp("fuzz"))
-    try:
-        yield server
-    finally:
-        _stop(server)
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def fuzz_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LuottoServer]:
+    folder = tmp_path_factory.mktemp(f"fuzz-{request.param}")
+    if request.param == "sqlite":
+        server = _start(folder)
+        try:
+            yield server
+        finally:
+            _stop(server)
+        return
+    with fresh_schema(request.getfixturevalue("pg_database")) as info:
+        server = FuzzServer(pg_url(info), folder, info.schema).start()
+        try:
+            yield server
+        finally:
+            _stop(server)
 
 
 @pytest.fixture(scope="module")
@@ -97,9 +115,9 @@ def api_schema(fuzz_server: LuottoServer):
                                          timeout=CALL_TIMEOUT)
 
 
-def _grant_body(loan_id: str) -> dict:
+def _grant_body(loan_id: str, borrower_id: str = BORROWER_ID) -> dict:
     today = helsinki_today()
-    return {"loan_id": loan_id, "borrower_id": BORROWER_ID, "purpose": "fuzzing", "principal": "3000.00",
+    return {"loan_id": loan_id, "borrower_id": borrower_id, "purpose": "fuzzing", "principal": "3000.00",
             "granted_on": today.isoformat(), "first_due_date": next_tenth(today).isoformat(),
             "term_months": 24, "decided_by": "caseworker 7"}
 
@@ -230,6 +248,145 @@ def test_every_operation_answers_as_documented_and_never_5xx(api_schema, fuzz_se
 
 
 # --------------------------------------------------------------------------- #
+# Hostile values in every field (issue 13): a fixed list, on both stores
+# --------------------------------------------------------------------------- #
+
+HOSTILE_TEXT = ["a\x00b", "\x00", "tab\there\x07", "esc\x1b[31m", "line\u2028sep", "\ud800", "\ufffe",
+                "x" * 70_000, "..\\\"'<>/"]
+HOSTILE_DATES = ["0001-01-01", "2002-12-31", "9999-12-31"]
+HOSTILE_INSTANTS = ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "2025-01-01T00:00:00"]
+HOSTILE_INTEGERS = [-1, 2**63, 10**30]
+# In a path: NUL, a line separator, a long id, a climbing one, a lone surrogate's UTF-8 bytes, a control.
+HOSTILE_PATH = ["a%00b", "%E2%80%A8", "x" * 300, "..%5C..%5C", "%ED%A0%80", "%1B%5B31m"]
+
+
+def _deref(spec: dict, schema: dict) -> dict:
+    while "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            options = [o for o in schema[key] if o.get("type") != "null"]
+            return _deref(spec, options[0]) if options else {"type": "null"}
+    if "allOf" in schema:
+        merged: dict = {}
+        for part in schema["allOf"]:
+            merged.update(_deref(spec, part))
+        return merged
+    return schema
+
+
+def _valid(spec: dict, schema: dict, today: dt.date):
+    """A plain value of the schema's type: the backdrop against which one field at a time turns hostile."""
+    schema = _deref(spec, schema)
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if kind == "object":
+        return {name: _valid(spec, sub, today) for name, sub in schema.get("properties", {}).items()}
+    if kind == "array":
+        return [_valid(spec, schema.get("items", {}), today)] if schema.get("minItems") else []
+    if kind == "integer":
+        return max(1, schema.get("minimum", 1))
+    if kind == "boolean":
+        return False
+    if kind == "string":
+        if schema.get("format") == "date":
+            return today.isoformat()
+        if schema.get("format") == "date-time":
+            return dt.datetime.now(dt.timezone.utc).isoformat()
+        if "9]{0,11}" in schema.get("pattern", ""):
+            return "1.00"
+        return "fuzz-x" * max(1, schema.get("minLength", 1) // 6 + 1) if schema.get("minLength", 0) > 6 else "fuzz-x"
+    return None
+
+
+def _hostile(spec: dict, schema: dict) -> list:
+    schema = _deref(spec, schema)
+    kind = schema.get("type")
+    if kind == "string" and schema.get("format") == "date":
+        return HOSTILE_DATES + HOSTILE_TEXT[:2]
+    if kind == "string" and schema.get("format") == "date-time":
+        return HOSTILE_INSTANTS + HOSTILE_TEXT[:2]
+    if kind == "string":
+        return HOSTILE_TEXT
+    if kind == "integer":
+        return HOSTILE_INTEGERS
+    if kind == "array":
+        inner = _hostile(spec, schema.get("items", {}))
+        return [[v] for v in inner] + [[""] * 1000]
+    return []
+
+
+def _field_cases(spec: dict, schema: dict, today: dt.date):
+    """(body, description) with one field hostile at a time, nested objects and lists of objects too."""
+    base = _valid(spec, schema, today)
+    schema = _deref(spec, schema)
+    for name, sub in schema.get("properties", {}).items():
+        resolved = _deref(spec, sub)
+        for value in _hostile(spec, sub):
+            yield {**base, name: value}, name
+        items = _deref(spec, resolved.get("items", {})) if resolved.get("type") == "array" else {}
+        if items.get("type") == "object":
+            for inner, label in _field_cases(spec, items, today):
+                yield {**base, name: [inner]}, f"{name}[0].{label}"
+
+
+def test_hostile_values_in_every_field_never_5xx(api_schema, fuzz_server: LuottoServer,
+                                                 existing: dict[str, str]) -> None:
+    """Issue 13: NUL and control characters, a lone surrogate, oversized texts and extreme dates, in
+    every body field, query parameter and path parameter of every operation: never a 5xx, and every
+    refusal is the JSON error body. (On PostgreSQL a NUL in a stored reference stopped an organiser.)"""
+    spec, today = api_schema.raw_schema, helsinki_today()
+    failures, sent = [], 0
+    with fuzz_server.client("t1", timeout=CALL_TIMEOUT) as client:
+        def send(method: str, url: str, description: str, **kwargs) -> None:
+            nonlocal sent
+            sent += 1
+            try:
+                response = client.request(method, url, **kwargs)
+            except httpx.HTTPError as e:
+                failures.append((method, url[:80], description, repr(e)[:200]))
+                return
+            ok_body = response.status_code < 400 or "code" in (response.json() if response.headers.get(
+                "content-type", "").startswith("application/json") else {})
+            if response.status_code >= 500 or not ok_body:
+                failures.append((method, url[:80], description, response.status_code, response.text[:200]))
+
+        for path, operations in spec["paths"].items():
+            for method, operation in operations.items():
+                names = [p["name"] for p in operation.get("parameters", []) if p["in"] == "path"]
+                url = path
+                for name in names:
+                    url = url.replace("{" + name + "}", existing.get(name, "fuzz-x"))
+                for name in names:
+                    for value in HOSTILE_PATH:
+                        send(method.upper(), path.replace("{" + name + "}", value).replace(
+                            "{", "").replace("}", ""), f"path {name}={value[:20]}", json={})
+                for parameter in operation.get("parameters", []):
+                    if parameter["in"] != "query":
+                        continue
+                    for value in _hostile(spec, parameter.get("schema", {})):
+                        # quoted by hand: httpx cannot encode a lone surrogate, a caller's bytes can
+                        query = quote(str(value)[:8000], safe="", errors="surrogatepass")  # URLs stay < 64 KiB
+                        send(method.upper(), f"{url}?{parameter['name']}={query}", f"query {parameter['name']}")
+                body = operation.get("requestBody", {}).get("content", {})
+                if "application/json" in body:
+                    for case, label in _field_cases(spec, body["application/json"]["schema"], today):
+                        send(method.upper(), url, f"body {label}", content=json.dumps(case),
+                             headers={"Content-Type": "application/json"})
+                elif body:
+                    send(method.upper(), url, "raw body with NUL and controls", content=b"0\x00\x01\x1b" * 100,
+                         headers={"Content-Type": "text/plain"})
+    print(f"\nhostile values: {sent} requests")
+    assert fuzz_server.proc.poll() is None, f"the server died:\n{fuzz_server.log()}"
+    assert sent > 1000 and not failures, f"{len(failures)} of {sent} answers were 5xx or not JSON errors:\n" + \
+        "\n".join(map(str, failures[:40]))
+    with fuzz_server.client("t1") as client:  # the organiser still works
+        assert client.get("/readyz").json()["set_aside"]["count"] == 0
+        assert client.get(f"/v1/loans/{existing['loan_id']}").status_code == 200
+
+
+# --------------------------------------------------------------------------- #
 # Bugs the fuzzer found, each with its minimal example
 # --------------------------------------------------------------------------- #
 
@@ -259,7 +416,7 @@ def test_the_200_answer_to_a_replayed_grant_or_payment_is_documented(api_schema,
     contract, so the OpenAPI must list 200 for both; schemathesis' status_code_conformance refuses them."""
     with fuzz_server.client("t1") as client:
         replays = {}
-        for path, body in (("/v1/loans", _grant_body("fuzz-replayed-loan")),
+        for path, body in (("/v1/loans", _grant_body("fuzz-replayed-loan", "fuzz-replayed-borrower")),
                            ("/v1/payments", _payment_body("fuzz-replayed-payment"))):
             first, again = client.post(path, json=body), client.post(path, json=body)
             assert (first.status_code, again.status_code) == (201, 200), (path, first.text, again.text)
