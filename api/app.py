@@ -21,9 +21,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             app.state.container.close()
 
     owned = container is None
-    # max_body_size counts a body sent without Content-Length as it is read (api/observability.py
-    # refuses one announced too large before anything reads it).
-    app = FastAPI(title="Luotto", version="0.1.0", lifespan=lifespan, max_body_size=settings.max_body_bytes,
+    # Request bodies are limited by api/observability.ContentLengthLimit (LUOTTO_MAX_BODY_BYTES).
+    app = FastAPI(title="Luotto", version="0.1.0", lifespan=lifespan,
                   description="Servicing of Finnish social credit (Act 1133/2002). Every call is authenticated "
                               "(Authorization: Bearer with an OIDC access token or an API key) and scoped to the "
                               "organiser the credential names. Amounts are decimal strings; errors are "

@@ -9,7 +9,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import structlog
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from adapters.metrics import HTTP_LATENCY, PROJECTION_LAG
@@ -35,21 +35,33 @@ def body_limits(settings) -> dict[tuple[str, str], int]:
 
 class ContentLengthLimit:
     """A body announced larger than the route's limit is refused (413) before anything reads it and
-    before the credential is checked. Bodies sent without a length are counted as they are read
-    (FastAPI's max_body_size, api/app.py) and refused once they pass the limit."""
+    before the credential is checked. A body sent without a length is counted as it is read and
+    refused once it passes the limit (JSON bodies are read before the credential is checked)."""
 
     def __init__(self, app, limits: dict[tuple[str, str], int]) -> None:
         self.app, self.limits = app, limits
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "http":
-            limit = self.limits.get((scope["method"], scope["path"]), self.limits[("*", "*")])
-            announced = _header(scope, b"content-length")
-            if announced is not None and (not announced.isdigit() or int(announced) > limit):
-                await _send_json(send, 413, {"code": "invalid_request", "rule": None, "field": None,
-                                             "message": f"the request body is larger than {limit} bytes"})
-                return
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limits.get((scope["method"], scope["path"]), self.limits[("*", "*")])
+        message = f"the request body is larger than {limit} bytes"
+        announced = _header(scope, b"content-length")
+        if announced is not None and (not announced.isdigit() or int(announced) > limit):
+            await _send_json(send, 413, {"code": "invalid_request", "rule": None, "field": None, "message": message})
+            return
+        received = 0
+
+        async def counted():
+            nonlocal received
+            event = await receive()
+            received += len(event.get("body", b""))
+            if received > limit:
+                raise HTTPException(413, message)  # answered by api/errors.py as the JSON error body
+            return event
+
+        await self.app(scope, counted, send)
 
 
 async def _send_json(send, status: int, body: dict, request_id: str | None = None) -> None:

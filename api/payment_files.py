@@ -39,7 +39,7 @@ RESPONSES = {**error_responses("not_found"),
              415: {"model": ErrorBody, "description": "codes: invalid_request (not a raw XML or text body)"}}
 
 
-@router.post("/files", dependencies=[allow("payment")], responses=RESPONSES, max_body_size=MAX_FILE_BYTES,
+@router.post("/files", dependencies=[allow("payment")], responses=RESPONSES,
              openapi_extra={"requestBody": {"required": True, "content": {m: _BODY for m in MEDIA_TYPES}}})
 async def import_file(request: Request, c: ContainerDep, tenant: TenantDep) -> dict:
     """Import a camt.054 (001.02 or 001.08) or KTL file of incoming reference payments. Payments are
