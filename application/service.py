@@ -215,11 +215,12 @@ class LoanService(Application):
 
     def _other_terms(self, loan: Loan, *, borrower_id: str, principal: Cents,
                      granted_on: dt.date, first_due_date: dt.date, purpose: str, decision_reference: str | None = None,
-                     instalment_amount: Cents | None = None, term_months: int | None = None) -> list[str]:
+                     instalment_amount: Cents | None = None, term_months: int | None = None,
+                     interest: Any = None, penalty_interest_agreed_on: dt.date | None = None) -> list[str]:
         """The terms in which a grant differs from the loan's LoanGranted: a retry must repeat every
         term of the loan and the decision it names, else it is another grant under the same loan_id.
         Who decided and why (decided_by, reasons, legal_basis) are not terms: a retry may word them
-        differently."""
+        differently; interest terms left out take the policy's default, so only given ones are compared."""
         granted = next(iter(self.events.get(loan.id, lte=1)))
         try:
             plan = [{"instalment": i.number, "due_date": i.due_date.isoformat(), "amount": format_cents(i.amount)}
@@ -230,6 +231,10 @@ class LoanService(Application):
         asked = {"borrower_id": borrower_id, "principal": format_cents(principal), "granted_on": granted_on,
                  "first_due_date": first_due_date, "purpose": purpose, "decision_reference": decision_reference,
                  "instalment_amount" if instalment_amount is not None else "term_months": plan}
+        if interest is not None:
+            asked["interest"] = interest.to_json() if hasattr(interest, "to_json") else interest
+        if penalty_interest_agreed_on is not None:
+            asked["penalty_interest_agreed_on"] = penalty_interest_agreed_on
         stored = {**{k: getattr(granted, k) for k in asked if hasattr(granted, k)},
                   "granted_on": granted.effective_date, "instalment_amount": granted.instalments,
                   "term_months": granted.instalments}
