@@ -74,6 +74,8 @@ Grounds = text(8000, multiline=True)
 Source = text(40, min_length=1)
 IdentityCode = text(11, min_length=11)
 AddressLine = text(100, min_length=1)
+RateSource = text(300, min_length=1)
+Reason = text(2000, multiline=True)
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN), _identifier(False), Field(description=_ID_DOC)]
 PaymentId = Annotated[str, StringConstraints(pattern=PAYMENT_ID_PATTERN), _identifier(True),
                       Field(description=_ID_DOC.replace(" or . _ : -", ", . _ : - or /"))]
@@ -183,12 +185,11 @@ class RefundIn(DecisionIn):
 class ReferenceRateIn(Strict):
     """R-PEN-4: a half-year's reference rate (Interest Act §12) as the Bank of Finland published it."""
 
-    from_: dt.date = Field(alias="from", description="1 January or 1 July")
+    from_: Day = Field(alias="from", description="1 January or 1 July")
     rate: str = Field(pattern=r"^[0-9]{1,3}(\.[0-9]{1,2})?$", description="percent, e.g. \"2.50\"")
-    source: str = Field(min_length=1, max_length=300, description="where it was published")
-    recorded_by: str = Field(min_length=1, max_length=200)
-    correction_reason: str | None = Field(None, max_length=2000,
-                                          description="required to change a half-year already recorded")
+    source: RateSource = Field(description="where it was published")
+    recorded_by: Text
+    correction_reason: Reason | None = Field(None, description="required to change a half-year already recorded")
 
     model_config = ConfigDict(extra="forbid", strict=False, populate_by_name=True)
 
