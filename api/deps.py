@@ -21,6 +21,7 @@ from adapters.metrics import SERVICING_DURATION, SERVICING_LOANS_FAILED, SERVICI
 from adapters.notices.store import PdfStore
 from application import digest
 from application.notices import NoticeDispatcher, NoticeRenderer
+from application.personal_text import TextSealer
 from application.service import LoanService
 from domain.errors import DomainError
 from domain.policy import make_policy
@@ -54,6 +55,7 @@ class Container:
                         Borrowers(read_model.store))
         pdfs = PdfStore(settings.notice_store)
         service.notice_hasher = NoticeRenderer(container, pdfs)
+        service.sealer = TextSealer(container.borrowers)
         container.notices = NoticeDispatcher(container, pdfs, notice_adapter(settings))
         if settings.migrate:
             container.migrate()

@@ -5,9 +5,13 @@ A bundle is a folder:
   decisions.json   for each decision, the balance its decision-maker saw and the balance after
   digest.json      the latest signed digest holding the loan, with the loan's inclusion proof
   report.pdf       a readable report: timeline, payments, notices, decisions with legal basis
-  notices/<sha256>.pdf  every letter sent, named by the hash its NoticeSent records
   manifest.json    the SHA-256 of every file above, the loan and the chain head, signed (Ed25519)
                    with the key that signs the daily digests
+and, only for a reader who may see personal data (R-DATA-3) and while the borrower is not erased:
+  notices/<hash>.pdf    every letter sent, named by the hash its NoticeSent records
+  notices/<hash>.salt   the letter's salt (hex), so that SHA-256(salt || letter) can be checked
+  personal.json         the sealed free text of the events, opened: {version: {field: text}}
+Events hold free text only sealed (R-DATA-2), so the chain verifies the same with or without these.
 `verify_bundle(path)` checks it all with no database: `luotto verify-evidence PATH` takes the folder
 or the zip the API serves. It reads only the bundle's own files (the names above, inside the folder
 or the zip, regular files of bounded size) and refuses a bundle holding any other file, a manifest
@@ -26,22 +30,25 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from adapters.sealing import is_sealed, letter_salt
 from adapters.signing import verify_signature
 from application import digest as digests
+from application.personal_text import show_fields
 from application.replay import replay
 from domain import merkle
 from domain.evidence import GENESIS, canonical_json, chain_hash, event_payload, plain
 
 FILES = ("events.json", "decisions.json", "digest.json", "report.pdf")
 MANIFEST = "manifest.json"
-NOTICE = re.compile(r"^notices/[0-9a-f]{64}\.pdf$")
+NOTICE = re.compile(r"^notices/[0-9a-f]{64}\.(pdf|salt)$")
+PERSONAL = "personal.json"
 MAX_FILE_BYTES = 64 * 1024 * 1024  # far above a bundle's largest file (the report of a long history)
 MAX_BUNDLE_BYTES = 512 * 1024 * 1024
 MAX_FILES = 10_000
 
 
 def is_bundle_file(name: str) -> bool:
-    return name in FILES or name == MANIFEST or bool(NOTICE.match(name))
+    return name in FILES or name in (MANIFEST, PERSONAL) or bool(NOTICE.match(name))
 
 
 def signed_part(manifest: dict) -> bytes:
@@ -49,10 +56,12 @@ def signed_part(manifest: dict) -> bytes:
     return canonical_json({k: v for k, v in manifest.items() if k != "signature"}).encode()
 
 
-def export(container, tenant: str, loan_id: str, out: Path) -> dict:
+def export(container, tenant: str, loan_id: str, out: Path, *, personal_data: bool = False) -> dict:
+    """`personal_data`: the reader may see the borrower's personal data (letters, free text)."""
     service = container.service
     loan = service.loan(tenant, loan_id)
     events = list(service.events.get(loan.id))
+    show = service.sealer.opener(tenant, loan.borrower_id, may_read=personal_data) if service.sealer else None
     records = [{"version": e.originator_version, "type": type(e).__name__, "hash": e.hash,
                 "payload": canonical_json(event_payload(e))} for e in events]
     today = container.today()
@@ -71,14 +80,10 @@ def export(container, tenant: str, loan_id: str, out: Path) -> dict:
     _write(out / "events.json", {"loan_id": loan_id, "tenant": tenant, "loan_uuid": str(loan.id), "events": records})
     _write(out / "decisions.json", {"loan_id": loan_id, "balance_today": story["balance"], "decisions": decisions})
     _write(out / "digest.json", digest_doc)
-    (out / "report.pdf").write_bytes(report_pdf(loan_id, events, decisions, story["balance"]))
+    (out / "report.pdf").write_bytes(report_pdf(loan_id, events, decisions, story["balance"], show))
     names = list(FILES)
-    pdfs = getattr(getattr(container, "notices", None), "pdfs", None)
-    for event in events:
-        if type(event).__name__ == "NoticeSent" and pdfs is not None and event.content_hash in pdfs:
-            (out / "notices").mkdir(exist_ok=True)
-            (out / "notices" / f"{event.content_hash}.pdf").write_bytes(pdfs.get(event.content_hash))
-            names.append(f"notices/{event.content_hash}.pdf")
+    if personal_data:
+        names += _personal(container, loan, events, show, out)
     manifest = {"loan_id": loan_id, "tenant": tenant, "loan_uuid": str(loan.id), "chain_head": loan.hash_head,
                 "version": loan.version, "exported_at": service.clock().isoformat(),
                 "files": {name: hashlib.sha256((out / name).read_bytes()).hexdigest() for name in names},
@@ -95,10 +100,36 @@ def safe_name(loan_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", loan_id).lstrip(".") or "loan"
 
 
-def export_zip(container, tenant: str, loan_id: str) -> bytes:
+def _personal(container, loan, events: list, show, out: Path) -> list[str]:
+    """The letters (opened) and the opened free text; nothing once the borrower is erased."""
+    names: list[str] = []
+    key = container.borrowers.key(loan.tenant, loan.borrower_id)
+    pdfs = getattr(getattr(container, "notices", None), "pdfs", None)
+    for event in events:
+        if type(event).__name__ != "NoticeSent" or pdfs is None or event.content_hash not in pdfs:
+            continue
+        try:
+            letter = pdfs.get(event.content_hash, key)
+        except KeyError:  # sealed and the key is gone: erased
+            continue
+        (out / "notices").mkdir(exist_ok=True)
+        (out / "notices" / f"{event.content_hash}.pdf").write_bytes(letter)
+        names.append(f"notices/{event.content_hash}.pdf")
+        if key is not None and hashlib.sha256(letter).hexdigest() != event.content_hash:
+            (out / "notices" / f"{event.content_hash}.salt").write_text(letter_salt(key, letter).hex() + "\n")
+            names.append(f"notices/{event.content_hash}.salt")
+    if key is not None and show is not None:
+        texts = {str(e.originator_version): {k: show(v) for k, v in vars(e).items() if is_sealed(v)}
+                 for e in events}
+        _write(out / PERSONAL, {k: v for k, v in texts.items() if v})
+        names.append(PERSONAL)
+    return names
+
+
+def export_zip(container, tenant: str, loan_id: str, *, personal_data: bool = False) -> bytes:
     """The same bundle as one zip file (one folder evidence-<loan>/ in it), for the HTTP API."""
     with tempfile.TemporaryDirectory() as folder:
-        export(container, tenant, loan_id, Path(folder))
+        export(container, tenant, loan_id, Path(folder), personal_data=personal_data)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
             for path in sorted(Path(folder).rglob("*")):
@@ -220,7 +251,10 @@ def _verify_content(files: dict[str, bytes], manifest: dict, key: str | None) ->
         payload = json.loads(record["payload"])
         name = f"notices/{payload.get('content_hash')}.pdf"
         if record["type"] == "NoticeSent" and name in manifest["files"] and name in files:
-            if hashlib.sha256(files[name]).hexdigest() != payload["content_hash"]:
+            # A letter stored sealed is named by its salted hash (R-DATA-2); its salt comes with it.
+            salt = files.get(f"notices/{payload['content_hash']}.salt")
+            salt = bytes.fromhex(salt.decode("ascii").strip()) if salt else b""
+            if hashlib.sha256(salt + files[name]).hexdigest() != payload["content_hash"]:
                 problems.append(f"notice of version {record['version']}: the letter differs from what was sent")
     digest = json.loads(files["digest.json"].decode("utf-8"))
     if digest is None:
@@ -242,8 +276,9 @@ def _verify_content(files: dict[str, bytes], manifest: dict, key: str | None) ->
     return problems
 
 
-def report_pdf(loan_id: str, events: list, decisions: list[dict], balance: dict) -> bytes:
-    """A readable account of the loan for a court or an appeal board (Latin-1 core fonts)."""
+def report_pdf(loan_id: str, events: list, decisions: list[dict], balance: dict, show=None) -> bytes:
+    """A readable account of the loan for a court or an appeal board (Latin-1 core fonts); sealed
+    free text as `show` gives it (opened, or a marker for a reader who may not see it)."""
     from fpdf import FPDF
 
     pdf = FPDF()
@@ -262,6 +297,7 @@ def report_pdf(loan_id: str, events: list, decisions: list[dict], balance: dict)
     for e in events:
         details = {k: v for k, v in plain(event_payload(e)).items()
                    if k not in ("type", "loan", "version", "recorded_at", "effective_date", "policy", "instalments")}
+        details = show_fields(details, show) if show else details
         pdf.multi_cell(0, 4.5, _latin1(f"{e.originator_version:>3}  {e.effective_date}  {type(e).__name__}  "
                                        f"(recorded {e.timestamp:%Y-%m-%d %H:%M} UTC)  {json.dumps(details)[:300]}"),
                        new_x="LMARGIN", new_y="NEXT")

@@ -1,9 +1,10 @@
 """Notices: letters rendered before their NoticeSent is recorded, delivered through an outbox.
 
 1. `NoticeRenderer` is the hasher the domain calls while it decides a NoticeSent: it renders the
-   letter (Finnish or Swedish, the borrower's language), stores the PDF by its SHA-256 and returns
-   that hash, which the event records. The letter is deterministic, so re-rendering the same
-   content gives the same bytes.
+   letter (Finnish or Swedish, the borrower's language), stores it sealed with the borrower's key
+   and returns its salted hash, which the event records (R-DATA-2: a guessed letter cannot be
+   confirmed from the events). The letter is deterministic, and so is its salt, so re-rendering
+   the same content gives the same hash.
 2. `NoticeDispatcher` follows the event log with its own tracking position: each NoticeSent goes
    into the outbox once (idempotent by loan and notice version), the outbox sends it through the
    channel adapter at most once successfully, and each delivery outcome is recorded on the loan
@@ -64,13 +65,13 @@ class NoticeRenderer:
         books = loan.books(self.container.service.rates)
         pdf = render_notice(letter_content(loan, books, content), borrower_of(self.container, loan),
                             organiser(self.container.settings, loan.tenant))
-        return self.pdfs.put(pdf)
+        return self.pdfs.put_sealed(pdf, self.container.borrowers.key(loan.tenant, loan.borrower_id, create=True))
 
 
 class NoticeDispatcher:
     def __init__(self, container, pdfs: PdfStore, adapter=None):
         self.container, self.pdfs = container, pdfs
-        self.outbox = Outbox(container.read_model.store, pdfs)
+        self.outbox = Outbox(container.read_model.store, pdfs, people=container.borrowers)
         self.adapter = adapter or PrintFolderAdapter(container.settings.notice_print_folder)
 
     def _position(self) -> int:
@@ -115,15 +116,17 @@ class NoticeDispatcher:
                    "cure_deadline": event.cure_deadline, "takes_effect_on": event.takes_effect_on,
                    "period_days": event.period_days}
         letter = letter_content(loan, books, content)
-        borrower = borrower_of(self.container, loan)
-        title, body = notice_text(letter, borrower, organiser(self.container.settings, loan.tenant))
+        # The message text carries no name or address (adapters.notices.render.notice_text); only the
+        # language is the borrower's. The addressee is read when the notice is sent (R-DATA-1).
+        language = {"language": borrower_of(self.container, loan)["language"]}
+        title, body = notice_text(letter, language, organiser(self.container.settings, loan.tenant))
         if event.content_hash not in self.pdfs:
             # Recorded with the default (JSON) hasher, e.g. by an older version: render it now.
             log.warning("notice_pdf_missing", loan=loan.loan_id, notice=event.originator_version)
             return loan.tenant, loan.loan_id
         self.outbox.enqueue(tenant=loan.tenant, loan_id=loan.loan_id, notice_version=event.originator_version,
-                            sha256=event.content_hash, channel=self.adapter.channel, addressee=borrower,
-                            title=title, body=body)
+                            sha256=event.content_hash, channel=self.adapter.channel,
+                            borrower_id=loan.borrower_id, title=title, body=body)
         return loan.tenant, loan.loan_id
 
     def deliver(self) -> int:

@@ -23,6 +23,8 @@
   not-yet-reversed payment with the same reference and amount on the loan the reference names,
   else the unallocated payment with that reference and amount. The reversal's reason names the
   return's archive id, so importing the return again finds it and reports a duplicate.
+  A caller that may not reverse payments (a payment system) passes `returns`: its returns are
+  queued there for finance to apply (application.bank_returns, R-DATA-6) and reported as `queued`.
 
 `payment_instructions(loan, books, settings, tenant)` gives each unpaid instalment's references and
 virtual barcodes. `import_payments_command(tenant, path)` is `luotto import-payments TENANT FILE`.
@@ -77,8 +79,10 @@ class ImportReport:
     reversed: list[dict] = field(default_factory=list)  # returns applied to their original payment
     rejected: list[dict] = field(default_factory=list)
     file_rejected: str | None = None  # the reason the whole file was refused (then nothing was imported)
+    queued: list[dict] = field(default_factory=list)  # returns waiting for finance (application.bank_returns)
     position: int | None = None  # the last notification written (read-your-writes)
     tallies: dict[str, int] = field(default_factory=dict)
+    loans: set[str] = field(default_factory=set)  # every loan the import wrote to (for the access log)
 
     # A report lists at most this many rows of each kind (the counts are always whole), so that the
     # memory an import needs does not grow with the file. Unmatched and rejected rows are also in
@@ -102,7 +106,7 @@ class ImportReport:
                 "position": self.position}
 
 
-KINDS = ("matched", "unmatched", "duplicates", "reversed", "rejected")
+KINDS = ("matched", "unmatched", "duplicates", "reversed", "rejected", "queued")
 
 
 def organiser_accounts(settings, tenant: str) -> list[str]:
@@ -125,10 +129,13 @@ def _account_keys(accounts) -> set[str]:
 
 
 def import_payments(service: LoanService, tenant: str, file_bytes_or_path: Source, *, on: dt.date,
-                    accounts, progress: Progress | None = None, batch: int = 500) -> ImportReport:
+                    accounts, progress: Progress | None = None, batch: int = 500, returns=None,
+                    queued_by: str = "") -> ImportReport:
     """Import a camt.054 or KTL file of incoming payments for `tenant` on business date `on`. The
     file must report on `accounts` (the organiser's, organiser_accounts()) only: a file that names
-    another account, or none, is refused whole."""
+    another account, or none, is refused whole. `returns` (application.bank_returns.PendingReturns):
+    queue the file's returns there instead of applying them, for a caller that may not reverse
+    payments."""
     service.register(tenant)  # not_found for an organiser that is not configured
     report = ImportReport(tenant)
     try:
@@ -148,6 +155,7 @@ def import_payments(service: LoanService, tenant: str, file_bytes_or_path: Sourc
             report.entries = total
             importer = _Importer(service, tenant, on, "camt.054" if bank_file.format == CAMT054 else "ktl",
                                  report, max(1, batch), lambda done: progress and progress(done, total))
+            importer.returns, importer.queued_by = returns, queued_by
             # A FileRejected from here on means the file changed after the check: it propagates, and
             # what was written stays written (a re-run counts it once).
             for entry in bank_file.entries():
@@ -180,6 +188,7 @@ class _Importer:
         self.loans: OrderedDict[str, Loan] = OrderedDict()
         self.loan_of_reference: dict[str, str | None] = {}  # national reference -> loan_id (None: no loan)
         self.done = 0
+        self.returns, self.queued_by = None, ""
 
     # --- entries ---------------------------------------------------------------------------
 
@@ -191,6 +200,10 @@ class _Importer:
             self._reject(entry, MALFORMED, unsafe)
         elif entry.value_date > self.on:
             self._reject(entry, FUTURE, f"value date {entry.value_date} is after the import date {self.on} (R-DATE-1)")
+        elif entry.kind == "return" and self.returns is not None:
+            added = self.returns.add(self.tenant, entry, self.source, self.queued_by)
+            self.report.add("queued" if added else "duplicates", {**entry.describe(), "kind": "return",
+                                                                  "status": "queued for finance"})
         elif entry.kind == "return":
             self.flush()  # its original may be waiting in this batch
             self._return(entry)
@@ -301,13 +314,15 @@ class _Importer:
             return
         try:
             written = self.service.reverse_payment(tenant=self.tenant, payment_id=original, reason=reason,
-                                                   on=min(entry.booking_date, self.on))
+                                                   on=min(entry.booking_date, self.on), seal_reason=False)
         except DomainError as e:
             self._reject(entry, e.code, e.message)
             return
         self._moved(written.position)
         # "returned": an unallocated payment sent back to the payer; "reversed": taken off its loan.
         status = "returned" if written.result["status"] == "returned" else "reversed"
+        if written.result["loan_id"]:
+            self.report.loans.add(written.result["loan_id"])
         self.report.add("reversed", {**entry.describe(), "original_payment_id": original,
                                      "loan_id": written.result["loan_id"], "status": status})
 
@@ -364,6 +379,8 @@ class _Importer:
 
     def _recorded(self, entry: BankEntry, loan_id: str | None) -> None:
         row = {**entry.describe(), "reference": canonical_reference(entry.reference), "loan_id": loan_id}
+        if loan_id:
+            self.report.loans.add(loan_id)
         self.report.add("matched" if loan_id else "unmatched", row)
         PAYMENTS.labels("recorded" if loan_id else "unallocated").inc()
 
@@ -386,6 +403,12 @@ def _unsafe(entry: BankEntry) -> str | None:
     if entry.reference and (len(entry.reference) > 40 or text_problem(entry.reference)):
         return f"reference {clean(entry.reference)!r} is not a reference (printable, at most 40 characters)"
     return None
+
+
+def apply_return(service: LoanService, tenant: str, on: dt.date, source: str, report: ImportReport,
+                 entry: BankEntry) -> None:
+    """Apply one return as an import by finance does (a return queued by application.bank_returns)."""
+    _Importer(service, tenant, on, source, report, 1, lambda done: None)._return(entry)
 
 
 def _status(marker: PaymentMarker) -> str:

@@ -41,6 +41,7 @@ from domain.register import (GrantRegister, PaymentMarker, ReferenceMarker, RunL
                              reference_marker_id, register_id, run_log_id)
 
 Clock = Callable[[], dt.datetime]
+SEALED_KWARGS = ("override_reason", "appellant", "grounds")  # a person's free text (R-DATA-2)
 log = structlog.get_logger("luotto.service")
 
 
@@ -91,6 +92,7 @@ class LoanService(Application):
         self.rate_source = RateSource(self, rates)
         self.read_model = read_model
         self.notice_hasher = None  # set by the composition root: renders and stores notice letters
+        self.sealer = None  # set by the composition root: seals free text with the borrower's key (R-DATA-2)
         self._write_lock = threading.RLock()
         self._payment_commits: GroupCommit[PaymentCommand, Written] = GroupCommit(self._post_payments, name="payments")
         self._reference_owners: dict[tuple[str, str], str] = {}
@@ -186,6 +188,9 @@ class LoanService(Application):
     def grant(self, *, tenant: str, loan_id: str, borrower_id: str, principal: Cents, decision: Decision,
               applicant_total_debt: Cents = 0, **terms: Any) -> Written:
         """R-PORT-1 checked against the register saved in the same transaction as the loan."""
+        sealed = self._sealed_decision(tenant, borrower_id, decision)
+        terms = {**terms, "purpose": self._seal(tenant, borrower_id, terms["purpose"])}
+
         def change() -> list:
             existing = self._existing_loan(tenant, loan_id)
             if existing is not None:
@@ -208,7 +213,7 @@ class LoanService(Application):
                                                applicant_other_debt=applicant_total_debt)
             reference = reference_for_loan(sequence)
             loan = Loan.grant(tenant=tenant, loan_id=loan_id, borrower_id=borrower_id, principal=principal,
-                              policy=policy, decision=decision, recorded_at=self.clock(), reference=reference,
+                              policy=policy, decision=sealed, recorded_at=self.clock(), reference=reference,
                               rates=self.rates, **terms)
             return [register, loan, ReferenceMarker.assign(tenant, reference, loan_id)]
         return self._write(change, lambda: self.loan(tenant, loan_id))
@@ -336,7 +341,10 @@ class LoanService(Application):
             return [marker, loan]
         return self._write(change, lambda: self._payment_result(marker_id))
 
-    def reverse_payment(self, *, tenant: str, payment_id: str, reason: str, on: dt.date) -> Written:
+    def reverse_payment(self, *, tenant: str, payment_id: str, reason: str, on: dt.date,
+                        seal_reason: bool = True) -> Written:
+        """`seal_reason`: the reason is a person's free text (from the API), sealed like a decision's
+        reasons; a bank return's reason is the system's own text and stays readable."""
         marker_id = payment_marker_id(tenant, payment_id)
 
         def change() -> list:
@@ -345,7 +353,8 @@ class LoanService(Application):
                 marker.return_unallocated(reason)
                 return [marker]
             loan = self.loan(tenant, marker.loan_id)
-            loan.reverse_payment(payment_id=payment_id, reason=reason, on=on, recorded_at=self.clock(),
+            text = self._seal(tenant, loan.borrower_id, reason) if seal_reason else reason
+            loan.reverse_payment(payment_id=payment_id, reason=text, on=on, recorded_at=self.clock(),
                                  rates=self.rates)
             return [loan]
         return self._write(change, lambda: self._payment_result(marker_id))
@@ -363,12 +372,26 @@ class LoanService(Application):
         extra = {"rates": self.rates} if "rates" in parameters else {}
         if "notice_hasher" in parameters:
             extra["notice_hasher"] = self.notice_hasher
+        decision = kwargs.get("decision")
+        if self.sealer is not None and (isinstance(decision, Decision) or any(k in kwargs for k in SEALED_KWARGS)):
+            borrower_id = self.loan(tenant, loan_id, read_only=True).borrower_id
+            if isinstance(decision, Decision):
+                kwargs["decision"] = self._sealed_decision(tenant, borrower_id, kwargs["decision"])
+            for name in SEALED_KWARGS:
+                if name in kwargs:
+                    kwargs[name] = self._seal(tenant, borrower_id, kwargs[name])
 
         def change() -> list:
             loan = self.loan(tenant, loan_id)
             method(loan, recorded_at=self.clock(), **extra, **kwargs)
             return [loan]
         return self._write(change)
+
+    def _seal(self, tenant: str, borrower_id: str, text: str | None) -> str | None:
+        return self.sealer.seal(tenant, borrower_id, text) if self.sealer is not None else text
+
+    def _sealed_decision(self, tenant: str, borrower_id: str, decision: Decision) -> Decision:
+        return Decision(decision.decided_by, self._seal(tenant, borrower_id, decision.reasons), decision.legal_basis)
 
     def file_appeal(self, tenant: str, loan_id: str, *, decision_version: int, on: dt.date, appellant: str,
                     grounds: str) -> Written:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -81,6 +82,9 @@ class SqlStore:
                 tx.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
                                f"({', '.join(':' + column for column in columns)})", rows)
 
+    def forget_deleted(self) -> None:
+        """After an erasure: leave no copy of deleted rows in files this store controls."""
+
     def close(self) -> None:
         pass
 
@@ -122,8 +126,21 @@ class SQLiteStore(SqlStore):
         if conn is None:
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
+            # Deleted and overwritten content is zeroed, not left in free space (R-DATA-2).
+            conn.execute("PRAGMA secure_delete=ON")
             self._local.conn = conn
         return conn
+
+    def forget_deleted(self) -> None:
+        """Copy the write-ahead log into the database and empty it: the log still holds the pages
+        as they were before the erasure. A reader holding an old snapshot can delay it; retried."""
+        conn = self._connection()
+        for _ in range(50):
+            busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if not busy:
+                return
+            time.sleep(0.05)
+        raise RuntimeError("the SQLite write-ahead log could not be emptied after an erasure: a reader held it")
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:

@@ -5,6 +5,12 @@ event — in table `luotto_notice_outbox` on the read-model store (`projections.
 SQLite or PostgreSQL, same SQL). The PDF itself lives in the content-addressed `PdfStore`; the row
 holds its sha256.
 
+A row names its addressee by borrower_id only (R-DATA-1): the name, address and identity code a
+channel needs are read from the personal-data store (`people`: adapters.personal_data.Borrowers)
+when the notice is sent, and the sealed letter is opened with the borrower's key then. Once the
+borrower is erased the notice cannot be sent (it fails for good). Rows written by older versions
+may still carry an addressee; erasure scrubs those (`erase_loans`).
+
 Life of a row (`status`):
 
     pending --claim--> sending --adapter ok--> sent_for_printing | delivered   (--events--> read | returned)
@@ -38,6 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from adapters.notices.store import CorruptPdf, PdfNotFound, PdfStore
+from adapters.sealing import Unsealable
 from projections.store import SqlStore
 
 OUTCOMES = ("sent_for_printing", "delivered", "read", "returned", "failed")
@@ -136,10 +143,10 @@ _CLAIMABLE = "channel = :channel AND (status = 'pending' OR (status = 'sending' 
 
 class Outbox:
     def __init__(self, store: SqlStore, pdfs: PdfStore, *, stale_after: float = 600.0, max_attempts: int = 8,
-                 clock: Callable[[], dt.datetime] = _utc_now):
+                 clock: Callable[[], dt.datetime] = _utc_now, people: Any = None):
         if stale_after <= 0 or max_attempts < 1:
             raise ValueError("stale_after must be positive and max_attempts at least 1")
-        self.store, self.pdfs = store, pdfs
+        self.store, self.pdfs, self.people = store, pdfs, people
         self.stale_after = dt.timedelta(seconds=stale_after)
         self.max_attempts = max_attempts
         self.clock = clock
@@ -154,8 +161,11 @@ class Outbox:
     # ------------------------------------------------------------------------------------- #
 
     def enqueue(self, *, tenant: str, loan_id: str, notice_version: int, sha256: str, channel: str,
-                addressee: Mapping[str, Any] | None = None, title: str = "", body: str = "") -> bool:
-        """Queue a stored PDF for delivery. True if a row was added, False if it was already there."""
+                addressee: Mapping[str, Any] | None = None, title: str = "", body: str = "",
+                borrower_id: str | None = None) -> bool:
+        """Queue a stored PDF for delivery. True if a row was added, False if it was already there.
+        `borrower_id`: the addressee is looked up when sending; `addressee` (kept for channels fed
+        by hand) is stored as given."""
         if not _SHA256.fullmatch(sha256 or ""):
             raise ValueError(f"sha256 must be a lower-case hex digest, got {sha256!r}")
         if sha256 not in self.pdfs:
@@ -166,7 +176,8 @@ class Outbox:
         row = {"tenant": tenant, "loan_id": loan_id, "notice_version": int(notice_version), "sha": sha256,
                "channel": channel, "now": now,
                "message_id": message_id(tenant, loan_id, notice_version),
-               "envelope": json.dumps({"addressee": dict(addressee or {}), "title": title, "body": body},
+               "envelope": json.dumps({"addressee": dict(addressee or {}), "title": title, "body": body,
+                                       **({"borrower_id": borrower_id} if borrower_id is not None else {})},
                                       ensure_ascii=False, sort_keys=True)}
         with self.store.transaction() as tx:
             tx.execute(
@@ -233,15 +244,15 @@ class Outbox:
 
     def _send(self, adapter: DeliveryAdapter, row: dict) -> str:
         key = _key(row)
+        envelope = json.loads(row["envelope"])
         try:
-            pdf = self.pdfs.get(row["sha256"])
-        except (PdfNotFound, CorruptPdf) as exc:
+            pdf, addressee = self._letter(row, envelope)
+        except (PdfNotFound, CorruptPdf, Unsealable) as exc:
             self._finish(key, row["claim"], "failed", error=f"{type(exc).__name__}: {exc}")
             return "failed"
-        envelope = json.loads(row["envelope"])
         notice = OutboundNotice(message_id=row["message_id"], tenant=row["tenant"], loan_id=row["loan_id"],
                                 notice_version=int(row["notice_version"]), sha256=row["sha256"], pdf=pdf,
-                                addressee=envelope.get("addressee") or {}, title=envelope.get("title") or "",
+                                addressee=addressee, title=envelope.get("title") or "",
                                 body=envelope.get("body") or "", attempt=row["attempts"])
         # Exceptions that are not Exceptions (a crash, SystemExit, KeyboardInterrupt) leave the row
         # in 'sending' on purpose: it is retried once stale.
@@ -260,6 +271,35 @@ class Outbox:
             return "failed"
         self._finish(key, row["claim"], delivery.outcome, reference=delivery.reference)
         return delivery.outcome
+
+    def _letter(self, row: dict, envelope: dict) -> tuple[bytes, dict]:
+        """The letter and its addressee, from the personal-data store when the row names a borrower."""
+        borrower_id = envelope.get("borrower_id")
+        if envelope.get("erased"):
+            raise Unsealable("the addressee's personal data was erased")
+        if borrower_id is None or self.people is None:
+            return self.pdfs.get(row["sha256"]), envelope.get("addressee") or {}
+        person = self.people.find(row["tenant"], borrower_id)
+        key = self.people.key(row["tenant"], borrower_id)
+        if person is None or person.get("erased_at") or key is None:
+            raise Unsealable(f"borrower {borrower_id}: no personal data to address the letter with (erased?)")
+        addressee = {"name": person.get("name") or "", "address": person.get("address") or [],
+                     "language": person.get("language") or "fi", "recipient_id": person.get("identity_code")}
+        return self.pdfs.get(row["sha256"], key), addressee
+
+    def erase_loans(self, tenant: str, loan_ids: Iterable[str]) -> list[str]:
+        """Erasure: every row of these loans keeps only its keys and status, and can no longer be
+        sent; returns their message ids (so copies left with a channel can be removed too)."""
+        ids = []
+        with self.store.transaction() as tx:
+            for loan_id in loan_ids:
+                rows = tx.execute("SELECT message_id FROM luotto_notice_outbox WHERE tenant = :tenant AND "
+                                  "loan_id = :loan_id", {"tenant": tenant, "loan_id": loan_id}).all()
+                ids += [r["message_id"] for r in rows]
+                tx.execute("UPDATE luotto_notice_outbox SET envelope = :envelope, last_error = NULL WHERE "
+                           "tenant = :tenant AND loan_id = :loan_id",
+                           {"tenant": tenant, "loan_id": loan_id, "envelope": json.dumps({"erased": True})})
+        return ids
 
     def _finish(self, key: Key, claim: str, status: str, *, error: str | None = None,
                 reference: str | None = None) -> bool:

@@ -4,6 +4,11 @@
 file in the same folder, fsync and an atomic rename, so a reader sees the whole file or none;
 storing the same bytes again is a no-op. `get(sha256)` reads the file back and checks its hash:
 a file that no longer matches its name raises `CorruptPdf`, a missing one `PdfNotFound`.
+
+Letters to borrowers are stored sealed (R-DATA-2): `put_sealed(pdf, key)` names the file by the
+letter's salted hash (adapters.sealing.letter_salt) and writes `<hash>.sealed`, the letter encrypted
+with the borrower's key; `get(hash, key)` opens and checks it. Without the key (erased) the file is
+noise and its name confirms nothing. Plain `<sha256>.pdf` files are letters stored before that.
 """
 from __future__ import annotations
 
@@ -12,6 +17,8 @@ import os
 import re
 import tempfile
 from pathlib import Path
+
+from adapters.sealing import Unsealable, letter_salt, open_blob, salted_hash, seal_blob
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -22,6 +29,10 @@ class PdfNotFound(KeyError):
 
 class CorruptPdf(Exception):
     """The stored file's bytes do not hash to its name."""
+
+
+class PdfSealed(PdfNotFound):
+    """The letter is stored sealed and no key (or the wrong one) was given: erased, or not ours."""
 
 
 def write_atomically(target: Path, data: bytes) -> None:
@@ -71,19 +82,64 @@ class PdfStore:
         _fsync_dir(target.parent)
         return sha
 
-    def get(self, sha: str) -> bytes:
+    def sealed_path(self, sha: str) -> Path:
+        return self.path(sha).with_suffix(".sealed")
+
+    def put_sealed(self, pdf: bytes, key: bytes) -> str:
+        """Store a letter sealed with the borrower's key; returns its salted content hash."""
+        data = bytes(pdf)
+        sha = salted_hash(letter_salt(key, data), data)
+        target = self.sealed_path(sha)
+        if target.exists():
+            try:
+                if self._open(target, sha, key) == data:
+                    return sha
+            except (OSError, Unsealable, CorruptPdf):
+                pass  # unreadable or damaged: write it again below
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(target, seal_blob(key, data, sha))
+        _fsync_dir(target.parent)
+        return sha
+
+    def get(self, sha: str, key: bytes | None = None) -> bytes:
         target = self.path(sha)
         try:
             data = target.read_bytes()
         except FileNotFoundError:
-            raise PdfNotFound(sha) from None
+            sealed = self.sealed_path(sha)
+            if not sealed.exists():
+                raise PdfNotFound(sha) from None
+            if key is None:
+                raise PdfSealed(sha) from None
+            try:
+                return self._open(sealed, sha, key)
+            except Unsealable:
+                raise PdfSealed(sha) from None
         actual = sha256_hex(data)
         if actual != sha:
             raise CorruptPdf(f"{target} hashes to {actual}, not {sha}")
         return data
 
+    @staticmethod
+    def _open(path: Path, sha: str, key: bytes) -> bytes:
+        data = open_blob(key, path.read_bytes(), sha)
+        if salted_hash(letter_salt(key, data), data) != sha:
+            raise CorruptPdf(f"{path} does not hold the letter its name records")
+        return data
+
+    def delete(self, sha: str) -> bool:
+        """Remove a letter (sealed or plain); True if there was one. Used by erasure."""
+        removed = False
+        for target in (self.path(sha), self.sealed_path(sha)):
+            try:
+                target.unlink()
+                removed = True
+            except FileNotFoundError:
+                pass
+        return removed
+
     def __contains__(self, sha: str) -> bool:
-        return self.path(sha).exists()
+        return self.path(sha).exists() or self.sealed_path(sha).exists()
 
 
 def _fsync_dir(path: Path) -> None:

@@ -208,8 +208,8 @@ def test_r_acc_6_print_folder_gets_each_notice_once(outbox: Outbox, pdfs: PdfSto
     mid = message_id(*key)
     assert (tmp_path / "print" / f"{mid}.pdf").read_bytes() == notice_pdf()
     sidecar = json.loads((tmp_path / "print" / f"{mid}.json").read_text("utf-8"))
-    assert sidecar["addressee"] == ADDRESSEE
-    assert (sidecar["loan_id"], sidecar["notice_version"], sidecar["sha256"]) == ("L-1", 7, sha256_hex(notice_pdf()))
+    # R-DATA-1: only what printing needs (the address is in the letter's window), no identity code.
+    assert sidecar == {"message_id": mid, "tenant": TENANT, "pdf": f"{mid}.pdf"}
     assert sorted(p.name for p in (tmp_path / "print").iterdir()) == [f"{mid}.json", f"{mid}.pdf"]
     row = outbox.get(*key)
     assert (row["status"], row["attempts"], row["last_error"]) == ("sent_for_printing", 1, None)

@@ -10,6 +10,7 @@ import json
 import pytest
 from pypdf import PdfReader
 
+from adapters.sealing import letter_salt
 from adapters.settings import Settings
 from api.deps import Container
 from domain.loan import Decision
@@ -66,10 +67,15 @@ def test_reminders_and_the_acceleration_notice_are_letters_sent_once(stack):
     notices = [e for e in service.events.get(service.loan("k", "L-1").id) if type(e).__name__ == "NoticeSent"]
     assert [n.kind for n in notices] == ["reminder"] * 4 + ["acceleration"]
 
-    # The hash each NoticeSent records is the SHA-256 of the stored letter.
+    # The hash each NoticeSent records is the salted SHA-256 of the stored letter (R-DATA-2): the
+    # letter alone does not give it, so a guessed letter cannot be confirmed from the events.
     pdfs = container.notices.pdfs
-    letter = pdfs.get(notices[-1].content_hash)
-    assert hashlib.sha256(letter).hexdigest() == notices[-1].content_hash
+    key = container.borrowers.key("k", "B-1")
+    letter = pdfs.get(notices[-1].content_hash, key)
+    assert hashlib.sha256(letter).hexdigest() != notices[-1].content_hash
+    assert hashlib.sha256(letter_salt(key, letter) + letter).hexdigest() == notices[-1].content_hash
+    assert b"Brita" not in (folder / "pdfs").joinpath(notices[-1].content_hash[:2],
+                                                      notices[-1].content_hash + ".sealed").read_bytes()
     words = text_of(letter)
     for figure in ("200,00", "26.5.2025", "27.5.2025", "Brita Borg", "10016", "RF"):
         assert figure in words, figure  # Swedish letter: the delayed amount, cure deadline, effect date, payee
@@ -81,7 +87,9 @@ def test_reminders_and_the_acceleration_notice_are_letters_sent_once(stack):
     printed = sorted(p.name for p in (folder / "print").glob("*.pdf"))
     assert len(printed) == 5
     sidecar = json.loads(next((folder / "print").glob("*.json")).read_text())
-    assert "Brita Borg" in json.dumps(sidecar, ensure_ascii=False)
+    # R-DATA-1: only what printing needs; the address is in the letter's window.
+    assert set(sidecar) == {"message_id", "tenant", "pdf"}
+    assert "Brita Borg" in text_of((folder / "print" / sidecar["pdf"]).read_bytes())
     outcomes = [(e.notice, e.outcome) for e in service.events.get(service.loan("k", "L-1").id)
                 if type(e).__name__ == "NoticeDeliveryRecorded"]
     assert sorted(outcomes) == sorted((n.originator_version, "sent_for_printing") for n in notices)
@@ -114,9 +122,13 @@ def test_the_evidence_bundle_carries_the_letters(stack, tmp_path):
     from application import digest
 
     digest.take(container, "k", dt.date(2025, 3, 24))
+    # R-DATA-3: a reader who may not see personal data (an auditor) gets no letters; the chain verifies.
+    without = export(container, "k", "L-1", tmp_path / "audit")
+    assert not [name for name in without["files"] if name.startswith("notices/")]
+    assert verify_bundle(tmp_path / "audit") == []
     out = tmp_path / "bundle"
-    manifest = export(container, "k", "L-1", out)
-    letters = [name for name in manifest["files"] if name.startswith("notices/")]
+    manifest = export(container, "k", "L-1", out, personal_data=True)
+    letters = [name for name in manifest["files"] if name.startswith("notices/") and name.endswith(".pdf")]
     assert len(letters) == 3 and verify_bundle(out) == []
     (out / letters[0]).write_bytes(b"%PDF-1.4 forged")
     assert any("the letter differs" in p for p in verify_bundle(out))

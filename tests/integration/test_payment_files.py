@@ -70,7 +70,7 @@ def test_r_pay_2_import_matches_payments_and_the_read_model_queues_the_unmatched
     container, _ = with_loans(stack)
     report = import_payments(container.service, TENANT, fixture("camt054_001_02.xml"), on=ON, accounts=ACCOUNTS)
     assert report.counts == {"entries": 12, "matched": 4, "unmatched": 2, "duplicates": 1, "reversed": 0,
-                             "rejected": 5}
+                             "rejected": 5, "queued": 0}
     container.read_model.catch_up()
     assert container.read_model.position() >= report.position
     queue = container.read_model.unallocated(TENANT)
@@ -281,7 +281,7 @@ def test_luotto_import_payments_command(stack, monkeypatch, tmp_path, capsys):
     assert out.err.count("[##############################] 3/3 entries") == 1 and "3 matched" in out.err
     assert import_payments_command(TENANT, str(fixture("camt054_001_02.xml"))) == 1
     assert json.loads(capsys.readouterr().out)["counts"] == {"entries": 12, "matched": 3, "unmatched": 2,
-                                                             "duplicates": 2, "reversed": 0, "rejected": 5}
+                                                             "duplicates": 2, "reversed": 0, "rejected": 5, "queued": 0}
     assert import_payments_command(TENANT, str(fixture("camt054_xxe.xml"))) == 2
     assert "refused, nothing imported" in capsys.readouterr().err
     assert import_payments_command("nobody", str(fixture("ktl_correction.txt"))) == 2

@@ -365,7 +365,7 @@ def test_r_pay_2_camt054_import_matches_by_national_and_rf_reference_and_queues_
     report = import_payments(service, TENANT, fixture("camt054_001_02.xml"), on=ON, accounts=ACCOUNTS)
     assert report.file_rejected is None and report.format == "camt.054.001.02"
     assert report.counts == {"entries": 12, "matched": 4, "unmatched": 2, "duplicates": 1, "reversed": 0,
-                             "rejected": 5}
+                             "rejected": 5, "queued": 0}
     assert [(r["payment_id"], r["loan_id"], r["amount"]) for r in report.matched] == [
         ("20250303-A001", "L1", "100.00"), ("20250303-B001", "L2", "50.00"), ("20250303-B002", "L3", "25.00"),
         ("20250303-C001/1", "L2", "30.00")]
@@ -390,7 +390,7 @@ def test_r_pay_1_reimporting_a_file_records_nothing_new_and_reports_every_paymen
     again = import_payments(service, TENANT, fixture("camt054_001_02.xml"), on=ON, accounts=ACCOUNTS)
     assert event_count(service) == before
     assert again.counts == {"entries": 12, "matched": 0, "unmatched": 0, "duplicates": 7, "reversed": 0,
-                            "rejected": 5}
+                            "rejected": 5, "queued": 0}
     assert {r["status"] for r in again.duplicates} == {"allocated", "unallocated"}
 
 
@@ -439,7 +439,7 @@ def test_r_pay_4_ktl_import_with_a_correction_in_the_same_file_and_a_later_one()
     report = import_payments(service, TENANT, fixture("ktl_payments.txt"), on=ON, accounts=ACCOUNTS, batch=3)
     assert report.format == "ktl"
     assert report.counts == {"entries": 9, "matched": 3, "unmatched": 1, "duplicates": 1, "reversed": 1,
-                             "rejected": 3}
+                             "rejected": 3, "queued": 0}
     assert [(r["payment_id"], r["loan_id"]) for r in report.matched] == [
         ("250303KTL0000001", "L1"), ("250303KTL0000002", "L2"), ("250303KTL0000003", "L3")]
     assert [(r["payment_id"], r["original_payment_id"]) for r in report.reversed] == [
@@ -464,7 +464,7 @@ def test_r_pay_1_a_malformed_file_imports_nothing(name):
     report = import_payments(service, TENANT, fixture(name), on=ON, accounts=ACCOUNTS)
     assert report.file_rejected and event_count(service) == before
     assert report.counts == {"entries": 0, "matched": 0, "unmatched": 0, "duplicates": 0, "reversed": 0,
-                             "rejected": 0}
+                             "rejected": 0, "queued": 0}
 
 
 def test_r_date_1_future_value_date_and_value_date_before_the_grant_are_rejected_entries():
