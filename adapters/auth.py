@@ -6,17 +6,20 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlparse
 
+import httpx
 import jwt
 
 ROLES = ("caseworker", "decision_maker", "finance", "payment_system", "auditor", "admin")
 
-# What each permission lets a role do (the issue's role list; README "Access control").
+# Which roles hold each permission. Which permission each route needs: api/access.py (README
+# "Access control" shows both as one table).
 PERMISSIONS: dict[str, frozenset[str]] = {
     "read": frozenset({"caseworker", "decision_maker", "finance", "auditor"}),
     "hardship": frozenset({"caseworker", "decision_maker"}),
@@ -31,7 +34,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "operations_read": frozenset({"caseworker", "decision_maker", "finance", "auditor", "admin"}),
     "personal_data": frozenset({"caseworker", "decision_maker"}),
     "assess": frozenset({"caseworker", "decision_maker"}),  # R-APP-2 … 4: prepare and decide
+    "erasure": frozenset({"decision_maker"}),
     "admin": frozenset({"admin"}),
+    "metrics": frozenset({"admin"}),
+    "docs": frozenset(ROLES),
 }
 
 API_KEY_SCHEMA = """CREATE TABLE IF NOT EXISTS luotto_api_keys (
@@ -129,37 +135,71 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+class JwksCache:
+    """The issuer's signing keys, trusted for at most `lifetime` seconds after they were fetched
+    (R-DATA-7): a key the issuer removed from its JWKS is refused from the next fetch on, at the
+    latest `lifetime` later. A token naming a key not in the set fetches again, at most once per
+    `min_refetch` seconds (so unknown key ids cannot make us hammer the issuer). When the set has
+    expired and cannot be fetched, tokens are refused rather than checked against stale keys."""
+
+    def __init__(self, url: str, lifetime: float, *, allow_file: bool, min_refetch: float = 10.0):
+        scheme = urlparse(url).scheme.lower()
+        if scheme != "https" and not (allow_file and scheme == "file"):
+            raise Unauthenticated(f"the JWKS URL must be https:// (got {scheme}://)")
+        self.url, self.lifetime, self.min_refetch = url, lifetime, min_refetch
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._fetched = -float("inf")
+        self._lock = threading.Lock()
+
+    def _fetch(self) -> None:
+        if self.url.startswith("file://"):
+            text = Path(urlparse(self.url).path).read_text()
+        else:
+            response = httpx.get(self.url, timeout=5.0, follow_redirects=False)
+            response.raise_for_status()
+            text = response.text
+        keys = jwt.PyJWKSet.from_json(text).keys
+        self._keys = {k.key_id: k for k in keys if k.key_id}
+        self._fetched = time.monotonic()
+
+    def key(self, kid: str | None):
+        with self._lock:
+            age = time.monotonic() - self._fetched
+            if age >= self.lifetime or (kid not in self._keys and age >= self.min_refetch):
+                try:
+                    self._fetch()
+                except (OSError, httpx.HTTPError, jwt.PyJWKSetError, ValueError) as e:
+                    if age >= self.lifetime:
+                        self._keys = {}  # expired and not renewable: trust nothing
+                    raise Unauthenticated(f"the issuer's keys cannot be fetched: {type(e).__name__}") from None
+            found = self._keys.get(kid)
+        if found is None:
+            raise Unauthenticated(f"no key {kid!r} in the issuer's JWKS")
+        return found.key
+
+
 class OidcTokens:
-    """Bearer JWTs signed by the organiser's OIDC provider (issuer and JWKS from settings)."""
+    """Bearer JWTs signed by the organiser's OIDC provider (issuer, audience and JWKS from settings)."""
 
     def __init__(self, settings):
         self.settings = settings
 
     @cached_property
-    def _jwks(self) -> jwt.PyJWKClient:
-        return jwt.PyJWKClient(self.settings.oidc_jwks_url, cache_keys=True, lifespan=3600)
-
-    def _signing_key(self, token: str):
-        url = self.settings.oidc_jwks_url
-        if not url.startswith("file://"):
-            return self._jwks.get_signing_key_from_jwt(token).key
-        # A JWKS kept on disk (tests, or an air-gapped site that distributes the issuer's keys).
-        kid = jwt.get_unverified_header(token).get("kid")
-        keys = jwt.PyJWKSet.from_json(Path(urlparse(url).path).read_text()).keys
-        found = next((k for k in keys if k.key_id == kid), None)
-        if found is None:
-            raise jwt.PyJWKClientError(f"no key {kid!r} in {url}")
-        return found.key
+    def _jwks(self) -> JwksCache:
+        s = self.settings
+        return JwksCache(s.oidc_jwks_url, s.oidc_jwks_cache_seconds, allow_file=s.environment == "test")
 
     def authenticate(self, token: str) -> Principal:
         s = self.settings
         if not s.oidc_issuer or not s.oidc_jwks_url:
             raise Unauthenticated("bearer tokens are not accepted: no OIDC issuer is configured")
+        if not s.oidc_audience:
+            raise Unauthenticated("bearer tokens are not accepted: no audience is configured")
         try:
-            key = self._signing_key(token)
+            key = self._jwks.key(jwt.get_unverified_header(token).get("kid"))
             claims = jwt.decode(token, key, algorithms=["RS256", "ES256", "EdDSA"], issuer=s.oidc_issuer,
-                                audience=s.oidc_audience, options={"require": ["exp", "iss", "sub"]})
-        except (jwt.PyJWTError, jwt.PyJWKClientError) as e:
+                                audience=s.oidc_audience, options={"require": ["exp", "iss", "sub", "aud"]})
+        except jwt.PyJWTError as e:
             raise Unauthenticated(f"invalid bearer token: {e}") from None
         roles = claims.get(s.oidc_roles_claim) or []
         tenant = claims.get(s.oidc_tenant_claim)

@@ -1,8 +1,12 @@
 """Every setting of a Luotto process, read from LUOTTO_* environment variables (README lists them)."""
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Exposure = Literal["off", "authenticated", "public"]
 
 
 class Settings(BaseSettings):
@@ -35,9 +39,16 @@ class Settings(BaseSettings):
     ready_lag_seconds: float = Field(30.0, description="/readyz fails when the read models are further behind")
     log_format: str = Field("json", description="json (production) or console")
     servicing_time: str = Field("06:00", description="Europe/Helsinki time of the daily servicing run (HH:MM)")
+    environment: Literal["production", "development", "test"] = Field(
+        "production", description="test: file:// JWKS allowed (nothing else differs)")
+    docs: Exposure = Field("off", description="/docs and /openapi.json: off, authenticated (any role) or public")
+    metrics: Exposure = Field("authenticated", description="/metrics: off, authenticated (role admin) or public")
     oidc_issuer: str | None = Field(None, description="issuer (iss) of the organisers' OIDC bearer tokens")
-    oidc_audience: str | None = Field(None, description="audience (aud) the tokens must carry")
-    oidc_jwks_url: str | None = Field(None, description="the issuer's JWKS URL (https://… or file://…)")
+    oidc_audience: str | None = Field(None, description="audience (aud) the tokens must carry (required with an issuer)")
+    oidc_jwks_url: str | None = Field(None, description="the issuer's JWKS URL (https://; file:// in tests only)")
+    oidc_jwks_cache_seconds: float = Field(300.0, gt=0, le=86400,
+                                           description="how long fetched signing keys are trusted before the "
+                                                       "JWKS is fetched again (a key removed there is refused then)")
     oidc_tenant_claim: str = Field("luotto_tenant", description="token claim naming the organiser")
     oidc_roles_claim: str = Field("roles", description="token claim listing the caller's roles")
     notice_store: str = Field("var/notices", description="folder of the content-addressed notice PDFs")
@@ -51,3 +62,16 @@ class Settings(BaseSettings):
     signing_key_file: str = Field("var/luotto-signing.key",
                                   description="file holding the signing key when LUOTTO_SIGNING_KEY is unset "
                                               "(created with a new key if missing)")
+
+    @model_validator(mode="after")
+    def _oidc(self) -> "Settings":
+        """Tokens only from an issuer whose keys come over TLS, and only for this API (R-DATA-7)."""
+        if self.oidc_issuer or self.oidc_jwks_url:
+            if not (self.oidc_issuer and self.oidc_jwks_url and self.oidc_audience):
+                raise ValueError("LUOTTO_OIDC_ISSUER, LUOTTO_OIDC_JWKS_URL and LUOTTO_OIDC_AUDIENCE go together: "
+                                 "tokens are accepted only for a named audience")
+            scheme = self.oidc_jwks_url.split(":", 1)[0].lower()
+            if scheme != "https" and not (scheme == "file" and self.environment == "test"):
+                raise ValueError(f"LUOTTO_OIDC_JWKS_URL must be https:// (file:// only with LUOTTO_ENVIRONMENT=test), "
+                                 f"got {scheme}://")
+        return self

@@ -4,15 +4,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import ContainerDep, TenantDep, allow
+from api.deps import Authorised, ContainerDep, TenantDep
 from api.errors import error_responses
 from domain.applications import parse_application
 from domain.assessment import assess
 
-router = APIRouter(prefix="/v1/assessments", tags=["applications"])
+router = APIRouter(prefix="/v1/assessments", tags=["applications"], dependencies=[Authorised])
 
 EXAMPLE = {
     "applicant": "B-1", "co_applicant": None, "home_municipality": "Lappeenranta", "purpose": "debt restructuring",
@@ -39,10 +39,12 @@ class AssessmentIn(BaseModel):
                                                           "estimated as if granted on this day")
 
 
-@router.post("", dependencies=[allow("assess")], responses=error_responses("limit_exceeded"))
-def assessment(body: AssessmentIn, c: ContainerDep, tenant: TenantDep) -> dict:
+@router.post("", responses=error_responses("limit_exceeded"))
+def assessment(body: AssessmentIn, c: ContainerDep, tenant: TenantDep, request: Request) -> dict:
     """Payment capacity month by month, the plan that fits it and the computed grounds with their
     figures, under the organiser's policy (its living-cost norm must be set) and the service's
     reference rates. Nothing is recorded; the access log notes the call."""
+    applicant = body.application.get("applicant")
+    request.state.borrower_id = applicant if isinstance(applicant, str) else None  # R-DATA-5: whose finances
     application = parse_application(body.application, "application")
     return assess(application, c.service.policy(tenant), c.service.rates, body.assessed_on or c.today()).to_json()

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -14,6 +14,7 @@ from adapters.access_log import AccessLog
 from adapters.personal_data import Borrowers
 from adapters.run_lock import exclusive
 from adapters.auth import Authenticator, Principal, Unauthenticated
+from api.access import BY_KEY
 from adapters.persistence import eventsourcing_env
 from adapters.settings import Settings
 from adapters.signing import Signer
@@ -21,6 +22,7 @@ from adapters.metrics import SERVICING_DURATION, SERVICING_LOANS_FAILED, SERVICI
 from adapters.notices.store import PdfStore
 from application import digest
 from application.notices import NoticeDispatcher, NoticeRenderer
+from application.bank_returns import PendingReturns
 from application.personal_text import TextSealer
 from application.service import LoanService
 from domain.errors import DomainError
@@ -41,6 +43,8 @@ class Container:
     access_log: AccessLog
     borrowers: Borrowers
     notices: "NoticeDispatcher | None" = None
+    pending_returns: "PendingReturns | None" = None
+    _borrower_of: dict = field(default_factory=dict)  # (tenant, loan_id) -> borrower_id: never changes
 
     @classmethod
     def build(cls, settings: Settings) -> "Container":
@@ -57,6 +61,7 @@ class Container:
         service.notice_hasher = NoticeRenderer(container, pdfs)
         service.sealer = TextSealer(container.borrowers)
         container.notices = NoticeDispatcher(container, pdfs, notice_adapter(settings))
+        container.pending_returns = PendingReturns(read_model.store)
         if settings.migrate:
             container.migrate()
         for tenant, spec in settings.tenants.items():
@@ -71,8 +76,32 @@ class Container:
                     store.recorder.create_table()
             immutability.install(self.service)
             self.read_model.setup()
-            for part in (self.auth.api_keys, self.access_log, self.borrowers, self.notices.outbox):
+            for part in (self.auth.api_keys, self.access_log, self.borrowers, self.notices.outbox,
+                         self.pending_returns):
                 part.setup()
+
+    def borrowers_known(self, tenant: str, loan_ids: list[str]) -> dict | None:
+        """Each loan's borrower when all are remembered (no I/O), else None."""
+        try:
+            return {lid: self._borrower_of[(tenant, lid)] for lid in loan_ids}
+        except KeyError:
+            return None
+
+    def borrowers_of(self, tenant: str, loan_ids: list[str]) -> dict:
+        """Each loan's borrower, from the organiser's grant register (every loan ever granted)."""
+        found = self.borrowers_known(tenant, loan_ids)
+        if found is not None:
+            return found
+        try:
+            loans = self.service.register(tenant).loans
+        except DomainError:
+            return {}
+        if len(self._borrower_of) > 200_000:
+            self._borrower_of.clear()
+        for lid in loan_ids:
+            if lid in loans:
+                self._borrower_of[(tenant, lid)] = loans[lid]["borrower_id"]
+        return {lid: self._borrower_of.get((tenant, lid)) for lid in loan_ids}
 
     def run_servicing(self, tenant: str, business_date: dt.date) -> dict:
         """A servicing run, then the day's signed digest over every loan's chain head.
@@ -165,17 +194,20 @@ ACTIONS = {"read": "read loans", "hardship": "record hardships", "acceleration_n
            "payment_admin": "allocate, reverse or refund payments", "evidence": "export evidence bundles",
            "audit": "read the audit records", "operations": "start servicing runs",
            "operations_read": "read servicing runs", "personal_data": "read or change personal data",
-           "admin": "administer the service"}
+           "admin": "administer the service", "assess": "assess applications", "erasure": "erase personal data",
+           "metrics": "read the metrics", "docs": "read the API description"}
 
 
-def allow(permission: str):
-    """A route dependency: the caller's roles must grant `permission` (adapters.auth.PERMISSIONS)."""
-    action = ACTIONS.get(permission, "use this operation")
+async def authorise(request: Request, who: Annotated[Principal, Depends(principal)]) -> None:
+    """Every /v1 router's dependency: the caller's roles must grant the permission api/access.py
+    gives the route (R-DATA-6); a route missing from that table is refused to everyone."""
+    route = BY_KEY.get((request.method, getattr(request.scope.get("route"), "path", "")))
+    if route is None or route.permission == "public" or not who.may(route.permission):
+        action = ACTIONS.get(route.permission, route.what) if route else "call a route missing from the access table"
+        raise DomainError("forbidden", f"roles {sorted(who.roles) or '(none)'} may not {action}")
 
-    async def check(who: Annotated[Principal, Depends(principal)]) -> None:
-        if not who.may(permission):
-            raise DomainError("forbidden", f"roles {sorted(who.roles) or '(none)'} may not {action}")
-    return Depends(check)
+
+Authorised = Depends(authorise)
 
 
 MAX_POSITION = 2**63 - 1  # a notification id is a BIGINT
@@ -200,5 +232,6 @@ def read_position(c: Container, request: Request) -> dict:
 
 
 ContainerDep = Annotated[Container, Depends(container)]
+WhoDep = Annotated[Principal, Depends(principal)]
 TenantDep = Annotated[str, Depends(tenant)]
 FreshReads = Depends(fresh_reads)

@@ -23,6 +23,7 @@ STATUS = {
     "internal_error": 500,
     "unauthenticated": 401,
     "forbidden": 403,
+    "erasure_not_allowed": 409,
 }
 
 
@@ -31,6 +32,7 @@ class ErrorBody(BaseModel):
     message: str
     rule: str | None = None
     field: str | None = None
+    possible_from: str | None = None  # erasure_not_allowed: the first day erasure will be allowed, if known
 
 
 REPLAY = {200: {"description": "a retry of an earlier request: the first result, nothing recorded again"}}

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from adapters.reference_numbers import format_national, format_rf, rf_reference
 from api import schemas as s
-from api.deps import ContainerDep, allow, FreshReads, TenantDep, read_position
+from api.deps import Authorised, ContainerDep, FreshReads, TenantDep, WhoDep, read_position
 from api.errors import REPLAY, error_responses
 from domain.errors import invalid
 from domain.evidence import plain
@@ -17,7 +17,7 @@ from domain.interest import InterestTerms
 from domain.loan import Decision
 from domain.money import format_cents, parse_amount
 
-router = APIRouter(prefix="/v1/loans", tags=["loans"])
+router = APIRouter(prefix="/v1/loans", tags=["loans"], dependencies=[Authorised])
 WHAT_IF_HORIZON_DAYS = 366  # a re-run costs time per simulated day; appeals look back, not decades ahead
 DECISION_ERRORS = error_responses("not_found", "loan_closed", "not_eligible", "notice_pending", "hardship_active")
 
@@ -39,12 +39,12 @@ def _summary(c, tenant: str, loan, on: dt.date, rates=None) -> dict:
             "version": loan.version, **loan.books(rates or c.service.rates).balance(on)}
 
 
-@router.post("", dependencies=[allow("decision")], status_code=201,
+@router.post("", status_code=201,
              responses={**REPLAY, **error_responses("limit_exceeded", "loan_exists", "not_found")})
 def grant(body: s.GrantIn, c: ContainerDep, tenant: TenantDep, request: Request, response: Response) -> dict:
     """Grant a loan (R-SCHED, R-PORT-1). Grants of one organiser are serialised; a retry with the
     same loan_id and terms answers the existing loan."""
-    request.state.loan_id = body.loan_id  # for the access log
+    request.state.loan_id, request.state.borrower_id = body.loan_id, body.borrower_id  # for the access log
     latest = c.today() + dt.timedelta(days=c.settings.grant_horizon_days)
     if body.granted_on > latest:
         raise invalid(f"granted_on {body.granted_on} is more than {c.settings.grant_horizon_days} days ahead "
@@ -68,13 +68,14 @@ def grant(body: s.GrantIn, c: ContainerDep, tenant: TenantDep, request: Request,
     return {**_summary(c, tenant, written.result, max(body.granted_on, c.today())), "position": written.position}
 
 
-@router.get("", dependencies=[allow("read"), FreshReads])
+@router.get("", dependencies=[FreshReads])
 def list_loans(c: ContainerDep, tenant: TenantDep, request: Request,
                status: Annotated[str | None, Query(pattern="^(current|late|accelerated|repaid|waived|written_off)$")]
                = None, limit: Annotated[int, Query(ge=1, le=500)] = 50,
                offset: Annotated[int, Query(ge=0, le=10**9)] = 0) -> dict:
     """Loans of the organiser from the balances read model, paged by loan_id."""
     rows = c.read_model.loans(tenant, status=status, limit=limit, offset=offset)
+    request.state.access = [(r["loan_id"], r["borrower_id"]) for r in rows]  # R-DATA-5: each loan shown
     money = ("principal", "principal_outstanding", "overdue_amount", "penalty_outstanding", "overpayment")
     items = [{k: (format_cents(v) if k in money else v) for k, v in r.items()
               if k not in ("tenant", "overdue_items", "principal_waived", "penalty_waived", "written_off",
@@ -104,7 +105,7 @@ def _asked(on: dt.date | None, known_at: dt.datetime | None) -> dict:
     return {"on": on.isoformat() if on else None, "known_at": known_at.isoformat() if known_at else None}
 
 
-@router.get("/{loan_id}", dependencies=[allow("read")], responses=error_responses("not_found"))
+@router.get("/{loan_id}", responses=error_responses("not_found"))
 def get_loan(loan_id: s.LoanIdPath, c: ContainerDep, tenant: TenantDep, on: s.DayQuery = None,
              known_at: s.InstantQuery = None) -> dict:
     """Balance and status on `on` (default today), as known at `known_at` (default now) (R-EVID-4).
@@ -116,7 +117,7 @@ def get_loan(loan_id: s.LoanIdPath, c: ContainerDep, tenant: TenantDep, on: s.Da
     return JSONResponse({**_summary(c, tenant, loan, _as_of(c, loan, on), rates), **_asked(on, known_at)})
 
 
-@router.get("/{loan_id}/schedule", dependencies=[allow("read")], responses=error_responses("not_found"))
+@router.get("/{loan_id}/schedule", responses=error_responses("not_found"))
 def schedule(loan_id: s.LoanIdPath, c: ContainerDep, tenant: TenantDep, on: s.DayQuery = None,
              known_at: s.InstantQuery = None) -> dict:
     """The plan on `on`, with each unpaid instalment's payment instructions (reference, IBAN, barcode)."""
@@ -139,13 +140,17 @@ def schedule(loan_id: s.LoanIdPath, c: ContainerDep, tenant: TenantDep, on: s.Da
                              if r.number in how_to_pay else None} for r in pos.instalments]}
 
 
-@router.get("/{loan_id}/events", dependencies=[allow("read")], responses=error_responses("not_found"))
-def events(loan_id: s.LoanIdPath, c: ContainerDep, tenant: TenantDep,
+@router.get("/{loan_id}/events", responses=error_responses("not_found"))
+def events(loan_id: s.LoanIdPath, c: ContainerDep, tenant: TenantDep, who: WhoDep,
            after_version: Annotated[int, Query(ge=0, le=s.MAX_VERSION, description="page on from this version")] = 0,
            limit: Annotated[int, Query(ge=1, le=1000)] = 1000) -> dict:
     """The loan's events in version order, `limit` at a time after `after_version`; `next_after_version`
-    names the next page (null: this was the last)."""
+    names the next page (null: this was the last). Sealed free text (R-DATA-2) is opened for a reader
+    with the personal-data permission, a marker for others (api/access.py)."""
+    from application.personal_text import show_fields
+
     loan = c.service.loan(tenant, loan_id)
+    show = c.service.sealer.opener(tenant, loan.borrower_id, may_read=who.may("personal_data"))
     out = []
     for event in c.service.events.get(loan.id, gt=after_version, limit=limit):
         data = {k: v for k, v in vars(event).items()
@@ -153,7 +158,7 @@ def events(loan_id: s.LoanIdPath, c: ContainerDep, tenant: TenantDep,
                              "effective_date")}
         out.append({"type": type(event).__name__, "version": event.originator_version,
                     "effective_date": event.effective_date.isoformat(), "recorded_at": event.timestamp.isoformat(),
-                    "data": plain(data), "hash": event.hash})
+                    "data": show_fields(plain(data), show), "hash": event.hash})
     more = bool(out) and out[-1]["version"] < loan.version
     return {"loan_id": loan_id, "events": out, "next_after_version": out[-1]["version"] if more else None}
 
@@ -164,65 +169,65 @@ def _decide(c, tenant: str, loan_id: str, command: str, body: s.DecisionIn, **kw
     return {**_summary(c, tenant, c.service.loan(tenant, loan_id), on), "position": written.position}
 
 
-@router.post("/{loan_id}/acceleration-notices", dependencies=[allow("acceleration_notice")], status_code=201,
+@router.post("/{loan_id}/acceleration-notices", status_code=201,
              responses=DECISION_ERRORS)
 def acceleration_notice(loan_id: s.LoanIdPath, body: s.NoticeIn, c: ContainerDep, tenant: TenantDep) -> dict:
     """R-ACC-5/6: refused unless Act §8(1)(1) holds, no notice is pending and no hardship is active."""
     return _decide(c, tenant, loan_id, "send_acceleration_notice", body, override_reason=body.override_reason)
 
 
-@router.post("/{loan_id}/hardships", dependencies=[allow("hardship")], status_code=201, responses=DECISION_ERRORS)
+@router.post("/{loan_id}/hardships", status_code=201, responses=DECISION_ERRORS)
 def hardship(loan_id: s.LoanIdPath, body: s.HardshipIn, c: ContainerDep, tenant: TenantDep) -> dict:
     return _decide(c, tenant, loan_id, "record_hardship", body, cause=body.cause)
 
 
-@router.post("/{loan_id}/hardships/end", dependencies=[allow("hardship")], status_code=201, responses=DECISION_ERRORS)
+@router.post("/{loan_id}/hardships/end", status_code=201, responses=DECISION_ERRORS)
 def hardship_end(loan_id: s.LoanIdPath, body: s.DecisionIn, c: ContainerDep, tenant: TenantDep) -> dict:
     return _decide(c, tenant, loan_id, "end_hardship", body)
 
 
-@router.post("/{loan_id}/free-months", dependencies=[allow("decision")], status_code=201, responses=DECISION_ERRORS)
+@router.post("/{loan_id}/free-months", status_code=201, responses=DECISION_ERRORS)
 def free_months(loan_id: s.LoanIdPath, body: s.FreeMonthsIn, c: ContainerDep, tenant: TenantDep) -> dict:
     return _decide(c, tenant, loan_id, "defer_free_months", body, months=body.months,
                    from_instalment=body.from_instalment)
 
 
-@router.post("/{loan_id}/due-date-extensions", dependencies=[allow("decision")], status_code=201,
+@router.post("/{loan_id}/due-date-extensions", status_code=201,
              responses=DECISION_ERRORS)
 def due_date_extension(loan_id: s.LoanIdPath, body: s.ExtensionIn, c: ContainerDep, tenant: TenantDep) -> dict:
     return _decide(c, tenant, loan_id, "extend_due_date", body, instalment=body.instalment,
                    new_due_date=body.new_due_date)
 
 
-@router.post("/{loan_id}/terms", dependencies=[allow("decision")], status_code=201, responses=DECISION_ERRORS)
+@router.post("/{loan_id}/terms", status_code=201, responses=DECISION_ERRORS)
 def terms(loan_id: s.LoanIdPath, body: s.TermsIn, c: ContainerDep, tenant: TenantDep) -> dict:
     return _decide(c, tenant, loan_id, "change_terms", body, from_instalment=body.from_instalment,
                    instalment_amount=parse_amount(body.instalment_amount, "instalment_amount"))
 
 
-@router.post("/{loan_id}/exemptions", dependencies=[allow("decision")], status_code=201, responses=DECISION_ERRORS)
+@router.post("/{loan_id}/exemptions", status_code=201, responses=DECISION_ERRORS)
 def exemption(loan_id: s.LoanIdPath, body: s.ExemptionIn, c: ContainerDep, tenant: TenantDep) -> dict:
     amount = parse_amount(body.amount, "amount") if body.amount is not None else None
     return _decide(c, tenant, loan_id, "waive", body, kind=body.kind, amount=amount)
 
 
-@router.post("/{loan_id}/refunds", dependencies=[allow("payment_admin")], status_code=201, responses=DECISION_ERRORS)
+@router.post("/{loan_id}/refunds", status_code=201, responses=DECISION_ERRORS)
 def refund(loan_id: s.LoanIdPath, body: s.RefundIn, c: ContainerDep, tenant: TenantDep) -> dict:
     return _decide(c, tenant, loan_id, "refund_overpayment", body, amount=parse_amount(body.amount, "amount"))
 
 
-@router.post("/{loan_id}/collection-transfer", dependencies=[allow("decision")], status_code=201,
+@router.post("/{loan_id}/collection-transfer", status_code=201,
              responses=DECISION_ERRORS)
 def collection_transfer(loan_id: s.LoanIdPath, body: s.DecisionIn, c: ContainerDep, tenant: TenantDep) -> dict:
     return _decide(c, tenant, loan_id, "transfer_to_collection", body)
 
 
-@router.post("/{loan_id}/write-off", dependencies=[allow("payment_admin")], status_code=201, responses=DECISION_ERRORS)
+@router.post("/{loan_id}/write-off", status_code=201, responses=DECISION_ERRORS)
 def write_off(loan_id: s.LoanIdPath, body: s.DecisionIn, c: ContainerDep, tenant: TenantDep) -> dict:
     return _decide(c, tenant, loan_id, "write_off", body)
 
 
-@router.post("/{loan_id}/appeals", dependencies=[allow("appeal")], status_code=201, responses=DECISION_ERRORS)
+@router.post("/{loan_id}/appeals", status_code=201, responses=DECISION_ERRORS)
 def file_appeal(loan_id: s.LoanIdPath, body: s.AppealIn, c: ContainerDep, tenant: TenantDep) -> dict:
     """A request for rectification against a decision event of the loan (by its version)."""
     on = _on(c, body.on)
@@ -231,7 +236,7 @@ def file_appeal(loan_id: s.LoanIdPath, body: s.AppealIn, c: ContainerDep, tenant
     return {**_summary(c, tenant, c.service.loan(tenant, loan_id), on), "position": written.position}
 
 
-@router.post("/{loan_id}/appeals/{appeal_version}/decision", dependencies=[allow("decision")], status_code=201,
+@router.post("/{loan_id}/appeals/{appeal_version}/decision", status_code=201,
              responses=DECISION_ERRORS)
 def decide_appeal(loan_id: s.LoanIdPath, appeal_version: Annotated[int, Path(ge=1, le=s.MAX_VERSION)],
                   body: s.AppealDecisionIn, c: ContainerDep, tenant: TenantDep) -> dict:
@@ -239,13 +244,13 @@ def decide_appeal(loan_id: s.LoanIdPath, appeal_version: Annotated[int, Path(ge=
     return _decide(c, tenant, loan_id, "decide_appeal", body, appeal=appeal_version, outcome=body.outcome)
 
 
-@router.post("/{loan_id}/acceleration-revocation", dependencies=[allow("decision")], status_code=201,
+@router.post("/{loan_id}/acceleration-revocation", status_code=201,
              responses=DECISION_ERRORS)
 def revoke_acceleration(loan_id: s.LoanIdPath, body: s.RevocationIn, c: ContainerDep, tenant: TenantDep) -> dict:
     return _decide(c, tenant, loan_id, "revoke_acceleration", body, appeal=body.appeal_version)
 
 
-@router.post("/{loan_id}/what-if", dependencies=[allow("read")], responses=error_responses("not_found"))
+@router.post("/{loan_id}/what-if", responses=error_responses("not_found"))
 def what_if(loan_id: s.LoanIdPath, body: s.WhatIfIn, c: ContainerDep, tenant: TenantDep) -> dict:
     """Re-run the loan's history with corrected facts and show the difference; writes nothing."""
     from application.replay import what_if as run_what_if
@@ -265,15 +270,17 @@ def what_if(loan_id: s.LoanIdPath, body: s.WhatIfIn, c: ContainerDep, tenant: Te
         raise invalid(str(e), rule="R-EVID-4", field="corrections") from None
 
 
-@router.get("/{loan_id}/evidence", dependencies=[allow("evidence")],
-            responses={200: {"content": {"application/zip": {}},
+@router.get("/{loan_id}/evidence", responses={200: {"content": {"application/zip": {}},
                                                   "description": "the evidence bundle (R-EVID-3) as a zip"},
                                               **error_responses("not_found")})
-def evidence(loan_id: s.LoanIdPath, c: ContainerDep, tenant: TenantDep) -> Response:
+def evidence(loan_id: s.LoanIdPath, c: ContainerDep, tenant: TenantDep, who: WhoDep) -> Response:
     """Every event and hash, the chain head and its inclusion proof in the latest signed digest, the
-    balances at each decision and a readable PDF report; check it with `luotto verify-evidence`."""
+    balances at each decision and a readable PDF report; check it with `luotto verify-evidence`.
+    The letters and the opened free text only for a reader who may see personal data (R-DATA-3)."""
     from application.evidence_export import export_zip
 
     # loan_id is from the safe alphabet (LoanIdPath), so the name needs no quoting.
-    return Response(export_zip(c, tenant, loan_id), media_type="application/zip",
+    # The letters and the opened free text only for a reader who may see personal data (R-DATA-3).
+    return Response(export_zip(c, tenant, loan_id, personal_data=who.may("personal_data")),
+                    media_type="application/zip",
                     headers={"Content-Disposition": f'attachment; filename="evidence-{loan_id}.zip"'})

@@ -11,14 +11,26 @@ from concurrent.futures import ThreadPoolExecutor
 import structlog
 from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.concurrency import run_in_threadpool
 
+from adapters.auth import Unauthenticated
 from adapters.metrics import HTTP_LATENCY, PROJECTION_LAG
+from domain.errors import DomainError
 from domain.values import identifier_problem
 from projections.set_aside import clean
 
 log = structlog.get_logger("luotto.http")
 router = APIRouter(tags=["operations"])
-LOAN_DATA = ("/v1/loans", "/v1/payments", "/v1/borrowers", "/v1/assessments")  # an applicant's finances too
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"strict-transport-security", b"max-age=31536000; includeSubDomains"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+]
+# Everything under /v1 may hold personal data: never stored by a browser or a proxy.
+NO_STORE = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache"),
+            (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")]
 
 
 def install(app: FastAPI) -> None:
@@ -66,7 +78,8 @@ class ContentLengthLimit:
 
 async def _send_json(send, status: int, body: dict, request_id: str | None = None) -> None:
     content = json.dumps(body).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode())]
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode()),
+               *SECURITY_HEADERS, *NO_STORE]
     if request_id is not None:
         headers.append((b"x-request-id", request_id.encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -92,7 +105,7 @@ class Observe:
             await self.app(scope, receive, send)
             return
         # A caller's own request id is kept only if it is short and plain: it goes into log lines,
-        # a response header and error messages.
+        # a response header, error messages and the access log (R-DATA-5).
         given = _header(scope, b"x-request-id")
         request_id = given if given and _REQUEST_ID.match(given) else uuid.uuid4().hex
         structlog.contextvars.clear_contextvars()
@@ -104,7 +117,8 @@ class Observe:
         async def observed_send(message) -> None:
             nonlocal status, responded
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                extra = SECURITY_HEADERS + (NO_STORE if scope["path"].startswith("/v1/") else [])
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode()), *extra]
                 await _access_log(scope, message["status"], request_id)  # before the answer leaves
                 status, responded = message["status"], True
             await send(message)
@@ -132,17 +146,33 @@ class Observe:
 
 
 async def _access_log(scope, status: int, request_id: str) -> None:
+    """Every request of an identified caller under /v1, one row per loan or borrower whose data it
+    read or changed (R-DATA-5): a handler lists them in `request.state.access` (list views, bank
+    files), else the path's or the handler's loan_id / borrower_id. A loan's borrower is looked up
+    when the answer held its data."""
     state = scope.get("state", {})
     who = state.get("principal")
-    if who is None or not scope["path"].startswith(LOAN_DATA):
+    if who is None or not scope["path"].startswith("/v1/"):
         return
-    loan_id = scope.get("path_params", {}).get("loan_id") or state.get("loan_id")
-    if loan_id is not None and identifier_problem(loan_id) is not None:
-        loan_id = clean(loan_id, 64)  # a path the API refused is logged too, escaped: it may hold a NUL
+    params = scope.get("path_params", {})
+    pairs = state.get("access") or [(params.get("loan_id") or state.get("loan_id"),
+                                     params.get("borrower_id") or state.get("borrower_id"))]
+    # A path the API refused is logged too, escaped: it may hold a NUL.
+    pairs = [tuple(clean(x, 64) if x is not None and identifier_problem(x) is not None else x for x in pair)
+             for pair in pairs]
+    container = scope["app"].state.container
+    wanted = [loan for loan, borrower in pairs if loan and borrower is None]
+    if wanted and status < 400:
+        known = container.borrowers_known(who.tenant, wanted)
+        if known is None:  # needs the database: not on the event loop
+            known = await run_in_threadpool(container.borrowers_of, who.tenant, wanted)
+        pairs = [(loan, borrower or known.get(loan)) for loan, borrower in pairs]
     route = getattr(scope.get("route"), "path", "unmatched")
-    await scope["app"].state.container.access_log.arecord(
-        subject=who.subject, via=who.via, tenant=who.tenant, loan_id=loan_id, method=scope["method"],
-        endpoint=route, status=status, request_id=request_id)
+    roles = ",".join(sorted(who.roles))
+    await container.access_log.arecord_many([
+        {"subject": who.subject, "via": who.via, "tenant": who.tenant, "loan_id": loan, "borrower_id": borrower,
+         "method": scope["method"], "endpoint": route, "status": status, "request_id": request_id, "roles": roles}
+        for loan, borrower in pairs])
 
 
 def _header(scope, name: bytes) -> str | None:
@@ -199,7 +229,20 @@ async def readyz(request: Request, response: Response) -> dict:
 
 @router.get("/metrics", include_in_schema=False)
 def metrics(request: Request) -> Response:
+    """Prometheus metrics as LUOTTO_METRICS says: off (404), authenticated (a credential whose role
+    holds the `metrics` permission, api/access.py) or public."""
     c = request.app.state.container
+    exposure = c.settings.metrics
+    if exposure == "off":
+        raise DomainError("not_found", "metrics are switched off (LUOTTO_METRICS)")
+    if exposure == "authenticated":
+        try:
+            who = c.auth.authenticate(request.headers.get("authorization"))
+        except Unauthenticated as e:
+            raise DomainError("unauthenticated", str(e), field="Authorization") from None
+        if who.tenant not in c.settings.tenants or not who.may("metrics"):
+            raise DomainError("forbidden", f"roles {sorted(who.roles) or '(none)'} may not read the metrics",
+                              rule="R-DATA-6")
     try:
         PROJECTION_LAG.set((c.service.recorder.max_notification_id() or 0) - c.read_model.position())
         c.read_model.set_aside.summary(limit=0)  # sets luotto_set_aside_items from the shared table

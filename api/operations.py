@@ -6,16 +6,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from api import schemas as s
-from api.deps import ContainerDep, allow, FreshReads, TenantDep, read_position
+from api.deps import Authorised, ContainerDep, FreshReads, TenantDep, WhoDep, read_position
 from api.errors import error_responses
 from domain.errors import invalid
 from domain.money import format_cents
 from domain.policy import Policy
 
-router = APIRouter(prefix="/v1", tags=["operations"])
+router = APIRouter(prefix="/v1", tags=["operations"], dependencies=[Authorised])
 
 
-@router.post("/servicing-runs", dependencies=[allow("operations")], status_code=201,
+@router.post("/servicing-runs", status_code=201,
              responses=error_responses())
 def run_servicing(body: s.ServicingRunIn, c: ContainerDep, tenant: TenantDep) -> dict:
     """Run the daily servicing for a business date over the organiser's loans (idempotent). R-ACC-4:
@@ -32,13 +32,13 @@ def run_servicing(body: s.ServicingRunIn, c: ContainerDep, tenant: TenantDep) ->
     return c.run_servicing(tenant, day)
 
 
-@router.get("/reference-rates", dependencies=[allow("operations_read")])
+@router.get("/reference-rates")
 def reference_rates(c: ContainerDep) -> dict:
     """The half-year reference rates in force (R-PEN-4): shipped, and recorded ones (`recorded`)."""
     return {"items": c.service.rate_source.listing()}
 
 
-@router.post("/reference-rates", dependencies=[allow("admin")], status_code=201)
+@router.post("/reference-rates", status_code=201)
 def record_reference_rate(body: s.ReferenceRateIn, c: ContainerDep) -> dict:
     """Record a half-year's reference rate with its source (R-PEN-4); loans that follow the rate and
     penalty interest use it from that half-year. Recording the same rate again changes nothing."""
@@ -47,13 +47,13 @@ def record_reference_rate(body: s.ReferenceRateIn, c: ContainerDep) -> dict:
     return {"items": c.service.rate_source.listing(), "position": written.position}
 
 
-@router.get("/servicing-runs", dependencies=[allow("operations_read")])
+@router.get("/servicing-runs")
 def servicing_runs(c: ContainerDep, tenant: TenantDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict:
     """The organiser's latest servicing runs, newest first."""
     return {"items": c.service.runs(tenant, limit=limit), "limit": limit}
 
 
-@router.get("/portfolio", dependencies=[allow("read"), FreshReads])
+@router.get("/portfolio", dependencies=[FreshReads])
 def portfolio(c: ContainerDep, tenant: TenantDep, request: Request) -> dict:
     """Outstanding capital against capital_limit, this year's grants against annual_grant_limit,
     counts and sums by status, overdue amounts by age, penalty interest, waived and written off."""
@@ -72,14 +72,22 @@ def portfolio(c: ContainerDep, tenant: TenantDep, request: Request) -> dict:
     }
 
 
-@router.get("/work-queue", dependencies=[allow("read"), FreshReads])
-def work_queue(c: ContainerDep, tenant: TenantDep, request: Request,
-               limit: Annotated[int, Query(ge=1, le=1000, description="items per list")] = 100) -> dict:
-    """What needs a caseworker, at most `limit` items per list (`counts` gives each list's length)."""
-    return {**c.read_model.work_queue(tenant, c.today(), limit=limit), "limit": limit, **read_position(c, request)}
+@router.get("/work-queue", dependencies=[FreshReads])
+def work_queue(c: ContainerDep, tenant: TenantDep, who: WhoDep, request: Request,
+               limit: Annotated[int, Query(ge=1, le=1000, description="items per list")] = 100,
+               offset: Annotated[int, Query(ge=0, le=10**9, description="items skipped in each list")] = 0) -> dict:
+    """What needs a caseworker, `limit` items per list after `offset` (`counts` gives each list's
+    length). The unallocated payments only for a caller who may handle them (api/access.py): a
+    caseworker gets no list here that it may not fetch directly (R-DATA-6)."""
+    queue = c.read_model.work_queue(tenant, c.today(), limit=limit, offset=offset,
+                                    unallocated=who.may("payment_admin"))
+    shown = {(row["loan_id"], row["borrower_id"]) for key in ("acceleration_conditions_met",
+             "notices_near_cure_deadline", "hardships_active") for row in queue[key]}
+    request.state.access = sorted(shown)  # R-DATA-5: each loan shown
+    return {**queue, "limit": limit, "offset": offset, **read_position(c, request)}
 
 
-@router.get("/digests/latest", dependencies=[allow("audit")])
+@router.get("/digests/latest", )
 def latest_digest(c: ContainerDep, tenant: TenantDep) -> dict:
     """The latest signed digest (Merkle root over every loan's chain head), for safekeeping elsewhere."""
     from application import digest

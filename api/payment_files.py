@@ -21,12 +21,12 @@ import tempfile
 from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import ContainerDep, TenantDep, allow
+from api.deps import Authorised, ContainerDep, TenantDep, WhoDep
 from api.errors import ErrorBody, error_responses
 from application.payment_files import import_payments, organiser_accounts
 from domain.errors import invalid
 
-router = APIRouter(prefix="/v1/payments", tags=["payments"])
+router = APIRouter(prefix="/v1/payments", tags=["payments"], dependencies=[Authorised])
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 SPOOL_BYTES = 8 * 1024 * 1024
@@ -39,12 +39,14 @@ RESPONSES = {**error_responses("not_found"),
              415: {"model": ErrorBody, "description": "codes: invalid_request (not a raw XML or text body)"}}
 
 
-@router.post("/files", dependencies=[allow("payment")], responses=RESPONSES,
+@router.post("/files", responses=RESPONSES,
              openapi_extra={"requestBody": {"required": True, "content": {m: _BODY for m in MEDIA_TYPES}}})
-async def import_file(request: Request, c: ContainerDep, tenant: TenantDep) -> dict:
+async def import_file(request: Request, c: ContainerDep, tenant: TenantDep, who: WhoDep) -> dict:
     """Import a camt.054 (001.02 or 001.08) or KTL file of incoming reference payments. Payments are
     matched by reference (national or RF) or queued as unallocated; returns reverse the original
-    payment; bad entries are listed with their reason while the rest imports."""
+    payment when the caller may reverse payments (finance), and otherwise wait for finance in
+    `GET /v1/payments/returns` (listed as `queued`, R-DATA-6); bad entries are listed with their
+    reason while the rest imports."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media not in MEDIA_TYPES:
         raise HTTPException(415, f"send the bank file as the raw body with Content-Type one of "
@@ -56,8 +58,11 @@ async def import_file(request: Request, c: ContainerDep, tenant: TenantDep) -> d
             if size > MAX_FILE_BYTES:
                 raise HTTPException(413, f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
             spool.write(chunk)
-        report = await run_in_threadpool(lambda: import_payments(c.service, tenant, spool, on=c.today(),
-                                                                 accounts=organiser_accounts(c.settings, tenant)))
+        queue = None if who.may("payment_admin") else c.pending_returns
+        report = await run_in_threadpool(lambda: import_payments(
+            c.service, tenant, spool, on=c.today(), accounts=organiser_accounts(c.settings, tenant), returns=queue,
+            queued_by=who.subject))
     if report.file_rejected:
         raise invalid(f"file refused, nothing imported: {report.file_rejected}", field="file")
+    request.state.access = [(loan_id, None) for loan_id in sorted(report.loans)]  # R-DATA-5
     return report.as_dict()

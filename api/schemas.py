@@ -143,6 +143,10 @@ class AllocationIn(Strict):
     allocated_by: Text
 
 
+class ReturnDecisionIn(Strict):
+    apply: bool = Field(description="true: reverse the payment as the bank reported; false: set the return aside")
+
+
 class ReversalIn(Strict):
     reason: Text
     on: Day | None = Field(None, description="default today; not in the future")

@@ -15,6 +15,7 @@ CODES = (
     "unauthenticated",
     "forbidden",
     "internal_error",
+    "erasure_not_allowed",
 )
 
 
@@ -29,8 +30,13 @@ class DomainError(Exception):
         self.message = f"{rule}: {message}" if rule else message
         super().__init__(self.message)
 
+    possible_from: str | None = None  # erasure_not_allowed: the first day it will be allowed, if known
+
     def as_dict(self) -> dict:
-        return {"code": self.code, "message": self.message, "rule": self.rule, "field": self.field}
+        body = {"code": self.code, "message": self.message, "rule": self.rule, "field": self.field}
+        if self.possible_from:
+            body["possible_from"] = self.possible_from
+        return body
 
 
 def invalid(message: str, *, rule: str | None = None, field: str | None = None) -> DomainError:

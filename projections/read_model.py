@@ -375,35 +375,42 @@ class ReadModel:
             "written_off_total": format_cents(sum(r["written_off"] for r in rows)),
         }
 
-    def work_queue(self, tenant: str, today: dt.date, horizon_days: int = 7, limit: int = 100) -> dict:
-        """Each list holds its first `limit` items; `counts` says how many there are in all."""
+    def work_queue(self, tenant: str, today: dt.date, horizon_days: int = 7, limit: int = 100, offset: int = 0,
+                   *, unallocated: bool = True) -> dict:
+        """Each list holds `limit` items after `offset`; `counts` says how many there are in all.
+        `unallocated`: include the unallocated payments (only for a caller who may list them)."""
         soon = (today + dt.timedelta(days=horizon_days)).isoformat()
         lists = {
-            "acceleration_conditions_met": ("loan_id, eligible_since, overdue_amount", "eligible_since IS NOT NULL "
-                                            "AND hardship_active = 0", "eligible_since, loan_id"),
-            "notices_near_cure_deadline": ("loan_id, cure_deadline", "notice_pending = 1 AND cure_deadline <= :soon",
-                                           "cure_deadline, loan_id"),
-            "hardships_active": ("loan_id, status", "hardship_active = 1", "loan_id"),
+            "acceleration_conditions_met": ("loan_id, borrower_id, eligible_since, overdue_amount",
+                                            "eligible_since IS NOT NULL AND hardship_active = 0",
+                                            "eligible_since, loan_id"),
+            "notices_near_cure_deadline": ("loan_id, borrower_id, cure_deadline",
+                                           "notice_pending = 1 AND cure_deadline <= :soon", "cure_deadline, loan_id"),
+            "hardships_active": ("loan_id, borrower_id, status", "hardship_active = 1", "loan_id"),
         }
         found, counts = {}, {}
-        params = {"tenant": tenant, "soon": soon, "limit": limit}
+        params = {"tenant": tenant, "soon": soon, "limit": limit, "offset": offset}
         with self.store.transaction() as tx:
             for name, (columns, where, order) in lists.items():
                 found[name] = tx.execute(f"SELECT {columns} FROM luotto_loans WHERE tenant = :tenant AND {where} "
-                                         f"ORDER BY {order} LIMIT :limit", params).all()
+                                         f"ORDER BY {order} LIMIT :limit OFFSET :offset", params).all()
                 counts[name] = tx.execute(f"SELECT COUNT(*) AS n FROM luotto_loans WHERE tenant = :tenant AND "
                                           f"{where}", params).one()["n"]
-            counts["unallocated_payments"] = tx.execute("SELECT COUNT(*) AS n FROM luotto_unallocated WHERE "
-                                                        "tenant = :tenant", params).one()["n"]
-        return {
-            "acceleration_conditions_met": [{"loan_id": r["loan_id"], "since": r["eligible_since"],
+            if unallocated:
+                counts["unallocated_payments"] = tx.execute("SELECT COUNT(*) AS n FROM luotto_unallocated WHERE "
+                                                            "tenant = :tenant", params).one()["n"]
+        queue = {
+            "acceleration_conditions_met": [{"loan_id": r["loan_id"], "borrower_id": r["borrower_id"],
+                                             "since": r["eligible_since"],
                                              "overdue_amount": format_cents(r["overdue_amount"])}
                                             for r in found["acceleration_conditions_met"]],
             "notices_near_cure_deadline": found["notices_near_cure_deadline"],
             "hardships_active": found["hardships_active"],
-            "unallocated_payments": [_money(r) for r in self.unallocated(tenant, limit=limit)],
             "counts": counts,
         }
+        if unallocated:
+            queue["unallocated_payments"] = [_money(r) for r in self.unallocated(tenant, limit=limit, offset=offset)]
+        return queue
 
 
 class _AlreadyDone(Exception):

@@ -114,6 +114,7 @@ class LuottoServer:
             "LUOTTO_TENANTS": json.dumps(TENANTS),
             "PYTHONUNBUFFERED": "1",
             "LUOTTO_LOG_FORMAT": "console",
+            "LUOTTO_DOCS": "public",  # the tests (and the fuzzer) read /openapi.json
             **self.issuer.settings_env(),
         })
         if self.schema:

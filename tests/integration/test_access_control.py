@@ -8,51 +8,10 @@ from fastapi.testclient import TestClient
 
 from adapters.settings import Settings
 from api.app import create_app
-from tests.support.auth import ALL_ROLES, TestIssuer
+from tests.support.auth import TestIssuer
 
 R, CW, DM, FI, PS, AU, AD = "read", "caseworker", "decision_maker", "finance", "payment_system", "auditor", "admin"
-READERS = {CW, DM, FI, AU}
-# Who may call what, written out from the issue's role list (not derived from the code's table).
-MATRIX = {
-    ("POST", "/v1/loans"): {DM},
-    ("GET", "/v1/loans"): READERS,
-    ("GET", "/v1/loans/{loan_id}"): READERS,
-    ("GET", "/v1/loans/{loan_id}/schedule"): READERS,
-    ("GET", "/v1/loans/{loan_id}/events"): READERS,
-    ("POST", "/v1/loans/{loan_id}/acceleration-notices"): {CW, DM},
-    ("POST", "/v1/loans/{loan_id}/hardships"): {CW, DM},
-    ("POST", "/v1/loans/{loan_id}/hardships/end"): {CW, DM},
-    ("POST", "/v1/loans/{loan_id}/free-months"): {DM},
-    ("POST", "/v1/loans/{loan_id}/due-date-extensions"): {DM},
-    ("POST", "/v1/loans/{loan_id}/terms"): {DM},
-    ("POST", "/v1/loans/{loan_id}/exemptions"): {DM},
-    ("POST", "/v1/loans/{loan_id}/refunds"): {FI},
-    ("POST", "/v1/loans/{loan_id}/collection-transfer"): {DM},
-    ("POST", "/v1/loans/{loan_id}/write-off"): {FI},
-    ("POST", "/v1/loans/{loan_id}/appeals"): {CW, DM},
-    ("POST", "/v1/loans/{loan_id}/appeals/{appeal_version}/decision"): {DM},
-    ("POST", "/v1/loans/{loan_id}/acceleration-revocation"): {DM},
-    ("POST", "/v1/loans/{loan_id}/what-if"): READERS,
-    ("POST", "/v1/assessments"): {CW, DM},
-    ("GET", "/v1/loans/{loan_id}/evidence"): {DM, AU},
-    ("POST", "/v1/payments"): {FI, PS},
-    ("POST", "/v1/payments/files"): {FI, PS},
-    ("GET", "/v1/payments/unallocated"): {FI},
-    ("POST", "/v1/payments/{payment_id}/allocation"): {FI},
-    ("POST", "/v1/payments/{payment_id}/reversal"): {FI},
-    ("POST", "/v1/servicing-runs"): {DM, AD},
-    ("GET", "/v1/servicing-runs"): READERS | {AD},
-    ("GET", "/v1/reference-rates"): READERS | {AD},
-    ("POST", "/v1/reference-rates"): {AD},
-    ("GET", "/v1/portfolio"): READERS,
-    ("GET", "/v1/work-queue"): READERS,
-    ("GET", "/v1/digests/latest"): {AU},
-    ("PUT", "/v1/borrowers/{borrower_id}"): {CW, DM},
-    ("GET", "/v1/borrowers/{borrower_id}"): {CW, DM},
-    ("DELETE", "/v1/borrowers/{borrower_id}"): {DM},
-    ("GET", "/v1/access-log"): {AU},
-}
-PUBLIC = {("GET", "/healthz"), ("GET", "/readyz")}
+# The role × route matrix itself: tests/integration/test_role_matrix.py (from api/access.py).
 
 
 @pytest.fixture(scope="module")
@@ -65,27 +24,6 @@ def app(tmp_path_factory):
     application = create_app(settings)
     with TestClient(application) as client:
         yield client, issuer, application
-
-
-def test_the_matrix_names_every_operation(app):
-    client, _, _ = app
-    spec = client.get("/openapi.json").json()
-    operations = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
-    assert operations - PUBLIC == set(MATRIX), "an endpoint is missing from the role matrix (or gone from the API)"
-
-
-@pytest.mark.parametrize("role", ALL_ROLES)
-def test_role_by_endpoint_matrix(app, role):
-    """Each role gets 403 forbidden exactly where the matrix says no, and never 401/403 elsewhere."""
-    client, issuer, _ = app
-    headers = issuer.headers("t1", [role], subject=f"{role}-1")
-    wrong = []
-    for (method, path), allowed in MATRIX.items():
-        url = re.sub(r"\{[a-z_]+\}", "1", path)
-        status = client.request(method, url, headers=headers, json={}).status_code
-        if (status == 403) == (role in allowed) or status in (401, 500):
-            wrong.append((method, path, status, "allowed" if role in allowed else "denied"))
-    assert not wrong, wrong
 
 
 def test_no_credential_or_a_bad_one_is_401(app):
@@ -166,7 +104,8 @@ def test_health_readiness_and_metrics(app):
                 headers=issuer.headers("t1", ["finance"]))
     answer = client.get("/v1/portfolio", headers=issuer.headers("t1", ["auditor"]))
     assert answer.headers["X-Request-ID"]
-    text = client.get("/metrics").text
+    assert client.get("/metrics").status_code == 401  # LUOTTO_METRICS=authenticated by default
+    text = client.get("/metrics", headers=issuer.headers("t1", [AD])).text
     assert 'luotto_payments_total{outcome="unallocated"}' in text
     assert 'luotto_http_request_duration_seconds_count{method="GET",route="/v1/portfolio",status="200"}' in text
     assert "luotto_events_appended_total" in text and "luotto_projection_lag_events" in text

@@ -27,10 +27,12 @@ class TestIssuer:
 
     def settings_env(self) -> dict[str, str]:
         return {"LUOTTO_OIDC_ISSUER": ISSUER, "LUOTTO_OIDC_AUDIENCE": AUDIENCE,
-                "LUOTTO_OIDC_JWKS_URL": self.jwks_path.resolve().as_uri()}
+                "LUOTTO_OIDC_JWKS_URL": self.jwks_path.resolve().as_uri(), "LUOTTO_ENVIRONMENT": "test"}
 
     def settings_kwargs(self) -> dict:
-        return {"oidc_issuer": ISSUER, "oidc_audience": AUDIENCE, "oidc_jwks_url": self.jwks_path.resolve().as_uri()}
+        """A JWKS on disk is accepted only in the test environment (R-DATA-7)."""
+        return {"oidc_issuer": ISSUER, "oidc_audience": AUDIENCE, "oidc_jwks_url": self.jwks_path.resolve().as_uri(),
+                "environment": "test"}
 
     def token(self, tenant: str, roles: list[str], subject: str = "tester", **claims) -> str:
         now = int(time.time())

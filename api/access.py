@@ -1,0 +1,115 @@
+"""Who may call what: the one table of routes, permissions and roles (R-DATA-6).
+
+Every route of the API is a row here; the route dependency `authorise` looks its row up, so a
+route that is not in the table answers 403 to everyone. A row's `partly` names what a route does
+only for callers holding a further permission (its handler asks `who.may(...)` for exactly that
+permission). README.md shows `markdown_table()` between the `access-table` markers, and
+tests/integration/test_role_matrix.py checks the README against it and every role against every
+row, side effects included. Roles per permission: adapters.auth.PERMISSIONS.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from adapters.auth import PERMISSIONS, ROLES
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    permission: str  # adapters.auth.PERMISSIONS, or "public" / "metrics" / "docs" (settings decide)
+    what: str
+    partly: dict[str, str] = field(default_factory=dict)  # permission -> what callers without it do not get
+
+
+LOAN = "/v1/loans/{loan_id}"
+ROUTES = (
+    Route("POST", "/v1/loans", "decision", "grant a loan"),
+    Route("GET", "/v1/loans", "read", "list loans (paged)"),
+    Route("GET", LOAN, "read", "a loan's balance and status"),
+    Route("GET", f"{LOAN}/schedule", "read", "the plan and payment instructions"),
+    Route("GET", f"{LOAN}/events", "read", "the loan's events",
+          {"personal_data": "the decisions' free text (a marker instead)"}),
+    Route("POST", f"{LOAN}/acceleration-notices", "acceleration_notice", "send an acceleration notice"),
+    Route("POST", f"{LOAN}/hardships", "hardship", "record a cause of delay (Act §8(2))"),
+    Route("POST", f"{LOAN}/hardships/end", "hardship", "end a cause of delay"),
+    Route("POST", f"{LOAN}/free-months", "decision", "free months (Act §7a)"),
+    Route("POST", f"{LOAN}/due-date-extensions", "decision", "a due date extension"),
+    Route("POST", f"{LOAN}/terms", "decision", "a terms change"),
+    Route("POST", f"{LOAN}/exemptions", "decision", "an exemption (Act §7b)"),
+    Route("POST", f"{LOAN}/refunds", "payment_admin", "refund an overpayment"),
+    Route("POST", f"{LOAN}/collection-transfer", "decision", "transfer to collection"),
+    Route("POST", f"{LOAN}/write-off", "payment_admin", "write the loan off"),
+    Route("POST", f"{LOAN}/appeals", "appeal", "file a request for rectification"),
+    Route("POST", f"{LOAN}/appeals/{{appeal_version}}/decision", "decision", "decide an appeal"),
+    Route("POST", f"{LOAN}/acceleration-revocation", "decision", "revoke an acceleration"),
+    Route("POST", f"{LOAN}/what-if", "read", "re-run the history with corrected facts (writes nothing)"),
+    Route("POST", "/v1/assessments", "assess", "assess an application (R-APP-2 … 4; stores nothing)"),
+    Route("GET", f"{LOAN}/evidence", "evidence", "the evidence bundle",
+          {"personal_data": "the letters and the decisions' free text"}),
+    Route("POST", "/v1/payments", "payment", "post a payment"),
+    Route("POST", "/v1/payments/files", "payment", "import a bank file",
+          {"payment_admin": "applying the file's returns: they wait for finance in `/v1/payments/returns`"}),
+    Route("GET", "/v1/payments/unallocated", "payment_admin", "the unallocated payments (paged)"),
+    Route("POST", "/v1/payments/{payment_id}/allocation", "payment_admin", "allocate a payment"),
+    Route("POST", "/v1/payments/{payment_id}/reversal", "payment_admin", "reverse a payment"),
+    Route("GET", "/v1/payments/returns", "payment_admin", "bank returns queued for finance (paged)"),
+    Route("POST", "/v1/payments/returns/{return_id}/decision", "payment_admin", "apply or set aside a queued return"),
+    Route("POST", "/v1/servicing-runs", "operations", "run the daily servicing"),
+    Route("GET", "/v1/servicing-runs", "operations_read", "past servicing runs"),
+    Route("GET", "/v1/reference-rates", "operations_read", "the reference rates in force (R-PEN-4)"),
+    Route("POST", "/v1/reference-rates", "admin", "record a half-year's reference rate"),
+    Route("GET", "/v1/portfolio", "read", "portfolio figures"),
+    Route("GET", "/v1/work-queue", "read", "the work queue (paged)",
+          {"payment_admin": "the unallocated payments"}),
+    Route("GET", "/v1/digests/latest", "audit", "the latest signed digest"),
+    Route("PUT", "/v1/borrowers/{borrower_id}", "personal_data", "store a borrower's personal data"),
+    Route("GET", "/v1/borrowers/{borrower_id}", "personal_data", "read a borrower's personal data"),
+    Route("DELETE", "/v1/borrowers/{borrower_id}", "erasure", "erase a borrower (when the law allows)"),
+    Route("GET", "/v1/borrowers/{borrower_id}/access-log", "audit", "who processed the borrower's data"),
+    Route("GET", "/v1/access-log", "audit", "the access log (paged)"),
+    Route("GET", "/healthz", "public", "liveness"),
+    Route("GET", "/readyz", "public", "readiness"),
+    Route("GET", "/metrics", "metrics", "Prometheus metrics (LUOTTO_METRICS)"),
+    Route("GET", "/openapi.json", "docs", "the OpenAPI description (LUOTTO_DOCS)"),
+    Route("GET", "/docs", "docs", "the OpenAPI pages (LUOTTO_DOCS)"),
+)
+BY_KEY = {(r.method, r.path): r for r in ROUTES}
+SETTING = {"metrics": "LUOTTO_METRICS", "docs": "LUOTTO_DOCS"}
+
+
+def allowed(route: Route, role: str) -> bool:
+    if route.permission == "public":
+        return True
+    return role in PERMISSIONS[route.permission]
+
+
+def markdown_table() -> str:
+    """The table as README.md shows it: ✓ may call, ✓ with a note letter: only partly, — refused."""
+    notes: dict[str, str] = {}
+    lines = ["| method | route | " + " | ".join(ROLES) + " | what |", "| --- | --- |" + " :---: |" * len(ROLES)
+             + " --- |"]
+    for r in ROUTES:
+        cells = []
+        for role in ROLES:
+            if r.permission in SETTING:
+                cells.append(f"see {SETTING[r.permission]}" if role == ROLES[0] else "")
+                continue
+            if not allowed(r, role):
+                cells.append("—")
+                continue
+            missing = [what for permission, what in r.partly.items() if role not in PERMISSIONS[permission]]
+            marks = []
+            for what in missing:
+                letter = notes.setdefault(what, chr(ord("a") + len(notes)))
+                marks.append(letter)
+            cells.append("✓" + (f" ({', '.join(marks)})" if marks else ""))
+        lines.append(f"| {r.method} | `{r.path}` | " + " | ".join(cells) + f" | {r.what} |")
+    lines.append("")
+    lines += [f"({letter}) without {what}." for what, letter in notes.items()]
+    lines.append("")
+    lines.append("`/healthz` and `/readyz` need no credential. `LUOTTO_METRICS` / `LUOTTO_DOCS`: `off`, "
+                 "`authenticated` (metrics: " + ", ".join(sorted(PERMISSIONS["metrics"])) + "; docs: any role) "
+                 "or `public`.")
+    return "\n".join(lines)
