@@ -37,6 +37,15 @@ class Signer:
     def sign(self, message: bytes) -> str:
         return self._key.sign(message).hex()
 
+    def derived_key(self, purpose: str) -> bytes:
+        """A secret for another purpose (e.g. snapshot MACs), one-way from the signing key."""
+        import hashlib
+        import hmac
+
+        seed = self._key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                                       serialization.NoEncryption())
+        return hmac.new(seed, f"luotto/{purpose}".encode(), hashlib.sha256).digest()
+
 
 def verify_signature(public_key_hex: str, signature_hex: str, message: bytes) -> bool:
     try:

@@ -189,16 +189,23 @@ def _verify(digest_file: str | None) -> int:
     from adapters.settings import Settings
     from api.deps import Container
     from application import digest
-    from application.evidence import verify_store
+    from application.evidence import verify_snapshots, verify_store
     from projections.read_model import print_progress
 
     container = Container.build(Settings())
     try:
         loans, broken = verify_store(container.service, print_progress)
+        snapshots, forged = verify_snapshots(container.service)
         problems = digest.verify(container.service, json.loads(open(digest_file).read())) if digest_file else []
     finally:
         container.close()
     print(file=sys.stderr)
+    if forged:
+        print(f"luotto verify: {len(forged)} of {snapshots} snapshots do not match their events; first: {forged[0]}",
+              file=sys.stderr)
+        for problem in forged:
+            print(problem)
+        return 1
     if problems:
         print(f"luotto verify: the store does not match the digest {digest_file}: " + "; ".join(problems),
               file=sys.stderr)
@@ -208,7 +215,7 @@ def _verify(digest_file: str | None) -> int:
         for link in broken:
             print(str(link))
         return 1
-    print(f"luotto verify: {loans} loan chains intact", file=sys.stderr)
+    print(f"luotto verify: {loans} loan chains intact, {snapshots} snapshots match their events", file=sys.stderr)
     return 0
 
 

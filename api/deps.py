@@ -18,6 +18,7 @@ from api.access import BY_KEY
 from adapters.persistence import eventsourcing_env
 from adapters.settings import Settings
 from adapters.signing import Signer
+from adapters.snapshots import drop_untagged
 from adapters.metrics import SERVICING_DURATION, SERVICING_LOANS_FAILED, SERVICING_RUNS
 from adapters.notices.store import PdfStore
 from application import digest
@@ -49,12 +50,14 @@ class Container:
     @classmethod
     def build(cls, settings: Settings) -> "Container":
         env = eventsourcing_env(settings)
+        signer = Signer.from_settings(settings)
+        env["SNAPSHOT_MAC_KEY"] = signer.derived_key("snapshot-mac").hex()
         service = LoanService(env)
         service.snapshotting_intervals = {cls_: settings.snapshot_interval
                                           for cls_ in LoanService.snapshotting_intervals}
         read_model = ReadModel(service, store_for(env))
         service.read_model = read_model
-        container = cls(settings, service, read_model, Signer.from_settings(settings),
+        container = cls(settings, service, read_model, signer,
                         Authenticator(settings, read_model.store), AccessLog(read_model.store),
                         Borrowers(read_model.store))
         pdfs = PdfStore(settings.notice_store)
@@ -75,10 +78,13 @@ class Container:
                 if store is not None and hasattr(store.recorder, "create_table"):  # in memory: nothing to make
                     store.recorder.create_table()
             immutability.install(self.service)
+            drop_untagged(self.service.snapshots)
             self.read_model.setup()
             for part in (self.auth.api_keys, self.access_log, self.borrowers, self.notices.outbox,
                          self.pending_returns):
                 part.setup()
+            self.notices.outbox.strip_addressees(lambda tenant, loan_id: self.borrowers_of(tenant, [loan_id])
+                                                 .get(loan_id))
 
     def borrowers_known(self, tenant: str, loan_ids: list[str]) -> dict | None:
         """Each loan's borrower when all are remembered (no I/O), else None."""

@@ -29,20 +29,26 @@ def take(container, tenant: str, business_date: dt.date) -> dict:
               "root": merkle.root([merkle.leaf_hash(*leaf) for leaf in leaves])}
     digest.update(signature=signer.sign(signed_part(digest)), public_key=signer.public_key,
                   signed_at=container.service.clock().isoformat())
+    # Only ever added (R-DATA-8): a re-run of a day adds a later digest beside the earlier one.
     with read_model.store.transaction() as tx:
-        tx.execute("DELETE FROM luotto_digests WHERE tenant = :tenant AND business_date = :business_date", digest)
-        tx.execute("INSERT INTO luotto_digests (tenant, business_date, position, count, root, signature, public_key, "
-                   "signed_at, leaves) VALUES (:tenant, :business_date, :position, :count, :root, :signature, "
-                   ":public_key, :signed_at, :leaves)", {**digest, "leaves": json.dumps(leaves)})
+        tx.execute("INSERT INTO luotto_digest_log (tenant, business_date, position, count, root, signature, "
+                   "public_key, signed_at, leaves) VALUES (:tenant, :business_date, :position, :count, :root, "
+                   ":signature, :public_key, :signed_at, :leaves)", {**digest, "leaves": json.dumps(leaves)})
     return digest
 
 
 def latest(container, tenant: str, with_leaves: bool = False) -> dict | None:
+    """The newest digest: of the latest business date, the last signed (luotto_digests: older versions')."""
     with container.read_model.store.transaction() as tx:
-        row = tx.execute("SELECT * FROM luotto_digests WHERE tenant = :tenant ORDER BY business_date DESC LIMIT 1",
+        row = tx.execute("SELECT * FROM luotto_digest_log WHERE tenant = :tenant ORDER BY business_date DESC, "
+                         "id DESC LIMIT 1", {"tenant": tenant}).one()
+        old = tx.execute("SELECT * FROM luotto_digests WHERE tenant = :tenant ORDER BY business_date DESC LIMIT 1",
                          {"tenant": tenant}).one()
+    if row is None or (old is not None and old["business_date"] > row["business_date"]):
+        row = old
     if row is None:
         return None
+    row.pop("id", None)
     leaves = json.loads(row.pop("leaves"))
     return {**row, "leaves": leaves} if with_leaves else row
 

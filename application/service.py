@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import os
 import random
 import threading
 import time
@@ -24,6 +25,7 @@ from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Trans
 from eventsourcing.utils import strtobool
 
 from adapters.reference_numbers import normalise_reference, reference_for_loan
+from adapters.snapshots import SignedSnapshotMapper, VerifiedSnapshotStore
 from adapters.aggregate_cache import CopyingRepository, CurrentSnapshots
 from adapters.group_commit import GroupCommit
 from adapters.metrics import EVENTS_APPENDED
@@ -124,6 +126,17 @@ class LoanService(Application):
         return CopyingRepository(self.events, snapshot_store=snapshots,
                                  cache_maxsize=int(size) if size else None,
                                  fastforward=strtobool(self.env.get(self.AGGREGATE_CACHE_FASTFORWARD, "y")))
+
+    def construct_snapshot_store(self) -> VerifiedSnapshotStore:
+        """Snapshots carry a MAC keyed outside the database (adapters.snapshots, R-DATA-8). The key
+        comes from the environment (the composition root derives it from the signing key, so every
+        process shares it); without one, a key of this process's own: its snapshots then serve
+        only itself, and the others fold the events."""
+        key = self.env.get("SNAPSHOT_MAC_KEY")
+        self.snapshot_mapper = SignedSnapshotMapper(self.construct_transcoder(),
+                                                    bytes.fromhex(key) if key else os.urandom(32))
+        return VerifiedSnapshotStore(mapper=self.snapshot_mapper,
+                                     recorder=self.factory.aggregate_recorder(purpose="snapshots"))
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

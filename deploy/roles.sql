@@ -28,12 +28,15 @@
 --
 -- Tables (eventsourcing names the application's tables after the application, "Luotto"):
 --   luotto_events      the events (append-only)           app: SELECT, INSERT          auditor: SELECT
---   luotto_snapshots   aggregate snapshots                 app: SELECT, INSERT          auditor: SELECT
+--   luotto_snapshots   aggregate snapshots (MAC'd: a row   app: SELECT, INSERT          auditor: SELECT
+--                      the app role inserts by hand is ignored, adapters/snapshots.py)
 --   luotto_access_log  who read what (append-only)         app: SELECT, INSERT          auditor: SELECT
---   luotto_borrowers   personal data                       app: full DML                auditor: none
+--   luotto_digests, luotto_digest_log  signed digests      app: SELECT, INSERT          auditor: SELECT
+--   luotto_borrowers, luotto_borrower_keys  personal data and the keys of sealed text
+--                                                          app: full DML (erasure)      auditor: none
 --   every other luotto_* table: read models and records (luotto_loans, luotto_unallocated,
---   luotto_tracking, luotto_agenda, luotto_digests, and any a later release adds, e.g.
---   luotto_api_keys, luotto_notice_outbox, luotto_notice_cursor)
+--   luotto_tracking, luotto_agenda, and any a later release adds, e.g. luotto_api_keys,
+--   luotto_notice_outbox, luotto_notice_cursor, luotto_pending_returns)
 --                                                          app: SELECT, INSERT, UPDATE, DELETE
 --                                                                                      auditor: SELECT
 -- Nobody but the owner gets REFERENCES or TRIGGER, or TRUNCATE (but see the event table lock).
@@ -157,14 +160,17 @@ BEGIN
         END IF;
         -- Start from nothing, so a privilege granted by hand earlier does not survive.
         EXECUTE format('REVOKE ALL ON TABLE %I.%I FROM PUBLIC, %I, %I', s, t.relname, app, auditor);
-        IF t.relname IN ('luotto_events', 'luotto_snapshots', 'luotto_access_log') THEN
+        -- Records only ever added to (R-EVID-2, R-DATA-5, R-DATA-8): no UPDATE or DELETE for the app.
+        IF t.relname IN ('luotto_events', 'luotto_snapshots', 'luotto_access_log', 'luotto_digests',
+                         'luotto_digest_log') THEN
             EXECUTE format('GRANT SELECT, INSERT ON TABLE %I.%I TO %I', s, t.relname, app);
         ELSE
             EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE %I.%I TO %I', s, t.relname, app);
         END IF;
-        -- Borrowers' names, identity codes and addresses are not the auditor's to read in bulk
-        -- (the API gives personal data to caseworkers and decision makers only).
-        IF t.relname <> 'luotto_borrowers' THEN
+        -- Borrowers' names, identity codes and addresses, and the keys that open their sealed text,
+        -- are not the auditor's to read (R-DATA-3: the API gives them to caseworkers and decision
+        -- makers only).
+        IF t.relname NOT IN ('luotto_borrowers', 'luotto_borrower_keys') THEN
             EXECUTE format('GRANT SELECT ON TABLE %I.%I TO %I', s, t.relname, auditor);
         END IF;
         -- The append lock on the event table (see the header): MAINTAIN on 17+, else TRUNCATE,
@@ -190,6 +196,11 @@ BEGIN
                      'role, then run this script again', s;
     ELSIF has_table_privilege(app, events, 'UPDATE') OR has_table_privilege(app, events, 'DELETE') THEN
         RAISE EXCEPTION 'roles.sql: % may still UPDATE or DELETE %', app, events;
+    ELSIF EXISTS (SELECT 1 FROM unnest(ARRAY['luotto_access_log', 'luotto_digests', 'luotto_digest_log']) AS r(name)
+                  WHERE to_regclass(format('%I.%I', s, r.name)) IS NOT NULL
+                  AND (has_table_privilege(app, format('%I.%I', s, r.name), 'UPDATE')
+                       OR has_table_privilege(app, format('%I.%I', s, r.name), 'DELETE'))) THEN
+        RAISE EXCEPTION 'roles.sql: % may still UPDATE or DELETE a record table', app;
     ELSIF has_table_privilege(app, events, 'TRUNCATE') AND NOT EXISTS (
             SELECT 1 FROM pg_trigger WHERE tgrelid = events AND tgname = 'luotto_events_no_truncate'
             AND tgenabled <> 'D') THEN

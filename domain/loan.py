@@ -171,9 +171,8 @@ class Loan(LoanState, Aggregate):
         if same is not None:
             if same.amount == amount and same.value_date == value_date:
                 return False
-            raise DomainError("payment_conflict", f"payment_id {payment_id!r} was already recorded with amount "
-                              f"{format_cents(same.amount)} value-dated {same.value_date}",
-                              rule="R-PAY-1", field="payment_id")
+            raise DomainError("payment_conflict", f"payment_id {payment_id!r} was already recorded with other "
+                              "content", rule="R-PAY-1", field="payment_id")
         if value_date > on:
             raise invalid(f"value_date {value_date} is after the posting date {on}", rule="R-DATE-1",
                           field="value_date")

@@ -161,8 +161,10 @@ class PaymentMarker(Aggregate):
 
     def same_content(self, content: dict) -> None:
         if content != self.content:
+            # Not what the first one was: the caller may be another system, and the first payment's
+            # amount, date and reference are not its to learn (R-DATA-6).
             raise DomainError("payment_conflict", f"payment_id {self.payment_id!r} was already posted with "
-                              f"different content {self.content}", rule="R-PAY-1", field="payment_id")
+                              "different content", rule="R-PAY-1", field="payment_id")
 
     def return_unallocated(self, reason: str) -> bool:
         if self.loan_id is not None:

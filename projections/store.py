@@ -34,16 +34,43 @@ SCHEMA = [
     """CREATE TABLE IF NOT EXISTS luotto_agenda (
         tenant TEXT NOT NULL, loan_id TEXT NOT NULL, next_date TEXT, PRIMARY KEY (tenant, loan_id))""",
     "CREATE INDEX IF NOT EXISTS luotto_agenda_due ON luotto_agenda (tenant, next_date)",
-    # Signed digests are records, not derived data: a rebuild leaves them alone.
     # Items set aside after a failure (projections/set_aside.py).
     "CREATE TABLE IF NOT EXISTS luotto_set_aside (kind TEXT NOT NULL, ref TEXT NOT NULL, tenant TEXT NOT NULL, "
     "item TEXT NOT NULL, error TEXT NOT NULL, first_failed TEXT NOT NULL, last_failed TEXT NOT NULL, "
     "attempts INTEGER NOT NULL, PRIMARY KEY (kind, ref))",
+    # Signed digests are records, not derived data: a rebuild leaves them alone. luotto_digests held
+    # one per day (replaced on a re-run); digests are now only ever added, to luotto_digest_log.
     """CREATE TABLE IF NOT EXISTS luotto_digests (
         tenant TEXT NOT NULL, business_date TEXT NOT NULL, position BIGINT NOT NULL, count INTEGER NOT NULL,
         root TEXT NOT NULL, signature TEXT NOT NULL, public_key TEXT NOT NULL, signed_at TEXT NOT NULL,
         leaves TEXT NOT NULL, PRIMARY KEY (tenant, business_date))""",
 ]
+DIGEST_LOG = {
+    "sqlite": "id INTEGER PRIMARY KEY AUTOINCREMENT",
+    "postgres": "id BIGSERIAL PRIMARY KEY",
+}
+DIGEST_LOG_TABLE = """CREATE TABLE IF NOT EXISTS luotto_digest_log ({id},
+    tenant TEXT NOT NULL, business_date TEXT NOT NULL, position BIGINT NOT NULL, count INTEGER NOT NULL,
+    root TEXT NOT NULL, signature TEXT NOT NULL, public_key TEXT NOT NULL, signed_at TEXT NOT NULL,
+    leaves TEXT NOT NULL)"""
+APPEND_ONLY = ("luotto_digests", "luotto_digest_log")  # R-DATA-8: nobody deletes a signed digest
+
+
+def append_only(tx: "Tx", table: str) -> None:
+    """Triggers that refuse UPDATE, DELETE (and TRUNCATE on PostgreSQL) on `table` for every role."""
+    message = f"{table} is append-only (R-DATA-8)"
+    if tx.dialect == "postgres":
+        tx.execute("""CREATE OR REPLACE FUNCTION luotto_refuse_record_change() RETURNS trigger LANGUAGE plpgsql
+                      AS $$ BEGIN RAISE EXCEPTION USING MESSAGE = TG_TABLE_NAME || ' is append-only (R-DATA-8)';
+                      END $$""")
+        tx.execute(f"CREATE OR REPLACE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                   "FOR EACH ROW EXECUTE FUNCTION luotto_refuse_record_change()")
+        tx.execute(f"CREATE OR REPLACE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                   "FOR EACH STATEMENT EXECUTE FUNCTION luotto_refuse_record_change()")
+        return
+    for action in ("UPDATE", "DELETE"):
+        tx.execute(f"CREATE TRIGGER IF NOT EXISTS {table}_no_{action.lower()} BEFORE {action} ON {table} "
+                   f"BEGIN SELECT RAISE(ABORT, '{message}'); END")
 TABLES = ("luotto_loans", "luotto_unallocated", "luotto_tracking", "luotto_agenda")
 # The shape of the derived tables above; when it changes they are dropped and rebuilt from the events.
 # 2: interest figures (issue 16).
@@ -68,8 +95,10 @@ class SqlStore:
                 tx.execute("DELETE FROM luotto_meta WHERE key = 'read_model_schema'")
                 tx.execute("INSERT INTO luotto_meta (key, value) VALUES ('read_model_schema', :v)",
                            {"v": READ_MODEL_SCHEMA})
-            for statement in SCHEMA:
+            for statement in SCHEMA + [DIGEST_LOG_TABLE.format(id=DIGEST_LOG[self.dialect])]:
                 tx.execute(statement)
+            for table in APPEND_ONLY:
+                append_only(tx, table)
 
     @contextmanager
     def transaction(self) -> Iterator["Tx"]:

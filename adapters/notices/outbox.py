@@ -287,6 +287,25 @@ class Outbox:
                      "language": person.get("language") or "fi", "recipient_id": person.get("identity_code")}
         return self.pdfs.get(row["sha256"], key), addressee
 
+    def strip_addressees(self, borrower_of: Callable[[str, str], str | None]) -> int:
+        """`luotto migrate`: rows written by an older version carry the addressee (name, address,
+        identity code); each is given its borrower_id instead, so the outbox holds no personal
+        data (R-DATA-1). Returns how many rows were changed."""
+        with self.store.transaction() as tx:
+            rows = tx.execute("SELECT tenant, loan_id, notice_version, envelope FROM luotto_notice_outbox "
+                              "WHERE envelope LIKE :carries", {"carries": '%"addressee": {"%'}).all()
+        changed = 0
+        for row in rows:
+            envelope = json.loads(row["envelope"])
+            borrower_id = borrower_of(row["tenant"], row["loan_id"])
+            kept = {k: v for k, v in envelope.items() if k != "addressee"}
+            kept.update({"borrower_id": borrower_id} if borrower_id else {"erased": True})
+            with self.store.transaction() as tx:
+                tx.execute(f"UPDATE luotto_notice_outbox SET envelope = :envelope WHERE {_WHERE_KEY}",
+                           {**_key_params(_key(row)), "envelope": json.dumps(kept, ensure_ascii=False, sort_keys=True)})
+            changed += 1
+        return changed
+
     def erase_loans(self, tenant: str, loan_ids: Iterable[str]) -> list[str]:
         """Erasure: every row of these loans keeps only its keys and status, and can no longer be
         sent; returns their message ids (so copies left with a channel can be removed too)."""
