@@ -26,6 +26,13 @@ def main(argv: list[str] | None = None) -> int:
     evd.add_argument("tenant")
     evd.add_argument("loan_id")
     evd.add_argument("--out", required=True, help="folder to write the bundle into")
+    evd.add_argument("--with-personal-data", action="store_true",
+                     help="include the letters and the decisions' free text (for a court; R-DATA-3)")
+    who = commands.add_parser("who-processed", help="who read or changed a borrower's data in a period (R-DATA-5)")
+    who.add_argument("tenant")
+    who.add_argument("borrower_id")
+    who.add_argument("--from", dest="since", help="first day YYYY-MM-DD (default: the beginning)")
+    who.add_argument("--to", dest="until", help="last day YYYY-MM-DD (default: today)")
     vev = commands.add_parser("verify-evidence", help="check an evidence bundle offline (no database, no settings)")
     vev.add_argument("bundle", help="the bundle's folder, or the zip GET /v1/loans/{id}/evidence serves")
     vev.add_argument("--public-key", help="the organiser's published signing key (hex): the bundle must be "
@@ -104,7 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "api-key":
         return _api_key(args)
     if args.command == "evidence":
-        return _evidence(args.tenant, args.loan_id, args.out)
+        return _evidence(args.tenant, args.loan_id, args.out, args.with_personal_data)
+    if args.command == "who-processed":
+        return _who_processed(args.tenant, args.borrower_id, args.since, args.until)
     if args.command == "verify-evidence":
         return _verify_evidence(args.bundle, args.public_key)
     if args.command == "replay":
@@ -219,7 +228,28 @@ def _verify(digest_file: str | None) -> int:
     return 0
 
 
-def _evidence(tenant: str, loan_id: str, out: str) -> int:
+def _who_processed(tenant: str, borrower_id: str, since: str | None, until: str | None) -> int:
+    import datetime as dt
+
+    from adapters.settings import Settings
+    from api.deps import Container
+    from api.who_processed import who_processed
+
+    container = Container.build(Settings())
+    try:
+        answer = who_processed(container, tenant, borrower_id, dt.date.fromisoformat(since) if since else None,
+                               dt.date.fromisoformat(until) if until else None)
+    except (DomainError, ValueError) as e:
+        print(f"luotto who-processed: {e}", file=sys.stderr)
+        return 2
+    finally:
+        container.close()
+    json.dump(answer, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+    return 0
+
+
+def _evidence(tenant: str, loan_id: str, out: str, personal_data: bool = False) -> int:
     from pathlib import Path
 
     from adapters.settings import Settings
@@ -228,7 +258,7 @@ def _evidence(tenant: str, loan_id: str, out: str) -> int:
 
     container = Container.build(Settings())
     try:
-        manifest = export(container, tenant, loan_id, Path(out))
+        manifest = export(container, tenant, loan_id, Path(out), personal_data=personal_data)
     except DomainError as e:
         print(f"luotto evidence: {e}", file=sys.stderr)
         return 2

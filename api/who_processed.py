@@ -22,7 +22,8 @@ def _instant(day: dt.date) -> str:
 
 
 def who_processed(container, tenant: str, borrower_id: str, since: dt.date | None, until: dt.date | None) -> dict:
-    start, end = since or EARLIEST, until or container.today()
+    # The log is stamped with the wall clock (adapters.access_log), so "today" is the wall clock's too.
+    start, end = since or EARLIEST, until or dt.datetime.now(HELSINKI).date()
     if end < start:
         raise invalid(f"to {end} is before from {start}", rule="R-DATA-5", field="to")
     loans = loans_of(container.service, tenant, borrower_id)
