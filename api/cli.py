@@ -28,6 +28,11 @@ def main(argv: list[str] | None = None) -> int:
     evd.add_argument("--out", required=True, help="folder to write the bundle into")
     evd.add_argument("--with-personal-data", action="store_true",
                      help="include the letters and the decisions' free text (for a court; R-DATA-3)")
+    shr = commands.add_parser("shred-legacy", help="as the schema owner, services stopped: shred the clear personal "
+                                                   "text events recorded before sealing hold (R-DATA-2)")
+    shr.add_argument("tenant")
+    shr.add_argument("borrower_id")
+    shr.add_argument("--statement", help="also write the signed statement to this file")
     who = commands.add_parser("who-processed", help="who read or changed a borrower's data in a period (R-DATA-5)")
     who.add_argument("tenant")
     who.add_argument("borrower_id")
@@ -112,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         return _api_key(args)
     if args.command == "evidence":
         return _evidence(args.tenant, args.loan_id, args.out, args.with_personal_data)
+    if args.command == "shred-legacy":
+        return _shred_legacy(args.tenant, args.borrower_id, args.statement)
     if args.command == "who-processed":
         return _who_processed(args.tenant, args.borrower_id, args.since, args.until)
     if args.command == "verify-evidence":
@@ -225,6 +232,29 @@ def _verify(digest_file: str | None) -> int:
             print(str(link))
         return 1
     print(f"luotto verify: {loans} loan chains intact, {snapshots} snapshots match their events", file=sys.stderr)
+    return 0
+
+
+def _shred_legacy(tenant: str, borrower_id: str, statement_file: str | None) -> int:
+    from adapters.settings import Settings
+    from api.deps import Container
+    from application.legacy_shred import shred
+
+    container = Container.build(Settings())
+    try:
+        statement = shred(container, tenant, borrower_id)
+    except DomainError as e:
+        print(f"luotto shred-legacy: {e}", file=sys.stderr)
+        return 2
+    finally:
+        container.close()
+    text = json.dumps(statement, indent=2, ensure_ascii=False) + "\n"
+    if statement_file:
+        with open(statement_file, "w", encoding="utf-8") as f:
+            f.write(text)
+    sys.stdout.write(text)
+    print(f"luotto shred-legacy: {len(statement['loans'])} loan chain(s) rewritten; keep the statement with the "
+          "digests", file=sys.stderr)
     return 0
 
 

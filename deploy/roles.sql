@@ -32,6 +32,8 @@
 --                      the app role inserts by hand is ignored, adapters/snapshots.py)
 --   luotto_access_log  who read what (append-only)         app: SELECT, INSERT          auditor: SELECT
 --   luotto_digests, luotto_digest_log  signed digests      app: SELECT, INSERT          auditor: SELECT
+--   luotto_shred_statements  signed statements of `luotto shred-legacy` (run by the owner)
+--                                                          app: SELECT, INSERT          auditor: SELECT
 --   luotto_borrowers, luotto_borrower_keys  personal data and the keys of sealed text
 --                                                          app: full DML (erasure)      auditor: none
 --   every other luotto_* table: read models and records (luotto_loans, luotto_unallocated,
@@ -162,7 +164,7 @@ BEGIN
         EXECUTE format('REVOKE ALL ON TABLE %I.%I FROM PUBLIC, %I, %I', s, t.relname, app, auditor);
         -- Records only ever added to (R-EVID-2, R-DATA-5, R-DATA-8): no UPDATE or DELETE for the app.
         IF t.relname IN ('luotto_events', 'luotto_snapshots', 'luotto_access_log', 'luotto_digests',
-                         'luotto_digest_log') THEN
+                         'luotto_digest_log', 'luotto_shred_statements') THEN
             EXECUTE format('GRANT SELECT, INSERT ON TABLE %I.%I TO %I', s, t.relname, app);
         ELSE
             EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE %I.%I TO %I', s, t.relname, app);
