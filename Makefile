@@ -15,8 +15,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
 	touch $(STAMP)
 
+# Development: the OpenAPI pages are public here (LUOTTO_DOCS is off by default).
 run: install
-	$(BIN)/luotto serve
+	LUOTTO_ENVIRONMENT=$${LUOTTO_ENVIRONMENT:-development} LUOTTO_DOCS=$${LUOTTO_DOCS:-public} $(BIN)/luotto serve
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

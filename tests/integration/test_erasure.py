@@ -201,3 +201,36 @@ def test_an_appeal_stored_by_the_old_code_in_clear_still_loads_and_verifies(tmp_
         assert verify_store(new.service) == (1, [])
     finally:
         new.close()
+
+
+def test_outbox_rows_of_an_older_version_lose_their_addressee_at_migrate(tmp_path):
+    """R-DATA-1: an outbox row written before this change holds name, address and identity code;
+    `luotto migrate` gives it the borrower's id instead, and it is still delivered (the address
+    read from the personal-data store when sending)."""
+    from adapters.notices.render import render_notice
+    from api.deps import Container
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/luotto.sqlite", signing_key_file=str(tmp_path / "key"),
+                        notice_store=str(tmp_path / "letters"), notice_print_folder=str(tmp_path / "print"),
+                        tenants={"k": {"preset": "kittila"}})
+    c = Container.build(settings)
+    c.service.clock = Clock()
+    c.service.grant(tenant="k", loan_id="L-1", borrower_id="B-1", purpose="vuokra", principal=60000,
+                    granted_on=D("2025-01-15"), first_due_date=D("2025-02-10"), instalment_amount=10000,
+                    decision=Decision("dm-1", "ok"))
+    c.borrowers.put("k", "B-1", name=NAME, identity_code=HETU, address=ADDRESS, language="sv")
+    letter = render_notice({"kind": "reminder", "loan": "L-1", "sent_on": "2025-02-24", "instalments": [1],
+                            "reference": "10016"}, {"name": NAME, "address": ADDRESS, "language": "sv"},
+                           {"name": "Kittilän kunta", "iban": "FI2112345600000785"})
+    sha = c.notices.pdfs.put(letter)  # as the old code stored letters: plain, by their SHA-256
+    c.notices.outbox.enqueue(tenant="k", loan_id="L-1", notice_version=3, sha256=sha, channel="letter",
+                             addressee={"name": NAME, "address": ADDRESS, "recipient_id": HETU})
+    assert find([NAME, HETU], [("outbox", str(c.notices.outbox.rows()).encode())])
+    c.migrate()
+    rows = c.notices.outbox.rows()
+    assert find([NAME, HETU, *ADDRESS], [("outbox", str(rows).encode())]) == []
+    assert '"borrower_id": "B-1"' in rows[0]["envelope"]
+    assert c.notices.deliver() == 1
+    printed = list((tmp_path / "print").glob("*.pdf"))
+    assert len(printed) == 1 and find([NAME], printed)
+    c.close()
