@@ -234,3 +234,29 @@ def test_outbox_rows_of_an_older_version_lose_their_addressee_at_migrate(tmp_pat
     printed = list((tmp_path / "print").glob("*.pdf"))
     assert len(printed) == 1 and find([NAME], printed)
     c.close()
+
+
+def test_a_claim_pending_refuses_erasure(tmp_path):
+    """R-DATA-4: money owed back to the borrower (an overpayment not refunded) is a claim pending."""
+    from api.deps import Container
+    from application.erasure import refusal
+
+    c = Container.build(Settings(database_url="memory://", signing_key_file=str(tmp_path / "key"),
+                                 notice_store=str(tmp_path / "letters"),
+                                 tenants={"k": {"preset": "kittila", "retention_years": 0}}))
+    try:
+        clock = Clock()
+        c.service.clock = clock
+        c.service.grant(tenant="k", loan_id="L-1", borrower_id="B-1", purpose="vuokra", principal=60000,
+                        granted_on=D("2025-01-15"), first_due_date=D("2025-02-10"), instalment_amount=10000,
+                        decision=Decision("dm-1", "ok"))
+        c.service.decide("k", "L-1", "waive", kind="full", on=D("2025-01-20"), decision=Decision("dm-1", "ok"))
+        c.service.post_payment(tenant="k", payment_id="P-1", amount=2500, value_date=D("2025-01-21"),
+                               on=D("2025-01-21"), loan_id="L-1")  # paid to a closed loan: owed back
+        problem = refusal(c, "k", "B-1", D("2025-03-01"))
+        assert problem is not None and problem.rule == "R-DATA-4" and "claim" in problem.message
+        c.service.decide("k", "L-1", "refund_overpayment", amount=2500, on=D("2025-01-22"),
+                         decision=Decision("fi-1", "palautettu"))
+        assert refusal(c, "k", "B-1", D("2025-03-01")) is None
+    finally:
+        c.close()
