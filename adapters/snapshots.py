@@ -74,17 +74,31 @@ class VerifiedSnapshotStore(EventStore):
                           version=stored.originator_version, reason=str(e))
 
 
-def drop_untagged(snapshots: EventStore | None) -> None:
-    """`luotto migrate`: snapshots an older version stored without a MAC would be ignored anyway
-    (they are only a cache) and reported by `luotto verify` as suspect; remove them once."""
+def drop_unverifiable(snapshots: EventStore | None, rows: list[StoredEvent]) -> int:
+    """`luotto migrate` (as the owner): remove the snapshots among `rows` whose MAC does not verify
+    with this key: made by an older version without one, or under a signing key since rotated.
+    They would be ignored anyway (they are only a cache); each removal is logged, so one forged
+    meanwhile still leaves a trace. Returns how many were removed."""
     recorder = getattr(snapshots, "recorder", None)
     datastore, table = getattr(recorder, "datastore", None), getattr(recorder, "events_table_name", None)
     if datastore is None or table is None:
-        return  # in memory: nothing outlives the process
-    if hasattr(datastore, "schema"):  # PostgreSQL
-        statement = (f'DELETE FROM "{datastore.schema}"."{table}" WHERE substring(state from 1 for '
-                     f"{len(MAGIC)}) <> %s")
-    else:
-        statement = f"DELETE FROM {table} WHERE substr(state, 1, {len(MAGIC)}) <> ?"
+        return 0  # in memory: nothing outlives the process
+    bad = []
+    for stored in rows:
+        try:
+            snapshots.mapper.verified(stored)
+        except ForgedSnapshot as e:
+            log.warning("snapshot_removed", aggregate=str(stored.originator_id), version=stored.originator_version,
+                        reason=str(e))
+            bad.append(stored)
+    if not bad:
+        return 0
+    postgres = hasattr(datastore, "schema")
+    qualified = f'"{datastore.schema}"."{table}"' if postgres else table
+    mark = "%s" if postgres else "?"
     with datastore.transaction(commit=True) as cursor:
-        cursor.execute(statement, (MAGIC,))
+        for stored in bad:
+            cursor.execute(f"DELETE FROM {qualified} WHERE originator_id = {mark} AND originator_version = {mark}",
+                           (stored.originator_id if postgres else stored.originator_id.hex,
+                            stored.originator_version))
+    return len(bad)

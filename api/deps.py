@@ -18,10 +18,11 @@ from api.access import BY_KEY
 from adapters.persistence import eventsourcing_env
 from adapters.settings import Settings
 from adapters.signing import Signer
-from adapters.snapshots import drop_untagged
+from adapters.snapshots import drop_unverifiable
 from adapters.metrics import SERVICING_DURATION, SERVICING_LOANS_FAILED, SERVICING_RUNS
 from adapters.notices.store import PdfStore
 from application import digest
+from application.evidence import all_snapshots
 from application.notices import NoticeDispatcher, NoticeRenderer
 from application.bank_returns import PendingReturns
 from application.personal_text import TextSealer
@@ -78,7 +79,7 @@ class Container:
                 if store is not None and hasattr(store.recorder, "create_table"):  # in memory: nothing to make
                     store.recorder.create_table()
             immutability.install(self.service)
-            drop_untagged(self.service.snapshots)
+            drop_unverifiable(self.service.snapshots, all_snapshots(self.service))
             self.read_model.setup()
             for part in (self.auth.api_keys, self.access_log, self.borrowers, self.notices.outbox,
                          self.pending_returns):

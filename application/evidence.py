@@ -59,7 +59,7 @@ def verify_store(service, progress: Callable[[int, int], None] | None = None,
     return len(checks), undecodable + [b for b in broken if (b.loan, b.version) not in reported]
 
 
-def _all_snapshots(service) -> list[StoredEvent]:
+def all_snapshots(service) -> list[StoredEvent]:
     """Every stored snapshot row, read straight from its table (PostgreSQL, SQLite or memory)."""
     recorder = service.snapshots.recorder if service.snapshots is not None else None
     if recorder is None:
@@ -79,7 +79,7 @@ def _all_snapshots(service) -> list[StoredEvent]:
 def verify_snapshots(service) -> tuple[int, list[str]]:
     """R-DATA-8: every snapshot carries a valid MAC and equals the aggregate folded from the events
     it summarises; returns (snapshots checked, problems)."""
-    problems, rows = [], _all_snapshots(service)
+    problems, rows = [], all_snapshots(service)
     for stored in rows:
         where = f"snapshot of {stored.originator_id} at version {stored.originator_version}"
         try:
