@@ -24,7 +24,13 @@ from tests.support.clock import Clock
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "bankfiles"
 LUOTTO = Path(sys.executable).parent / "luotto"
-TODAY = dt.datetime.now(ZoneInfo("Europe/Helsinki")).date()
+HELSINKI = ZoneInfo("Europe/Helsinki")
+
+
+def today() -> dt.date:
+    """The wall clock's date in Helsinki, as the access log's period is read (read when needed: a
+    run may pass midnight)."""
+    return dt.datetime.now(HELSINKI).date()
 
 
 @pytest.fixture
@@ -103,7 +109,9 @@ def test_who_processed_my_data_for_a_borrower_and_a_period(api, tmp_path):
     client.get("/v1/borrowers/B1", headers=issuer.headers("t1", ["payment_system"], subject="ps-1"))  # refused
     client.post("/v1/loans/L1/hardships", json={"decided_by": "dm-9", "cause": "other"},
                 headers=issuer.headers("t1", ["decision_maker"], subject="dm-9"))
-    answer = client.get(f"/v1/borrowers/B1/access-log?from={TODAY}&to={TODAY}", headers=au)
+    # A period around now: the rows were stamped moments ago, on either side of a midnight perhaps.
+    since, until = today() - dt.timedelta(days=1), today() + dt.timedelta(days=1)
+    answer = client.get(f"/v1/borrowers/B1/access-log?from={since}&to={until}", headers=au)
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["loans"] == ["L1"] and "1133/2002" in body["legal_basis"]
@@ -111,7 +119,7 @@ def test_who_processed_my_data_for_a_borrower_and_a_period(api, tmp_path):
         ("cw-1", ["caseworker"], "GET /v1/loans/{loan_id}", "L1"),
         ("dm-9", ["decision_maker"], "POST /v1/loans/{loan_id}/hardships", "L1")]
     assert body["items"][1]["purpose"] == "record a cause of delay (Act §8(2))"
-    earlier = TODAY - dt.timedelta(days=1)
+    earlier = since - dt.timedelta(days=1)
     assert client.get(f"/v1/borrowers/B1/access-log?to={earlier}", headers=au).json()["items"] == []
     assert client.get("/v1/borrowers/B1/access-log", headers=cw).status_code == 403
     # The auditor's own question is logged too, concerning B1.
@@ -120,7 +128,7 @@ def test_who_processed_my_data_for_a_borrower_and_a_period(api, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("LUOTTO_")}
     env.update(LUOTTO_DATABASE_URL=settings.database_url, LUOTTO_SIGNING_KEY_FILE=settings.signing_key_file,
                LUOTTO_TENANTS=json.dumps(settings.tenants), LUOTTO_NOTICE_STORE=settings.notice_store)
-    done = subprocess.run([str(LUOTTO), "who-processed", "t1", "B1", "--from", str(TODAY)], env=env,
+    done = subprocess.run([str(LUOTTO), "who-processed", "t1", "B1", "--from", str(since), "--to", str(until)], env=env,
                           capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     cli = json.loads(done.stdout)
