@@ -46,7 +46,7 @@ def refusal(container, tenant: str, borrower_id: str, today: dt.date) -> DomainE
         if closed_on is None or books.status(today) not in ("repaid", "waived", "written_off"):
             return _refused(f"loan {loan_id} is not closed: the borrower can be erased only after it is closed "
                             f"and {years} years have passed")
-        if any(a["outcome"] is None for a in loan.appeals):
+        if any(a.outcome is None for a in loan.appeals):
             return _refused(f"an appeal on loan {loan_id} is pending")
         if books.position(today).overpayment > 0:
             return _refused(f"loan {loan_id} has an overpayment not yet refunded: the borrower's claim is pending")
