@@ -1,7 +1,6 @@
 """Borrowers' personal data (kept out of the loan events), its erasure, and the access log."""
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -48,7 +47,7 @@ def erase_borrower(borrower_id: s.BorrowerIdPath, c: ContainerDep, tenant: Tenan
 
 @router.get("/borrowers/{borrower_id}/access-log", responses=error_responses())
 def who_processed(borrower_id: s.BorrowerIdPath, c: ContainerDep, tenant: TenantDep, request: Request,
-                  from_: Annotated[dt.date | None, Query(alias="from")] = None, to: s.DayQuery = None) -> dict:
+                  from_: s.FromDayQuery = None, to: s.DayQuery = None) -> dict:
     """A client's question "who processed my data, and on what basis" (R-DATA-5): every logged read
     or change of the borrower's data or loans from `from` to `to` (Helsinki dates, inclusive)."""
     from api.who_processed import who_processed as answer

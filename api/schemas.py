@@ -86,6 +86,8 @@ Day = Annotated[dt.date, AfterValidator(_day),
 # Query and path parameters
 DayQuery = Annotated[dt.date | None, Query(description=f"a date from {ACT_IN_FORCE} to {LATEST_DAY}"),
                      AfterValidator(_day)]
+FromDayQuery = Annotated[dt.date | None, Query(alias="from", description=f"a date from {ACT_IN_FORCE} to "
+                                                                        f"{LATEST_DAY}"), AfterValidator(_day)]
 InstantQuery = Annotated[dt.datetime | None, Query(description="an instant with a time zone, e.g. "
                                                                "2025-05-01T12:00:00+03:00"), AfterValidator(_instant)]
 LoanIdPath = Annotated[str, Path(pattern=ID_PATTERN, description=_ID_DOC)]

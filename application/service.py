@@ -202,12 +202,12 @@ class LoanService(Application):
               applicant_total_debt: Cents = 0, **terms: Any) -> Written:
         """R-PORT-1 checked against the register saved in the same transaction as the loan."""
         sealed = self._sealed_decision(tenant, borrower_id, decision)
-        terms = {**terms, "purpose": self._seal(tenant, borrower_id, terms["purpose"])}
+        asked, terms = terms, {**terms, "purpose": self._seal(tenant, borrower_id, terms["purpose"])}
 
         def change() -> list:
             existing = self._existing_loan(tenant, loan_id)
             if existing is not None:
-                differs = self._other_terms(existing, borrower_id=borrower_id, principal=principal, **terms)
+                differs = self._other_terms(existing, borrower_id=borrower_id, principal=principal, **asked)
                 if differs:
                     raise DomainError("loan_exists", f"loan {loan_id!r} was already granted with other terms: "
                                       f"{', '.join(differs)} differ", field=differs[0])
@@ -256,6 +256,8 @@ class LoanService(Application):
         stored = {**{k: getattr(granted, k) for k in asked if hasattr(granted, k)},
                   "granted_on": granted.effective_date, "instalment_amount": granted.instalments,
                   "term_months": granted.instalments}
+        if self.sealer is not None:  # the purpose is stored sealed (R-DATA-2): compared as text
+            stored["purpose"] = self.sealer.opener(loan.tenant, loan.borrower_id, may_read=True)(stored["purpose"])
         return [k for k, v in asked.items() if stored.get(k) != v]
 
     def _existing_loan(self, tenant: str, loan_id: str) -> Loan | None:

@@ -20,7 +20,7 @@ from adapters.bankfiles import BankEntry
 from adapters.settings import Settings
 from api.access import BY_KEY, ROUTES, allowed, markdown_table
 from api.app import create_app
-from application.payment_files import import_payments
+from application.payment_files import import_payments, organiser_accounts
 from domain.loan import Decision
 from tests.support.auth import TestIssuer
 from tests.support.clock import Clock
@@ -58,7 +58,8 @@ def build(tmp_path: Path, **overrides):
                     address=["Katu 1", "00100 Helsinki"], language="fi")
     c.borrowers.put("t1", "B9", name="Ville Vailainaa", identity_code="010594Y123W", address=["Tie 2"], language="fi")
     clock.day = dt.date(2025, 3, 12)
-    import_payments(c.service, "t1", FIXTURES / "ktl_payments.txt", on=clock.day)  # by finance: applied
+    import_payments(c.service, "t1", FIXTURES / "ktl_payments.txt", on=clock.day,  # by finance: applied
+                    accounts=organiser_accounts(c.settings, "t1"))
     c.service.post_payment(tenant="t1", payment_id="P-1", amount=1000, value_date=clock.day, on=clock.day,
                            loan_id="L1")
     c.service.post_payment(tenant="t1", payment_id="U-1", amount=500, value_date=clock.day, on=clock.day,

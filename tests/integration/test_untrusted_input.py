@@ -52,7 +52,8 @@ def api(stack: Stack, tmp_path) -> Iterator[Api]:  # noqa: F811 - the fixture im
                                                           "signing_key_file": str(tmp_path / "key"),
                                                           "notice_store": str(tmp_path / "notices"),
                                                           "notice_print_folder": str(tmp_path / "print"),
-                                                          "read_wait_seconds": 1.0})
+                                                          "read_wait_seconds": 1.0,
+                                                          "docs": "public"})  # /openapi.json is read here
     clock = Clock()
     clock.set_day(TODAY)
     app = create_app(settings)
