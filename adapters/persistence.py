@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from adapters.postgres_recorder import TOPIC as ARRAY_INSERT_RECORDER
+from adapters.eventsourcing_internals.recorder import TOPIC as ARRAY_INSERT_RECORDER
 from adapters.settings import Settings
 
 

@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         return import_payments_command(args.tenant, args.file)
     if args.command == "migrate":
         from adapters.settings import Settings
-        from api.deps import Container
+        from application.container import Container
 
         Container.build(Settings(migrate=True)).close()
         print("luotto migrate: tables and triggers are in place", file=sys.stderr)
@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _reference_rate(args) -> int:
     from adapters.settings import Settings
-    from api.deps import Container
+    from application.container import Container
     from domain.dates import parse_date
 
     container = Container.build(Settings())
@@ -156,7 +156,7 @@ def _reference_rate(args) -> int:
 
 def _rule_corrections(tenant: str | None) -> int:
     from adapters.settings import Settings
-    from api.deps import Container
+    from application.container import Container
     from application.rule_corrections import corrections
     from projections.read_model import print_progress
 
@@ -177,7 +177,7 @@ def _scheduler(once: bool, today: str | None) -> int:
     import threading
 
     from adapters.settings import Settings
-    from api.deps import Container
+    from application.container import Container
     from domain.dates import parse_date
     from scheduler.trigger import DailyServicing
 
@@ -203,7 +203,7 @@ def _scheduler(once: bool, today: str | None) -> int:
 
 def _verify(digest_file: str | None) -> int:
     from adapters.settings import Settings
-    from api.deps import Container
+    from application.container import Container
     from application import digest
     from application.evidence import verify_snapshots, verify_store
     from projections.read_model import print_progress
@@ -237,7 +237,7 @@ def _verify(digest_file: str | None) -> int:
 
 def _shred_legacy(tenant: str, borrower_id: str, statement_file: str | None) -> int:
     from adapters.settings import Settings
-    from api.deps import Container
+    from application.container import Container
     from application.legacy_shred import shred
 
     container = Container.build(Settings())
@@ -262,7 +262,7 @@ def _who_processed(tenant: str, borrower_id: str, since: str | None, until: str 
     import datetime as dt
 
     from adapters.settings import Settings
-    from api.deps import Container
+    from application.container import Container
     from api.who_processed import who_processed
 
     container = Container.build(Settings())
@@ -283,7 +283,7 @@ def _evidence(tenant: str, loan_id: str, out: str, personal_data: bool = False) 
     from pathlib import Path
 
     from adapters.settings import Settings
-    from api.deps import Container
+    from application.container import Container
     from application.evidence_export import export
 
     container = Container.build(Settings())
@@ -315,7 +315,7 @@ def _verify_evidence(bundle: str, public_key: str | None) -> int:
 
 def _api_key(args) -> int:
     from adapters.settings import Settings
-    from api.deps import Container
+    from application.container import Container
 
     container = Container.build(Settings())
     try:
@@ -340,7 +340,7 @@ def _api_key(args) -> int:
 
 def _digest(tenant: str) -> int:
     from adapters.settings import Settings
-    from api.deps import Container
+    from application.container import Container
     from application import digest
 
     container = Container.build(Settings())
@@ -360,7 +360,7 @@ def _replay(tenant: str, loan_id: str, on: str | None, known_at: str | None) -> 
     import datetime as dt
 
     from adapters.settings import Settings
-    from api.deps import Container
+    from application.container import Container
     from application.replay import replay
 
     container = Container.build(Settings())
@@ -379,7 +379,7 @@ def _replay(tenant: str, loan_id: str, on: str | None, known_at: str | None) -> 
 
 def _projections(action: str) -> int:
     from adapters.settings import Settings
-    from api.deps import Container
+    from application.container import Container
     from projections.read_model import print_progress
 
     container = Container.build(Settings())

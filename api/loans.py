@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -163,9 +164,10 @@ def events(loan_id: s.LoanIdPath, c: ContainerDep, tenant: TenantDep, who: WhoDe
     return {"loan_id": loan_id, "events": out, "next_after_version": out[-1]["version"] if more else None}
 
 
-def _decide(c, tenant: str, loan_id: str, command: str, body: s.DecisionIn, **kwargs: Any) -> dict:
+def _decide(c, tenant: str, loan_id: str, command: Callable, body: s.DecisionIn, **kwargs: Any) -> dict:
+    """Run one of the service's decision commands (application.loans) and answer the loan as it is now."""
     on = _on(c, body.on)
-    written = c.service.decide(tenant, loan_id, command, on=on, decision=_decision(body), **kwargs)
+    written = command(tenant, loan_id, on=on, decision=_decision(body), **kwargs)
     return {**_summary(c, tenant, c.service.loan(tenant, loan_id), on), "position": written.position}
 
 
@@ -173,58 +175,59 @@ def _decide(c, tenant: str, loan_id: str, command: str, body: s.DecisionIn, **kw
              responses=DECISION_ERRORS)
 def acceleration_notice(loan_id: s.LoanIdPath, body: s.NoticeIn, c: ContainerDep, tenant: TenantDep) -> dict:
     """R-ACC-5/6: refused unless Act §8(1)(1) holds, no notice is pending and no hardship is active."""
-    return _decide(c, tenant, loan_id, "send_acceleration_notice", body, override_reason=body.override_reason)
+    return _decide(c, tenant, loan_id, c.service.send_acceleration_notice, body,
+                   override_reason=body.override_reason)
 
 
 @router.post("/{loan_id}/hardships", status_code=201, responses=DECISION_ERRORS)
 def hardship(loan_id: s.LoanIdPath, body: s.HardshipIn, c: ContainerDep, tenant: TenantDep) -> dict:
-    return _decide(c, tenant, loan_id, "record_hardship", body, cause=body.cause)
+    return _decide(c, tenant, loan_id, c.service.record_hardship, body, cause=body.cause)
 
 
 @router.post("/{loan_id}/hardships/end", status_code=201, responses=DECISION_ERRORS)
 def hardship_end(loan_id: s.LoanIdPath, body: s.DecisionIn, c: ContainerDep, tenant: TenantDep) -> dict:
-    return _decide(c, tenant, loan_id, "end_hardship", body)
+    return _decide(c, tenant, loan_id, c.service.end_hardship, body)
 
 
 @router.post("/{loan_id}/free-months", status_code=201, responses=DECISION_ERRORS)
 def free_months(loan_id: s.LoanIdPath, body: s.FreeMonthsIn, c: ContainerDep, tenant: TenantDep) -> dict:
-    return _decide(c, tenant, loan_id, "defer_free_months", body, months=body.months,
+    return _decide(c, tenant, loan_id, c.service.defer_free_months, body, months=body.months,
                    from_instalment=body.from_instalment)
 
 
 @router.post("/{loan_id}/due-date-extensions", status_code=201,
              responses=DECISION_ERRORS)
 def due_date_extension(loan_id: s.LoanIdPath, body: s.ExtensionIn, c: ContainerDep, tenant: TenantDep) -> dict:
-    return _decide(c, tenant, loan_id, "extend_due_date", body, instalment=body.instalment,
+    return _decide(c, tenant, loan_id, c.service.extend_due_date, body, instalment=body.instalment,
                    new_due_date=body.new_due_date)
 
 
 @router.post("/{loan_id}/terms", status_code=201, responses=DECISION_ERRORS)
 def terms(loan_id: s.LoanIdPath, body: s.TermsIn, c: ContainerDep, tenant: TenantDep) -> dict:
-    return _decide(c, tenant, loan_id, "change_terms", body, from_instalment=body.from_instalment,
+    return _decide(c, tenant, loan_id, c.service.change_terms, body, from_instalment=body.from_instalment,
                    instalment_amount=parse_amount(body.instalment_amount, "instalment_amount"))
 
 
 @router.post("/{loan_id}/exemptions", status_code=201, responses=DECISION_ERRORS)
 def exemption(loan_id: s.LoanIdPath, body: s.ExemptionIn, c: ContainerDep, tenant: TenantDep) -> dict:
     amount = parse_amount(body.amount, "amount") if body.amount is not None else None
-    return _decide(c, tenant, loan_id, "waive", body, kind=body.kind, amount=amount)
+    return _decide(c, tenant, loan_id, c.service.waive, body, kind=body.kind, amount=amount)
 
 
 @router.post("/{loan_id}/refunds", status_code=201, responses=DECISION_ERRORS)
 def refund(loan_id: s.LoanIdPath, body: s.RefundIn, c: ContainerDep, tenant: TenantDep) -> dict:
-    return _decide(c, tenant, loan_id, "refund_overpayment", body, amount=parse_amount(body.amount, "amount"))
+    return _decide(c, tenant, loan_id, c.service.refund_overpayment, body, amount=parse_amount(body.amount, "amount"))
 
 
 @router.post("/{loan_id}/collection-transfer", status_code=201,
              responses=DECISION_ERRORS)
 def collection_transfer(loan_id: s.LoanIdPath, body: s.DecisionIn, c: ContainerDep, tenant: TenantDep) -> dict:
-    return _decide(c, tenant, loan_id, "transfer_to_collection", body)
+    return _decide(c, tenant, loan_id, c.service.transfer_to_collection, body)
 
 
 @router.post("/{loan_id}/write-off", status_code=201, responses=DECISION_ERRORS)
 def write_off(loan_id: s.LoanIdPath, body: s.DecisionIn, c: ContainerDep, tenant: TenantDep) -> dict:
-    return _decide(c, tenant, loan_id, "write_off", body)
+    return _decide(c, tenant, loan_id, c.service.write_off, body)
 
 
 @router.post("/{loan_id}/appeals", status_code=201, responses=DECISION_ERRORS)
@@ -241,13 +244,13 @@ def file_appeal(loan_id: s.LoanIdPath, body: s.AppealIn, c: ContainerDep, tenant
 def decide_appeal(loan_id: s.LoanIdPath, appeal_version: Annotated[int, Path(ge=1, le=s.MAX_VERSION)],
                   body: s.AppealDecisionIn, c: ContainerDep, tenant: TenantDep) -> dict:
     """The appeal's outcome; an upheld appeal then takes effect through its own decision."""
-    return _decide(c, tenant, loan_id, "decide_appeal", body, appeal=appeal_version, outcome=body.outcome)
+    return _decide(c, tenant, loan_id, c.service.decide_appeal, body, appeal=appeal_version, outcome=body.outcome)
 
 
 @router.post("/{loan_id}/acceleration-revocation", status_code=201,
              responses=DECISION_ERRORS)
 def revoke_acceleration(loan_id: s.LoanIdPath, body: s.RevocationIn, c: ContainerDep, tenant: TenantDep) -> dict:
-    return _decide(c, tenant, loan_id, "revoke_acceleration", body, appeal=body.appeal_version)
+    return _decide(c, tenant, loan_id, c.service.revoke_acceleration, body, appeal=body.appeal_version)
 
 
 @router.post("/{loan_id}/what-if", responses=error_responses("not_found"))

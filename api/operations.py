@@ -29,7 +29,7 @@ def run_servicing(body: s.ServicingRunIn, c: ContainerDep, tenant: TenantDep) ->
     if day < first:
         raise invalid(f"business_date {day} is before the organiser's first grant ({first})", rule="R-ACC-4",
                       field="business_date")
-    return c.run_servicing(tenant, day)
+    return c.servicing.run(tenant, day)
 
 
 @router.get("/reference-rates")

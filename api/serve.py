@@ -14,7 +14,7 @@ import uvicorn
 from adapters.logging import configure as configure_logging
 from adapters.settings import Settings
 from api.app import create_app
-from api.deps import Container
+from application.container import Container
 from scheduler.trigger import DailyServicing
 
 log = structlog.get_logger("luotto")

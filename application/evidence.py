@@ -9,8 +9,8 @@ from uuid import UUID
 from eventsourcing.application import project_aggregate
 from eventsourcing.persistence import StoredEvent
 
-from adapters.aggregate_cache import _current as current_shape
-from adapters.snapshots import ForgedSnapshot
+from adapters.eventsourcing_internals.repository import _current as current_shape
+from adapters.eventsourcing_internals.snapshots import ForgedSnapshot
 from domain.events import LoanEvent, LoanGranted
 from domain.evidence import ChainCheck
 
@@ -89,7 +89,7 @@ def verify_snapshots(service) -> tuple[int, list[str]]:
             problems.append(f"{where}: {e} (ignored when loading)")
             continue
         if not current_shape(snapshot):
-            continue  # of an older state shape: never used when loading (adapters.aggregate_cache)
+            continue  # of an older state shape: never used when loading (adapters.eventsourcing_internals.repository)
         events = list(service.events.get(stored.originator_id, lte=stored.originator_version))
         folded = project_aggregate(None, events) if events else None
         if folded is None or folded.version != stored.originator_version:

@@ -142,7 +142,7 @@ class NoticeDispatcher:
         return len(outcomes)
 
     def _record_delivery(self, tenant: str, loan_id: str, version: int, outcome: str) -> tuple[str, str]:
-        self.container.service.decide(tenant, loan_id, "record_notice_delivery", notice=version, outcome=outcome,
+        self.container.service.record_notice_delivery(tenant, loan_id, notice=version, outcome=outcome,
                                       channel=self.adapter.channel, on=self.container.today())
         return tenant, loan_id
 

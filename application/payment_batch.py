@@ -71,7 +71,7 @@ def post_batch(service, commands: Sequence[PaymentCommand],
     `target` gives the loan a command pays, the same instance for every command of one loan; by
     default the batch's loans are loaded together with its markers, in one query.
     """
-    with service._write_lock:  # in-process writers take turns (LoanService._write)
+    with service.write_lock:  # in-process writers take turns (Store.write)
         # One query for the batch: every marker, and (by default) every loan the batch pays.
         loan_ids = [] if target is not None else [i for i in map(service.loan_uuid_for, commands) if i is not None]
         loaded = service.repository.get_many(loan_ids, uncached_ids=[c.marker_id for c in commands])
@@ -111,7 +111,7 @@ def _decide(service, command: PaymentCommand, marker: PaymentMarker | None, targ
         marker.same_content(command.content)  # payment_conflict when the content differs
         return marker, False
     if command.loan_id is not None and command.reference:
-        owner = service._reference_owner(command.tenant, command.reference)
+        owner = service.reference_owner(command.tenant, command.reference)
         if owner is not None and owner != command.loan_id:
             # Which loan did the payer mean? Neither guess is safe: refuse, nothing is recorded.
             raise DomainError("invalid_request", f"loan_id {command.loan_id!r} and reference {command.reference!r} "

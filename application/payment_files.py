@@ -277,13 +277,14 @@ class _Importer:
         return project_aggregate(None, events) if events else None
 
     def _target(self, reference: str | None, loans: dict[str, Loan]) -> Loan | None:
-        """The loan the reference names (LoanService._match), one instance per loan in a batch. A
-        reference is assigned to its loan once, at the grant, so what it names is kept for the import."""
+        """The loan the reference names (PaymentCommands.reference_owner), one instance per loan in a
+        batch. A reference is assigned to its loan once, at the grant, so what it names is kept."""
         national = normalise_reference(reference) if reference else None
         if national is None:
             return None
         if national not in self.loan_of_reference:
-            loan = self.service._match(self.tenant, None, reference)
+            owner = self.service.reference_owner(self.tenant, reference)
+            loan = self.service.loan(self.tenant, owner) if owner else None
             if loan is not None and loan.loan_id not in loans and loan.loan_id not in self.loans:
                 loans[loan.loan_id] = loan
             self.loan_of_reference[national] = loan.loan_id if loan else None
@@ -340,7 +341,8 @@ class _Importer:
                 return None, candidate, None
             return candidate, None, None
         national = normalise_reference(entry.reference) if entry.reference else None
-        loan = self.service._match(self.tenant, None, entry.reference) if national else None
+        owner = self.service.reference_owner(self.tenant, entry.reference) if national else None
+        loan = self.service.loan(self.tenant, owner) if owner else None
         if loan is not None:
             received, reversed_ = {}, {}
             for event in self.service.events.get(loan.id):
@@ -479,7 +481,7 @@ def import_payments_command(tenant: str, path: str) -> int:
     imported (or was a duplicate), 1 when some entries were rejected, 2 when the file was refused or
     could not be imported at all."""
     from adapters.settings import Settings
-    from api.deps import Container
+    from application.container import Container
 
     settings = Settings()
     if tenant not in settings.tenants:

@@ -63,7 +63,7 @@ class RateSource:
             changed = table.record(starts=starts, rate=rate, source=source, recorded_by=recorded_by,
                                    correction_reason=correction_reason)
             return [table] if changed else []
-        written = self.service._write(change)
+        written = self.service.write(change)
         self._checked = float("-inf")
         return written
 

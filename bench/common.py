@@ -82,7 +82,7 @@ def api_headers(info, tenants: dict[str, dict], roles: dict[str, list[str]]) -> 
 
     Run it before the server starts: it also creates the tables, and two processes building a
     Container at once on one database collide in the DDL (see part (c))."""
-    from api.deps import Container
+    from application.container import Container
 
     container = Container.build(settings_for(info, tenants))
     out = {}

@@ -187,7 +187,7 @@ def service_only(info, loans: list[str], n: int) -> dict:
     how many SQL statements it sends."""
     import psycopg
 
-    from api.deps import Container
+    from application.container import Container
 
     container = Container.build(settings_for(info, {TENANT: {"preset": "default"}}))
     service, on = container.service, today()

@@ -42,7 +42,7 @@ def config() -> dict:
 
 
 def servicing_run(info, n: int) -> dict:
-    from api.deps import Container
+    from application.container import Container
 
     container = Container.build(settings_for(info, _tenants(1)))
     service = container.service

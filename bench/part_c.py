@@ -59,7 +59,7 @@ class SetupReads:
 
 def _grant_worker(info, tenants: list[str], per_tenant: dict[str, int], results, startup) -> None:
     """One process: grant every loan of its organisers, organiser after organiser."""
-    from api.deps import Container
+    from application.container import Container
 
     with startup:  # one Container.build at a time: concurrent ones collide (see grant_all)
         container = Container.build(settings_for(info, {t: {"preset": "default"} for t in tenants}))
@@ -90,7 +90,7 @@ def grant_all(info, cfg: dict) -> tuple[list[tuple[str, str]], list[float], floa
     # the workers build their containers one at a time: processes running Container.build at once
     # on one database collide in its DDL (CREATE TABLE IF NOT EXISTS: UniqueViolation on pg_type;
     # CREATE OR REPLACE FUNCTION: "tuple concurrently updated"), see the report.
-    from api.deps import Container
+    from application.container import Container
 
     Container.build(settings_for(info, _tenants(cfg["tenants"]))).close()
     log(f"(c) granting {cfg['loans']} loans over {len(tenants)} organisers with {workers} processes")
@@ -123,7 +123,7 @@ def grant_all(info, cfg: dict) -> tuple[list[tuple[str, str]], list[float], floa
 
 
 def catch_up(info, cfg: dict) -> dict:
-    from api.deps import Container
+    from application.container import Container
 
     container = Container.build(settings_for(info, _tenants(cfg["tenants"])))
     try:

@@ -13,7 +13,7 @@ Target: "100,000 open loans of which about 3,000 need action that day: the run f
    Issue 16: BENCH_D_INTEREST_TENTHS (default 3) loans in ten follow the reference rate (margin 0).
 2. Setup, timed apart: `read_model.catch_up()` (projects every grant: loads every loan once and
    writes its row and agenda date).
-3. Timed: `Container.run_servicing(tenant, D)` for every organiser (the real daily run: catch-up,
+3. Timed: `DailyRuns.run(tenant, D)` (container.servicing) for every organiser (the real daily run: catch-up,
    agenda, service_many in batches of 100, reschedule, run log, signed digest). Counted: loans
    examined, events recorded and on how many loans, the agenda's due count before the run, and
    every `service.repository.get` of a loan id (by wrapping that one method on this process's
@@ -220,7 +220,7 @@ def servicing(container, info, seeded: dict, day: dt.date) -> dict:
         cpu0 = time.process_time()
         for tenant in tenants:
             t = time.perf_counter()
-            summaries[tenant] = container.run_servicing(tenant, day)
+            summaries[tenant] = container.servicing.run(tenant, day)
             per_tenant[tenant] = time.perf_counter() - t
             s = summaries[tenant]
             log(f"(d) run_servicing({tenant!r}, {day}): {per_tenant[tenant]:.2f} s, {s['loans_examined']} loans "
@@ -272,7 +272,7 @@ def sample_not_due(container, seeded: dict, day: dt.date, agenda: dict, n: int) 
 def _profile_groups() -> list[tuple[str, object]]:
     """(label, function) pairs whose cumulative time the profile reports, resolved from the code
     objects themselves (several functions in one file share a name such as `get`)."""
-    from adapters.aggregate_cache import CopyingRepository
+    from adapters.eventsourcing_internals.repository import CopyingRepository
     from application import digest
     from application.service import LoanService
     from domain import ledger, merkle, servicing
@@ -299,7 +299,7 @@ def profile_next_day(container, seeded: dict, day: dt.date) -> dict:
     profiler = cProfile.Profile()
     t = time.perf_counter()
     profiler.enable()
-    summary = container.run_servicing(tenant, nxt)
+    summary = container.servicing.run(tenant, nxt)
     profiler.disable()
     wall = time.perf_counter() - t
     stats = pstats.Stats(profiler)
@@ -324,7 +324,7 @@ def profile_next_day(container, seeded: dict, day: dt.date) -> dict:
 
 
 def run(pg, info) -> dict:
-    from api.deps import Container
+    from application.container import Container
 
     cfg = config()
     day = today()
@@ -358,7 +358,7 @@ def run(pg, info) -> dict:
          "value": f"{rm['events'] / rm['wall']:,.0f} events/s", "errors": 0,
          "cpu": f"{rm['events']:,} events in {rm['wall']:.0f} s, {rm['own'] / max(rm['events'], 1) * 1000:.2f} ms "
                 f"Python CPU per event; " + rm["window"].describe(own=rm["own"]).replace("cores used: ", "")},
-        {"part": "d", "measure": f"Container.run_servicing(D) over {seeded['loans']:,} open loans, {n_t} organisers "
+        {"part": "d", "measure": f"DailyRuns.run(D) over {seeded['loans']:,} open loans, {n_t} organisers "
                                  f"(sum)", "value": f"{result['wall']:.2f} s", "target": "< 30 s",
          "met": result["wall"] < 30 and not result["failures"], "errors": len(result["failures"]),
          "cpu": result["window"].describe(own=result["own"]).replace("cores used: ", "")

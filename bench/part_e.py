@@ -347,7 +347,7 @@ def child_main(spec: dict) -> None:
     import psycopg
 
     from adapters.bankfiles import BankFile
-    from api.deps import Container
+    from application.container import Container
     from application.payment_files import import_payments
     from domain.loan import Loan
     from tests.support.postgres import DatabaseInfo
@@ -434,7 +434,7 @@ def _mib(n: float) -> str:
 
 
 def run(pg, info) -> dict:
-    from api.deps import Container
+    from application.container import Container
     from bench.part_b import plain_inserts
 
     cfg = config()

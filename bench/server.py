@@ -18,7 +18,7 @@ import uvicorn
 from adapters.logging import configure as configure_logging
 from adapters.settings import Settings
 from api.app import create_app
-from api.deps import Container
+from application.container import Container
 from api.serve import freeze_startup_heap, keep_read_model_current
 
 

@@ -2,8 +2,8 @@
 
 Values are immutable (tuples of frozen dataclasses, dates, integers, strings): an event replaces
 an attribute, never changes one in place, so a cached aggregate can be shared by readers and a copy
-for a command is cheap (adapters.aggregate_cache). `LoanGranted` sets every attribute; later events
-replace some. Snapshots store this state as plain JSON (`state_to_json`, `state_from_json`).
+for a command is cheap (adapters.eventsourcing_internals.repository). `LoanGranted` sets every
+attribute; later events replace some. Snapshots store this state as plain JSON (`state_to_json`, `state_from_json`).
 """
 from __future__ import annotations
 

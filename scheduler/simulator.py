@@ -219,32 +219,32 @@ def _apply(service: LoanService, loan_id: str, action: Action) -> None:
         service.reverse_payment(tenant=TENANT, payment_id=data["payment_id"], on=on,
                                 reason=data.get("reason", "reversed"))
     elif action.type == "acceleration_notice":
-        service.decide(TENANT, loan_id, "send_acceleration_notice", on=on, decision=decision,
+        service.send_acceleration_notice(TENANT, loan_id, on=on, decision=decision,
                        override_reason=data.get("override_reason"))
     elif action.type == "hardship":
-        service.decide(TENANT, loan_id, "record_hardship", on=on, decision=decision, cause=data["cause"])
+        service.record_hardship(TENANT, loan_id, on=on, decision=decision, cause=data["cause"])
     elif action.type == "hardship_end":
-        service.decide(TENANT, loan_id, "end_hardship", on=on, decision=decision)
+        service.end_hardship(TENANT, loan_id, on=on, decision=decision)
     elif action.type == "free_months":
-        service.decide(TENANT, loan_id, "defer_free_months", on=on, decision=decision, months=data["months"],
+        service.defer_free_months(TENANT, loan_id, on=on, decision=decision, months=data["months"],
                        from_instalment=data["from_instalment"])
     elif action.type == "due_date_extension":
-        service.decide(TENANT, loan_id, "extend_due_date", on=on, decision=decision,
+        service.extend_due_date(TENANT, loan_id, on=on, decision=decision,
                        instalment=data["instalment"], new_due_date=data["new_due_date"])
     elif action.type == "terms_change":
-        service.decide(TENANT, loan_id, "change_terms", on=on, decision=decision,
+        service.change_terms(TENANT, loan_id, on=on, decision=decision,
                        from_instalment=data["from_instalment"],
                        instalment_amount=_amount(data["instalment_amount"], "instalment_amount"))
     elif action.type == "waiver":
         amount = _amount(data["amount"], "amount") if "amount" in data else None
-        service.decide(TENANT, loan_id, "waive", on=on, decision=decision, kind=data["kind"], amount=amount)
+        service.waive(TENANT, loan_id, on=on, decision=decision, kind=data["kind"], amount=amount)
     elif action.type == "refund":
-        service.decide(TENANT, loan_id, "refund_overpayment", on=on, decision=decision,
+        service.refund_overpayment(TENANT, loan_id, on=on, decision=decision,
                        amount=_amount(data["amount"], "amount"))
     elif action.type == "transfer_to_collection":
-        service.decide(TENANT, loan_id, "transfer_to_collection", on=on, decision=decision)
+        service.transfer_to_collection(TENANT, loan_id, on=on, decision=decision)
     elif action.type == "write_off":
-        service.decide(TENANT, loan_id, "write_off", on=on, decision=decision)
+        service.write_off(TENANT, loan_id, on=on, decision=decision)
     else:  # pragma: no cover - _action() admits only known types
         raise invalid(f"unknown action type {action.type!r}", field="type")
 

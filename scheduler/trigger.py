@@ -54,12 +54,12 @@ class DailyServicing:
         ref = f"organiser:{tenant}"
         try:
             for day in dates_to_run(service.last_run_date(tenant), service.first_grant_date(tenant), today):
-                summary = self.container.run_servicing(tenant, day)
+                summary = self.container.servicing.run(tenant, day)
                 log.info("servicing_run", tenant=tenant, **{k: v for k, v in summary.items() if k != "failures"},
                          failures=len(summary["failures"]))
                 done.append({"tenant": tenant, **summary})
             for row in aside.due("digest", tenant=tenant):  # a digest set aside by an earlier run
-                self.container.sign_digest(tenant, dt.date.fromisoformat(row["ref"].rpartition("/")[2]))
+                self.container.servicing.sign_digest(tenant, dt.date.fromisoformat(row["ref"].rpartition("/")[2]))
         except Exception as e:  # noqa: BLE001 - one organiser must not stop the others or the scheduler
             aside.record("servicing", ref, tenant=tenant, item=f"servicing of organiser {tenant}", error=e)
             return done

@@ -22,7 +22,7 @@ import pytest
 
 from adapters.persistence import eventsourcing_env
 from adapters.settings import Settings
-from api.deps import Container
+from application.container import Container
 from application.service import LoanService, Written
 from domain.loan import Decision, loan_uuid
 from domain.money import parse_amount

@@ -39,7 +39,7 @@ from psycopg.conninfo import make_conninfo
 
 from adapters.immutability import MESSAGE as IMMUTABLE_MESSAGE
 from adapters.settings import Settings
-from api.deps import Container
+from application.container import Container
 from domain.loan import Decision
 from tests.support.postgres import DatabaseInfo
 

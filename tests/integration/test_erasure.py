@@ -114,7 +114,7 @@ def test_erasure_refused_until_allowed_then_nothing_of_the_person_is_left(pg_awa
     service.post_payment(tenant="k", payment_id="P-1", amount=500, value_date=clock().date(), on=clock().date(),
                          loan_id="L-1")
     service.reverse_payment(tenant="k", payment_id="P-1", reason=f"maksaja {IN_TEXT}", on=clock().date())
-    service.decide("k", "L-1", "record_hardship", cause="illness", on=clock().date(),
+    service.record_hardship("k", "L-1", cause="illness", on=clock().date(),
                    decision=Decision("cw-1", f"{IN_TEXT}: psykiatrinen osastohoito"))
     notices = [e for e in service.events.get(service.loan("k", "L-1").id) if type(e).__name__ == "NoticeSent"]
     assert len(notices) >= 2
@@ -131,14 +131,14 @@ def test_erasure_refused_until_allowed_then_nothing_of_the_person_is_left(pg_awa
         refused = client.delete("/v1/borrowers/B-1", headers=dm)
         assert refused.status_code == 409 and refused.json()["code"] == "erasure_not_allowed", refused.text
         assert refused.json()["rule"] == "R-DATA-4" and refused.json().get("possible_from") is None
-        service.decide("k", "L-1", "waive", kind="full", on=clock().date(),
+        service.waive("k", "L-1", kind="full", on=clock().date(),
                        decision=Decision("dm-1", f"{IN_TEXT}: maksukyvytön"))
         # Closed, but the appeal is pending.
         refused = client.delete("/v1/borrowers/B-1", headers=dm)
         assert refused.status_code == 409 and "appeal" in refused.json()["message"], refused.text
         version = [e for e in service.events.get(service.loan("k", "L-1").id)
                    if type(e).__name__ == "AppealFiled"][-1].originator_version
-        service.decide("k", "L-1", "decide_appeal", appeal=version, outcome="rejected", on=clock().date(),
+        service.decide_appeal("k", "L-1", appeal=version, outcome="rejected", on=clock().date(),
                        decision=Decision("dm-1", f"{IN_TEXT} ei ole oikeutettu"))
         # Decided: the retention period (1 year for this organiser) has not run out.
         refused = client.delete("/v1/borrowers/B-1", headers=dm)
@@ -146,7 +146,7 @@ def test_erasure_refused_until_allowed_then_nothing_of_the_person_is_left(pg_awa
         possible = dt.date.fromisoformat(refused.json()["possible_from"])
         assert possible > clock().date() and refused.json()["possible_from"] in refused.json()["message"]
         c.read_model.catch_up()
-        c.run_servicing("k", clock().date())  # a signed digest holding the loan
+        c.servicing.run("k", clock().date())  # a signed digest holding the loan
 
         # Before: the same search finds the person (so that it can fail after).
         before = find(NEEDLES, [*_dump(stack, tmp_path), *everything])
@@ -183,7 +183,7 @@ def test_an_appeal_stored_by_the_old_code_in_clear_still_loads_and_verifies(tmp_
     before sealing) loads, its chain verifies, and it reads as it was stored."""
     settings = Settings(database_url=f"sqlite:///{tmp_path}/old.sqlite", signing_key_file=str(tmp_path / "key"),
                         notice_store=str(tmp_path / "letters"), tenants={"k": {"preset": "kittila"}})
-    from api.deps import Container
+    from application.container import Container
 
     old = Container.build(settings)
     old.service.sealer = None  # what the code before sealing did
@@ -208,7 +208,7 @@ def test_outbox_rows_of_an_older_version_lose_their_addressee_at_migrate(tmp_pat
     `luotto migrate` gives it the borrower's id instead, and it is still delivered (the address
     read from the personal-data store when sending)."""
     from adapters.notices.render import render_notice
-    from api.deps import Container
+    from application.container import Container
 
     settings = Settings(database_url=f"sqlite:///{tmp_path}/luotto.sqlite", signing_key_file=str(tmp_path / "key"),
                         notice_store=str(tmp_path / "letters"), notice_print_folder=str(tmp_path / "print"),
@@ -238,7 +238,7 @@ def test_outbox_rows_of_an_older_version_lose_their_addressee_at_migrate(tmp_pat
 
 def test_a_claim_pending_refuses_erasure(tmp_path):
     """R-DATA-4: money owed back to the borrower (an overpayment not refunded) is a claim pending."""
-    from api.deps import Container
+    from application.container import Container
     from application.erasure import refusal
 
     c = Container.build(Settings(database_url="memory://", signing_key_file=str(tmp_path / "key"),
@@ -250,12 +250,12 @@ def test_a_claim_pending_refuses_erasure(tmp_path):
         c.service.grant(tenant="k", loan_id="L-1", borrower_id="B-1", purpose="vuokra", principal=60000,
                         granted_on=D("2025-01-15"), first_due_date=D("2025-02-10"), instalment_amount=10000,
                         decision=Decision("dm-1", "ok"))
-        c.service.decide("k", "L-1", "waive", kind="full", on=D("2025-01-20"), decision=Decision("dm-1", "ok"))
+        c.service.waive("k", "L-1", kind="full", on=D("2025-01-20"), decision=Decision("dm-1", "ok"))
         c.service.post_payment(tenant="k", payment_id="P-1", amount=2500, value_date=D("2025-01-21"),
                                on=D("2025-01-21"), loan_id="L-1")  # paid to a closed loan: owed back
         problem = refusal(c, "k", "B-1", D("2025-03-01"))
         assert problem is not None and problem.rule == "R-DATA-4" and "claim" in problem.message
-        c.service.decide("k", "L-1", "refund_overpayment", amount=2500, on=D("2025-01-22"),
+        c.service.refund_overpayment("k", "L-1", amount=2500, on=D("2025-01-22"),
                          decision=Decision("fi-1", "palautettu"))
         assert refusal(c, "k", "B-1", D("2025-03-01")) is None
     finally:

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from adapters.settings import Settings
-from api.deps import Container
+from application.container import Container
 from application.evidence import verify_store
 from application.replay import replay, what_if
 from domain.loan import Decision
@@ -44,7 +44,7 @@ def accelerated_history(container: Container, clock: Clock, late_payment_value_d
         if day == dt.date(2025, 2, 10):
             service.post_payment(tenant="k", payment_id="p1", amount=10000, value_date=day, on=day, loan_id="L-1")
         if day == dt.date(2025, 5, 12):
-            service.decide("k", "L-1", "send_acceleration_notice", on=day, decision=Decision("sw-2", "notice"))
+            service.send_acceleration_notice("k", "L-1", on=day, decision=Decision("sw-2", "notice"))
         if day == dt.date(2025, 5, 28):
             service.post_payment(tenant="k", payment_id="p2", amount=20000, value_date=late_payment_value_date,
                                  on=day, loan_id="L-1")
@@ -145,10 +145,10 @@ def test_an_upheld_appeal_revokes_the_acceleration_through_its_own_decision(memo
     service.file_appeal("k", "L-1", decision_version=notice.originator_version, on=clock.day, appellant="B-1",
                         grounds="the notice reached me late")
     appeal = service.loan("k", "L-1").version
-    service.decide("k", "L-1", "decide_appeal", appeal=appeal, outcome="upheld", on=clock.day,
+    service.decide_appeal("k", "L-1", appeal=appeal, outcome="upheld", on=clock.day,
                    decision=Decision("board", "notice not proven delivered"))
     assert service.loan("k", "L-1").books(service.rates).status(clock.day) == "accelerated"  # not by itself
-    service.decide("k", "L-1", "revoke_acceleration", appeal=appeal, on=clock.day, decision=Decision("board"))
+    service.revoke_acceleration("k", "L-1", appeal=appeal, on=clock.day, decision=Decision("board"))
     loan = service.loan("k", "L-1")
     assert loan.books(service.rates).status(clock.day) == "late"
     kinds = [type(e).__name__ for e in service.events.get(loan.id)][-3:]
@@ -255,7 +255,7 @@ def reversed_cure_history(container: Container, clock: Clock) -> None:
         if day == dt.date(2025, 2, 10):
             service.post_payment(tenant="k", payment_id="p1", amount=10000, value_date=day, on=day, loan_id="L-2")
         if day == dt.date(2025, 5, 12):
-            service.decide("k", "L-2", "send_acceleration_notice", on=day, decision=Decision("sw-2", "notice"))
+            service.send_acceleration_notice("k", "L-2", on=day, decision=Decision("sw-2", "notice"))
         if day == dt.date(2025, 5, 20):
             service.post_payment(tenant="k", payment_id="cure", amount=20000, value_date=day, on=day, loan_id="L-2")
         if day == dt.date(2025, 6, 2):

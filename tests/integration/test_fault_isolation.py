@@ -126,13 +126,13 @@ def test_a_loan_that_fails_in_servicing_is_set_aside_and_cleared_by_the_next_run
         return real(self, **kwargs)
     monkeypatch.setattr(Loan, "service", failing)
     clock.set_day(D("2025-07-16"))
-    summary = container.run_servicing("t1", D("2025-07-16"))
+    summary = container.servicing.run("t1", D("2025-07-16"))
     assert [f["loan_id"] for f in summary["failures"]] == ["L-BAD"] and summary["events_recorded"] == 2
     aside = container.read_model.set_aside.summary()
     assert aside["by_kind"]["servicing"] == 1 and aside["items"][0]["item"] == "loan L-BAD on 2025-07-16"
     monkeypatch.setattr(Loan, "service", real)
     clock.set_day(D("2025-07-17"))
-    assert container.run_servicing("t1", D("2025-07-17"))["failures"] == []
+    assert container.servicing.run("t1", D("2025-07-17"))["failures"] == []
     assert container.read_model.set_aside.summary()["count"] == 0
     assert any(type(e).__name__ == "InstalmentFellDue" for e in
                container.service.events.get(container.service.loan("t1", "L-BAD").id))
@@ -146,7 +146,7 @@ def test_a_digest_that_cannot_be_signed_is_set_aside_and_the_run_still_answers(s
     grant(container.service, "L-A", "B-A", granted_on=TODAY, first_due_date=D("2025-07-16"))
     real = digest.take
     monkeypatch.setattr(digest, "take", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
-    summary = container.run_servicing("t1", TODAY)
+    summary = container.servicing.run("t1", TODAY)
     assert summary["digest_root"] is None
     assert container.read_model.set_aside.summary()["by_kind"]["digest"] == 1
     monkeypatch.setattr(digest, "take", real)
@@ -164,18 +164,18 @@ def test_one_organiser_failing_in_the_scheduler_does_not_stop_the_others(stack: 
     for tenant in ("t1", "t2"):
         grant(container.service, f"L-{tenant}", "B", granted_on=TODAY, first_due_date=D("2025-07-16"),
               tenant=tenant)
-    real = container.run_servicing
+    real = container.servicing.run
 
     def failing(tenant, day):
         if tenant == "t1":
             raise OverflowError("date value out of range")
         return real(tenant, day)
-    monkeypatch.setattr(container, "run_servicing", failing)
+    monkeypatch.setattr(container.servicing, "run", failing)
     daily = DailyServicing(container)
     done = daily.catch_up(TODAY)
     assert [r["tenant"] for r in done] == ["t2"]
     assert [r["item"] for r in container.read_model.set_aside.summary()["items"]] == ["servicing of organiser t1"]
-    monkeypatch.setattr(container, "run_servicing", real)
+    monkeypatch.setattr(container.servicing, "run", real)
     assert [r["tenant"] for r in daily.catch_up(TODAY)] == ["t1"]
     assert container.read_model.set_aside.summary()["count"] == 0
 
@@ -188,7 +188,7 @@ def test_a_notice_that_cannot_be_queued_is_set_aside_and_the_others_are_queued(s
               instalment_amount="100.00")
     for day in ("2025-07-10", "2025-07-11", "2025-07-12"):
         clock.set_day(D(day))
-        container.run_servicing("t1", D(day))
+        container.servicing.run("t1", D(day))
     dispatcher = container.notices
     real = dispatcher._enqueue
     bad = container.service.loan("t1", "L-BAD").id
@@ -237,6 +237,6 @@ def test_a_decision_is_unaffected(stack: Stack):  # noqa: F811
     """Sanity: the isolation adds nothing to a healthy organiser's work."""
     container, _ = _container(stack)
     grant(container.service, "L-A", "B-A", granted_on=TODAY, first_due_date=D("2025-07-16"))
-    container.service.decide("t1", "L-A", "record_hardship", on=TODAY, cause="illness", decision=Decision("cw"))
+    container.service.record_hardship("t1", "L-A", on=TODAY, cause="illness", decision=Decision("cw"))
     container.read_model.catch_up()
     assert container.read_model.set_aside.summary()["count"] == 0 and _rows(container) == ["L-A"]

@@ -17,8 +17,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from adapters.snapshots import MAGIC
-from api.deps import Container
+from adapters.eventsourcing_internals.snapshots import MAGIC
+from application.container import Container
 from application.evidence import verify_snapshots
 from domain.loan import Decision, loan_uuid
 from tests.integration.test_deploy import LUOTTO, SNAPSHOTS, Deployment, deployment  # noqa: F401 - fixture
@@ -43,7 +43,7 @@ def _seed(d: Deployment) -> None:
         for n in range(3):
             c.service.post_payment(tenant="t1", payment_id=f"p-{n}", amount=1000, value_date=day, on=day,
                                    loan_id="L-1")
-        c.run_servicing("t1", dt.date(2025, 2, 16))
+        c.servicing.run("t1", dt.date(2025, 2, 16))
         c.access_log.record(subject="cw-1", via="jwt", tenant="t1", loan_id="L-1", method="GET",
                             endpoint="/v1/loans/{loan_id}", status=200, request_id="r-1", borrower_id="B-1")
     finally:

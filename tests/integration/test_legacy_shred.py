@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from adapters.settings import Settings
-from api.deps import Container
+from application.container import Container
 from application.evidence import verify_store
 from application.legacy_shred import MARKER, shred, statement_verifies
 from domain.errors import DomainError
@@ -35,11 +35,11 @@ def test_legacy_clear_text_is_shredded_with_a_signed_statement(pg_aware_stack, t
                         decision=Decision("dm-1", f"{NAME} {HETU}"))
         c.service.file_appeal("k", "L-1", decision_version=1, on=dt.date(2025, 1, 20), appellant=f"{NAME}, {HETU}",
                               grounds="psykiatrinen osasto")
-        c.service.decide("k", "L-1", "decide_appeal", appeal=2, outcome="rejected", on=dt.date(2025, 1, 21),
+        c.service.decide_appeal("k", "L-1", appeal=2, outcome="rejected", on=dt.date(2025, 1, 21),
                          decision=Decision("dm-1", "hylätty"))
         with pytest.raises(DomainError, match="not closed"):  # only when the borrower may be erased
             shred(c, "k", "B-1")
-        c.service.decide("k", "L-1", "waive", kind="full", on=dt.date(2025, 1, 22), decision=Decision("dm-1", "ok"))
+        c.service.waive("k", "L-1", kind="full", on=dt.date(2025, 1, 22), decision=Decision("dm-1", "ok"))
         c.read_model.catch_up()
         before = c.service.loan("k", "L-1").hash_head
         assert {n for n, _ in find([NAME, HETU], _dump(stack, tmp_path))} == {NAME, HETU}

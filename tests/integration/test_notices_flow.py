@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from adapters.sealing import letter_salt
 from adapters.settings import Settings
-from api.deps import Container
+from application.container import Container
 from domain.loan import Decision
 from tests.support.clock import Clock
 
@@ -61,7 +61,7 @@ def test_reminders_and_the_acceleration_notice_are_letters_sent_once(stack):
     actions = {dt.date(2025, 2, 10): [lambda: service.post_payment(
         tenant="k", payment_id="p1", amount=10000, value_date=dt.date(2025, 2, 10), on=dt.date(2025, 2, 10),
         loan_id="L-1")],
-        dt.date(2025, 5, 12): [lambda: service.decide("k", "L-1", "send_acceleration_notice", on=dt.date(2025, 5, 12),
+        dt.date(2025, 5, 12): [lambda: service.send_acceleration_notice("k", "L-1", on=dt.date(2025, 5, 12),
                                                        decision=Decision("sw-2"))]}
     run_days(container, clock, dt.date(2025, 5, 12), actions)
     notices = [e for e in service.events.get(service.loan("k", "L-1").id) if type(e).__name__ == "NoticeSent"]
@@ -154,7 +154,7 @@ def test_one_failing_loan_does_not_stop_the_run_and_is_retried_next_run(stack, m
 
     clock.day = dt.date(2025, 2, 10)
     monkeypatch.setattr(Loan, "service", broken)
-    first = container.run_servicing("k", dt.date(2025, 2, 10))
+    first = container.servicing.run("k", dt.date(2025, 2, 10))
     assert [f["loan_id"] for f in first["failures"]] == ["F-2"] and "disk on fire" in first["failures"][0]["error"]
     fell_due = lambda lid: [e for e in service.events.get(service.loan("k", lid).id)  # noqa: E731
                             if type(e).__name__ == "InstalmentFellDue"]
@@ -163,5 +163,5 @@ def test_one_failing_loan_does_not_stop_the_run_and_is_retried_next_run(stack, m
 
     monkeypatch.setattr(Loan, "service", real)
     clock.day = dt.date(2025, 2, 11)
-    second = container.run_servicing("k", dt.date(2025, 2, 11))
+    second = container.servicing.run("k", dt.date(2025, 2, 11))
     assert second["failures"] == [] and len(fell_due("F-2")) == 1  # caught up by the next run

@@ -64,8 +64,8 @@ def build(tmp_path: Path, **overrides):
                            loan_id="L1")
     c.service.post_payment(tenant="t1", payment_id="U-1", amount=500, value_date=clock.day, on=clock.day,
                            reference="999991")
-    c.service.decide("t1", "L1", "record_hardship", cause="illness", on=clock.day, decision=Decision("cw-1", REASONS))
-    c.service.decide("t1", "L1", "end_hardship", on=clock.day, decision=Decision("cw-1", "toipunut"))
+    c.service.record_hardship("t1", "L1", cause="illness", on=clock.day, decision=Decision("cw-1", REASONS))
+    c.service.end_hardship("t1", "L1", on=clock.day, decision=Decision("cw-1", "toipunut"))
     c.service.file_appeal("t1", "L1", decision_version=_version(c, "L1", "HardshipRecorded"), on=clock.day,
                           appellant="Maija Meikäläinen", grounds="psykiatrinen osasto")
     c.pending_returns.add("t1", BankEntry("line 2", "return", "R-1", 1000, "EUR", clock.day, clock.day, None, None,

@@ -58,7 +58,7 @@ from adapters import run_lock
 import pytest
 
 from adapters.settings import Settings
-from api.deps import Container
+from application.container import Container
 from domain.dates import add_months, days, effective_deadline
 from domain.loan import Decision, loan_uuid
 from domain.money import format_cents, parse_amount

@@ -279,7 +279,7 @@ def _apply_through_service(service, loan_id: str, action: dict) -> None:
     elif action["type"] == "payment_reversal":
         service.reverse_payment(tenant=TENANT, payment_id=action["payment_id"], reason=action["reason"], on=on)
     elif action["type"] == "acceleration_notice":
-        service.decide(TENANT, loan_id, "send_acceleration_notice", on=on,
+        service.send_acceleration_notice(TENANT, loan_id, on=on,
                        decision=Decision(action["decided_by"]))
     else:  # pragma: no cover - the scenario above uses only these
         raise AssertionError(action["type"])
@@ -322,7 +322,7 @@ def test_r_evid_4_service_history_replays_like_the_simulator(stack):
 
 
 # --------------------------------------------------------------------------------------- #
-# Repository.get_many (adapters.aggregate_cache): one query, the same aggregates as get()
+# Repository.get_many (adapters.eventsourcing_internals.repository): one query, the same aggregates as get()
 # --------------------------------------------------------------------------------------- #
 
 

@@ -7,7 +7,7 @@ import base64
 import datetime as dt
 
 from adapters.settings import Settings
-from api.deps import Container
+from application.container import Container
 from application.evidence import verify_snapshots
 from domain.loan import Decision
 from tests.support.clock import Clock

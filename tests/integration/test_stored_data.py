@@ -16,7 +16,7 @@ import psycopg
 import pytest
 
 from adapters.settings import Settings
-from api.deps import Container
+from application.container import Container
 from application.evidence import verify_store
 from domain.loan import loan_uuid
 from tests.integration.helpers import _postgres_url
@@ -131,7 +131,7 @@ def test_the_next_run_records_a_correction_for_each_wrongly_treated_loan_and_not
     clock = Clock()
     clock.set_day(NEXT_DAY)
     container.service.clock = clock
-    summaries = [container.run_servicing(tenant, NEXT_DAY) for tenant in TENANTS]
+    summaries = [container.servicing.run(tenant, NEXT_DAY) for tenant in TENANTS]
     for key, figures in expected.items():
         new = _new_events(container, key, figures)
         correcting = [e for e in new if type(e).__name__ in ("AccelerationRevoked", "AccelerationLapseRevoked",
@@ -149,7 +149,7 @@ def test_the_next_run_records_a_correction_for_each_wrongly_treated_loan_and_not
     report = corrections(container.service)
     assert {f"{r['tenant']}/{r['loan_id']}" for r in report} == set(CORRECTED)
     assert verify_store(container.service)[1] == []
-    again = [container.run_servicing(tenant, NEXT_DAY) for tenant in TENANTS]
+    again = [container.servicing.run(tenant, NEXT_DAY) for tenant in TENANTS]
     assert [s["events_recorded"] for s in again] == [0, 0]
 
 
@@ -162,7 +162,7 @@ def test_corrected_loans_read_as_the_act_says(stored):
     clock.set_day(NEXT_DAY)
     container.service.clock = clock
     for tenant in TENANTS:
-        container.run_servicing(tenant, NEXT_DAY)
+        container.servicing.run(tenant, NEXT_DAY)
 
     def balance(key: str) -> dict:
         tenant, loan_id = key.split("/")

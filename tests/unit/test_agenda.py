@@ -191,14 +191,14 @@ def apply(service: LoanService, day: dt.date, action: tuple, payments: list[str]
             service.reverse_payment(tenant=TENANT, payment_id=payments[args[0] % len(payments)], on=day,
                                     reason="returned by the bank")
     elif kind == "notice":
-        service.decide(TENANT, LOAN_ID, "send_acceleration_notice", on=day, decision=DECISION,
+        service.send_acceleration_notice(TENANT, LOAN_ID, on=day, decision=DECISION,
                        override_reason="manifestly unreasonable" if args[0] else None)
     elif kind == "hardship":
-        service.decide(TENANT, LOAN_ID, "record_hardship", on=day, decision=DECISION, cause=args[0])
+        service.record_hardship(TENANT, LOAN_ID, on=day, decision=DECISION, cause=args[0])
     elif kind == "hardship_end":
-        service.decide(TENANT, LOAN_ID, "end_hardship", on=day, decision=DECISION)
+        service.end_hardship(TENANT, LOAN_ID, on=day, decision=DECISION)
     elif kind == "free_months":
-        service.decide(TENANT, LOAN_ID, "defer_free_months", on=day, decision=DECISION, months=args[0],
+        service.defer_free_months(TENANT, LOAN_ID, on=day, decision=DECISION, months=args[0],
                        from_instalment=args[1])
     else:  # pragma: no cover
         raise AssertionError(kind)

@@ -1,4 +1,4 @@
-"""The aggregate cache's copies (adapters.aggregate_cache.share_state_copy) share the cached
+"""The aggregate cache's copies (adapters.eventsourcing_internals.repository.share_state_copy) share the cached
 aggregate's attribute values, which is sound only while commands and events give attributes new
 values instead of changing the old ones in place. The loan is checked over random histories in
 test_properties.py; these are the organiser's register, the payment marker and the run log."""
@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 
-from adapters.aggregate_cache import share_state_copy
+from adapters.eventsourcing_internals.repository import share_state_copy
 from domain.policy import make_policy
 from domain.register import GrantRegister, PaymentMarker, RunLog
 

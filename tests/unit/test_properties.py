@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.aggregate_cache import share_state_copy
+from adapters.eventsourcing_internals.repository import share_state_copy
 from application.service import LoanService
 from domain.dates import add_months, days, effective_deadline
 from domain.errors import DomainError
@@ -476,7 +476,7 @@ def test_r_evid_1_rebuild_from_stored_events_equals_live_and_hash_chain_recomput
 @given(history=histories(), later=st.integers(1, 400))
 def test_events_replace_an_aggregates_values_never_change_them_in_place(history: History, later: int):
     """The aggregate cache hands out copies that share the cached loan's attribute values
-    (adapters.aggregate_cache.share_state_copy). That is sound only while applying any event, and
+    (adapters.eventsourcing_internals.repository.share_state_copy). That is sound only while applying any event, and
     any command, gives an attribute a new value instead of changing the old one (appending to a
     list, setting a dict key): each event of a random history is applied to such a copy, and a
     later servicing run is made on one, and the loan they were copied from must not change."""

@@ -21,7 +21,7 @@ from psycopg import Cursor, InterfaceError, OperationalError
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-TOPIC = "adapters.postgres_recorder:ArrayInsertRecorder"
+TOPIC = "adapters.eventsourcing_internals.recorder:ArrayInsertRecorder"
 
 
 class ArrayInsertRecorder(PostgresApplicationRecorder):

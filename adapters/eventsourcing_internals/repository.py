@@ -9,7 +9,7 @@
   takes ~100 µs and grows with its history (it was a third of the payment writer's CPU in bench
   (a)); `copy.deepcopy` costs more still.
 - `get_many` gives several current aggregates with one query for all of them (where the recorder
-  has `select_events_after`, adapters.postgres_recorder): each cached one brought up to date with
+  has `select_events_after`, adapters.eventsourcing_internals.recorder): each cached one brought up to date with
   its newer events, each uncached one folded from all its events (the same state a snapshot plus
   the later events gives). Elsewhere it falls back to one get() per id.
 """

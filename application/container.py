@@ -1,0 +1,130 @@
+"""The composition root: settings, the application service, the read models and the adapters,
+wired once. Every entry point (the HTTP API, the CLI, the scheduler, the projection worker)
+builds its Container here; nothing else constructs adapters."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from adapters import immutability
+from adapters.access_log import AccessLog
+from adapters.auth import Authenticator
+from adapters.eventsourcing_internals.snapshots import drop_unverifiable
+from adapters.notices.store import PdfStore
+from adapters.personal_data import Borrowers
+from adapters.persistence import eventsourcing_env
+from adapters.run_lock import exclusive
+from adapters.settings import Settings
+from adapters.signing import Signer
+from application.bank_returns import PendingReturns
+from application.evidence import all_snapshots
+from application.notices import NoticeDispatcher, NoticeRenderer
+from application.personal_text import TextSealer
+from application.service import LoanService
+from application.servicing import DailyRuns
+from domain.errors import DomainError
+from domain.policy import make_policy
+from projections.read_model import ReadModel
+from projections.store import store_for
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
+
+
+@dataclass
+class Container:
+    settings: Settings
+    service: LoanService
+    read_model: ReadModel
+    signer: Signer
+    auth: Authenticator
+    access_log: AccessLog
+    borrowers: Borrowers
+    notices: "NoticeDispatcher | None" = None
+    pending_returns: "PendingReturns | None" = None
+    servicing: "DailyRuns | None" = None
+    _borrower_of: dict = field(default_factory=dict)  # (tenant, loan_id) -> borrower_id: never changes
+
+    @classmethod
+    def build(cls, settings: Settings) -> "Container":
+        env = eventsourcing_env(settings)
+        signer = Signer.from_settings(settings)
+        env["SNAPSHOT_MAC_KEY"] = signer.derived_key("snapshot-mac").hex()
+        service = LoanService(env)
+        service.snapshotting_intervals = {cls_: settings.snapshot_interval
+                                          for cls_ in LoanService.snapshotting_intervals}
+        read_model = ReadModel(service, store_for(env))
+        service.read_model = read_model
+        container = cls(settings, service, read_model, signer,
+                        Authenticator(settings, read_model.store), AccessLog(read_model.store),
+                        Borrowers(read_model.store))
+        pdfs = PdfStore(settings.notice_store)
+        service.notice_hasher = NoticeRenderer(container, pdfs)
+        service.sealer = TextSealer(container.borrowers)
+        container.notices = NoticeDispatcher(container, pdfs, notice_adapter(settings))
+        container.pending_returns = PendingReturns(read_model.store)
+        container.servicing = DailyRuns(container)
+        if settings.migrate:
+            container.migrate()
+        for tenant, spec in settings.tenants.items():
+            service.configure_tenant(tenant, make_policy(spec.get("preset", "default"), spec.get("overrides")))
+        return container
+
+    def migrate(self) -> None:
+        """Create every missing table and trigger, one process at a time (replicas start together)."""
+        with exclusive(eventsourcing_env(self.settings), "migrate", wait=True):
+            for store in (self.service.events, self.service.snapshots):
+                if store is not None and hasattr(store.recorder, "create_table"):  # in memory: nothing to make
+                    store.recorder.create_table()
+            immutability.install(self.service)
+            drop_unverifiable(self.service.snapshots, all_snapshots(self.service))
+            self.read_model.setup()
+            for part in (self.auth.api_keys, self.access_log, self.borrowers, self.notices.outbox,
+                         self.pending_returns):
+                part.setup()
+            self.notices.outbox.strip_addressees(lambda tenant, loan_id: self.borrowers_of(tenant, [loan_id])
+                                                 .get(loan_id))
+
+    def borrowers_known(self, tenant: str, loan_ids: list[str]) -> dict | None:
+        """Each loan's borrower when all are remembered (no I/O), else None."""
+        try:
+            return {lid: self._borrower_of[(tenant, lid)] for lid in loan_ids}
+        except KeyError:
+            return None
+
+    def borrowers_of(self, tenant: str, loan_ids: list[str]) -> dict:
+        """Each loan's borrower, from the organiser's grant register (every loan ever granted)."""
+        found = self.borrowers_known(tenant, loan_ids)
+        if found is not None:
+            return found
+        try:
+            loans = self.service.register(tenant).loans
+        except DomainError:
+            return {}
+        if len(self._borrower_of) > 200_000:
+            self._borrower_of.clear()
+        for lid in loan_ids:
+            if lid in loans:
+                self._borrower_of[(tenant, lid)] = loans[lid]["borrower_id"]
+        return {lid: self._borrower_of.get((tenant, lid)) for lid in loan_ids}
+
+    def today(self) -> dt.date:
+        return self.service.clock().astimezone(HELSINKI).date()
+
+    def close(self) -> None:
+        self.service.close()
+        self.read_model.store.close()
+
+
+def notice_adapter(settings: Settings):
+    """The delivery channel of notices: the print folder by default, Suomi.fi Messages if chosen."""
+    if settings.notice_channel == "suomifi":
+        from adapters.notices.suomifi import SuomiFiMessagesAdapter
+
+        return SuomiFiMessagesAdapter(settings.suomifi_base_url, settings.suomifi_username,
+                                      settings.suomifi_password, settings.suomifi_service_id)
+    from adapters.notices.printfolder import PrintFolderAdapter
+
+    return PrintFolderAdapter(settings.notice_print_folder)
+
+
