@@ -411,7 +411,7 @@ def _projections(action: str) -> int:
 
 
 def _simulate(path: str) -> int:
-    from scheduler.simulator import ScenarioError, simulate
+    from application.simulation import ScenarioError, simulate
 
     try:
         with open(path, encoding="utf-8") as f:

@@ -257,7 +257,7 @@ def revoke_acceleration(loan_id: s.LoanIdPath, body: s.RevocationIn, c: Containe
 def what_if(loan_id: s.LoanIdPath, body: s.WhatIfIn, c: ContainerDep, tenant: TenantDep) -> dict:
     """Re-run the loan's history with corrected facts and show the difference; writes nothing."""
     from application.replay import what_if as run_what_if
-    from scheduler.simulator import ScenarioError
+    from application.simulation import ScenarioError
 
     today = c.today()
     until = body.until or today

@@ -10,7 +10,7 @@ from domain.errors import DomainError, invalid
 from domain.evidence import plain
 from domain.loan import Loan
 from domain.money import format_cents
-from scheduler.simulator import TENANT, Action, ScenarioError, _SimulatedClock, drive
+from application.simulation import TENANT, Action, ScenarioError, _SimulatedClock, drive
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 DECISIONS = (ev.LoanGranted, ev.RepaymentDeferred, ev.RepaymentTermsChanged, ev.PaymentWaived, ev.NoticeSent,

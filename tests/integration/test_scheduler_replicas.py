@@ -18,7 +18,7 @@ each step two racing processes both get `--today` = the step's last day, so the 
 10 dates at once (exactly the catch-up path a replica takes after missed days). A step starts only
 after both processes of the previous step have exited.
 
-Expected results come from `scheduler.simulator.simulate` (the `luotto simulate` engine, which
+Expected results come from `application.simulation.simulate` (the `luotto simulate` engine, which
 services one loan every day in memory) for the same loan, policy and payments with run_until =
 G+59. Loans with the same terms and payment give the same (type, effective_date, instalment/kind)
 sequence, so each distinct loan shape is simulated once and shared (60 shapes for 300 loans).
@@ -63,7 +63,7 @@ from domain.dates import add_months, days, effective_deadline
 from domain.loan import Decision, loan_uuid
 from domain.money import format_cents, parse_amount
 from domain.policy import make_policy
-from scheduler.simulator import simulate
+from application.simulation import simulate
 
 pytestmark = pytest.mark.postgres
 

@@ -12,7 +12,7 @@ import datetime as dt
 
 import pytest
 
-from scheduler.simulator import TENANT, _apply, _parse, simulate
+from application.simulation import TENANT, _apply, _parse, simulate
 from scheduler.trigger import DailyServicing
 from tests.integration.helpers import Clock, loan_events, stack  # noqa: F401 - stack is a fixture
 

@@ -14,7 +14,7 @@ import pytest
 from domain.errors import DomainError
 from domain.loan import Decision, loan_uuid
 from domain.register import payment_marker_id
-from scheduler.simulator import simulate
+from application.simulation import simulate
 from tests.integration.helpers import (  # noqa: F401 - `stack` is a fixture
     HELSINKI,
     D,

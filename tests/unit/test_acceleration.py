@@ -1,6 +1,6 @@
 """Acceleration under Act 1133/2002 §8: rule book R-ACC-1 .. R-ACC-9.
 
-Most tests drive whole loan histories through `scheduler.simulator.simulate` (the same code
+Most tests drive whole loan histories through `application.simulation.simulate` (the same code
 as `luotto simulate`) with hand-built scenarios; a few check `conditions()` on a ledger
 position directly for the percentage boundaries of R-ACC-3.
 
@@ -18,7 +18,7 @@ import pytest
 from domain.delinquency import conditions
 from domain.ledger import position
 from domain.schedule import build_plan
-from scheduler.simulator import simulate
+from application.simulation import simulate
 from tests.support.scenarios import of, only
 
 RATES = [{"from": "2025-01-01", "rate": "3.50"}, {"from": "2025-07-01", "rate": "2.50"},

@@ -2,7 +2,7 @@
 "Servicing runs": "a run loads only the loans whose agenda date has come"; domain.servicing
 `next_action_date`: "this never postpones a date on which `next_step` would act").
 
-A loan is driven day by day exactly like scheduler/simulator.py `_run` does (LoanService on the
+A loan is driven day by day exactly like application/simulation.py `_run` does (LoanService on the
 in-memory store, the day's actions in order, then `service.service` for the day), while the test
 keeps the loan's agenda date the way the read model and the scheduler keep it (`drive`):
 
@@ -52,7 +52,7 @@ from domain.policy import make_policy
 from domain.servicing import next_action_date, next_step
 from projections.read_model import ReadModel
 from projections.store import SQLiteStore
-from scheduler.simulator import event_records, simulate
+from application.simulation import event_records, simulate
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 TENANT = "agenda"
@@ -177,7 +177,7 @@ def granted_service(terms: Terms, read_model_file: Path | None = None) -> tuple[
 
 
 def apply(service: LoanService, day: dt.date, action: tuple, payments: list[str]) -> None:
-    """One action through the service, as scheduler/simulator.py `_apply` does it."""
+    """One action through the service, as application/simulation.py `_apply` does it."""
     kind, args = action[0], action[1:]
     if kind == "pay":
         amount, lag = args

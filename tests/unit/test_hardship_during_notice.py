@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from scheduler.simulator import simulate
+from application.simulation import simulate
 
 BASE = {
     "policy": {"preset": "etela-karjala"},

@@ -16,7 +16,7 @@ import pytest
 from domain.errors import DomainError
 from domain.interest import InterestTerms, on_time_interest_parts
 from domain.rates import ReferenceRates
-from scheduler.simulator import simulate
+from application.simulation import simulate
 from tests.support.scenarios import of, only
 
 RATES = [{"from": "2025-01-01", "rate": "3.95"}, {"from": "2025-07-01", "rate": "3.95"}]
@@ -225,7 +225,7 @@ def test_r_pen_6_an_organiser_may_switch_penalty_interest_off():
 
 
 def test_r_pen_6_the_amendment_cannot_predate_the_act():
-    from scheduler.simulator import ScenarioError
+    from application.simulation import ScenarioError
 
     with pytest.raises((ScenarioError, DomainError)) as refused:
         simulate(scenario(run_until="2023-09-30", rates=RATES_2023, **{**OLD, "interest": None,

@@ -1,7 +1,7 @@
 """The daily servicing run: late instalments (R-LATE-1/2), reminders (R-REM-1), InstalmentFellDue,
 LoanRepaid, and idempotency of the run per (loan, date).
 
-Whole histories go through `scheduler.simulator.simulate` (the production servicing, day by day);
+Whole histories go through `application.simulation.simulate` (the production servicing, day by day);
 idempotency is checked on the `domain.loan.Loan` aggregate directly.
 
 Calendar used (2025): Mon 10 Feb, Mon 10 Mar, Thu 10 Apr, Sat 10 May (effective deadline Mon 12 May),
@@ -18,7 +18,7 @@ from domain.delinquency import episode_start
 from domain.loan import Decision, Loan
 from domain.policy import make_policy
 from domain.rates import ReferenceRates
-from scheduler.simulator import simulate
+from application.simulation import simulate
 from tests.support.scenarios import RATE_ROWS, kittila_scenario, of, payment
 
 D = dt.date.fromisoformat

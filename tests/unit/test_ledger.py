@@ -1,7 +1,7 @@
 """The ledger: allocation (R-PAY-1/3/4/5), penalty interest (R-PEN-1..3) and waivers (R-WAIVE-1).
 
 Two levels: `domain.ledger.position` on hand-made plans and movements (the fold itself), and
-whole loan histories through `scheduler.simulator.simulate` (the production commands and the
+whole loan histories through `application.simulation.simulate` (the production commands and the
 daily servicing on an in-memory store).
 
 Figures are computed by hand below. Reference rates used throughout (RATES):
@@ -19,7 +19,7 @@ import pytest
 from domain.ledger import Movement, position
 from domain.rates import ReferenceRates
 from domain.schedule import Instalment, build_plan
-from scheduler.simulator import simulate
+from application.simulation import simulate
 from tests.support.scenarios import RATE_ROWS, kittila_scenario, of, payment
 
 D = dt.date.fromisoformat

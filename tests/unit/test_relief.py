@@ -1,6 +1,6 @@
 """Relief and closing decisions: R-FREE-1, R-EXT-1, R-TERMS-1, R-WAIVE-1, refunds, collection, write-off.
 
-Driven through `scheduler.simulator.simulate` with hand-built scenarios. Calendar facts (2025):
+Driven through `application.simulation.simulate` with hand-built scenarios. Calendar facts (2025):
 Fri 31 Jan, Fri 28 Feb, Mon 10 Feb, Mon 10 Mar, Thu 10 Apr, Sat 10 May. Penalty rate in 2025 H1 =
 reference 3.50 + 7 = 10.50 %.
 """
@@ -10,7 +10,7 @@ import copy
 
 import pytest
 
-from scheduler.simulator import simulate
+from application.simulation import simulate
 from tests.support.scenarios import of, only
 
 RATES = [{"from": "2025-01-01", "rate": "3.50"}, {"from": "2025-07-01", "rate": "2.50"},

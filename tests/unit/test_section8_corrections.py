@@ -12,7 +12,7 @@ import copy
 
 import pytest
 
-from scheduler.simulator import simulate
+from application.simulation import simulate
 from tests.support.scenarios import of, only
 
 RATES = [{"from": "2025-01-01", "rate": "3.50"}, {"from": "2025-07-01", "rate": "2.50"},
