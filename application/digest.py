@@ -9,6 +9,7 @@ from adapters.signing import Signer, verify_signature
 from domain import merkle
 from domain.events import LoanEvent, LoanGranted
 from domain.evidence import canonical_json
+from projections.follower import scan
 
 
 def signed_part(digest: dict) -> bytes:
@@ -67,11 +68,7 @@ def heads_at(service, tenant: str, position: int) -> list[list]:
     """Every chain head of the organiser's loans as recorded up to `position`, from the events alone."""
     heads: dict = {}
     owners: dict = {}
-    start = 1
-    while start <= position:
-        batch = service.recorder.select_notifications(start=start, limit=1000, stop=position)
-        if not batch:
-            break
+    for batch in scan(service, stop=position) if position >= 1 else ():
         for notification in batch:
             if not notification.topic.startswith("domain.events:"):
                 continue
@@ -80,7 +77,6 @@ def heads_at(service, tenant: str, position: int) -> list[list]:
                 owners[event.originator_id] = event.tenant
             if isinstance(event, (LoanEvent, LoanGranted)):
                 heads[event.originator_id] = [str(event.originator_id), event.originator_version, event.hash]
-        start = batch[-1].id + 1
     return sorted((h for lid, h in heads.items() if owners.get(lid) == tenant), key=lambda h: h[0])
 
 

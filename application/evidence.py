@@ -13,6 +13,7 @@ from adapters.eventsourcing_internals.repository import _current as current_shap
 from adapters.eventsourcing_internals.snapshots import ForgedSnapshot
 from domain.events import LoanEvent, LoanGranted
 from domain.evidence import ChainCheck
+from projections.follower import scan
 
 
 @dataclass(frozen=True)
@@ -33,11 +34,7 @@ def verify_store(service, progress: Callable[[int, int], None] | None = None,
     checks: dict = {}
     undecodable: list[BrokenLink] = []
     total = service.recorder.max_notification_id() or 0
-    start = 1
-    while True:
-        notifications = service.recorder.select_notifications(start=start, limit=batch)
-        if not notifications:
-            break
+    for notifications in scan(service, size=batch):
         for notification in notifications:
             is_loan = notification.topic.startswith("domain.events:")
             try:
@@ -52,7 +49,6 @@ def verify_store(service, progress: Callable[[int, int], None] | None = None,
                 continue
             if isinstance(event, (LoanEvent, LoanGranted)):
                 checks.setdefault(event.originator_id, ChainCheck()).feed(event)
-        start = notifications[-1].id + 1
         if progress:
             progress(notifications[-1].id, total)
     broken = [BrokenLink(str(loan), *check.broken) for loan, check in checks.items() if check.broken]

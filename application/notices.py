@@ -22,6 +22,7 @@ from adapters.notices.printfolder import PrintFolderAdapter
 from adapters.notices.render import notice_text, render_notice
 from adapters.notices.store import PdfStore
 from domain.events import NoticeSent
+from projections.follower import AlreadyClaimed, Follower
 from domain.money import format_cents
 from domain.errors import DomainError
 
@@ -72,28 +73,18 @@ class NoticeDispatcher:
     def __init__(self, container, pdfs: PdfStore, adapter=None):
         self.container, self.pdfs = container, pdfs
         self.outbox = Outbox(container.read_model.store, pdfs, people=container.borrowers)
+        self.follower = Follower(container.service, container.read_model.store, TRACKING,
+                                 topics=[NoticeSent.__module__ + ":NoticeSent"])
         self.adapter = adapter or PrintFolderAdapter(container.settings.notice_print_folder)
 
-    def _position(self) -> int:
-        with self.container.read_model.store.transaction() as tx:
-            row = tx.execute("SELECT position FROM luotto_tracking WHERE projection = :name", {"name": TRACKING}).one()
-        return row["position"] if row else 0
-
-    def _advance(self, before: int, last: int) -> None:
-        with self.container.read_model.store.transaction() as tx:
-            tx.execute("INSERT INTO luotto_tracking (projection, position) VALUES (:name, 0) "
-                       "ON CONFLICT (projection) DO NOTHING", {"name": TRACKING})
-            tx.execute("UPDATE luotto_tracking SET position = :last WHERE projection = :name AND position = :before",
-                       {"name": TRACKING, "last": last, "before": before})
-
-    def enqueue_new(self, batch: int = 500) -> int:
+    def enqueue_new(self) -> int:
         """Put every NoticeSent recorded since the last call into the outbox (idempotent). A notice that
         cannot be queued is set aside (projections/set_aside.py) and retried; the others go on."""
-        service, before = self.container.service, self._position()
-        latest = service.recorder.max_notification_id() or before  # read first: nothing slips past
-        notifications = service.recorder.select_notifications(start=before + 1, limit=batch, stop=latest,
-                                                              topics=[NoticeSent.__module__ + ":NoticeSent"])
-        for notification in notifications:
+        service = self.container.service
+        batch = self.follower.next()
+        if batch is None:
+            return 0
+        for notification in batch.notifications:
             try:
                 event = service.mapper.to_domain_event(notification)
             except Exception as e:  # noqa: BLE001 - an event that cannot be read cannot be retried either
@@ -102,9 +93,12 @@ class NoticeDispatcher:
                 continue
             self._guarded(f"notice:{event.originator_id}:{event.originator_version}",
                           lambda: self._enqueue(event.originator_id, event.originator_version))
-        last = notifications[-1].id if len(notifications) == batch else latest
-        self._advance(before, last)
-        return len(notifications)
+        try:
+            with self.container.read_model.store.transaction() as tx:
+                self.follower.claim(tx, batch)
+        except AlreadyClaimed:
+            pass  # another process queued them too: the outbox takes each notice once
+        return len(batch.notifications)
 
     def _enqueue(self, loan_uuid, version: int) -> tuple[str, str]:
         service = self.container.service

@@ -18,6 +18,8 @@ from domain.register import PaymentMarker, payment_marker_id, reference_marker_i
 
 
 class PaymentCommands:
+    inline_payments = False  # True where nothing runs concurrently (a sandbox): no group-commit thread
+
     def _start_payments(self) -> None:
         self._payment_commits: GroupCommit[PaymentCommand, Written] = GroupCommit(self._post_payments,
                                                                                    name="payments")
@@ -27,6 +29,9 @@ class PaymentCommands:
                      loan_id: str | None = None, reference: str | None = None, source: str = "api") -> Written:
         """R-PAY-1/2: idempotent by payment_id; unmatched payments wait in the unallocated queue.
         Concurrent posts are decided together and saved in one transaction (group commit)."""
+        if self.inline_payments:
+            return self._post_payment_alone(PaymentCommand(tenant, payment_id, amount, value_date, on, loan_id,
+                                                           reference, source))
         return self._payment_commits.submit(PaymentCommand(tenant, payment_id, amount, value_date, on, loan_id,
                                                            reference, source))
 

@@ -10,7 +10,8 @@ from domain.errors import DomainError, invalid
 from domain.evidence import plain
 from domain.loan import Loan
 from domain.money import format_cents
-from application.simulation import TENANT, Action, ScenarioError, _SimulatedClock, drive
+from application.days import Action, SimulatedClock, drive, sandbox
+from application.simulation import TENANT, ScenarioError, result
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 DECISIONS = (ev.LoanGranted, ev.RepaymentDeferred, ev.RepaymentTermsChanged, ev.PaymentWaived, ev.NoticeSent,
@@ -117,14 +118,15 @@ def correct(actions: list[Action], corrections: list[dict]) -> list[Action]:
 def rerun(service: LoanService, tenant: str, loan_id: str, actions: list[Action], until: dt.date) -> dict:
     """Re-run a stored loan's history on an in-memory store, writing nothing to `service`."""
     granted = next(iter(service.events.get(service.loan(tenant, loan_id).id)))
-    clock = _SimulatedClock(granted.effective_date)
-    sandbox = LoanService(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=clock, rates=service.rates)
+    clock = SimulatedClock(granted.effective_date)
+    rerunning = sandbox(clock, service.rates)
     fields = {k: v for k, v in vars(granted).items()
               if k not in ("originator_id", "originator_version", "timestamp", "originator_topic")}
     fields["tenant"] = TENANT
-    sandbox.save(Loan._create(ev.LoanGranted, id=Loan.id_for(TENANT, loan_id), timestamp=granted.timestamp,
-                              **fields))
-    return drive(sandbox, clock, loan_id, actions, granted.effective_date, until)
+    rerunning.save(Loan._create(ev.LoanGranted, id=Loan.id_for(TENANT, loan_id), timestamp=granted.timestamp,
+                                **fields))
+    rejections = drive(rerunning, clock, TENANT, loan_id, actions, granted.effective_date, until)
+    return result(rerunning, loan_id, rejections, until)
 
 
 KEY = ("type", "effective_date", "instalment", "kind", "payment_id")

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from domain import events as ev
 from domain.corrections import is_correction
+from projections.follower import scan
 
 TOPICS = [f"{ev.__name__}:{cls.__name__}" for cls in
           (ev.AccelerationRevoked, ev.AccelerationLapseRevoked, ev.RepaymentTermsChanged)]
@@ -19,9 +20,9 @@ TOPICS = [f"{ev.__name__}:{cls.__name__}" for cls in
 
 def corrections(service, tenant: str | None = None, progress: Callable[[int, int], None] | None = None) -> list[dict]:
     """[{tenant, loan_id, event, version, effective_date, reason}] in recorded order."""
-    found, terms_changed, start = [], {}, 1
+    found, terms_changed = [], {}
     total = service.recorder.max_notification_id() or 0
-    while batch := service.recorder.select_notifications(start=start, limit=1000, topics=TOPICS):
+    for batch in scan(service, topics=TOPICS):
         for notification in batch:
             event = service.mapper.to_domain_event(notification)
             loan = _owner(service, event)
@@ -34,7 +35,6 @@ def corrections(service, tenant: str | None = None, progress: Callable[[int, int
                 found.append({"tenant": loan.tenant, "loan_id": loan.loan_id, "event": type(event).__name__,
                               "version": event.originator_version,
                               "effective_date": event.effective_date.isoformat(), "reason": reason})
-        start = batch[-1].id + 1
         if progress:
             progress(batch[-1].id, total)
     for loan_uuid in terms_changed:

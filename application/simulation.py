@@ -1,19 +1,17 @@
-"""`luotto simulate`: drive the production service day by day over an in-memory event store.
+"""`luotto simulate`: a scenario (spec/scenario-format.md) through the production service on an
+in-memory event store, day by day as the scheduler serves it (application.days).
 
-For every calendar day from the grant to `run_until` the day's actions are applied in the
-order listed, then the daily servicing runs for that day, exactly as the scheduler would.
-The scenario is validated whole before anything runs, so an invalid one prints no result.
+For every day from the grant to `run_until` the day's actions are applied in the order listed,
+then the daily servicing runs for that day. The scenario is validated whole before anything
+runs, so an invalid one prints no result.
 """
 from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
-from zoneinfo import ZoneInfo
-
-from application.service import LoanService
-from domain.dates import days, parse_date
-from domain.errors import DomainError, invalid
+from application.days import HELSINKI, Action, SimulatedClock, drive, sandbox
+from domain.dates import parse_date
+from domain.errors import DomainError
 from domain.evidence import plain
 from domain.interest import InterestTerms
 from domain.loan import Decision
@@ -21,7 +19,6 @@ from domain.money import parse_amount
 from domain.policy import make_policy
 from domain.rates import ReferenceRates
 
-HELSINKI = ZoneInfo("Europe/Helsinki")
 TENANT = "simulation"
 
 # Action type -> (required fields, optional fields); decided_by/reasons/legal_basis are always allowed.
@@ -47,14 +44,6 @@ _NUMERIC = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 
 class ScenarioError(ValueError):
     """The scenario itself is malformed; the message names the field."""
-
-
-@dataclass
-class Action:
-    index: int
-    on: dt.date
-    type: str
-    data: dict
 
 
 def simulate(scenario: dict) -> dict:
@@ -156,47 +145,22 @@ def _whole(value: object, field: str) -> int:
     return value
 
 
-class _SimulatedClock:
-    """Records each event at noon Helsinki time of the simulated day, a microsecond apart."""
-
-    def __init__(self, day: dt.date):
-        self.day, self._tick = day, 0
-
-    def __call__(self) -> dt.datetime:
-        self._tick += 1
-        noon = dt.datetime.combine(self.day, dt.time(12, 0), tzinfo=HELSINKI)
-        return noon.astimezone(dt.timezone.utc) + dt.timedelta(microseconds=self._tick)
-
-
 def _run(policy, rates, terms, actions, run_until) -> dict:
-    clock = _SimulatedClock(terms["granted_on"])
-    service = LoanService(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=clock, rates=rates)
+    clock = SimulatedClock(terms["granted_on"])
+    service = sandbox(clock, rates)
     service.configure_tenant(TENANT, policy)
     service.grant(tenant=TENANT, decision=Decision("simulation", "scenario grant"), **terms)
-    return drive(service, clock, terms["loan_id"], actions, terms["granted_on"], run_until)
+    rejections = drive(service, clock, TENANT, terms["loan_id"], actions, terms["granted_on"], run_until)
+    return result(service, terms["loan_id"], rejections, run_until)
 
 
-def drive(service: LoanService, clock: "_SimulatedClock", loan_id: str, actions: list[Action], first: dt.date,
-          run_until: dt.date) -> dict:
-    """Apply each day's actions, then the day's servicing run, from `first` through `run_until`."""
-    rejections = []
-    day = first
-    while day <= run_until:
-        clock.day = day
-        for action in (a for a in actions if a.on == day):
-            try:
-                _apply(service, loan_id, action)
-            except DomainError as e:
-                rejections.append({"on": day.isoformat(), "action_index": action.index, "code": e.code,
-                                   "message": e.message, "rule": e.rule, "field": e.field})
-        service.service(TENANT, loan_id, day)
-        day += days(1)
+def result(service, loan_id: str, rejections: list[dict], until: dt.date) -> dict:
     stored = service.loan(TENANT, loan_id)
     return {"events": event_records(service, stored.id), "rejections": rejections,
-            "balance": stored.books(service.rates).balance(run_until)}
+            "balance": stored.books(service.rates).balance(until)}
 
 
-def event_records(service: LoanService, loan_uuid) -> list[dict]:
+def event_records(service, loan_uuid) -> list[dict]:
     out = []
     for event in service.events.get(loan_uuid):
         fields = {k: v for k, v in vars(event).items()
@@ -206,49 +170,3 @@ def event_records(service: LoanService, loan_uuid) -> list[dict]:
                     "recorded_on": recorded.date().isoformat(), "recorded_at": event.timestamp.isoformat(),
                     **plain(fields)})
     return out
-
-
-def _apply(service: LoanService, loan_id: str, action: Action) -> None:
-    data, on = dict(action.data), action.on
-    decision = Decision(data.pop("decided_by", "simulation"), data.pop("reasons", ""), data.pop("legal_basis", None))
-    if action.type == "payment":
-        service.post_payment(tenant=TENANT, loan_id=loan_id, payment_id=data["payment_id"], on=on,
-                             amount=_amount(data["amount"], "amount"), value_date=data.get("value_date", on),
-                             source="simulation")
-    elif action.type == "payment_reversal":
-        service.reverse_payment(tenant=TENANT, payment_id=data["payment_id"], on=on,
-                                reason=data.get("reason", "reversed"))
-    elif action.type == "acceleration_notice":
-        service.send_acceleration_notice(TENANT, loan_id, on=on, decision=decision,
-                       override_reason=data.get("override_reason"))
-    elif action.type == "hardship":
-        service.record_hardship(TENANT, loan_id, on=on, decision=decision, cause=data["cause"])
-    elif action.type == "hardship_end":
-        service.end_hardship(TENANT, loan_id, on=on, decision=decision)
-    elif action.type == "free_months":
-        service.defer_free_months(TENANT, loan_id, on=on, decision=decision, months=data["months"],
-                       from_instalment=data["from_instalment"])
-    elif action.type == "due_date_extension":
-        service.extend_due_date(TENANT, loan_id, on=on, decision=decision,
-                       instalment=data["instalment"], new_due_date=data["new_due_date"])
-    elif action.type == "terms_change":
-        service.change_terms(TENANT, loan_id, on=on, decision=decision,
-                       from_instalment=data["from_instalment"],
-                       instalment_amount=_amount(data["instalment_amount"], "instalment_amount"))
-    elif action.type == "waiver":
-        amount = _amount(data["amount"], "amount") if "amount" in data else None
-        service.waive(TENANT, loan_id, on=on, decision=decision, kind=data["kind"], amount=amount)
-    elif action.type == "refund":
-        service.refund_overpayment(TENANT, loan_id, on=on, decision=decision,
-                       amount=_amount(data["amount"], "amount"))
-    elif action.type == "transfer_to_collection":
-        service.transfer_to_collection(TENANT, loan_id, on=on, decision=decision)
-    elif action.type == "write_off":
-        service.write_off(TENANT, loan_id, on=on, decision=decision)
-    else:  # pragma: no cover - _action() admits only known types
-        raise invalid(f"unknown action type {action.type!r}", field="type")
-
-
-def _amount(value: str, field: str) -> int:
-    """Numeric strings that break R-MONEY-1 (zero, negative, sub-cent) are refused like the API does."""
-    return parse_amount(value, field)

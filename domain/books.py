@@ -7,7 +7,7 @@ from domain.dates import Date
 from domain.delinquency import pending_notice
 from domain.evidence import content_hash
 from domain.interest import InterestAccrual, InterestTerms, penalty_basis
-from domain.ledger import Position, position
+from domain.ledger import Position, merged_movements, position
 from domain.money import format_cents
 from domain.policy import Policy
 from domain.rates import ReferenceRates
@@ -17,7 +17,8 @@ NoticeHasher = Callable[[object, dict], str]
 
 
 class LoanBooks:
-    """A loan's ledger under a given reference-rate table, memoised per loan version.
+    """A loan's ledger under a given reference-rate table, memoised per ledger version (events that
+    record no money or plan change, such as InstalmentLate, keep the positions already computed).
 
     `notice_hasher(loan, content)` gives the content hash a NoticeSent records: by default the
     hash of the notice's canonical JSON; the service passes one that renders the letter, stores
@@ -39,17 +40,25 @@ class LoanBooks:
         return self.notice_hasher(self.loan, content) if self.notice_hasher else content_hash(content)
 
     def plan(self) -> list[Instalment]:
-        """The current instalments, built once per loan version (due dates are month arithmetic)."""
-        key = ("plan", self.loan.version)
+        """The current instalments, built once per ledger version (due dates are month arithmetic)."""
+        key = ("plan", self.loan.ledger_version)
         if key not in self._cache:
             self._cache[key] = self.loan.instalments()
         return self._cache[key]
 
+    def movements(self) -> list:
+        """The loan's money in folding order, same-day payments merged (domain.ledger), once per
+        ledger version: a loan with thousands of small payments folds them as few steps."""
+        key = ("movements", self.loan.ledger_version)
+        if key not in self._cache:
+            self._cache[key] = merged_movements(self.loan.movements)
+        return self._cache[key]
+
     def position(self, as_of: Date, *, accelerated: bool = True) -> Position:
-        key = (self.loan.version, as_of, accelerated)
+        key = (self.loan.ledger_version, as_of, accelerated)
         if key not in self._cache:
             self._cache[key] = position(
-                self.plan(), self.loan.movements_list(), as_of=as_of, rates=self.penalty_rates,
+                self.plan(), self.movements(), as_of=as_of, rates=self.penalty_rates,
                 accelerated_on=self.loan.accelerated_on if accelerated else None, interest=self.interest,
                 penalty_floor=self.penalty_floor)
         return self._cache[key]
@@ -57,7 +66,7 @@ class LoanBooks:
     def position_known(self, as_of: Date, before_version: int) -> Position:
         """The position on `as_of` counting only the money recorded before an event version: what a
         decision recorded at that version could know (the plan as it stands, never accelerated)."""
-        key = ("known", self.loan.version, as_of, before_version)
+        key = ("known", self.loan.ledger_version, as_of, before_version)
         if key not in self._cache:
             known = [m for m in self.loan.movements_list() if m.seq < before_version]
             self._cache[key] = position(self.plan(), known, as_of=as_of, rates=self.penalty_rates,

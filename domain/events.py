@@ -22,11 +22,17 @@ replace = dataclasses.replace
 
 
 class _Chained:
-    """Every loan event carries its hash (R-EVID-1); folding it makes that hash the loan's head."""
+    """Every loan event carries its hash (R-EVID-1); folding it makes that hash the loan's head.
+    An event that changes what the ledger folds (`changes_ledger`) counts in `ledger_version`,
+    so that positions computed before it are known to be stale and others are kept (books)."""
+
+    changes_ledger = False
 
     def mutate(self, aggregate):
         aggregate = super().mutate(aggregate)
         aggregate.hash_head = self.hash
+        if self.changes_ledger:
+            aggregate.ledger_version += 1
         return aggregate
 
 
@@ -84,6 +90,7 @@ class LoanGranted(_Chained, Aggregate.Created):
         loan.interest_from = self.effective_date
         loan.penalty_agreed_on = self.penalty_interest_agreed_on
         loan.free_windows, loan.disbursements = (), ()
+        loan.ledger_version = 0
 
 
 class InstalmentFellDue(LoanEvent):
@@ -106,6 +113,8 @@ class InstalmentLate(LoanEvent):
 
 
 class PaymentReceived(LoanEvent):
+    changes_ledger = True
+
     payment_id: str
     amount: str
     value_date: dt.date
@@ -121,6 +130,8 @@ class PaymentReceived(LoanEvent):
 
 
 class PaymentReversed(LoanEvent):
+    changes_ledger = True
+
     payment_id: str
     reason: str
 
@@ -199,6 +210,8 @@ class HardshipEnded(LoanEvent):
 
 
 class LoanAccelerated(LoanEvent):
+    changes_ledger = True
+
     accelerated_amount: str
     notice: int  # version of the NoticeSent that took effect
 
@@ -211,6 +224,7 @@ class LoanAccelerated(LoanEvent):
 class AccelerationLapsed(LoanEvent):
     """The notice lapsed: cured by money (R-ACC-7/8), or at a hardship's end (R-ACC-10)."""
 
+    changes_ledger = True
     notice: int
     reason: str
 
@@ -229,6 +243,7 @@ class AccelerationLapseRevoked(LoanEvent):
     shows the notice was not cured by its deadline after all, it is pending again; the lapse
     itself is never edited. R-ACC-8 applies from here."""
 
+    changes_ledger = True
     notice: int
     reason: str
 
@@ -238,6 +253,8 @@ class AccelerationLapseRevoked(LoanEvent):
 
 
 class RepaymentDeferred(LoanEvent):
+    changes_ledger = True
+
     kind: str  # free_months | due_date_extension
     months: int | None
     instalments: list  # the moved instalments' numbers
@@ -267,6 +284,8 @@ class RepaymentDeferred(LoanEvent):
 
 
 class RepaymentTermsChanged(LoanEvent):
+    changes_ledger = True
+
     from_instalment: int
     instalment_amount: str
     instalments: list  # the re-planned tail: [{"instalment", "due_date", "amount"}]
@@ -303,6 +322,8 @@ def due_date(loan, row: PlanRow) -> dt.date:
 
 
 class PaymentWaived(LoanEvent):
+    changes_ledger = True
+
     kind: str  # partial | full
     amount: str
     decided_by: str
@@ -318,6 +339,8 @@ class PaymentWaived(LoanEvent):
 
 
 class OverpaymentRefunded(LoanEvent):
+    changes_ledger = True
+
     amount: str
     decided_by: str
     reasons: str
@@ -356,6 +379,7 @@ class LoanDisbursed(LoanEvent):
     """R-APP-8: money paid out to a payee of the decision, or (`returned`) a transfer the bank sent
     back. Interest runs from the day the money was drawn (R-INT-2)."""
 
+    changes_ledger = True
     transfer_id: str
     payee: str  # the payee's id in the decision: no names or accounts here
     amount: str
@@ -397,6 +421,7 @@ class AccelerationRevoked(LoanEvent):
     """An acceleration (or a pending notice) withdrawn by decision, e.g. an upheld appeal: the
     acceleration is treated as never having taken effect."""
 
+    changes_ledger = True
     notice: int
     appeal: int | None
     decided_by: str

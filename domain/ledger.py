@@ -167,7 +167,22 @@ def position(plan: list[Instalment], movements: list[Movement], *, as_of: Date, 
     pos = Position(as_of=as_of, instalments=rows, accelerated=accel is not None,
                    _by_number={r.number: r for r in rows})
     penalty = _Penalty(rates, accel, penalty_floor)
-    clock = _InterestClock(rows, interest, accel) if interest is not None and interest.terms.charged else None
+    # Rows before `first[0]` owe nothing now, so each payment starts where money is still owed:
+    # a fold costs its movements, not movements × instalments. A row whose interest part is fixed
+    # after its principal was paid ahead owes again: the clock moves `first` back to it.
+    first = [0]
+    index = {id(r): i for i, r in enumerate(rows)}
+
+    def reopened(row: InstalmentPosition) -> None:
+        first[0] = min(first[0], index[id(row)])
+
+    def owing() -> range:
+        while first[0] < len(rows) and rows[first[0]].unpaid == 0:
+            first[0] += 1
+        return range(first[0], len(rows))
+
+    clock = _InterestClock(rows, interest, accel, reopened) if interest is not None and interest.terms.charged \
+        else None
 
     def settle_principal(row: InstalmentPosition, amount: Cents, on: Date, *, waived: bool = False) -> None:
         penalty.settle(row, amount, on)
@@ -204,29 +219,37 @@ def position(plan: list[Instalment], movements: list[Movement], *, as_of: Date, 
     def penalty_owed(on: Date) -> Cents:
         return penalty.total(rows, on) - pos.penalty_paid - pos.penalty_waived
 
-    for move in sorted((m for m in movements if m.on <= as_of), key=lambda m: (m.on, m.seq)):
+    for move in merged_movements(m for m in movements if m.on <= as_of):
         on, left = move.on, move.amount
         if clock is not None:
             clock.advance(on)
         if move.kind == "payment":
             overdue_now = accel is not None and accel <= on
-            for row in rows:  # 1. overdue, oldest due date first (the whole debt once accelerated)
-                if left and row.unpaid and (overdue_now or row.deadline < on):
+            for i in owing():  # 1. overdue, oldest due date first (the whole debt once accelerated)
+                row = rows[i]
+                if not left or not (overdue_now or row.deadline < on):  # deadlines follow due dates
+                    break
+                if row.unpaid:
                     left = pay(row, left, on)
             if left:  # 2. penalty interest accrued up to the value date
                 take = min(left, penalty_owed(on))
                 pos.penalty_paid += take
                 left -= take
-            for row in rows:  # 3a. instalments already due, not yet overdue
-                if left and row.unpaid and row.due_date <= on:
+            for i in owing():  # 3a. instalments already due, not yet overdue
+                row = rows[i]
+                if not left or row.due_date > on:
+                    break
+                if row.unpaid:
                     left = pay(row, left, on)
             if left and clock is not None:  # 3b. the current period's interest so far
                 take = clock.take(left)
                 pos.interest_prepaid += take
                 left -= take
-            for row in rows:  # 3c. principal of instalments not yet due, in due-date order
-                if left and row.principal_unpaid:
-                    left = pay(row, left, on)
+            for i in owing():  # 3c. principal of instalments not yet due, in due-date order
+                if not left:
+                    break
+                if rows[i].principal_unpaid:
+                    left = pay(rows[i], left, on)
             pos.overpayment += left  # 4. owed back to the borrower
         elif move.kind == "refund":
             pos.overpayment -= move.amount
@@ -251,7 +274,7 @@ def position(plan: list[Instalment], movements: list[Movement], *, as_of: Date, 
                     left -= take
             if full and pos.overpayment < 0:
                 pos.refund_waived, pos.overpayment = -pos.overpayment, 0
-        if pos.paid_off_on is None and all(r.unpaid == 0 for r in rows) and penalty_owed(on) == 0 \
+        if pos.paid_off_on is None and not owing() and penalty_owed(on) == 0 \
                 and pos.overpayment >= 0 and (clock is None or clock.settled()):
             pos.paid_off_on = on
 
@@ -265,13 +288,28 @@ def position(plan: list[Instalment], movements: list[Movement], *, as_of: Date, 
     return pos
 
 
+def merged_movements(movements) -> list[Movement]:
+    """The movements in folding order (value date, then as recorded), consecutive payments of one
+    value date as one: the allocation is a waterfall whose every step depends on the date only, so
+    paying a then b on a day allocates exactly as paying a + b (a bank file's thousands of small
+    payments on one loan cost one step, not thousands)."""
+    out: list[Movement] = []
+    for move in sorted(movements, key=lambda m: (m.on, m.seq)):
+        if out and move.kind == "payment" and out[-1].kind == "payment" and out[-1].on == move.on:
+            out[-1] = Movement(move.on, out[-1].seq, "payment", out[-1].amount + move.amount)
+        else:
+            out.append(move)
+    return out
+
+
 class _InterestClock:
     """Regular interest along the timeline (R-INT-2/3/6/7): accrues day by day on the interest base
     (principal not yet repaid, less the principal of overdue instalments), fixes each instalment's
     interest part on its due date, and stops after the acceleration's effective date."""
 
-    def __init__(self, rows: list[InstalmentPosition], accrual: InterestAccrual, accelerated_on: Date | None):
-        self.rows, self.accrual, self.accelerated_on = rows, accrual, accelerated_on
+    def __init__(self, rows: list[InstalmentPosition], accrual: InterestAccrual, accelerated_on: Date | None,
+                 reopened=lambda row: None):
+        self.rows, self.accrual, self.accelerated_on, self.reopened = rows, accrual, accelerated_on, reopened
         self.day = accrual.starts  # accrued up to and including this day
         self.numerator = 0  # exact interest of the current period so far
         self.taken = 0  # cents taken from the current period
@@ -311,6 +349,7 @@ class _InterestClock:
         row.interest = cents
         if row.unpaid > 0:
             row.settled_on = None
+            self.reopened(row)
         self.unfixed.remove(row)
         self.numerator, self.taken = 0, 0
 

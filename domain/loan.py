@@ -53,9 +53,10 @@ def loan_uuid(tenant: str, loan_id: str) -> uuid.UUID:
 class Loan(LoanState, Aggregate):
     """A social credit loan; its state is declared in domain.state. Snapshots of an older state
     (`class_version`) are not used: the loan is folded from its events instead (aggregate_cache).
-    2: issue 12 (lapse kinds, hardship versions, terms changes); 3: interest; 4: typed immutable state."""
+    2: issue 12 (lapse kinds, hardship versions, terms changes); 3: interest; 4: typed immutable state;
+    5: ledger_version."""
 
-    class_version = 4
+    class_version = 5
 
     class Snapshot(Snapshot):
         """The state as plain JSON (domain.state), so that its value types need no transcodings."""

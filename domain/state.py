@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import types
 import typing
 from dataclasses import dataclass
@@ -147,6 +148,7 @@ class LoanState:
     free_windows: tuple[FreeWindow, ...]
     disbursements: tuple[Disbursement, ...]
     hash_head: str  # R-EVID-1: the hash of the latest event
+    ledger_version: int  # events that changed what the ledger folds (domain.events._Chained)
 
 
 _HINTS: dict[str, typing.Any] = {}
@@ -189,6 +191,12 @@ def _decode(kind, value):
     if kind is dt.date:
         return dt.date.fromisoformat(value)
     if dataclasses.is_dataclass(kind):
-        hints = typing.get_type_hints(kind, globals())
-        return kind(**{f.name: _decode(hints[f.name], value[f.name]) for f in dataclasses.fields(kind)})
+        hints = _fields(kind)
+        return kind(**{name: _decode(hint, value[name]) for name, hint in hints})
     return value
+
+
+@functools.lru_cache(maxsize=None)
+def _fields(kind) -> tuple[tuple[str, typing.Any], ...]:
+    hints = typing.get_type_hints(kind, globals())
+    return tuple((f.name, hints[f.name]) for f in dataclasses.fields(kind))

@@ -20,6 +20,7 @@ from domain.rate_table import RateTable
 from domain.register import PaymentMarker, payment_marker_id
 from domain.servicing import next_action_date
 from projections.set_aside import SetAside
+from projections.follower import AlreadyClaimed, Batch, Follower
 from projections.store import TABLES, SqlStore
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -80,7 +81,8 @@ class ReadModel:
     """Keeps the read-model tables up to date with one application's notifications."""
 
     def __init__(self, service, store: SqlStore, batch: int = 500):
-        self.service, self.store, self.batch = service, store, batch
+        self.service, self.store = service, store
+        self.follower = Follower(service, store, NAME, batch=batch)
         self.set_aside = SetAside(store)
         self._aside: set[str] = set()  # refs of loans set aside, as last read (retry_set_aside)
 
@@ -104,18 +106,16 @@ class ReadModel:
     # --- writing -------------------------------------------------------------------------
 
     def position(self) -> int:
-        with self.store.transaction() as tx:
-            row = tx.execute("SELECT position FROM luotto_tracking WHERE projection = :name", {"name": NAME}).one()
-        return row["position"] if row else 0
+        return self.follower.position()
 
     def run_once(self) -> int:
         """Process the next batch of notifications; returns how many were processed. A loan or a
         payment whose row cannot be computed or written is set aside (projections/set_aside.py) and
         the batch goes on without it: one bad item never stops the read models of the others."""
-        start = self.position() + 1
-        notifications = self.service.recorder.select_notifications(start=start, limit=self.batch)
-        if not notifications:
+        batch = self.follower.next()
+        if batch is None:
             return 0
+        notifications = batch.notifications
         loans, unallocated = self._changes(notifications)
         # Only each loan's latest state in the batch matters: load it once, at that version.
         rows, agenda = [], []
@@ -131,15 +131,14 @@ class ReadModel:
                 continue
             rows.append(row)
             agenda.append(next_date)
-        last = notifications[-1].id
         try:
-            failures = self._write(start, last, rows, agenda, unallocated, isolate=False)
-        except _AlreadyDone:
+            failures = self._write(batch, rows, agenda, unallocated, isolate=False)
+        except AlreadyClaimed:
             return 0
         except Exception:  # noqa: BLE001 - a row the database refuses: write the batch row by row
             try:
-                failures = self._write(start, last, rows, agenda, unallocated, isolate=True)
-            except _AlreadyDone:
+                failures = self._write(batch, rows, agenda, unallocated, isolate=True)
+            except AlreadyClaimed:
                 return 0
         for ref, tenant, item, error in failures:
             self.set_aside.record("read_model", ref, tenant=tenant, item=item, error=error)
@@ -191,21 +190,14 @@ class ReadModel:
         next_date = min(found) if found else None
         return row, {"tenant": loan.tenant, "loan_id": loan.loan_id, "next_date": _iso(next_date)}
 
-    def _write(self, start: int, last: int, rows: list[dict], agenda: list[dict], unallocated: dict,
+    def _write(self, batch: Batch, rows: list[dict], agenda: list[dict], unallocated: dict,
                isolate: bool) -> list[tuple]:
         """Claim the batch and write its rows in one transaction. `isolate`: each loan's and each
         payment's rows under a savepoint of their own, so a row the database refuses (a NUL byte in
         PostgreSQL text) is left out and returned as a failure, and the rest is written."""
         failures: list[tuple] = []
         with self.store.transaction() as tx:
-            # Claim the batch first: a second runner waits here, then finds the position moved.
-            if start == 1:
-                tx.execute("INSERT INTO luotto_tracking (projection, position) VALUES (:name, 0) "
-                           "ON CONFLICT (projection) DO NOTHING", {"name": NAME})
-            moved = tx.execute("UPDATE luotto_tracking SET position = :last WHERE projection = :name "
-                               "AND position = :before", {"last": last, "name": NAME, "before": start - 1})
-            if moved.cursor.rowcount != 1:
-                raise _AlreadyDone
+            self.follower.claim(tx, batch)  # first: a second runner waits here, then finds it claimed
             if not isolate:
                 tx.executemany(UPSERT_LOAN, rows)
                 tx.executemany(UPSERT_AGENDA, agenda)
@@ -411,10 +403,6 @@ class ReadModel:
         if unallocated:
             queue["unallocated_payments"] = [_money(r) for r in self.unallocated(tenant, limit=limit, offset=offset)]
         return queue
-
-
-class _AlreadyDone(Exception):
-    """Another runner processed this batch first."""
 
 
 def _unallocated_row(tenant: str, payment_id: str, content: dict) -> dict:

@@ -103,10 +103,10 @@ def test_a_letter_is_not_sent_twice_when_the_process_dies_after_enqueueing(stack
     # Nothing paid: reminders on 24 Feb and 10 Mar (instalment 1) and 24 Mar (instalment 2).
     run_days(container, clock, dt.date(2025, 3, 24))
     dispatcher = container.notices
-    advance = dispatcher._advance
-    dispatcher._advance = lambda before, last: None  # "dies" before recording its position
+    claim = dispatcher.follower.claim
+    dispatcher.follower.claim = lambda tx, batch: None  # "dies" before recording its position
     assert dispatcher.enqueue_new() == 3
-    dispatcher._advance = advance
+    dispatcher.follower.claim = claim
     assert dispatcher.enqueue_new() == 3  # seen again ...
     assert dispatcher.deliver() == 3  # ... but queued and sent once
     assert len(list((folder / "print").glob("*.pdf"))) == 3

@@ -12,7 +12,8 @@ import datetime as dt
 
 import pytest
 
-from application.simulation import TENANT, _apply, _parse, simulate
+from application.days import apply_action
+from application.simulation import TENANT, _parse, simulate
 from scheduler.trigger import DailyServicing
 from tests.integration.helpers import Clock, loan_events, stack  # noqa: F401 - stack is a fixture
 
@@ -66,7 +67,7 @@ def production(stack, history: dict) -> list[tuple]:
     while day <= run_until:
         clock.set_day(day)
         for action in (a for a in actions if a.on == day):
-            _apply(container.service, terms["loan_id"], action)
+            apply_action(container.service, TENANT, terms["loan_id"], action)
         daily.catch_up(today=day)
         day += dt.timedelta(days=1)
     from zoneinfo import ZoneInfo
