@@ -6,7 +6,7 @@ borrower_id; the key that seals the borrower's free text and letters (adapters.s
 erases the person everywhere while the loan's events stay intact as evidence.
 
 On SQLite, deleted and overwritten rows must not linger in the file's free space or its
-write-ahead log: every connection of the store runs with `secure_delete` (projections.store), and
+write-ahead log: every connection of the store runs with `secure_delete` (adapters.sql_store), and
 an erasure ends with a WAL checkpoint that truncates the log.
 """
 from __future__ import annotations

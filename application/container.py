@@ -26,7 +26,7 @@ from application.servicing import DailyRuns
 from domain.errors import DomainError
 from domain.policy import make_policy
 from projections.read_model import ReadModel
-from projections.store import store_for
+from adapters.sql_store import store_for
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 

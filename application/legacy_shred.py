@@ -25,7 +25,7 @@ from adapters.signing import verify_signature
 from application.erasure import loans_of, refusal
 from application.personal_text import SEALED_FIELDS
 from domain.evidence import GENESIS, canonical_json, chain_hash, event_payload
-from projections.store import append_only
+from adapters.sql_store import append_only
 
 MARKER = "[shredded]"
 SYSTEM_EVENTS = ("AccelerationLapsed", "AccelerationLapseRevoked")

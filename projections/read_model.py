@@ -21,7 +21,9 @@ from domain.register import PaymentMarker, payment_marker_id
 from domain.servicing import next_action_date
 from projections.set_aside import SetAside
 from projections.follower import AlreadyClaimed, Batch, Follower
-from projections.store import TABLES, SqlStore
+from adapters.sql_store import SqlStore
+from projections import schema
+from projections.schema import TABLES
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 NAME = "read_model"
@@ -87,7 +89,7 @@ class ReadModel:
         self._aside: set[str] = set()  # refs of loans set aside, as last read (retry_set_aside)
 
     def setup(self) -> None:
-        self.store.setup()
+        schema.setup(self.store)
         self.wake_all_after_rule_change()
 
     def wake_all_after_rule_change(self) -> None:

@@ -6,7 +6,7 @@ goes on with the rest. Each kind retries its items (the read model and the outbo
 LUOTTO_RETRY_SECONDS, servicing and digests at the next run) and clears an item once it succeeds.
 Every set-aside item is logged, counted in the metrics and listed by /readyz.
 
-One table beside the read models (`luotto_set_aside`, made with them: projections/store.py), so every process of a deployment (API,
+One table beside the read models (`luotto_set_aside`, made with them: adapters/sql_store.py), so every process of a deployment (API,
 projection worker, scheduler) sees the same list. Texts are stored escaped: the failing value may
 itself be what the database refused (a NUL byte in PostgreSQL text).
 """
@@ -18,7 +18,7 @@ import unicodedata
 import structlog
 
 from adapters.metrics import ITEMS_SET_ASIDE, ITEM_FAILURES
-from projections.store import SqlStore
+from adapters.sql_store import SqlStore
 
 log = structlog.get_logger("luotto.set_aside")
 KINDS = ("read_model", "outbox", "digest", "servicing")

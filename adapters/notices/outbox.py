@@ -1,7 +1,7 @@
 """The delivery outbox for notices: SQL rows beside the read models, sent by channel adapters.
 
 One row per notice, keyed by (tenant, loan_id, notice_version) — the version of the NoticeSent
-event — in table `luotto_notice_outbox` on the read-model store (`projections.store.SqlStore`:
+event — in table `luotto_notice_outbox` on the read-model store (`adapters.sql_store.SqlStore`:
 SQLite or PostgreSQL, same SQL). The PDF itself lives in the content-addressed `PdfStore`; the row
 holds its sha256.
 
@@ -45,7 +45,7 @@ from typing import Any, Protocol
 
 from adapters.notices.store import CorruptPdf, PdfNotFound, PdfStore
 from adapters.sealing import Unsealable
-from projections.store import SqlStore
+from adapters.sql_store import SqlStore
 
 OUTCOMES = ("sent_for_printing", "delivered", "read", "returned", "failed")
 STATUSES = ("pending", "sending") + OUTCOMES

@@ -37,7 +37,7 @@ from adapters.notices.printfolder import PrintFolderAdapter
 from adapters.notices.render import render_notice
 from adapters.notices.store import CorruptPdf, PdfNotFound, PdfStore, sha256_hex
 from adapters.notices.suomifi import SuomiFiError, SuomiFiMessagesAdapter
-from projections.store import PostgresStore, SQLiteStore
+from adapters.sql_store import PostgresStore, SQLiteStore
 
 TENANT = "t1"
 STALE = 60.0  # seconds after which a row left in 'sending' is re-claimed

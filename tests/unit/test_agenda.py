@@ -51,7 +51,7 @@ from domain.money import format_cents
 from domain.policy import make_policy
 from domain.servicing import next_action_date, next_step
 from projections.read_model import ReadModel
-from projections.store import SQLiteStore
+from adapters.sql_store import SQLiteStore
 from application.simulation import event_records, simulate
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
