@@ -26,9 +26,10 @@ past deadline late, free months moving an overdue instalment to a due date alrea
 ending while the conditions hold, a reversal after repayment (the loan then left the agenda for
 good). While this file was written, domain/servicing.py gained `if next_step(books, after + 1) ...:
 return after + 1`, which fixes all of them: they are kept below as regression tests and as explicit
-examples of the property. What remains (strict xfail, BUG): the read model pulls the agenda from the
-earliest EFFECTIVE date of the new events, so for a back-dated payment next_step is asked about the
-value date, not the posting day, and a back-dated payment that pays the loan off is missed.
+examples of the property. The last one found (a back-dated payment that pays the loan off: the read
+model pulled the agenda from the value date only) is fixed too: the read model pulls from both the
+earliest effective date and the day the facts were recorded. Since issue 15 the simulator, replay and
+what-if drive loans through this same agenda (application/days.py), so this property also guards them.
 """
 from __future__ import annotations
 
