@@ -14,7 +14,8 @@ import pytest
 from domain.errors import DomainError
 from domain.loan import Decision, loan_uuid
 from domain.register import payment_marker_id
-from application.simulation import simulate
+from application.days import apply_action
+from application.simulation import _parse, simulate
 from tests.integration.helpers import (  # noqa: F401 - `stack` is a fixture
     HELSINKI,
     D,
@@ -270,21 +271,6 @@ SCENARIO = {
 }
 
 
-def _apply_through_service(service, loan_id: str, action: dict) -> None:
-    """One scenario action as the API would issue it."""
-    on = D(action["on"])
-    if action["type"] == "payment":
-        pay(service, action["payment_id"], action["amount"], on, loan_id=loan_id,
-            value_date=D(action.get("value_date", action["on"])))
-    elif action["type"] == "payment_reversal":
-        service.reverse_payment(tenant=TENANT, payment_id=action["payment_id"], reason=action["reason"], on=on)
-    elif action["type"] == "acceleration_notice":
-        service.send_acceleration_notice(TENANT, loan_id, on=on,
-                       decision=Decision(action["decided_by"]))
-    else:  # pragma: no cover - the scenario above uses only these
-        raise AssertionError(action["type"])
-
-
 def test_r_evid_4_service_history_replays_like_the_simulator(stack):
     """R-EVID-4: a history entered day by day through the service on a real store (actions, then the
     daily servicing run) has the same events (type, effective date, recorded day) and the same final
@@ -296,6 +282,7 @@ def test_r_evid_4_service_history_replays_like_the_simulator(stack):
     clock = Clock()
     main = stack.container(clock)
     loan = SCENARIO["loan"]
+    actions = _parse(SCENARIO)[3]
     first, last = D(loan["granted_on"]), D(SCENARIO["run_until"])
     clock.set_day(first)
     grant(main.service, loan["loan_id"], loan["borrower_id"], loan["principal"], granted_on=first,
@@ -303,8 +290,8 @@ def test_r_evid_4_service_history_replays_like_the_simulator(stack):
     day = first
     while day <= last:
         clock.set_day(day)
-        for action in (a for a in SCENARIO["actions"] if a["on"] == day.isoformat()):
-            _apply_through_service(main.service, loan["loan_id"], action)
+        for action in (a for a in actions if a.on == day):  # as the API would issue them
+            apply_action(main.service, TENANT, loan["loan_id"], action)
         summary = main.service.run_servicing(TENANT, day)
         assert summary["failures"] == []
         day += dt.timedelta(days=1)
