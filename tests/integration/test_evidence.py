@@ -32,24 +32,31 @@ def build(url: str, schema: str | None = None) -> tuple[Container, Clock]:
     return container, clock
 
 
-def accelerated_history(container: Container, clock: Clock, late_payment_value_date: dt.date) -> None:
-    """accelerated-kittila: notice 12 May (cure deadline 26 May); 200.00 paid and recorded 28 May."""
+def history(container: Container, clock: Clock, loan_id: str, then: dict) -> None:
+    """A kittila loan of 2,400.00 at 100.00 a month from 10 Feb 2025, instalment 1 paid, a notice on
+    12 May (cure deadline 26 May); `then` maps a day to what happens on it; served daily to 30 Jun."""
     service = container.service
-    service.grant(tenant="k", loan_id="L-1", borrower_id="B-1", purpose="debt consolidation", principal=240000,
+    service.grant(tenant="k", loan_id=loan_id, borrower_id=f"B-{loan_id}", purpose="rent arrears", principal=240000,
                   granted_on=dt.date(2025, 1, 15), first_due_date=dt.date(2025, 2, 10), instalment_amount=10000,
                   decision=Decision("sw-1", "grant"))
+    then = {dt.date(2025, 2, 10): lambda day: service.post_payment(tenant="k", payment_id="p1", amount=10000,
+                                                                   value_date=day, on=day, loan_id=loan_id),
+            dt.date(2025, 5, 12): lambda day: service.send_acceleration_notice("k", loan_id, on=day,
+                                                                               decision=Decision("sw-2", "notice")),
+            **then}
     day = dt.date(2025, 1, 15)
     while day <= dt.date(2025, 6, 30):
         clock.day = day
-        if day == dt.date(2025, 2, 10):
-            service.post_payment(tenant="k", payment_id="p1", amount=10000, value_date=day, on=day, loan_id="L-1")
-        if day == dt.date(2025, 5, 12):
-            service.send_acceleration_notice("k", "L-1", on=day, decision=Decision("sw-2", "notice"))
-        if day == dt.date(2025, 5, 28):
-            service.post_payment(tenant="k", payment_id="p2", amount=20000, value_date=late_payment_value_date,
-                                 on=day, loan_id="L-1")
-        service.service("k", "L-1", day)
+        if day in then:
+            then[day](day)
+        service.service("k", loan_id, day)
         day += dt.timedelta(days=1)
+
+
+def accelerated_history(container: Container, clock: Clock, late_payment_value_date: dt.date) -> None:
+    """accelerated-kittila: notice 12 May (cure deadline 26 May); 200.00 paid and recorded 28 May."""
+    history(container, clock, "L-1", {dt.date(2025, 5, 28): lambda day: container.service.post_payment(
+        tenant="k", payment_id="p2", amount=20000, value_date=late_payment_value_date, on=day, loan_id="L-1")})
 
 
 @pytest.fixture
@@ -246,22 +253,11 @@ def reversed_cure_history(container: Container, clock: Clock) -> None:
     """kittila: notice 12 May (cure deadline 26 May); 200.00 paid 20 May cures it; the bank returns
     it on 2 Jun: the lapse is revoked and the acceleration (E = 27 May) is recorded (R-ACC-7/8)."""
     service = container.service
-    service.grant(tenant="k", loan_id="L-2", borrower_id="B-2", purpose="rent arrears", principal=240000,
-                  granted_on=dt.date(2025, 1, 15), first_due_date=dt.date(2025, 2, 10), instalment_amount=10000,
-                  decision=Decision("sw-1", "grant"))
-    day = dt.date(2025, 1, 15)
-    while day <= dt.date(2025, 6, 30):
-        clock.day = day
-        if day == dt.date(2025, 2, 10):
-            service.post_payment(tenant="k", payment_id="p1", amount=10000, value_date=day, on=day, loan_id="L-2")
-        if day == dt.date(2025, 5, 12):
-            service.send_acceleration_notice("k", "L-2", on=day, decision=Decision("sw-2", "notice"))
-        if day == dt.date(2025, 5, 20):
-            service.post_payment(tenant="k", payment_id="cure", amount=20000, value_date=day, on=day, loan_id="L-2")
-        if day == dt.date(2025, 6, 2):
-            service.reverse_payment(tenant="k", payment_id="cure", reason="returned by the bank", on=day)
-        service.service("k", "L-2", day)
-        day += dt.timedelta(days=1)
+    history(container, clock, "L-2", {
+        dt.date(2025, 5, 20): lambda day: service.post_payment(tenant="k", payment_id="cure", amount=20000,
+                                                               value_date=day, on=day, loan_id="L-2"),
+        dt.date(2025, 6, 2): lambda day: service.reverse_payment(tenant="k", payment_id="cure",
+                                                                 reason="returned by the bank", on=day)})
 
 
 def test_r_acc_7_replay_shows_the_cure_as_known_before_its_reversal(memory):
