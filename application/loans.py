@@ -26,7 +26,7 @@ class LoanCommands:
     # --- the grant -----------------------------------------------------------------------
 
     def grant(self, *, tenant: str, loan_id: str, borrower_id: str, principal: Cents, decision: Decision,
-              applicant_total_debt: Cents = 0, **terms: Any):
+              applicant_total_debt: Cents = 0, co_borrower_id: str | None = None, **terms: Any):
         """R-PORT-1 checked against the register saved in the same transaction as the loan."""
         sealed = self._sealed_decision(tenant, borrower_id, decision)
         asked, terms = terms, {**terms, "purpose": self._seal(tenant, borrower_id, terms["purpose"])}
@@ -39,24 +39,34 @@ class LoanCommands:
                     raise DomainError("loan_exists", f"loan {loan_id!r} was already granted with other terms: "
                                       f"{', '.join(differs)} differ", field=differs[0])
                 return []
-            register = self.register(tenant)
-            policy = Policy.from_json(register.policy)
-            if self.read_model is not None:
-                # Everything committed so far (a reversal too) counts: a lagging read model must
-                # not make the limit looser.
-                self.read_model.catch_up()
-                known = self.read_model.outstanding_by_loan(tenant)
-            else:
-                known = self._outstanding(tenant, register)
-            sequence = register.register_grant(loan_id=loan_id, borrower_id=borrower_id, principal=principal,
-                                               granted_on=terms["granted_on"], known_outstanding=known,
-                                               applicant_other_debt=applicant_total_debt)
-            reference = reference_for_loan(sequence)
-            loan = Loan.grant(tenant=tenant, loan_id=loan_id, borrower_id=borrower_id, principal=principal,
-                              policy=policy, decision=sealed, recorded_at=self.clock(), reference=reference,
-                              rates=self.rates, **terms)
-            return [register, loan, ReferenceMarker.assign(tenant, reference, loan_id)]
+            return self.grant_aggregates(tenant=tenant, loan_id=loan_id, borrower_id=borrower_id, principal=principal,
+                                         decision=sealed, applicant_total_debt=applicant_total_debt,
+                                         co_borrower_id=co_borrower_id, **terms)
         return self.write(change, lambda: self.loan(tenant, loan_id))
+
+    def grant_aggregates(self, *, tenant: str, loan_id: str, borrower_id: str, principal: Cents, decision: Decision,
+                         applicant_total_debt: Cents = 0, co_borrower_id: str | None = None, **terms: Any) -> list:
+        """The register, the new loan and its reference marker, to be saved together (free text already
+        sealed). Also used by a granted application (application.applications), in its own write."""
+        if self.existing_loan(tenant, loan_id) is not None:
+            raise DomainError("loan_exists", f"loan {loan_id!r} already exists", field="loan_id")
+        register = self.register(tenant)
+        policy = Policy.from_json(register.policy)
+        if self.read_model is not None:
+            # Everything committed so far (a reversal too) counts: a lagging read model must
+            # not make the limit looser.
+            self.read_model.catch_up()
+            known = self.read_model.outstanding_by_loan(tenant)
+        else:
+            known = self._outstanding(tenant, register)
+        sequence = register.register_grant(loan_id=loan_id, borrower_id=borrower_id, principal=principal,
+                                           granted_on=terms["granted_on"], known_outstanding=known,
+                                           applicant_other_debt=applicant_total_debt, co_borrower_id=co_borrower_id)
+        reference = reference_for_loan(sequence)
+        loan = Loan.grant(tenant=tenant, loan_id=loan_id, borrower_id=borrower_id, principal=principal,
+                          policy=policy, decision=decision, recorded_at=self.clock(), reference=reference,
+                          rates=self.rates, co_borrower_id=co_borrower_id, **terms)
+        return [register, loan, ReferenceMarker.assign(tenant, reference, loan_id)]
 
     def _other_terms(self, loan: Loan, *, borrower_id: str, principal: Cents,
                      granted_on: dt.date, first_due_date: dt.date, purpose: str, decision_reference: str | None = None,

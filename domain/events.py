@@ -68,9 +68,12 @@ class LoanGranted(_Chained, Aggregate.Created):
     # Added with regular interest (R-INT-1, R-PEN-6); events stored before read them as None.
     interest: dict | None = None
     penalty_interest_agreed_on: dt.date | None = None
+    # Added with applications (R-APP-1): the jointly liable spouse or cohabitant of a joint application.
+    co_borrower_id: str | None = None
 
     def apply(self, loan) -> None:
         loan.loan_id = self.loan_id
+        loan.co_borrower_id = self.co_borrower_id
         loan.tenant = self.tenant
         loan.borrower_id = self.borrower_id
         loan.principal = _cents(self.principal)

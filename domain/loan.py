@@ -106,7 +106,7 @@ class Loan(LoanState, Aggregate):
               recorded_at: dt.datetime, instalment_amount: Cents | None = None, term_months: int | None = None,
               reference: str | None = None, decision_reference: str | None = None,
               interest: InterestTerms | None = None, penalty_interest_agreed_on: Date | None = None,
-              rates: ReferenceRates | None = None) -> "Loan":
+              rates: ReferenceRates | None = None, co_borrower_id: str | None = None) -> "Loan":
         if granted_on < ACT_IN_FORCE:  # no social credit before the Act; no reference rates either
             raise invalid(f"granted_on {granted_on} is before the Act 1133/2002 came into force on {ACT_IN_FORCE}",
                           rule="R-DATE-1", field="granted_on")
@@ -127,6 +127,9 @@ class Loan(LoanState, Aggregate):
             **decision.fields("Act 1133/2002 §4, §6"), "interest": terms.to_json(),
             "penalty_interest_agreed_on": penalty_interest_agreed_on,
         }
+        if co_borrower_id is not None and co_borrower_id == borrower_id:
+            raise invalid("co_borrower_id names the borrower again", rule="R-APP-1", field="co_borrower_id")
+        fields["co_borrower_id"] = co_borrower_id
         payload = {"type": "LoanGranted", "loan": str(loan_uuid_), "version": 1, "effective_date": granted_on,
                    "recorded_at": recorded_at, **fields}
         return cls._create(ev.LoanGranted, id=loan_uuid_, timestamp=recorded_at, effective_date=granted_on,

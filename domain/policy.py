@@ -37,6 +37,11 @@ class Policy:
     living_cost_norm: LivingCostNorm | None = None  # organiser data; no preset has figures to cite
     saving_months: int | None = None  # can_save: capacity × saving_months ≥ requested
     municipalities: tuple[str, ...] | None = None  # the organiser's area (not_resident, Act §4(2))
+    # Applications and decisions (R-APP-5, 9, 10). Added later, with defaults, like the above.
+    four_eyes: bool = True  # the person who prepared an application may not decide it
+    discussion_within_days: int = 14  # a requested personal discussion is held within (Act §9)
+    rectification_body: str | None = None  # who decides a request for rectification (R-APP-5)
+    administrative_court: str | None = None  # where a decision on rectification is appealed (R-APP-9)
     # Parameters a preset took from the system default because its guideline is silent.
     defaulted: tuple[str, ...] = field(default=(), compare=False)
 
@@ -80,12 +85,16 @@ PRESETS: dict[str, dict] = {
         "max_loan_amount": 500000, "max_term_months": 60, "due_day": 10,
         "annual_grant_limit": 3000000, "capital_limit": 12000000, "max_total_debt_of_applicant": 1500000,
         "reminder_offsets_days": (14, 28),
+        # "haetaan muutosta Kittilän kunnan sosiaali-ja terveyslautakunnan yksilöasioiden jaostolta"
+        "rectification_body": "Kittilän kunnan sosiaali- ja terveyslautakunnan yksilöasioiden jaosto",
     },
     "etela-karjala": {
         "min_loan_amount": 50000, "max_loan_amount": 300000, "max_loan_deviation": Decimal(10),
         "max_term_months": 60, "capital_limit": 10000000,
         # "kokonaisvelkamäärä ylittää sosiaalisen luoton enimmäislainamäärän" (a ground for refusal)
         "max_total_debt_of_applicant": 300000,
+        # "Oikaisuvaatimus käsitellään Etelä-Karjalan hyvinvointialueen yksilöasioiden jaostossa"
+        "rectification_body": "Etelä-Karjalan hyvinvointialueen yksilöasioiden jaosto",
     },
 }
 
@@ -122,7 +131,14 @@ def _parse_override(key: str, raw: object):
         return _int(raw, where, low=0 if "lag" in key else 1)
     if key == "due_day":
         return None if raw is None else _int(raw, where, low=1, high=28)
-    if key in ("one_open_loan_per_borrower", "auto_acceleration_notice"):
+    if key == "discussion_within_days":
+        return _int(raw, where, low=1, high=365)
+    if key in ("rectification_body", "administrative_court"):
+        if raw is not None and (not isinstance(raw, str) or not raw.strip() or len(raw) > 200):
+            raise invalid(f"{where} must name a body in at most 200 characters, got {raw!r}", rule="R-APP-5",
+                          field=where)
+        return raw.strip() if raw is not None else None
+    if key in ("one_open_loan_per_borrower", "auto_acceleration_notice", "four_eyes"):
         if not isinstance(raw, bool):
             raise invalid(f"{where} must be true or false, got {raw!r}", field=where)
         return raw

@@ -50,12 +50,13 @@ class GrantRegister(Aggregate):
         principal: str
         granted_on: dt.date
         sequence: int
+        co_borrower_id: str | None = None  # added with joint applications (R-APP-1)
 
         def apply(self, register: "GrantRegister") -> None:
             year = str(self.granted_on.year)
             register.loans = {**register.loans, self.loan_id: {
                 "borrower_id": self.borrower_id, "principal": self.principal, "sequence": self.sequence,
-                "granted_on": self.granted_on}}
+                "granted_on": self.granted_on, "co_borrower_id": self.co_borrower_id}}
             register.granted_by_year = {**register.granted_by_year, year: register.granted_by_year.get(year, 0)
                                         + parse_amount(self.principal, "principal")}
 
@@ -76,7 +77,8 @@ class GrantRegister(Aggregate):
             self.trigger_event(self.PolicySet, policy=policy.to_json())
 
     def register_grant(self, *, loan_id: str, borrower_id: str, principal: Cents, granted_on: dt.date,
-                       known_outstanding: dict[str, Cents], applicant_other_debt: Cents = 0) -> int:
+                       known_outstanding: dict[str, Cents], applicant_other_debt: Cents = 0,
+                       co_borrower_id: str | None = None) -> int:
         """Check R-PORT-1 and record the grant; returns the loan's sequence number in this register.
 
         `known_outstanding` maps loans to their principal outstanding as a read model knows it. A
@@ -100,10 +102,15 @@ class GrantRegister(Aggregate):
             if granted + principal > policy.annual_grant_limit:
                 raise _limit(f"annual_grant_limit {format_cents(policy.annual_grant_limit)} would be exceeded in "
                              f"{year}: granted {format_cents(granted)} + requested {format_cents(principal)}")
-        borrowers = [lid for lid in outstanding if self.loans[lid]["borrower_id"] == borrower_id]
-        if policy.one_open_loan_per_borrower and borrowers:
-            raise _limit(f"one_open_loan_per_borrower: borrower {borrower_id} already has open loan "
-                         f"{', '.join(sorted(borrowers))}", field="borrower_id")
+        # A joint loan binds both spouses (R-APP-1): one open loan per borrower applies to each.
+        people = {borrower_id, co_borrower_id} - {None}
+        for person in sorted(people):
+            theirs = [lid for lid in outstanding if person in borrowers_of(self.loans[lid])]
+            if policy.one_open_loan_per_borrower and theirs:
+                raise _limit(f"one_open_loan_per_borrower: borrower {person} already has open loan "
+                             f"{', '.join(sorted(theirs))}",
+                             field="borrower_id" if person == borrower_id else "co_borrower_id")
+        borrowers = [lid for lid in outstanding if borrower_id in borrowers_of(self.loans[lid])]
         if policy.max_total_debt_of_applicant is not None:
             # The applicant's debts, as the assessment counts them (R-APP-4 total_debt_limit): the
             # requested loan itself is not one of them (it pays debts off, and counting it would
@@ -115,8 +122,14 @@ class GrantRegister(Aggregate):
                              rule="R-APP-4", field="applicant_total_debt")
         sequence = len(self.loans) + 1
         self.trigger_event(self.GrantRegistered, loan_id=loan_id, borrower_id=borrower_id,
-                           principal=format_cents(principal), granted_on=granted_on, sequence=sequence)
+                           principal=format_cents(principal), granted_on=granted_on, sequence=sequence,
+                           co_borrower_id=co_borrower_id)
         return sequence
+
+
+def borrowers_of(row: dict) -> set[str]:
+    """Who is liable for a registered loan: the borrower, and a joint borrower when there is one."""
+    return {row["borrower_id"], row.get("co_borrower_id")} - {None}
 
 
 def _limit(message: str, field: str = "principal", rule: str = "R-PORT-1") -> DomainError:

@@ -118,6 +118,7 @@ class LoanState:
     loan_id: str
     tenant: str
     borrower_id: str
+    co_borrower_id: str | None = None  # jointly liable (R-APP-1); a class default: older snapshots lack it
     principal: Cents
     granted_on: Date
     first_due_date: Date

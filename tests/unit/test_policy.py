@@ -30,6 +30,13 @@ DEFAULT = {
     "living_cost_norm": None,
     "saving_months": None,
     "municipalities": None,
+    # Applications (R-APP-5, 9, 10): four eyes on by default (both guidelines: a benefits officer
+    # prepares, a social worker decides); Act §9 "ilman aiheetonta viivytystä" as 14 days (the
+    # rule book's default); the rectification body as each guideline names it, no court named.
+    "four_eyes": True,
+    "discussion_within_days": 14,
+    "rectification_body": None,
+    "administrative_court": None,
 }
 KITTILA = {
     **DEFAULT,
@@ -41,6 +48,7 @@ KITTILA = {
     "capital_limit": 12000000,  # 120000.00
     "max_total_debt_of_applicant": 1500000,  # 15000.00
     "reminder_offsets_days": (14, 28),
+    "rectification_body": "Kittilän kunnan sosiaali- ja terveyslautakunnan yksilöasioiden jaosto",
 }
 ETELA_KARJALA = {
     **DEFAULT,
@@ -50,6 +58,7 @@ ETELA_KARJALA = {
     "max_term_months": 60,
     "capital_limit": 10000000,  # 100000.00 (the appropriation)
     "max_total_debt_of_applicant": 300000,  # 3000.00: total debt above the maximum loan is a ground
+    "rectification_body": "Etelä-Karjalan hyvinvointialueen yksilöasioiden jaosto",
 }
 TABLE = {"default": DEFAULT, "kittila": KITTILA, "etela-karjala": ETELA_KARJALA}
 
