@@ -34,6 +34,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "operations_read": frozenset({"caseworker", "decision_maker", "finance", "auditor", "admin"}),
     "personal_data": frozenset({"caseworker", "decision_maker"}),
     "assess": frozenset({"caseworker", "decision_maker"}),  # R-APP-2 … 4: prepare and decide
+    # R-APP-1 … 4, 10: prepare an application (four eyes keeps a decision maker from deciding one it prepared)
+    "prepare": frozenset({"caseworker", "decision_maker"}),
     "erasure": frozenset({"decision_maker"}),
     "admin": frozenset({"admin"}),
     "metrics": frozenset({"admin"}),

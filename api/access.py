@@ -24,6 +24,7 @@ class Route:
 
 
 LOAN = "/v1/loans/{loan_id}"
+APP = "/v1/applications/{application_id}"
 ROUTES = (
     Route("POST", "/v1/loans", "decision", "grant a loan"),
     Route("GET", "/v1/loans", "read", "list loans (paged)"),
@@ -46,6 +47,20 @@ ROUTES = (
     Route("POST", f"{LOAN}/acceleration-revocation", "decision", "revoke an acceleration"),
     Route("POST", f"{LOAN}/what-if", "read", "re-run the history with corrected facts (writes nothing)"),
     Route("POST", "/v1/assessments", "assess", "assess an application (R-APP-2 … 4; stores nothing)"),
+    Route("POST", "/v1/applications", "prepare", "receive an application with its facts (R-APP-1)"),
+    Route("GET", "/v1/applications", "personal_data", "list applications (paged)"),
+    Route("GET", APP, "personal_data", "an application, its facts and assessment"),
+    Route("PUT", f"{APP}/facts", "prepare", "a new version of the facts (R-APP-1)"),
+    Route("POST", f"{APP}/assessment", "prepare", "assess the facts and record it (R-APP-2 … 4)"),
+    Route("POST", f"{APP}/judgement-grounds", "prepare", "record a judged ground with reasons (R-APP-4)"),
+    Route("POST", f"{APP}/criteria", "prepare", "criteria given and understood (Act §4(3))"),
+    Route("POST", f"{APP}/social-assistance", "prepare", "right to social assistance looked into (Act §10)"),
+    Route("POST", f"{APP}/decision", "decision", "decide an application (R-APP-5, R-APP-9; four eyes)"),
+    Route("POST", f"{APP}/withdrawal", "prepare", "record a withdrawal"),
+    Route("GET", f"{APP}/letters/{{borrower_id}}", "personal_data", "a decision letter (PDF)"),
+    Route("POST", f"{LOAN}/relief-applications", "prepare", "receive a relief application (R-APP-9)"),
+    Route("POST", "/v1/discussions", "prepare", "record a request for a personal discussion (R-APP-10)"),
+    Route("POST", "/v1/discussions/{request_id}/meeting", "prepare", "record the discussion held (R-APP-10)"),
     Route("GET", f"{LOAN}/evidence", "evidence", "the evidence bundle",
           {"personal_data": "the letters and the decisions' free text"}),
     Route("POST", "/v1/payments", "payment", "post a payment"),

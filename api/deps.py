@@ -45,7 +45,8 @@ ACTIONS = {"read": "read loans", "hardship": "record hardships", "acceleration_n
            "payment_admin": "allocate, reverse or refund payments", "evidence": "export evidence bundles",
            "audit": "read the audit records", "operations": "start servicing runs",
            "operations_read": "read servicing runs", "personal_data": "read or change personal data",
-           "admin": "administer the service", "assess": "assess applications", "erasure": "erase personal data",
+           "admin": "administer the service", "assess": "assess applications",
+           "prepare": "prepare applications", "erasure": "erase personal data",
            "metrics": "read the metrics", "docs": "read the API description"}
 
 

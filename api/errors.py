@@ -24,6 +24,8 @@ STATUS = {
     "unauthenticated": 401,
     "forbidden": 403,
     "erasure_not_allowed": 409,
+    "four_eyes": 409,
+    "application_exists": 409,
 }
 
 

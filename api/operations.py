@@ -83,7 +83,11 @@ def work_queue(c: ContainerDep, tenant: TenantDep, who: WhoDep, request: Request
                                     unallocated=who.may("payment_admin"))
     shown = {(row["loan_id"], row["borrower_id"]) for key in ("acceleration_conditions_met",
              "notices_near_cure_deadline", "hardships_active") for row in queue[key]}
-    request.state.access = sorted(shown)  # R-DATA-5: each loan shown
+    from api.applications import discussions_due
+
+    queue["discussions_requested"] = discussions_due(c, tenant, c.today())  # R-APP-10, most urgent first
+    shown |= {(row["loan_id"], row["borrower_id"]) for row in queue["discussions_requested"]}
+    request.state.access = sorted(shown, key=lambda pair: tuple(x or "" for x in pair))  # R-DATA-5: each shown
     return {**queue, "limit": limit, "offset": offset, **read_position(c, request)}
 
 

@@ -32,9 +32,10 @@ def keep_read_model_current(container: Container, stop: threading.Event) -> None
                 container.read_model.retry_set_aside(older_than_seconds=retry_every / 2)
                 if container.notices is not None:
                     container.notices.retry_set_aside(older_than_seconds=retry_every / 2)
+                    container.letters.retry_set_aside(older_than_seconds=retry_every / 2)
             busy = container.read_model.run_once()
             if container.notices is not None:
-                busy += container.notices.enqueue_new() + container.notices.deliver()
+                busy += container.notices.enqueue_new() + container.letters.enqueue_new() + container.notices.deliver()
             if not busy:
                 stop.wait(container.settings.projection_poll_seconds)
         except Exception:  # noqa: BLE001 - keep serving; the next poll retries from the tracked position

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from adapters import immutability
+from adapters.application_facts import ApplicationFacts
 from adapters.access_log import AccessLog
 from adapters.auth import Authenticator
 from adapters.eventsourcing_internals.snapshots import drop_unverifiable
@@ -18,6 +19,7 @@ from adapters.run_lock import exclusive
 from adapters.settings import Settings
 from adapters.signing import Signer
 from application.bank_returns import PendingReturns
+from application.decision_letters import DecisionLetters
 from application.evidence import all_snapshots
 from application.notices import NoticeDispatcher, NoticeRenderer
 from application.personal_text import TextSealer
@@ -43,6 +45,7 @@ class Container:
     notices: "NoticeDispatcher | None" = None
     pending_returns: "PendingReturns | None" = None
     servicing: "DailyRuns | None" = None
+    letters: "DecisionLetters | None" = None
     _borrower_of: dict = field(default_factory=dict)  # (tenant, loan_id) -> borrower_id: never changes
 
     @classmethod
@@ -62,6 +65,8 @@ class Container:
         service.notice_hasher = NoticeRenderer(container, pdfs)
         service.sealer = TextSealer(container.borrowers)
         container.notices = NoticeDispatcher(container, pdfs, notice_adapter(settings))
+        service.facts = ApplicationFacts(read_model.store)
+        service.letters = container.letters = DecisionLetters(container, pdfs)
         container.pending_returns = PendingReturns(read_model.store)
         container.servicing = DailyRuns(container)
         if settings.migrate:
@@ -80,7 +85,7 @@ class Container:
             drop_unverifiable(self.service.snapshots, all_snapshots(self.service))
             self.read_model.setup()
             for part in (self.auth.api_keys, self.access_log, self.borrowers, self.notices.outbox,
-                         self.pending_returns):
+                         self.pending_returns, self.service.facts):
                 part.setup()
             self.notices.outbox.strip_addressees(lambda tenant, loan_id: self.borrowers_of(tenant, [loan_id])
                                                  .get(loan_id))

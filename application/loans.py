@@ -167,8 +167,12 @@ class LoanCommands:
 
     def decide_appeal(self, tenant: str, loan_id: str, *, on: dt.date, decision: Decision, appeal: int,
                       outcome: str):
+        """With a letter to the borrower carrying the administrative court's appeal instructions (R-APP-9)."""
+        letters = getattr(self, "letters", None)
+        letter = None if letters is None else lambda loan, outcome, basis: letters.appeal_letter(
+            loan, outcome=outcome, decided_by=decision.decided_by, reasons=decision.reasons, on=on, legal_basis=basis)
         return self._decide(tenant, loan_id, decision, lambda loan, decision, seal: loan.decide_appeal(
-            appeal=appeal, outcome=outcome, on=on, decision=decision, recorded_at=self.clock()))
+            appeal=appeal, outcome=outcome, on=on, decision=decision, recorded_at=self.clock(), letter=letter))
 
     def revoke_acceleration(self, tenant: str, loan_id: str, *, on: dt.date, decision: Decision,
                             appeal: int | None = None):

@@ -136,6 +136,9 @@ class NoticeDispatcher:
         return len(outcomes)
 
     def _record_delivery(self, tenant: str, loan_id: str, version: int, outcome: str) -> tuple[str, str]:
+        letters = getattr(self.container, "letters", None)
+        if letters is not None and loan_id.startswith("A|"):  # a decision letter of an application
+            return letters.record_delivery(tenant, loan_id, version, outcome)
         self.container.service.record_notice_delivery(tenant, loan_id, notice=version, outcome=outcome,
                                       channel=self.adapter.channel, on=self.container.today())
         return tenant, loan_id

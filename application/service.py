@@ -2,11 +2,12 @@
 
 One object, composed of the concerns that each live in a module of their own: the event store
 and the write that decides again after a lost race (application.store), loans and their
-decisions (application.loans), payments (application.payments) and servicing
+decisions (application.loans), applications and their decisions (application.applications), payments (application.payments) and servicing
 (application.servicing). The clock is read here, never in the domain.
 """
 from __future__ import annotations
 
+from application.applications import ApplicationCommands
 from application.loans import LoanCommands
 from application.payments import PaymentCommands
 from application.servicing import ServicingCommands
@@ -15,7 +16,7 @@ from application.store import ReadModelPort, Store, Written, utc_now
 __all__ = ["LoanService", "ReadModelPort", "Written", "utc_now"]
 
 
-class LoanService(LoanCommands, PaymentCommands, ServicingCommands, Store):
+class LoanService(LoanCommands, ApplicationCommands, PaymentCommands, ServicingCommands, Store):
     # The library names an application's tables after its class unless the class names itself:
     # every store has "luotto_events" and "luotto_snapshots", whatever the class is called.
     name = "Luotto"

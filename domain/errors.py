@@ -16,6 +16,8 @@ CODES = (
     "forbidden",
     "internal_error",
     "erasure_not_allowed",
+    "four_eyes",  # R-APP-5: the person who prepared an application may not decide it
+    "application_exists",
 )
 
 

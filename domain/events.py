@@ -415,6 +415,8 @@ class AppealDecided(LoanEvent):
     decided_by: str
     reasons: str
     legal_basis: str
+    # Added with R-APP-9: the salted hash of the letter with the administrative court's appeal instructions.
+    letter_hash: str | None = None
 
     def apply(self, loan) -> None:
         loan.appeals = tuple(replace(a, outcome=self.outcome) if a.filed == self.appeal else a for a in loan.appeals)

@@ -370,7 +370,7 @@ class Loan(LoanState, Aggregate):
                      decision_type=decision_type, appellant=appellant, grounds=grounds)
 
     def decide_appeal(self, *, appeal: int, outcome: str, on: Date, recorded_at: dt.datetime,
-                      decision: Decision) -> None:
+                      decision: Decision, letter: Callable[["Loan", str, str], str] | None = None) -> None:
         """The appeal's outcome; an upheld appeal takes effect through its own decision event."""
         pending = next((a for a in self.appeals if a.filed == appeal), None)
         if pending is None:
@@ -380,8 +380,11 @@ class Loan(LoanState, Aggregate):
                           field="appeal")
         if outcome not in ("upheld", "partly_upheld", "rejected"):
             raise invalid(f"outcome must be upheld, partly_upheld or rejected, got {outcome!r}", field="outcome")
+        fields = decision.fields("Administrative Procedure Act 434/2003 §49d (rectification)")
+        # R-APP-9: the decision is sent with the instructions for appealing to the administrative court.
+        letter_hash = letter(self, outcome, fields["legal_basis"]) if letter is not None else None
         self._record(ev.AppealDecided, effective_date=on, recorded_at=recorded_at, appeal=appeal, outcome=outcome,
-                     **decision.fields("Administrative Procedure Act 434/2003 §49d (rectification)"))
+                     letter_hash=letter_hash, **fields)
 
     def revoke_acceleration(self, *, on: Date, recorded_at: dt.datetime, decision: Decision,
                             appeal: int | None = None) -> None:

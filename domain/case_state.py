@@ -1,0 +1,112 @@
+"""An application's state (R-APP-1 … 5, 9), declared in one place like the loan's (domain.state).
+
+Values are immutable: an event replaces an attribute, never changes one in place. No personal data:
+the applicant and co-applicant by borrower id, the facts by version and salted hash (their text is
+in the personal-data store, adapters.application_facts), free text sealed by the application layer.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+Date = dt.date
+
+LOAN = "loan"
+RELIEF_KINDS = ("free_months", "exemption", "terms_change", "due_date_extension")  # R-APP-9
+KINDS = (LOAN, *RELIEF_KINDS)
+# R-APP-4: grounds the assessment computes, and grounds only a caseworker can judge (with reasons).
+COMPUTED_GROUNDS = ("no_payment_capacity", "amount_below_minimum", "amount_above_maximum", "total_debt_limit",
+                    "open_loan", "not_resident", "can_save", "unsettled_debts_remain", "debt_adjustment_ongoing")
+JUDGED_GROUNDS = ("market_credit_available", "business_purpose", "social_assistance_covers", "realisable_assets",
+                  "no_commitment_to_counselling", "unstable_finances", "same_need_granted_before",
+                  "student_loan_alternative", "moving_away", "other")
+# Act §10: what looking into the right to social assistance found.
+SOCIAL_ASSISTANCE_FINDINGS = ("no_right", "right_for_other_needs", "right_covers_need", "application_made")
+
+
+@dataclass(frozen=True)
+class FactsVersion:
+    version: int
+    hash: str  # salted SHA-256 of the facts as stored (adapters.application_facts)
+    on: Date
+    by: str
+
+
+@dataclass(frozen=True)
+class Assessed:
+    facts_version: int
+    facts_hash: str
+    assessment_hash: str  # salted SHA-256 of the assessment's JSON, kept with the facts
+    grounds: tuple[str, ...]
+    warnings: tuple[str, ...]
+    on: Date
+    by: str
+
+
+@dataclass(frozen=True)
+class Judged:
+    ground: str
+    reasons: str  # sealed
+    by: str
+
+
+@dataclass(frozen=True)
+class Letter:
+    borrower_id: str
+    hash: str  # salted content hash of the letter (adapters.sealing.letter_salt)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    outcome: str  # granted | rejected
+    on: Date
+    by: str
+    grounds: tuple[str, ...]
+    loan_id: str | None
+    loan_version: int | None  # the loan's event that carries out a granted relief, or LoanGranted
+    letters: tuple[Letter, ...]
+    version: int  # of the ApplicationDecided
+
+
+class CaseState:
+    application_id: str
+    tenant: str
+    kind: str
+    applicant: str
+    co_applicant: str | None
+    loan_id: str | None  # relief: the loan the application concerns
+    request: dict  # relief: the terms applied for (months, instalments, amounts as strings)
+    received_on: Date
+    facts: tuple[FactsVersion, ...]
+    assessments: tuple[Assessed, ...]
+    judged: tuple[Judged, ...]
+    criteria_on: Date | None  # Act §4(3): criteria given in writing and understood
+    social_assistance: str | None  # Act §10: finding
+    prepared_by: tuple[str, ...]  # everyone who prepared it (four eyes, R-APP-5)
+    decision: Outcome | None
+    withdrawn_on: Date | None
+    deliveries: tuple[tuple[str, str], ...]  # (borrower_id, outcome) of the decision letters
+
+    @property
+    def open(self) -> bool:
+        return self.decision is None and self.withdrawn_on is None
+
+    @property
+    def status(self) -> str:
+        if self.withdrawn_on is not None:
+            return "withdrawn"
+        if self.decision is not None:
+            return self.decision.outcome
+        return "assessed" if self.current_assessment() else "received"
+
+    @property
+    def applicants(self) -> tuple[str, ...]:
+        return (self.applicant,) + ((self.co_applicant,) if self.co_applicant else ())
+
+    def current_facts(self) -> FactsVersion:
+        return self.facts[-1]
+
+    def current_assessment(self) -> Assessed | None:
+        """The assessment of the facts as they stand (an update of the facts needs a new one)."""
+        last = self.assessments[-1] if self.assessments else None
+        return last if last is not None and last.facts_version == self.current_facts().version else None

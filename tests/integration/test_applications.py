@@ -1,0 +1,176 @@
+"""Issue 17 end to end through the API, on PostgreSQL and SQLite (R-APP-1 … 5, 9, 10, R-DATA-1/5):
+an application received, assessed, refused with grounds; reapplied, prepared, granted by another
+person than the preparer (four eyes refuses the preparer), its letter in Swedish; a relief
+application rejected with an appealable letter; a request for a personal discussion in the work
+queue until the meeting is recorded; the facts never in the event store; every read logged."""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from pypdf import PdfReader
+
+from adapters.settings import Settings
+from api.app import create_app
+from tests.integration.helpers import Clock, Stack, stack  # noqa: F401 - fixture
+from tests.support.auth import TestIssuer
+
+EXAMPLE = json.loads((Path(__file__).resolve().parents[3] / "shared" / "spec" / "applications" /
+                      "example-fit.json").read_text(encoding="utf-8"))
+NORM = EXAMPLE["policy"]["overrides"]["living_cost_norm"]
+TENANTS = {"ek": {"preset": "etela-karjala", "overrides": {"living_cost_norm": NORM},
+                  "organiser": {"name": "Etelä-Karjalan hyvinvointialue", "phone": "05 352 000"}}}
+DAY = dt.date(2026, 3, 2)
+CREDITOR = "Esimerkkirahoitus Oyj"  # personal data of the applicant: never in the events
+
+
+def facts(**changes) -> dict:
+    out = copy.deepcopy(EXAMPLE["application"])
+    out["debts"][0]["creditor"] = CREDITOR
+    out.update(changes)
+    return out
+
+
+def pdf_text(data: bytes) -> str:
+    return re.sub(r"\s+", " ", " ".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages))
+
+
+@pytest.fixture
+def api(stack: Stack, tmp_path):  # noqa: F811 - the fixture
+    issuer = TestIssuer(tmp_path / "oidc")
+    settings = Settings(database_url=stack.database_url, postgres_schema=stack.postgres_schema, postgres_pool_size=1,
+                        signing_key_file=str(tmp_path / "key"), notice_store=str(tmp_path / "letters"),
+                        notice_print_folder=str(tmp_path / "print"), tenants=TENANTS, **issuer.settings_kwargs())
+    app = create_app(settings)
+    app.state.container.service.clock = Clock()
+    app.state.container.service.clock.set_day(DAY)
+    with TestClient(app) as client:
+        yield client, issuer, app.state.container
+    app.state.container.close()
+
+
+def as_(issuer, role: str, subject: str) -> dict:
+    return issuer.headers("ek", [role], subject=subject)
+
+
+def test_received_refused_reapplied_granted_by_another_and_a_relief_refused(api):
+    client, issuer, c = api
+    cw, dm1, dm2 = as_(issuer, "caseworker", "cw-1"), as_(issuer, "decision_maker", "dm-1"), \
+        as_(issuer, "decision_maker", "dm-2")
+    assert client.put("/v1/borrowers/B-1", json={"name": "Britt Sjöberg", "identity_code": "131052-308T",
+                                                   "address": ["Storgatan 1", "53100 Villmanstrand"], "language": "sv"},
+                      headers=cw).status_code == 200
+
+    # 1. Received and assessed: 1,400.00 of salary leaves no payment capacity.
+    low = facts(incomes=[{"kind": "salary", "amount": "1400.00"}])
+    answer = client.post("/v1/applications", json={"application_id": "A-1", "facts": low}, headers=cw)
+    assert answer.status_code == 201, answer.text
+    assessed = client.post("/v1/applications/A-1/assessment", json={}, headers=cw)
+    assert assessed.status_code == 201, assessed.text
+    assert "no_payment_capacity" in {g["code"] for g in assessed.json()["assessment"]["grounds"]}
+
+    # Refused with grounds and reasons; a grant over the computed ground would need override reasons.
+    refused = client.post("/v1/applications/A-1/decision", headers=dm1, json={
+        "outcome": "rejected", "decided_by": "Sosiaalityöntekijä Maija Virtanen", "grounds": ["no_payment_capacity"],
+        "reasons": "Maksuvara ei riitä koko laina-ajalle."})
+    assert refused.status_code == 201, refused.text
+    assert refused.json()["status"] == "rejected" and refused.json()["decision"]["grounds"] == ["no_payment_capacity"]
+    letter = client.get("/v1/applications/A-1/letters/B-1", headers=cw)
+    assert letter.status_code == 200 and letter.headers["content-type"] == "application/pdf"
+    text = pdf_text(letter.content)
+    for wording in ("Beslut om social kredit", "Ansökan har avslagits", "Grunder för avslaget",
+                    "Anvisning för begäran om omprövning", "inom 30 dagar", "Rätt till personligt samtal",
+                    "Etelä-Karjalan hyvinvointialueen yksilöasioiden jaosto", "Britt Sjöberg"):
+        assert wording in text, wording
+
+    # 2. Reapplied with the salary that fits; prepared by the caseworker and by dm-1.
+    assert client.post("/v1/applications", json={"application_id": "A-2", "facts": facts()},
+                       headers=cw).status_code == 201
+    assert client.post("/v1/applications/A-2/assessment", json={}, headers=cw).json()["assessment"]["grounds"] == []
+    early = client.post("/v1/applications/A-2/decision", headers=dm2, json={"outcome": "granted",
+                                                                             "decided_by": "Pekka Päättäjä"})
+    assert early.status_code == 409 and early.json()["rule"] == "R-APP-5" and "§4(3)" in early.json()["message"]
+    assert client.post("/v1/applications/A-2/criteria", json={"understood": True}, headers=cw).status_code == 201
+    assert client.post("/v1/applications/A-2/social-assistance", headers=dm1,
+                       json={"finding": "no_right", "reasons": "tulot ylittävät normin"}).status_code == 201
+    own = client.post("/v1/applications/A-2/decision", headers=dm1,
+                      json={"outcome": "granted", "decided_by": "Maija Virtanen"})
+    assert own.status_code == 409 and own.json()["code"] == "four_eyes" and "dm-1 prepared" in own.json()["message"]
+    granted = client.post("/v1/applications/A-2/decision", headers=dm2,
+                          json={"outcome": "granted", "decided_by": "Pekka Päättäjä", "reasons": "täyttää perusteet"})
+    assert granted.status_code == 201, granted.text
+    assert granted.json()["decision"]["loan_id"] == "A-2"
+    loan = client.get("/v1/loans/A-2", headers=dm2).json()
+    assert (loan["borrower_id"], loan["principal"]) == ("B-1", "2400.00")
+    schedule = client.get("/v1/loans/A-2/schedule", headers=dm2).json()["instalments"]
+    assert (len(schedule), schedule[0]["amount"]) == (16, "150.00")  # the assessed plan (R-APP-3)
+    text = pdf_text(client.get("/v1/applications/A-2/letters/B-1", headers=dm2).content)
+    for wording in ("Ansökan har beviljats", "2 400,00", "16 månader", "150,00", "Pekka Päättäjä",
+                    "Anvisning för begäran om omprövning", "ekonomisk rådgivning"):
+        assert wording in text, wording
+
+    # 3. A relief application (free months) rejected with an appealable letter.
+    relief = client.post("/v1/loans/A-2/relief-applications", headers=cw, json={
+        "application_id": "R-1", "kind": "free_months", "request": {"months": 2, "from_instalment": 1},
+        "explanation": "sairausloma"})
+    assert relief.status_code == 201, relief.text
+    rejected = client.post("/v1/applications/R-1/decision", headers=dm2, json={
+        "outcome": "rejected", "decided_by": "Pekka Päättäjä", "reasons": "maksukyky ei ole heikentynyt tilapäisesti"})
+    assert rejected.status_code == 201, rejected.text
+    text = pdf_text(client.get("/v1/applications/R-1/letters/B-1", headers=cw).content)
+    for wording in ("Beslut om ansökan om betalningsfria månader", "Ansökan har avslagits",
+                    "2 betalningsfria månader från rat 1", "Anvisning för begäran om omprövning"):
+        assert wording in text, wording
+    assert [e["type"] for e in client.get("/v1/loans/A-2/events", headers=dm2).json()["events"]] == ["LoanGranted"]
+
+    # 4. A personal discussion requested: in the work queue, with its deadline, until it is held.
+    assert client.post("/v1/discussions", headers=cw, json={"request_id": "D-1", "borrower_id": "B-1",
+                                                            "application_id": "A-1"}).status_code == 201
+    queue = client.get("/v1/work-queue", headers=cw).json()["discussions_requested"]
+    assert [(q["request_id"], q["due_by"], q["overdue"]) for q in queue] == [("D-1", "2026-03-16", False)]
+    assert client.post("/v1/discussions/D-1/meeting", headers=cw, json={"held_on": "2026-03-02"}).status_code == 201
+    assert client.get("/v1/work-queue", headers=cw).json()["discussions_requested"] == []
+
+    # The letters go out through the notice channel (the print folder), one per decision.
+    c.letters.enqueue_new()
+    c.notices.deliver()
+    rows = [r for r in c.notices.outbox.rows(tenant="ek") if r["loan_id"].startswith("A|")]
+    assert sorted(r["loan_id"] for r in rows) == ["A|A-1|B-1", "A|A-2|B-1", "A|R-1|B-1"]
+    assert {r["status"] for r in rows} == {"sent_for_printing"}
+    shown = client.get("/v1/applications/A-2", headers=cw).json()
+    assert shown["deliveries"] == [{"borrower_id": "B-1", "outcome": "sent_for_printing"}]
+    assert shown["facts_verified"] is True and shown["facts"]["debts"][0]["creditor"] == CREDITOR
+
+    # The facts are in the personal-data store only: no event holds the creditor or an income.
+    stored = b"".join(n.state for n in c.service.recorder.select_notifications(start=1, limit=100_000)).decode()
+    assert "ApplicationDecided" in "".join(n.topic for n in c.service.recorder.select_notifications(start=1,
+                                                                                                    limit=100_000))
+    assert CREDITOR not in stored and "1650.00" not in stored and "Britt" not in stored
+
+    # Every read of application data is in the access log under the applicant (R-DATA-5).
+    logged = c.access_log.query("ek", borrower_id="B-1", limit=500, offset=0)
+    endpoints = {row["endpoint"] for row in logged}
+    assert {"/v1/applications/{application_id}", "/v1/applications/{application_id}/letters/{borrower_id}",
+            "/v1/applications/{application_id}/decision", "/v1/applications"} <= endpoints
+
+
+def test_roles_caseworker_prepares_decision_maker_decides_auditor_sees_nothing(api):
+    client, issuer, _ = api
+    cw, dm, auditor = (as_(issuer, "caseworker", "cw-1"), as_(issuer, "decision_maker", "dm-1"),
+                       as_(issuer, "auditor", "au-1"))
+    assert client.post("/v1/applications", json={"application_id": "A-9", "facts": facts()},
+                       headers=cw).status_code == 201
+    assert client.post("/v1/applications/A-9/decision", headers=cw, json={
+        "outcome": "rejected", "decided_by": "x", "grounds": ["other"], "reasons": "x"}).status_code == 403
+    assert client.get("/v1/applications/A-9", headers=auditor).status_code == 403
+    bad = client.post("/v1/applications", json={"application_id": "A-10", "facts": facts(requested_amount=2400)},
+                      headers=dm)
+    assert bad.status_code == 422 and bad.json()["field"] == "facts.requested_amount"
+    again = client.post("/v1/applications", json={"application_id": "A-9", "facts": facts()}, headers=cw)
+    assert again.status_code == 200  # a retry answers the application already received
