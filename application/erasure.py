@@ -10,15 +10,19 @@ while the borrower
   not run out since the last loan closed or its last event, whichever is later, so that the
   evidence of notices survives as long as a dispute about them can arise.
 
+Applications count too (R-APP-1): not while one is open or a requested discussion is not held, and
+the retention period runs from the last one's last event.
+
 Erasing then removes, in this order (each step can be repeated after a crash): the letters in the
-content store, the outbox rows' envelopes and any letter still in the print folder, and last the
-personal-data row and the sealing key. The events keep their ciphertext and their hashes, so
+content store (notices, decision letters), the applications' facts, the outbox rows' envelopes and any
+letter still in the print folder, and last the personal-data row and the sealing key. The events keep their ciphertext and their hashes, so
 every chain still verifies (`luotto verify`) while nothing of the person can be read any more.
 """
 from __future__ import annotations
 
 import datetime as dt
 
+from application.decision_letters import outbox_key
 from domain.dates import add_months
 from domain.errors import DomainError
 
@@ -31,7 +35,26 @@ def retention_years(settings, tenant: str) -> int:
 
 
 def loans_of(service, tenant: str, borrower_id: str) -> list[str]:
-    return sorted(lid for lid, row in service.register(tenant).loans.items() if row["borrower_id"] == borrower_id)
+    """The borrower's loans, joint ones too (R-APP-1)."""
+    from domain.register import borrowers_of
+
+    return sorted(lid for lid, row in service.register(tenant).loans.items() if borrower_id in borrowers_of(row))
+
+
+def applications_refusal(service, tenant: str, borrower_id: str) -> tuple[DomainError | None, dt.date | None]:
+    """Applications are personal data under the same rules (R-APP-1): not while one is open or a
+    requested discussion is not held; the retention period runs from the last application's last event."""
+    register = service.case_register(tenant)
+    latest = None
+    for application_id in register.of_borrower(borrower_id):
+        case = service.case(tenant, application_id)
+        if case.open:
+            return _refused(f"application {application_id} is not decided or withdrawn"), None
+        last = case.modified_on.date()
+        latest = max(latest or last, last)
+    if any(r["borrower_id"] == borrower_id and r["held_on"] is None for r in register.discussions.values()):
+        return _refused("a requested personal discussion has not been held (R-APP-10)"), None
+    return None, latest
 
 
 def refusal(container, tenant: str, borrower_id: str, today: dt.date) -> DomainError | None:
@@ -52,6 +75,11 @@ def refusal(container, tenant: str, borrower_id: str, today: dt.date) -> DomainE
             return _refused(f"loan {loan_id} has an overpayment not yet refunded: the borrower's claim is pending")
         last_event = max(closed_on, loan.modified_on.date())
         latest = max(latest or last_event, last_event)
+    problem, last_application = applications_refusal(service, tenant, borrower_id)
+    if problem is not None:
+        return problem
+    if last_application is not None:
+        latest = max(latest or last_application, last_application)
     if latest is not None:
         possible = add_months(latest, 12 * years) + dt.timedelta(days=1)
         if today < possible:
@@ -78,7 +106,17 @@ def erase(container, tenant: str, borrower_id: str, today: dt.date) -> dict:
         for event in service.events.get(service.loan(tenant, loan_id, read_only=True).id):
             if type(event).__name__ == "NoticeSent":
                 dispatcher.pdfs.delete(event.content_hash)
-    for message_id in dispatcher.outbox.erase_loans(tenant, loan_ids):
+            elif type(event).__name__ == "AppealDecided" and getattr(event, "letter_hash", None):
+                dispatcher.pdfs.delete(event.letter_hash)
+    keys = list(loan_ids)
+    for application_id in service.case_register(tenant).of_borrower(borrower_id):
+        case = service.case(tenant, application_id)
+        for letter in (case.decision.letters if case.decision else ()):
+            if letter.borrower_id == borrower_id:  # a co-applicant's letter is sealed with their own key
+                dispatcher.pdfs.delete(letter.hash)
+        keys.append(outbox_key(application_id, borrower_id))
+    service.facts.erase(tenant, borrower_id)
+    for message_id in dispatcher.outbox.erase_loans(tenant, keys):
         remove = getattr(dispatcher.adapter, "remove", None)
         if remove is not None:
             remove(message_id)

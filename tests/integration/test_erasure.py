@@ -68,7 +68,8 @@ def _settings(stack: Stack, tmp: Path, **extra) -> Settings:
     return Settings(database_url=stack.database_url, postgres_schema=stack.postgres_schema, postgres_pool_size=1,
                     signing_key_file=str(tmp / "key"), notice_store=str(tmp / "letters"),
                     notice_print_folder=str(tmp / "print"), snapshot_interval=5,
-                    tenants={"k": {"preset": "kittila", "retention_years": 1, "organiser": {
+                    tenants={"k": {"preset": "kittila", "retention_years": 1, "overrides": {"living_cost_norm": {
+                        "source": "test", "first_adult": "500.00", "other_adult": "400.00"}}, "organiser": {
                         "name": "Kittilän kunta", "iban": "FI2112345600000785", "phone": "016 123 456"}}},
                     **extra)
 
@@ -122,6 +123,12 @@ def test_erasure_refused_until_allowed_then_nothing_of_the_person_is_left(pg_awa
     c.notices.deliver()  # letters left in the print folder
     service.file_appeal("k", "L-1", decision_version=notices[0].originator_version, on=clock().date(),
                                  appellant=IN_TEXT, grounds=f"{NAME} oli sairaalassa")
+    # An application too (R-APP-1): its facts name the person, and so will its decision letter.
+    facts = {"applicant": "B-1", "requested_amount": "900.00", "first_due_date": "2025-05-10",
+             "household": {"adults": 1}, "purpose": f"vuokrarästit {IN_TEXT}", "incomes": [{"amount": "500.00"}],
+             "debts": [{"creditor": f"{NAME} perintä", "amount": "900.00", "paid_off_by_loan": True}]}
+    service.receive_application("k", "H-1", kind="loan", facts=facts, on=clock().date(), by="cw-1")
+    service.assess_application("k", "H-1", on=clock().date(), by="cw-1")
     audit_bundle = tmp_path / "bundles" / "audit-before"
     export(c, "k", "L-1", audit_bundle)  # an auditor's bundle: events as stored
     everything = [tmp_path / "letters", tmp_path / "print", tmp_path / "bundles"]
@@ -140,6 +147,14 @@ def test_erasure_refused_until_allowed_then_nothing_of_the_person_is_left(pg_awa
                    if type(e).__name__ == "AppealFiled"][-1].originator_version
         service.decide_appeal("k", "L-1", appeal=version, outcome="rejected", on=clock().date(),
                        decision=Decision("dm-1", f"{IN_TEXT} ei ole oikeutettu"))
+        # The application is open.
+        refused = client.delete("/v1/borrowers/B-1", headers=dm)
+        assert refused.status_code == 409 and "application H-1" in refused.json()["message"], refused.text
+        service.decide_application("k", "H-1", outcome="rejected", decided_by="dm-2", on=clock().date(), by="dm-2",
+                                   grounds=["no_payment_capacity"], reasons=f"{IN_TEXT}: maksuvara ei riitä")
+        c.letters.enqueue_new()
+        c.notices.deliver()  # the decision letters (the application's, the appeal's) in the print folder
+        assert len(list((tmp_path / "print").glob("*.pdf"))) > len(notices)
         # Decided: the retention period (1 year for this organiser) has not run out.
         refused = client.delete("/v1/borrowers/B-1", headers=dm)
         assert refused.status_code == 409, refused.text
@@ -158,6 +173,8 @@ def test_erasure_refused_until_allowed_then_nothing_of_the_person_is_left(pg_awa
         erased = client.delete("/v1/borrowers/B-1", headers=dm)
         assert erased.status_code == 200, erased.text
         assert erased.json()["name"] is None and erased.json()["erased_at"]
+        shown = client.get("/v1/applications/H-1", headers=dm).json()
+        assert (shown["facts"], shown["facts_verified"], shown["status"]) == (None, None, "rejected")
         events = client.get("/v1/loans/L-1/events", headers=dm).json()["events"]
         typed = [e["data"] for e in events if e["type"] in ("LoanGranted", "HardshipRecorded", "PaymentWaived",
                                                              "AppealDecided")]

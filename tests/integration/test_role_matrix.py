@@ -29,7 +29,10 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "bankfiles"
 ON = dt.date(2025, 3, 31)
 REASONS = "Sairaalahoito psykiatrisella osastolla"  # sealed in the events (R-DATA-2)
-TENANTS = {"t1": {"preset": "default"}, "t2": {"preset": "default"}}
+NORM = {"source": "test", "first_adult": "500.00", "other_adult": "400.00"}
+TENANTS = {"t1": {"preset": "default", "overrides": {"living_cost_norm": NORM}}, "t2": {"preset": "default"}}
+FACTS = {"applicant": "B1", "requested_amount": "500.00", "first_due_date": "2025-04-30", "household": {"adults": 1},
+         "purpose": "pesukone", "incomes": [{"amount": "1500.00"}]}
 SETTING_ROUTES = {("GET", "/metrics"), ("GET", "/openapi.json"), ("GET", "/docs")}
 READ_ONLY_POSTS = {"/v1/loans/{loan_id}/what-if", "/v1/assessments"}  # POSTed, but they store nothing
 
@@ -70,6 +73,8 @@ def build(tmp_path: Path, **overrides):
                           appellant="Maija Meikäläinen", grounds="psykiatrinen osasto")
     c.pending_returns.add("t1", BankEntry("line 2", "return", "R-1", 1000, "EUR", clock.day, clock.day, None, None,
                                           original_ids=("P-1",)), "ktl", "ps-1")
+    c.service.receive_application("t1", "A1", kind="loan", facts=FACTS, on=clock.day, by="cw-0")
+    c.service.request_discussion("t1", "D1", borrower_id="B1", on=clock.day, by="cw-0")
     clock.day = ON
     c.read_model.catch_up()
     return app, issuer, _version(c, "L1", "AppealFiled")
@@ -92,8 +97,9 @@ def fingerprint(c) -> tuple:
 def request_for(route, appeal: int) -> dict:
     """A valid call of each route (a refusal must not be owed to a bad body)."""
     params = {"loan_id": "L1", "appeal_version": str(appeal), "return_id": "R-1", "borrower_id": "B1",
+              "application_id": "A1", "request_id": "D1",
               "payment_id": "U-1" if route.path.endswith("allocation") else "P-1"}
-    if route.method in ("PUT", "DELETE"):
+    if route.method in ("PUT", "DELETE") and "borrowers" in route.path:
         params["borrower_id"] = "B9"
     url = re.sub(r"\{([a-z_]+)\}", lambda m: params[m.group(1)], route.path)
     decision = {"decided_by": "someone", "reasons": "test"}
@@ -107,7 +113,9 @@ def request_for(route, appeal: int) -> dict:
         "/exemptions": {**decision, "kind": "partial", "amount": "1.00"}, "/refunds": {**decision, "amount": "1.00"},
         "/collection-transfer": decision, "/write-off": decision,
         "/appeals": {"decision_version": 1, "appellant": "Maija", "grounds": "ei"},
-        "/decision": {**decision, "outcome": "rejected"} if "appeals" in route.path else {"apply": True},
+        "/decision": {**decision, "outcome": "rejected"} if "appeals" in route.path else (
+            {"outcome": "rejected", "decided_by": "dm", "grounds": ["other"], "reasons": "ei"}
+            if "applications" in route.path else {"apply": True}),
         "/acceleration-revocation": decision, "/what-if": {"corrections": []},
         "/v1/payments": {"payment_id": "P-new", "amount": "2.00", "loan_id": "L1"},
         "/allocation": {"loan_id": "L2", "allocated_by": "fi-1"}, "/reversal": {"reason": "väärä laina"},
@@ -115,12 +123,20 @@ def request_for(route, appeal: int) -> dict:
         "/v1/assessments": {"application": {"applicant": "B1"}},
         "/v1/reference-rates": {"from": "2025-07-01", "rate": "2.00", "source": "Suomen Pankki", "recorded_by": "ad"},
         "/v1/borrowers/{borrower_id}": {"name": "Ville", "identity_code": "010594Y123W", "address": ["Tie 3"]},
+        "/v1/applications": {"application_id": "A-new", "facts": {**FACTS, "applicant": "B-new"}},
+        "/facts": {"facts": {**FACTS, "requested_amount": "600.00"}}, "/assessment": {},
+        "/judgement-grounds": {"ground": "other", "reasons": "ei sitoudu"}, "/criteria": {"understood": True},
+        "/social-assistance": {"finding": "no_right"},
+        "/withdrawal": {"reason": "peruttu"},
+        "/relief-applications": {"application_id": "R-new", "kind": "free_months",
+                                 "request": {"months": 1, "from_instalment": 5}},
+        "/v1/discussions": {"request_id": "D-new", "borrower_id": "B1"}, "/meeting": {"held_on": "2025-03-31"},
     }
     if route.path == "/v1/payments/files":
         return {"url": url, "content": (FIXTURES / "ktl_correction.txt").read_bytes(),
                 "headers": {"Content-Type": "text/plain"}}
     body = next((b for suffix, b in bodies.items() if route.path.endswith(suffix)), None)
-    if route.method == "PUT":
+    if route.method == "PUT" and "borrowers" in route.path:
         body = bodies["/v1/borrowers/{borrower_id}"]
     return {"url": url, "json": body if route.method in ("POST", "PUT") else None}
 
