@@ -174,3 +174,48 @@ def test_roles_caseworker_prepares_decision_maker_decides_auditor_sees_nothing(a
     assert bad.status_code == 422 and bad.json()["field"] == "facts.requested_amount"
     again = client.post("/v1/applications", json={"application_id": "A-9", "facts": facts()}, headers=cw)
     assert again.status_code == 200  # a retry answers the application already received
+
+
+def test_joint_application_binds_both_and_a_rectification_decision_is_sent_with_court_instructions(api):
+    """R-APP-1: a cohabiting couple applies together; the grant makes both liable (one open loan each),
+    each gets the letter. R-APP-9: deciding a rectification request sends a letter with the
+    instructions for appealing to the administrative court; its delivery is recorded on the loan."""
+    from domain.loan import Decision
+
+    client, issuer, c = api
+    service = c.service
+    for person, language in (("B-1", "fi"), ("B-2", "sv")):
+        c.borrowers.put("ek", person, name=f"Henkilö {person}", identity_code="131052-308T", address=["Katu 1"],
+                        language=language)
+    joint = facts(co_applicant="B-2", household={"adults": 2, "children": []},
+                  incomes=[{"kind": "salary", "amount": "1650.00"}, {"kind": "salary", "amount": "1200.00"}])
+    service.receive_application("ek", "J-1", kind="loan", facts=joint, on=DAY, by="cw-1")
+    service.assess_application("ek", "J-1", on=DAY, by="cw-1")
+    service.give_granting_criteria("ek", "J-1", understood=True, on=DAY, by="cw-1")
+    service.look_into_social_assistance("ek", "J-1", finding="no_right", reasons="", on=DAY, by="cw-1")
+    service.decide_application("ek", "J-1", outcome="granted", decided_by="Pekka", on=DAY, by="dm-1")
+    loan = service.loan("ek", "J-1")
+    assert (loan.borrower_id, loan.co_borrower_id) == ("B-1", "B-2")
+    letters = {x.borrower_id: x.hash for x in service.case("ek", "J-1").decision.letters}
+    assert set(letters) == {"B-1", "B-2"} and letters["B-1"] != letters["B-2"]
+    swedish = pdf_text(client.get("/v1/applications/J-1/letters/B-2", headers=as_(issuer, "caseworker", "x")).content)
+    assert "Ansökan har beviljats" in swedish
+    other = client.post("/v1/loans", headers=as_(issuer, "decision_maker", "dm-1"), json={
+        "loan_id": "L-9", "borrower_id": "B-2", "purpose": "pesukone", "principal": "600.00", "granted_on": "2026-03-02",
+        "first_due_date": "2026-04-10", "term_months": 6, "decided_by": "dm", "reasons": "x"})
+    assert other.status_code == 422 and "B-2 already has open loan J-1" in other.json()["message"]
+
+    service.file_appeal("ek", "J-1", decision_version=1, on=DAY, appellant="B-1", grounds="liian lyhyt laina-aika")
+    appeal = [e for e in service.events.get(loan.id) if type(e).__name__ == "AppealFiled"][-1].originator_version
+    service.decide_appeal("ek", "J-1", appeal=appeal, outcome="rejected", on=DAY,
+                          decision=Decision("Yksilöasioiden jaosto", "laina-aika vastaa maksuvaraa"))
+    decided = [e for e in service.events.get(loan.id) if type(e).__name__ == "AppealDecided"][-1]
+    assert decided.letter_hash
+    letter = c.notices.pdfs.get(decided.letter_hash, c.borrowers.key("ek", "B-1"))
+    text = pdf_text(letter)
+    assert "Valitusosoitus" in text and "hallinto-oikeuteen" in text and "Oikaisuvaatimus on hylätty" in text
+    c.letters.enqueue_new()
+    c.notices.deliver()
+    assert c.notices.outbox.get("ek", "J-1", decided.originator_version)["status"] == "sent_for_printing"
+    deliveries = [e for e in service.events.get(loan.id) if type(e).__name__ == "NoticeDeliveryRecorded"]
+    assert [(d.notice, d.outcome) for d in deliveries] == [(decided.originator_version, "sent_for_printing")]
