@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from api import schemas as s
 from api.assessments import EXAMPLE
@@ -18,6 +18,7 @@ from api.deps import Authorised, ContainerDep, TenantDep, WhoDep
 from api.errors import error_responses
 from domain.case_state import JUDGED_GROUNDS, RELIEF_KINDS, SOCIAL_ASSISTANCE_FINDINGS
 from domain.errors import DomainError, invalid
+from domain.values import text_problem
 
 router = APIRouter(prefix="/v1", tags=["applications"], dependencies=[Authorised])
 AppIdPath = Annotated[str, Path(pattern=s.ID_PATTERN, description="the application's id")]
@@ -25,19 +26,44 @@ ERRORS = error_responses("not_found", "not_eligible", "four_eyes", "application_
                          "loan_exists")
 
 
+GroundCode = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")]
+FACT_TEXT_MAX = 200  # names of creditors, kinds of income, a purpose: short texts
+
+
+def check_texts(value: Any, where: str) -> Any:
+    """Every text in free-form facts is printable and short (domain.values), like every other text the
+    API takes: a refusal names the field."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            check_texts(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            check_texts(item, f"{where}[{i}]")
+    elif isinstance(value, str):
+        problem = text_problem(value) or (f"is longer than {FACT_TEXT_MAX} characters"
+                                          if len(value) > FACT_TEXT_MAX else None)
+        if problem:
+            raise invalid(f"{where}: {problem}", rule="R-APP-1", field=where)
+    return value
+
+
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
     on: s.Day | None = Field(None, description="business date; default today (Europe/Helsinki), not in the future")
 
 
-class ReceiveIn(Body):
-    application_id: s.Id
+class FactsIn(Body):
     facts: dict[str, Any] = Field(description="R-APP-1 facts as in spec/application-format.md `application`; kept in "
                                               "the personal-data store, never in the events", examples=[EXAMPLE])
 
+    @field_validator("facts")
+    @classmethod
+    def printable(cls, value: dict) -> dict:
+        return check_texts(value, "facts")
 
-class FactsIn(Body):
-    facts: dict[str, Any]
+
+class ReceiveIn(FactsIn):
+    application_id: s.Id
 
 
 class JudgementIn(Body):
@@ -68,7 +94,7 @@ class GrantTermsIn(BaseModel):
 class DecisionIn(Body):
     outcome: Literal["granted", "rejected"]
     decided_by: s.Text = Field(description="the official's name as the letter shows it")
-    grounds: list[str] = Field(default_factory=list, max_length=20, description="R-APP-4 codes (a rejection)")
+    grounds: list[GroundCode] = Field(default_factory=list, max_length=20, description="R-APP-4 codes (a rejection)")
     reasons: s.LongText = ""
     override_reasons: s.LongText | None = Field(None, description="R-APP-5: granting despite a ground")
     legal_basis: s.Text | None = None
@@ -87,6 +113,11 @@ class ReliefIn(Body):
                                                 "{instalment, new_due_date}; terms_change {from_instalment, "
                                                 "instalment_amount}; exemption {kind, amount}")
     explanation: s.LongText = Field("", description="the applicant's reasons; personal data, kept out of the events")
+
+    @field_validator("request")
+    @classmethod
+    def printable(cls, value: dict) -> dict:
+        return check_texts(value, "request")
 
 
 class DiscussionIn(Body):
@@ -134,7 +165,7 @@ def view(c, case, *, facts: bool) -> dict:
         out["facts"] = c.service.application_facts(case)
         # The stored facts still hash to what the events recorded (None: erased).
         out["facts_verified"] = c.service.facts.verify(case.tenant, case.application_id, current.hash)
-        out["assessment"] = c.service._assessment(case)
+        out["assessment"] = c.service.application_assessment(case)
     return out
 
 

@@ -183,7 +183,7 @@ class ApplicationCommands:
             seal = lambda text: self._seal(tenant, case.applicant, text)  # noqa: E731
             decision = Decision(decided_by, seal(reasons or override_reasons or ""), legal_basis)
             others, loan_id, loan_version, decided = [], case.loan_id, None, {}
-            assessment = self._assessment(case)
+            assessment = self.application_assessment(case)
             if outcome == "granted" and case.kind == LOAN:
                 decided = self._grant_terms(case, grant or {}, assessment)
                 loan_id = decided.pop("loan_id")
@@ -220,7 +220,7 @@ class ApplicationCommands:
             return [case, register, *others]
         return self.write(change, lambda: self.case(tenant, application_id))
 
-    def _assessment(self, case: ApplicationCase) -> dict | None:
+    def application_assessment(self, case: ApplicationCase) -> dict | None:
         current = case.current_assessment()
         if current is None:
             return None

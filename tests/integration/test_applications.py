@@ -174,6 +174,13 @@ def test_roles_caseworker_prepares_decision_maker_decides_auditor_sees_nothing(a
     assert bad.status_code == 422 and bad.json()["field"] == "facts.requested_amount"
     again = client.post("/v1/applications", json={"application_id": "A-9", "facts": facts()}, headers=cw)
     assert again.status_code == 200  # a retry answers the application already received
+    unprintable = facts()
+    unprintable["debts"][0]["creditor"] = "Perintä\x00Oy"
+    answer = client.post("/v1/applications", json={"application_id": "A-11", "facts": unprintable}, headers=cw)
+    assert answer.status_code == 422 and answer.json()["field"] == "facts.debts[0].creditor", answer.text
+    code = client.post("/v1/applications/A-9/decision", headers=dm, json={
+        "outcome": "rejected", "decided_by": "x", "grounds": ["Ei\u2028"], "reasons": "x"})
+    assert code.status_code == 422
 
 
 def test_joint_application_binds_both_and_a_rectification_decision_is_sent_with_court_instructions(api):
