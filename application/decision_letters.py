@@ -35,11 +35,9 @@ def decision_content(case, *, outcome: str, grounds: list[str], assessment: dict
                      legal_basis: str | None) -> dict:
     """What a decision letter shows: the figures and grounds from the assessment of the facts as they
     stand (R-APP-5), the terms decided, the reasons, and where a rectification request goes."""
-    from domain.case import LEGAL_BASIS
-
     figures = {g["code"]: g.get("figures") or {} for g in (assessment or {}).get("grounds", [])}
     return {"kind": case.kind, "outcome": outcome, "reference": case.application_id, "decided_on": on.isoformat(),
-            "decided_by": decided_by, "legal_basis": legal_basis or LEGAL_BASIS[case.kind],
+            "decided_by": decided_by, "legal_basis": legal_basis,  # None: the letter names the Act in its language
             "requested_amount": requested,
             "capacity": ((assessment or {}).get("capacity") or {}).get("minimum"),
             "terms": terms, "request": case.request,
@@ -59,7 +57,7 @@ class DecisionLetters:
         return Letter(borrower_id, self.pdfs.put_sealed(pdf, c.borrowers.key(tenant, borrower_id, create=True)))
 
     def appeal_letter(self, loan, *, outcome: str, decided_by: str, reasons: str, on: dt.date,
-                      legal_basis: str) -> str:
+                      legal_basis: str | None) -> str:
         """R-APP-9: a decision on a request for rectification, with the instructions for appealing to
         the administrative court; its salted hash goes into the AppealDecided."""
         from domain.policy import Policy

@@ -170,7 +170,8 @@ class LoanCommands:
         """With a letter to the borrower carrying the administrative court's appeal instructions (R-APP-9)."""
         letters = getattr(self, "letters", None)
         letter = None if letters is None else lambda loan, outcome, basis: letters.appeal_letter(
-            loan, outcome=outcome, decided_by=decision.decided_by, reasons=decision.reasons, on=on, legal_basis=basis)
+            loan, outcome=outcome, decided_by=decision.decided_by, reasons=decision.reasons, on=on,
+            legal_basis=decision.legal_basis)  # None: the letter names the law in the borrower's language
         return self._decide(tenant, loan_id, decision, lambda loan, decision, seal: loan.decide_appeal(
             appeal=appeal, outcome=outcome, on=on, decision=decision, recorded_at=self.clock(), letter=letter))
 

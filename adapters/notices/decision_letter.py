@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from adapters.notices.decision_texts import GROUNDS, TEXTS
+from adapters.notices.decision_texts import GROUNDS, LEGAL, TEXTS
 from adapters.notices.render import _LetterPdf, _safe, amount_cents, format_date, format_eur
 
 _AMOUNT = re.compile(r"^-?[0-9]+\.[0-9]{2}$")
@@ -80,7 +80,7 @@ def blocks(content: Mapping, language: str, organiser: Mapping) -> tuple[str, li
     if content.get("override_reasons"):
         out += [("h2", t["override"]), ("p", content["override_reasons"])]
     out.append(("table", [(t["decided_by"], str(content.get("decided_by") or "")),
-                          (t["legal"], str(content.get("legal_basis") or ""))]))
+                          (t["legal"], str(content.get("legal_basis") or LEGAL[language][kind]))]))
     out += [("h2", t["discussion_title"]), ("p", t["discussion"].format(phone=organiser.get("phone") or ""))]
     if kind == "appeal":
         court = content.get("administrative_court") or t["appeal_court_default"]
@@ -146,11 +146,12 @@ def render_decision(content: Mapping, borrower: Mapping, organiser: Mapping) -> 
             for label_, text in value:
                 pdf.set_font("Helvetica", "", 10)
                 y = pdf.get_y()
-                pdf.multi_cell(_LABEL_W, 5, _safe(label_), new_x="RIGHT", new_y="TOP")
+                # A label may wrap: the row ends below the longer of label and value.
+                pdf.multi_cell(_LABEL_W - 2, 5, _safe(label_), align="L", new_x="LMARGIN", new_y="NEXT")
                 bottom = pdf.get_y()
                 pdf.set_xy(_LEFT + _LABEL_W, y)
                 pdf.set_font("Helvetica", "B", 10)
-                pdf.multi_cell(_WIDTH - _LABEL_W, 5, _safe(text), new_x="LMARGIN", new_y="NEXT")
+                pdf.multi_cell(_WIDTH - _LABEL_W, 5, _safe(text), align="L", new_x="LMARGIN", new_y="NEXT")
                 pdf.set_y(max(pdf.get_y(), bottom, y + 5))
             pdf.ln(2.5)
     return bytes(pdf.output())

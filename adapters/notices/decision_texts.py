@@ -180,4 +180,20 @@ GROUNDS = {
     },
 }
 
+# The legal basis a letter shows when the decision names none of its own (the events record it in English).
+LEGAL = {
+    "fi": {"loan": "Laki sosiaalisesta luototuksesta (1133/2002) 4 ja 5 §",
+           "free_months": "Laki sosiaalisesta luototuksesta (1133/2002) 7 a §",
+           "exemption": "Laki sosiaalisesta luototuksesta (1133/2002) 7 b §",
+           "terms_change": "Laki sosiaalisesta luototuksesta (1133/2002) 6 §",
+           "due_date_extension": "Laki sosiaalisesta luototuksesta (1133/2002) 6 §",
+           "appeal": "Hallintolaki (434/2003) 49 d §; sosiaalihuoltolaki (1301/2014) 48 §"},
+    "sv": {"loan": "Lagen om social kreditgivning (1133/2002) 4 och 5 §",
+           "free_months": "Lagen om social kreditgivning (1133/2002) 7 a §",
+           "exemption": "Lagen om social kreditgivning (1133/2002) 7 b §",
+           "terms_change": "Lagen om social kreditgivning (1133/2002) 6 §",
+           "due_date_extension": "Lagen om social kreditgivning (1133/2002) 6 §",
+           "appeal": "Förvaltningslagen (434/2003) 49 d §; socialvårdslagen (1301/2014) 48 §"},
+}
+
 TEXTS = {"fi": FI, "sv": SV}
