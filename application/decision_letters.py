@@ -3,7 +3,7 @@
 1. `DecisionLetters.render` is called while a decision is made: it renders the letter in the
    addressee's language, stores it sealed with their key and returns its salted hash, which the
    decision event records (as notices do, application.notices).
-2. `enqueue_new` follows the event log with its own tracking position and puts each letter of an
+2. `enqueue_new` follows the event log (projections.follower, its own tracking position) and puts each letter of an
    ApplicationDecided, and the letter of an AppealDecided, into the notices' outbox once; the
    outbox sends it through the channel (print folder or Suomi.fi), naming the addressee by
    borrower id only (R-DATA-1). An application letter's outbox key is `A|application|borrower`;
@@ -20,6 +20,7 @@ from application.notices import borrower_of, organiser
 from domain.case_events import ApplicationDecided
 from domain.case_state import Letter
 from domain.events import AppealDecided
+from projections.follower import AlreadyClaimed, Follower
 
 TRACKING = "decision_letters"
 PREFIX = "A|"
@@ -49,6 +50,8 @@ def decision_content(case, *, outcome: str, grounds: list[str], assessment: dict
 class DecisionLetters:
     def __init__(self, container, pdfs):
         self.container, self.pdfs = container, pdfs
+        topics = [f"{cls.__module__}:{cls.__qualname__}" for cls in (ApplicationDecided, AppealDecided)]
+        self.follower = Follower(container.service, container.read_model.store, TRACKING, topics=topics)
 
     def render(self, tenant: str, borrower_id: str, content: dict) -> Letter:
         c = self.container
@@ -70,37 +73,25 @@ class DecisionLetters:
 
     # --- into the outbox ----------------------------------------------------------------------
 
-    def _position(self) -> int:
-        with self.container.read_model.store.transaction() as tx:
-            row = tx.execute("SELECT position FROM luotto_tracking WHERE projection = :name", {"name": TRACKING}).one()
-        return row["position"] if row else 0
-
-    def _advance(self, before: int, last: int) -> None:
-        with self.container.read_model.store.transaction() as tx:
-            tx.execute("INSERT INTO luotto_tracking (projection, position) VALUES (:name, 0) "
-                       "ON CONFLICT (projection) DO NOTHING", {"name": TRACKING})
-            tx.execute("UPDATE luotto_tracking SET position = :last WHERE projection = :name AND position = :before",
-                       {"name": TRACKING, "last": last, "before": before})
-
-    def enqueue_new(self, batch: int = 500) -> int:
+    def enqueue_new(self) -> int:
         """Queue every decision letter recorded since the last call (idempotent); one that cannot be
         queued is set aside and retried like a notice (projections/set_aside.py)."""
-        service, before = self.container.service, self._position()
-        latest = service.recorder.max_notification_id() or before
-        topics = [f"{ApplicationDecided.__module__}:{ApplicationDecided.__qualname__}",
-                  f"{AppealDecided.__module__}:{AppealDecided.__qualname__}"]
-        notifications = service.recorder.select_notifications(start=before + 1, limit=batch, stop=latest,
-                                                              topics=topics)
-        for notification in notifications:
-            event = service.mapper.to_domain_event(notification)
+        service = self.container.service
+        batch = self.follower.next()
+        if batch is None:
+            return 0
+        for notification in batch.notifications:
             try:
-                self._enqueue(event)
+                self._enqueue(service.mapper.to_domain_event(notification))
             except Exception as e:  # noqa: BLE001 - one letter must not hold back the others
                 self.container.read_model.set_aside.record("outbox", f"letter:{notification.id}", tenant=None,
                                                            item=f"letter of event {notification.id}", error=e)
-        last = notifications[-1].id if len(notifications) == batch else latest
-        self._advance(before, last)
-        return len(notifications)
+        try:
+            with self.container.read_model.store.transaction() as tx:
+                self.follower.claim(tx, batch)
+        except AlreadyClaimed:
+            pass  # another process queued them too: the outbox takes each letter once
+        return len(batch.notifications)
 
     def retry_set_aside(self, older_than_seconds: float = 0.0) -> int:
         """Queue again the letters that were set aside (the notices' own retry leaves them alone)."""
