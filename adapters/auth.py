@@ -16,19 +16,21 @@ from urllib.parse import urlparse
 import httpx
 import jwt
 
-ROLES = ("caseworker", "decision_maker", "finance", "payment_system", "auditor", "admin")
+ROLES = ("caseworker", "decision_maker", "finance", "payment_system", "auditor", "admin", "legal")
 
 # Which roles hold each permission. Which permission each route needs: api/access.py (README
 # "Access control" shows both as one table).
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "read": frozenset({"caseworker", "decision_maker", "finance", "auditor"}),
+    "read": frozenset({"caseworker", "decision_maker", "finance", "auditor", "legal"}),
     "hardship": frozenset({"caseworker", "decision_maker"}),
     "acceleration_notice": frozenset({"caseworker", "decision_maker"}),
     "decision": frozenset({"decision_maker"}),
     "appeal": frozenset({"caseworker", "decision_maker"}),
     "payment": frozenset({"finance", "payment_system"}),
     "payment_admin": frozenset({"finance"}),
-    "evidence": frozenset({"decision_maker", "auditor"}),
+    "evidence": frozenset({"decision_maker", "auditor", "legal"}),
+    # Issue 20: legal staff prove a case (court package with the letters and parties, legal status).
+    "legal": frozenset({"decision_maker", "legal"}),
     "audit": frozenset({"auditor"}),
     "operations": frozenset({"decision_maker", "admin"}),
     "operations_read": frozenset({"caseworker", "decision_maker", "finance", "auditor", "admin"}),

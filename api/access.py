@@ -63,6 +63,7 @@ ROUTES = (
     Route("POST", "/v1/discussions/{request_id}/meeting", "prepare", "record the discussion held (R-APP-10)"),
     Route("GET", f"{LOAN}/evidence", "evidence", "the evidence bundle",
           {"personal_data": "the letters and the decisions' free text"}),
+    Route("GET", f"{LOAN}/court-package", "legal", "the court package: claim, §8 trail, letters, application draft"),
     Route("POST", "/v1/payments", "payment", "post a payment"),
     Route("POST", "/v1/payments/files", "payment", "import a bank file",
           {"payment_admin": "applying the file's returns: they wait for finance in `/v1/payments/returns`"}),

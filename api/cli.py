@@ -38,6 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     who.add_argument("borrower_id")
     who.add_argument("--from", dest="since", help="first day YYYY-MM-DD (default: the beginning)")
     who.add_argument("--to", dest="until", help="last day YYYY-MM-DD (default: today)")
+    crt = commands.add_parser("court-package", help="a loan's court package (issue 20): claim, §8 trail, letters, application draft; signed")
+    crt.add_argument("tenant")
+    crt.add_argument("loan_id")
+    crt.add_argument("--out", required=True, help="folder to write the package into")
+    crt.add_argument("--on", help="the claim's date YYYY-MM-DD (default: today)")
     vev = commands.add_parser("verify-evidence", help="check an evidence bundle offline (no database, no settings)")
     vev.add_argument("bundle", help="the bundle's folder, or the zip GET /v1/loans/{id}/evidence serves")
     vev.add_argument("--public-key", help="the organiser's published signing key (hex): the bundle must be "
@@ -47,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     create = key_actions.add_parser("create", help="create a key and print it once")
     create.add_argument("tenant")
     create.add_argument("role", choices=["caseworker", "decision_maker", "finance", "payment_system", "auditor",
-                                         "admin"])
+                                         "admin", "legal"])
     create.add_argument("--name", default="")
     revoke = key_actions.add_parser("revoke")
     revoke.add_argument("key_id")
@@ -117,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         return _api_key(args)
     if args.command == "evidence":
         return _evidence(args.tenant, args.loan_id, args.out, args.with_personal_data)
+    if args.command == "court-package":
+        return _court_package(args.tenant, args.loan_id, args.out, args.on)
     if args.command == "shred-legacy":
         return _shred_legacy(args.tenant, args.borrower_id, args.statement)
     if args.command == "who-processed":
@@ -295,6 +302,32 @@ def _evidence(tenant: str, loan_id: str, out: str, personal_data: bool = False) 
     finally:
         container.close()
     print(f"luotto evidence: wrote {out} (chain head {manifest['chain_head']})", file=sys.stderr)
+    return 0
+
+
+def _court_package(tenant: str, loan_id: str, out: str, on: str | None) -> int:
+    import datetime as dt
+    from pathlib import Path
+
+    from adapters.settings import Settings
+    from application.container import Container
+    from application.court_package import build
+
+    try:
+        day = dt.date.fromisoformat(on) if on else None
+    except ValueError:
+        print(f"luotto court-package: --on {on!r} is not a date YYYY-MM-DD (R-DATE-1)", file=sys.stderr)
+        return 2
+    container = Container.build(Settings())
+    try:
+        manifest = build(container, tenant, loan_id, Path(out), on=day)
+    except DomainError as e:
+        print(f"luotto court-package: {e}", file=sys.stderr)
+        return 2
+    finally:
+        container.close()
+    print(f"luotto court-package: wrote {out} (claim on {manifest['claim_on']}, chain head {manifest['chain_head']}); "
+          "check it with luotto verify-evidence", file=sys.stderr)
     return 0
 
 

@@ -41,6 +41,8 @@ from domain.evidence import GENESIS, canonical_json, chain_hash, event_payload, 
 FILES = ("events.json", "decisions.json", "digest.json", "report.pdf")
 MANIFEST = "manifest.json"
 NOTICE = re.compile(r"^notices/[0-9a-f]{64}\.(pdf|salt)$")
+# A court package (application.court_package) adds its documents and the decision letters under court/.
+COURT = re.compile(r"^court/([a-z0-9-]+\.(json|pdf)|letters/[0-9a-f]{64}\.(pdf|salt))$")
 PERSONAL = "personal.json"
 MAX_FILE_BYTES = 64 * 1024 * 1024  # far above a bundle's largest file (the report of a long history)
 MAX_BUNDLE_BYTES = 512 * 1024 * 1024
@@ -48,7 +50,7 @@ MAX_FILES = 10_000
 
 
 def is_bundle_file(name: str) -> bool:
-    return name in FILES or name in (MANIFEST, PERSONAL) or bool(NOTICE.match(name))
+    return name in FILES or name in (MANIFEST, PERSONAL) or bool(NOTICE.match(name)) or bool(COURT.match(name))
 
 
 def signed_part(manifest: dict) -> bytes:
@@ -56,8 +58,11 @@ def signed_part(manifest: dict) -> bytes:
     return canonical_json({k: v for k, v in manifest.items() if k != "signature"}).encode()
 
 
-def export(container, tenant: str, loan_id: str, out: Path, *, personal_data: bool = False) -> dict:
-    """`personal_data`: the reader may see the borrower's personal data (letters, free text)."""
+def export(container, tenant: str, loan_id: str, out: Path, *, personal_data: bool = False,
+           extra=None) -> dict:
+    """`personal_data`: the reader may see the borrower's personal data (letters, free text).
+    `extra(out, loan, events, show) -> (names, manifest fields)` writes further files (a court package's)
+    before the manifest is signed, so the signature covers them too."""
     service = container.service
     loan = service.loan(tenant, loan_id)
     events = list(service.events.get(loan.id))
@@ -84,10 +89,14 @@ def export(container, tenant: str, loan_id: str, out: Path, *, personal_data: bo
     names = list(FILES)
     if personal_data:
         names += _personal(container, loan, events, show, out)
+    more: dict = {}
+    if extra is not None:
+        added, more = extra(out, loan, events, show)
+        names += added
     manifest = {"loan_id": loan_id, "tenant": tenant, "loan_uuid": str(loan.id), "chain_head": loan.hash_head,
                 "version": loan.version, "exported_at": service.clock().isoformat(),
                 "files": {name: hashlib.sha256((out / name).read_bytes()).hexdigest() for name in names},
-                "public_key": container.signer.public_key}
+                "public_key": container.signer.public_key, **more}
     # Signed, so that rewriting events.json and the manifest together (dropping the last events)
     # no longer verifies.
     manifest["signature"] = container.signer.sign(signed_part(manifest))
@@ -126,10 +135,14 @@ def _personal(container, loan, events: list, show, out: Path) -> list[str]:
     return names
 
 
-def export_zip(container, tenant: str, loan_id: str, *, personal_data: bool = False) -> bytes:
-    """The same bundle as one zip file (one folder evidence-<loan>/ in it), for the HTTP API."""
+def export_zip(container, tenant: str, loan_id: str, *, personal_data: bool = False, build=None) -> bytes:
+    """The same bundle as one zip file (one folder evidence-<loan>/ in it), for the HTTP API.
+    `build(folder)` writes another kind of bundle into the folder instead (a court package)."""
     with tempfile.TemporaryDirectory() as folder:
-        export(container, tenant, loan_id, Path(folder), personal_data=personal_data)
+        if build is not None:
+            build(Path(folder))
+        else:
+            export(container, tenant, loan_id, Path(folder), personal_data=personal_data)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
             for path in sorted(Path(folder).rglob("*")):
@@ -247,6 +260,13 @@ def _verify_content(files: dict[str, bytes], manifest: dict, key: str | None) ->
         head = record["hash"]
     if head != manifest["chain_head"]:
         problems.append("the chain head of the events differs from the manifest's")
+    for name in manifest["files"]:
+        letter = re.match(r"^court/letters/([0-9a-f]{64})\.pdf$", name)
+        if letter and name in files:
+            salt = files.get(f"court/letters/{letter.group(1)}.salt")
+            salt = bytes.fromhex(salt.decode("ascii").strip()) if salt else b""
+            if hashlib.sha256(salt + files[name]).hexdigest() != letter.group(1):
+                problems.append(f"{name}: the letter differs from the one the decision recorded")
     for record in events:
         payload = json.loads(record["payload"])
         name = f"notices/{payload.get('content_hash')}.pdf"

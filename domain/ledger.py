@@ -75,6 +75,7 @@ class Position:
     overpayment: Cents = 0  # negative when a refund was followed by the reversal of the money refunded
     refund_waived: Cents = 0
     paid_off_on: Date | None = None  # the day nothing was owed any more
+    penalty_settled_exact: int = 0  # penalty accrued on amounts since paid or waived, over DENOMINATOR (claims)
     _by_number: dict = field(default_factory=dict, repr=False)
 
     def instalment(self, number: int) -> InstalmentPosition:
@@ -283,6 +284,7 @@ def position(plan: list[Instalment], movements: list[Movement], *, as_of: Date, 
         pos.interest_accrued = clock.outstanding()
         clock.estimate(as_of)
     pos.penalty_accrued = penalty.total(rows, as_of)
+    pos.penalty_settled_exact = penalty.settled
     if pos.owed > 0:
         pos.paid_off_on = None
     return pos
@@ -401,5 +403,20 @@ class _Penalty:
     def total(self, rows: list[InstalmentPosition], on: Date) -> Cents:
         if self.rates is None:
             return 0
-        running = sum(r.principal_unpaid * self.rates.rate_days(self.start(r), on) for r in rows if r.principal_unpaid)
+        running = sum(numerator for _, _, numerator in self.running(rows, on))
         return divide_half_up(self.settled + running, DENOMINATOR)
+
+    def running(self, rows: list[InstalmentPosition], on: Date) -> list[tuple[InstalmentPosition, Date, int]]:
+        """(row, the last day before it accrues, exact numerator) of each unpaid principal part on `on`."""
+        return [(r, self.start(r), r.principal_unpaid * self.rates.rate_days(self.start(r), on))
+                for r in rows if r.principal_unpaid]
+
+
+def penalty_running(pos: Position, rates: ReferenceRates | None, accelerated_on: Date | None,
+                    floor: Date | None) -> list[tuple[InstalmentPosition, Date, int]]:
+    """The penalty interest still running on `pos.as_of`, instalment by instalment, exactly as `position`
+    accrues it (R-PEN-2/3, R-INT-5): what a claim traces each euro of penalty interest to."""
+    if rates is None:
+        return []
+    accel = accelerated_on if accelerated_on is not None and accelerated_on <= pos.as_of else None
+    return _Penalty(rates, accel, floor).running(pos.instalments, pos.as_of)
