@@ -10,7 +10,8 @@ from fastapi.responses import JSONResponse
 
 from adapters.auth import Principal
 from adapters.settings import Settings
-from api import applications, assessments, errors, legal, loans, observability, operations, payment_files, payments, people
+from api import (applications, assessments, contracts, errors, legal, loans, observability, operations, payment_files,
+                 payments, people)
 from api.deps import Container, principal
 from api.fresh import PositionWatch
 from domain.errors import DomainError
@@ -38,7 +39,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.state.position_watch = PositionWatch(app.state.container.read_model)
     app.state.health = {}  # name -> check() -> None or what is wrong; `luotto serve` adds its threads
     errors.install(app)
-    for module in (loans, legal, assessments, applications, payments, payment_files, operations, people, observability):
+    for module in (loans, legal, assessments, applications, contracts, payments, payment_files, operations, people,
+                   observability):
         app.include_router(module.router)
     observability.install(app)
     errors.document(app)

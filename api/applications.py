@@ -159,7 +159,15 @@ def view(c, case, *, facts: bool) -> dict:
                "grounds": list(case.decision.grounds), "loan_id": case.decision.loan_id,
                "loan_version": case.decision.loan_version,
                "letters": [{"borrower_id": x.borrower_id, "hash": x.hash} for x in case.decision.letters]},
-           "deliveries": [{"borrower_id": b, "outcome": o} for b, o in case.deliveries]}
+           "deliveries": [{"borrower_id": b, "outcome": o} for b, o in case.deliveries],
+           # R-APP-6/7: where a granted loan application stands on its way to a loan.
+           "grant_status": case.grant_status,
+           "offer": None if case.offer is None else {
+               "offered_on": case.offer.offered_on.isoformat(), "valid_until": case.offer.valid_until.isoformat(),
+               "closed": case.offer.closed},
+           "signatures": [{"signer": x.signer, "on": x.on.isoformat()} for x in case.signatures],
+           "unsigned": case.unsigned() if case.grant_status == "offered" else [],
+           "contracted_loan": case.contracted_loan}
     if facts:
         current = case.current_facts()
         out["facts"] = c.service.application_facts(case)

@@ -20,7 +20,6 @@ from domain.case import ApplicationCase, case_uuid
 from domain.case_register import CaseRegister, case_register_id
 from domain.case_state import LOAN, RELIEF_KINDS
 from domain.errors import DomainError, invalid
-from domain.interest import InterestTerms
 from domain.loan import Decision
 from domain.money import format_cents, parse_amount
 
@@ -184,22 +183,22 @@ class ApplicationCommands:
             decision = Decision(decided_by, seal(reasons or override_reasons or ""), legal_basis)
             others, loan_id, loan_version, decided = [], case.loan_id, None, {}
             assessment = self.application_assessment(case)
+            changes: list = []
             if outcome == "granted" and case.kind == LOAN:
+                # R-APP-6/7: no loan yet; the grant waits for capital or is offered, and the signed
+                # contract records LoanGranted (application.contracts).
                 decided = self._grant_terms(case, grant or {}, assessment)
                 loan_id = decided.pop("loan_id")
-                interest = decided.get("interest")
-                others = self.grant_aggregates(
-                    tenant=tenant, loan_id=loan_id, borrower_id=case.applicant, co_borrower_id=case.co_applicant,
-                    principal=parse_amount(decided["principal"], "grant.principal"), decision=decision,
-                    purpose=seal(decided["purpose"]), granted_on=on,
-                    first_due_date=dt.date.fromisoformat(decided["first_due_date"]),
-                    term_months=decided.get("term_months"),
-                    instalment_amount=parse_amount(decided["instalment_amount"], "grant.instalment_amount")
-                    if decided.get("instalment_amount") else None,
-                    interest=InterestTerms.from_json(interest, "grant.interest") if interest else None,
-                    decision_reference=application_id)
-                decided.update(plan_figures(others[1]))
-                loan_version = 1
+                decided["plan_by"] = "instalment_amount" if decided.get("instalment_amount") else "term_months"
+                probe = self.probe_loan(tenant, loan_id, case, decided, on)
+                decided.update(plan_figures(probe))
+                decided["purpose_sealed"] = seal(decided["purpose"])
+                register, changes = self.queue_grant(tenant, case, probe.principal, on)
+                others = [register]
+                offered = ("offered", application_id) in changes
+                decided["waiting_position"] = None if offered else register.position_of(application_id)
+                decided["offer_valid_until"] = register.offers[application_id]["valid_until"].isoformat() \
+                    if offered else None
             elif outcome == "granted":
                 decided = relief_request(case.kind, terms) if terms else dict(case.request)
                 loan = self.loan(tenant, case.loan_id)
@@ -214,6 +213,8 @@ class ApplicationCommands:
                         terms={k: v for k, v in decided.items() if k != "purpose" and v is not None},
                         letters=letters, on=on, by=by, decided_by=decided_by, recorded_at=self.clock(),
                         policy=policy, loan_id=loan_id, loan_version=loan_version, legal_basis=legal_basis)
+            if changes:
+                others += self.record_offer_changes(tenant, others[0], changes, on, current=case)
             register = self.case_register(tenant)
             register.index(application_id=application_id, kind=case.kind, applicants=list(case.applicants),
                            status=outcome, on=on, loan_id=loan_id)

@@ -8,6 +8,7 @@ decisions (application.loans), applications and their decisions (application.app
 from __future__ import annotations
 
 from application.applications import ApplicationCommands
+from application.contracts import ContractCommands
 from application.loans import LoanCommands
 from application.payments import PaymentCommands
 from application.servicing import ServicingCommands
@@ -16,7 +17,7 @@ from application.store import ReadModelPort, Store, Written, utc_now
 __all__ = ["LoanService", "ReadModelPort", "Written", "utc_now"]
 
 
-class LoanService(LoanCommands, ApplicationCommands, PaymentCommands, ServicingCommands, Store):
+class LoanService(LoanCommands, ApplicationCommands, ContractCommands, PaymentCommands, ServicingCommands, Store):
     # The library names an application's tables after its class unless the class names itself:
     # every store has "luotto_events" and "luotto_snapshots", whatever the class is called.
     name = "Luotto"

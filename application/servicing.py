@@ -92,7 +92,9 @@ class ServicingCommands:
                            failures=summary["failures"])
             return [run_log]
         self.write(record)
-        return {**summary, "started_at": started.isoformat()}
+        # R-APP-6: repayments may have freed capital, and offers may have run out of time.
+        offers = self.process_waiting_list(tenant, business_date).result
+        return {**summary, "started_at": started.isoformat(), **({"waiting_list": offers} if offers else {})}
 
     def first_grant_date(self, tenant: str) -> dt.date | None:
         """The grant date of the organiser's earliest loan: servicing has nothing to do before it."""

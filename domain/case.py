@@ -201,3 +201,51 @@ class ApplicationCase(CaseState, Aggregate):
         self._record(ev.DecisionLetterDelivered, on=on, by="outbox", recorded_at=recorded_at,
                      borrower_id=borrower_id, outcome=outcome, channel=channel)
         return True
+
+    # --- from a granted decision to a loan (R-APP-6, R-APP-7) ------------------------------------
+
+    def _granted_loan(self, rule: str) -> None:
+        if self.grant_status is None:
+            raise DomainError("not_eligible", f"application {self.application_id} is not a granted loan "
+                              "application", rule=rule, field="application_id")
+
+    def record_offer(self, *, valid_until: dt.date, on: dt.date, recorded_at: dt.datetime) -> None:
+        """Recorded in the same write as the register's GrantOffered (by the waiting list, not a person)."""
+        self._granted_loan("R-APP-6")
+        self._record(ev.OfferMade, on=on, by="waiting_list", recorded_at=recorded_at, valid_until=valid_until)
+
+    def expire_offer(self, *, on: dt.date, recorded_at: dt.datetime) -> None:
+        self._granted_loan("R-APP-6")
+        self._record(ev.OfferExpired, on=on, by="waiting_list", recorded_at=recorded_at)
+
+    def sign_contract(self, *, signer: str, on: dt.date, by: str, recorded_at: dt.datetime) -> bool:
+        """R-APP-7: each borrower and the official sign; True when this signature completes it.
+        Only within the offer's time (R-APP-6); a signature given twice is recorded once."""
+        self._granted_loan("R-APP-7")
+        status = self.grant_status
+        if status != "offered":
+            raise DomainError("not_eligible", f"application {self.application_id} cannot be signed: its grant is "
+                              f"{status.replace('_', ' ')}", rule="R-APP-7")
+        if signer not in (*self.applicants, "official"):
+            raise invalid(f"signer must be one of the borrowers {list(self.applicants)} or \"official\", got "
+                          f"{signer!r}", rule="R-APP-7", field="signer")
+        if on < self.offer.offered_on:
+            raise invalid(f"the contract cannot be signed on {on}, before the offer of {self.offer.offered_on}",
+                          rule="R-APP-7", field="on")
+        if on > self.offer.valid_until:
+            raise DomainError("not_eligible", f"the offer expired on {self.offer.valid_until} (policy "
+                              "offer_valid_days)", rule="R-APP-6", field="on")
+        if any(s.signer == signer for s in self.signatures):
+            return False
+        self._record(ev.ContractSigned, on=on, by=by, recorded_at=recorded_at, signer=signer)
+        return self.unsigned() == []
+
+    def unsigned(self) -> list[str]:
+        signed = {s.signer for s in self.signatures}
+        return [p for p in (*self.applicants, "official") if p not in signed]
+
+    def conclude_contract(self, *, loan_id: str, on: dt.date, by: str, recorded_at: dt.datetime) -> None:
+        if self.unsigned():
+            raise DomainError("not_eligible", f"the contract still lacks the signatures of {self.unsigned()}",
+                              rule="R-APP-7")
+        self._record(ev.ContractConcluded, on=on, by=by, recorded_at=recorded_at, loan_id=loan_id)

@@ -10,7 +10,9 @@ import datetime as dt
 
 from eventsourcing.domain import Aggregate
 
-from domain.case_state import Assessed, FactsVersion, Judged, Letter, Outcome
+from dataclasses import replace
+
+from domain.case_state import Assessed, FactsVersion, Judged, Letter, Offer, Outcome, Signature
 
 
 class CaseEvent(Aggregate.Event):
@@ -115,7 +117,8 @@ class ApplicationDecided(CaseEvent):
     def apply(self, case) -> None:
         case.decision = Outcome(self.outcome, self.effective_date, self.by, tuple(self.grounds), self.loan_id,
                                 self.loan_version, tuple(Letter(x["borrower_id"], x["hash"]) for x in self.letters),
-                                self.originator_version)
+                                self.originator_version, self.decided_by, self.reasons)
+        case.granted_terms = dict(self.terms)
 
 
 class ApplicationWithdrawn(CaseEvent):
@@ -134,3 +137,38 @@ class DecisionLetterDelivered(CaseEvent):
 
     def apply(self, case) -> None:
         case.deliveries = case.deliveries + ((self.borrower_id, self.outcome),)
+
+
+class OfferMade(CaseEvent):
+    """R-APP-6: the capital covers the grant now; it is reserved until `valid_until`."""
+
+    valid_until: dt.date
+
+    def apply(self, case) -> None:
+        case.offer = Offer(self.effective_date, self.valid_until)
+
+
+class OfferExpired(CaseEvent):
+    """R-APP-6: the contract was not signed by `valid_until`; the reserved capital is free again."""
+
+    def apply(self, case) -> None:
+        case.offer = replace(case.offer, closed="expired", closed_on=self.effective_date)
+
+
+class ContractSigned(CaseEvent):
+    """R-APP-7: a borrower (their borrower id) or the official (`official`) signed the contract."""
+
+    signer: str
+
+    def apply(self, case) -> None:
+        case.signatures = case.signatures + (Signature(self.signer, self.effective_date, self.by),)
+
+
+class ContractConcluded(CaseEvent):
+    """R-APP-7: everyone signed; the loan's LoanGranted is recorded in the same write."""
+
+    loan_id: str
+
+    def apply(self, case) -> None:
+        case.contracted_loan = self.loan_id
+        case.offer = replace(case.offer, closed="contracted", closed_on=self.effective_date)

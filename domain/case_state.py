@@ -66,6 +66,27 @@ class Outcome:
     loan_version: int | None  # the loan's event that carries out a granted relief, or LoanGranted
     letters: tuple[Letter, ...]
     version: int  # of the ApplicationDecided
+    decided_by: str = ""  # the official's name (the loan's LoanGranted repeats it at the contract)
+    reasons: str = ""  # sealed
+
+
+@dataclass(frozen=True)
+class Offer:
+    """R-APP-6: the capital reserved for a granted loan until the contract is signed or it expires."""
+
+    offered_on: Date
+    valid_until: Date
+    closed: str | None = None  # expired | contracted
+    closed_on: Date | None = None
+
+
+@dataclass(frozen=True)
+class Signature:
+    """R-APP-7: a borrower (by borrower id) or the official (`official`) signed the contract."""
+
+    signer: str
+    on: Date
+    by: str  # the credential that recorded it
 
 
 class CaseState:
@@ -86,6 +107,11 @@ class CaseState:
     decision: Outcome | None
     withdrawn_on: Date | None
     deliveries: tuple[tuple[str, str], ...]  # (borrower_id, outcome) of the decision letters
+    # From a granted decision to a loan (R-APP-6, 7). Class defaults: older cases load without them.
+    granted_terms: dict = {}  # what ApplicationDecided granted (amounts as strings, the purpose sealed)
+    offer: Offer | None = None
+    signatures: tuple[Signature, ...] = ()
+    contracted_loan: str | None = None  # the loan id once the contract is concluded (LoanGranted)
 
     @property
     def open(self) -> bool:
@@ -102,6 +128,17 @@ class CaseState:
     @property
     def applicants(self) -> tuple[str, ...]:
         return (self.applicant,) + ((self.co_applicant,) if self.co_applicant else ())
+
+    @property
+    def grant_status(self) -> str | None:
+        """Where a granted loan application stands: waiting, offered, offer_expired or contracted."""
+        if self.kind != LOAN or self.decision is None or self.decision.outcome != "granted":
+            return None
+        if self.contracted_loan is not None:
+            return "contracted"
+        if self.offer is None:
+            return "waiting"
+        return "offer_expired" if self.offer.closed == "expired" else "offered"
 
     def current_facts(self) -> FactsVersion:
         return self.facts[-1]

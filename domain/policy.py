@@ -42,6 +42,7 @@ class Policy:
     discussion_within_days: int = 14  # a requested personal discussion is held within (Act §9)
     rectification_body: str | None = None  # who decides a request for rectification (R-APP-5)
     administrative_court: str | None = None  # where a decision on rectification is appealed (R-APP-9)
+    offer_valid_days: int = 30  # R-APP-6: an offer reserves its capital this long for the contract to be signed
     # Parameters a preset took from the system default because its guideline is silent.
     defaulted: tuple[str, ...] = field(default=(), compare=False)
 
@@ -131,7 +132,7 @@ def _parse_override(key: str, raw: object):
         return _int(raw, where, low=0 if "lag" in key else 1)
     if key == "due_day":
         return None if raw is None else _int(raw, where, low=1, high=28)
-    if key == "discussion_within_days":
+    if key in ("discussion_within_days", "offer_valid_days"):
         return _int(raw, where, low=1, high=365)
     if key in ("rectification_body", "administrative_court"):
         if raw is not None and (not isinstance(raw, str) or not raw.strip() or len(raw) > 200):

@@ -15,6 +15,7 @@ from eventsourcing.domain import Aggregate
 from domain.errors import DomainError
 from domain.money import Cents, format_cents, parse_amount
 from domain.policy import Policy
+from domain.waiting_list import WaitingList
 
 NAMESPACE = uuid.UUID("0b7d8a4e-5f0c-4b8e-8c1e-6a7f0d9e2b31")
 
@@ -31,8 +32,9 @@ def reference_marker_id(tenant: str, reference: str) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, f"reference/{tenant}/{reference}")
 
 
-class GrantRegister(Aggregate):
-    """An organiser's policy and every loan it granted (principal, borrower, year)."""
+class GrantRegister(WaitingList, Aggregate):
+    """An organiser's policy, every loan it granted (principal, borrower, year) and the waiting list
+    of granted decisions with the offers that reserve capital (R-APP-6, domain.waiting_list)."""
 
     class Opened(Aggregate.Created):
         tenant: str
@@ -76,32 +78,44 @@ class GrantRegister(Aggregate):
         if policy != Policy.from_json(self.policy):
             self.trigger_event(self.PolicySet, policy=policy.to_json())
 
-    def register_grant(self, *, loan_id: str, borrower_id: str, principal: Cents, granted_on: dt.date,
-                       known_outstanding: dict[str, Cents], applicant_other_debt: Cents = 0,
-                       co_borrower_id: str | None = None) -> int:
-        """Check R-PORT-1 and record the grant; returns the loan's sequence number in this register.
-
-        `known_outstanding` maps loans to their principal outstanding as a read model knows it. A
-        registered loan it does not know yet counts at its full principal, and a payment it has not
-        seen yet leaves the figure higher: a lagging read model can only make the check stricter.
-        """
-        policy = Policy.from_json(self.policy)
-        outstanding = {}
+    def outstanding(self, known_outstanding: dict[str, Cents]) -> dict[str, Cents]:
+        """Principal outstanding per registered loan. A loan the read model does not know yet counts at
+        its full principal, and a payment it has not seen yet leaves the figure higher: a lagging read
+        model can only make the checks stricter."""
+        out = {}
         for lid, row in self.loans.items():
             amount = known_outstanding.get(lid, parse_amount(row["principal"], "principal"))
             if amount > 0:
-                outstanding[lid] = amount
-        year = str(granted_on.year)
-        if policy.capital_limit is not None:
-            used = sum(outstanding.values())
-            if used + principal > policy.capital_limit:
-                raise _limit(f"capital_limit {format_cents(policy.capital_limit)} would be exceeded: outstanding "
-                             f"{format_cents(used)} + requested {format_cents(principal)}")
-        if policy.annual_grant_limit is not None:
-            granted = self.granted_by_year.get(year, 0)
-            if granted + principal > policy.annual_grant_limit:
-                raise _limit(f"annual_grant_limit {format_cents(policy.annual_grant_limit)} would be exceeded in "
-                             f"{year}: granted {format_cents(granted)} + requested {format_cents(principal)}")
+                out[lid] = amount
+        return out
+
+    def register_grant(self, *, loan_id: str, borrower_id: str, principal: Cents, granted_on: dt.date,
+                       known_outstanding: dict[str, Cents], applicant_other_debt: Cents = 0,
+                       co_borrower_id: str | None = None, offer: str | None = None) -> int:
+        """Check R-PORT-1 and record the grant; returns the loan's sequence number in this register.
+
+        `known_outstanding` maps loans to their principal outstanding as a read model knows it.
+        `offer`: the application whose offer (R-APP-6) reserved this capital, taken in the same write,
+        so the capital limits were checked when it was offered. A grant without one must also leave
+        room for the reserved offers and the grants waiting (no grant passes the waiting list).
+        """
+        outstanding = self.outstanding(known_outstanding)
+        if offer is None:
+            shortfall = self.capital_shortfall(principal, granted_on.year, sum(outstanding.values()), waiting=True)
+            if shortfall:
+                raise _limit(shortfall)
+        self.check_borrowers(borrower_id=borrower_id, co_borrower_id=co_borrower_id, outstanding=outstanding,
+                             applicant_other_debt=applicant_other_debt)
+        sequence = len(self.loans) + 1
+        self.trigger_event(self.GrantRegistered, loan_id=loan_id, borrower_id=borrower_id,
+                           principal=format_cents(principal), granted_on=granted_on, sequence=sequence,
+                           co_borrower_id=co_borrower_id)
+        return sequence
+
+    def check_borrowers(self, *, borrower_id: str, co_borrower_id: str | None, outstanding: dict[str, Cents],
+                        applicant_other_debt: Cents = 0) -> None:
+        """R-PORT-1 limits on the people (one open loan each, the applicant's total debt)."""
+        policy = Policy.from_json(self.policy)
         # A joint loan binds both spouses (R-APP-1): one open loan per borrower applies to each.
         people = {borrower_id, co_borrower_id} - {None}
         for person in sorted(people):
@@ -120,11 +134,6 @@ class GrantRegister(Aggregate):
                 raise _limit(f"max_total_debt_of_applicant {format_cents(policy.max_total_debt_of_applicant)} "
                              f"exceeded: the applicant's debts are {format_cents(total)}",
                              rule="R-APP-4", field="applicant_total_debt")
-        sequence = len(self.loans) + 1
-        self.trigger_event(self.GrantRegistered, loan_id=loan_id, borrower_id=borrower_id,
-                           principal=format_cents(principal), granted_on=granted_on, sequence=sequence,
-                           co_borrower_id=co_borrower_id)
-        return sequence
 
 
 def borrowers_of(row: dict) -> set[str]:

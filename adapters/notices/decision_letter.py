@@ -70,6 +70,10 @@ def blocks(content: Mapping, language: str, organiser: Mapping) -> tuple[str, li
         out += [("h2", t["figures"]), ("table", rows)]
     if kind == "loan" and outcome == "granted":
         out.append(("p", t["no_other_costs"]))
+        if terms.get("offer_valid_until"):  # R-APP-6: offered at once, or waiting for capital
+            out.append(("p", t["offered"].format(date=format_date(terms["offer_valid_until"]))))
+        elif terms.get("waiting_position"):
+            out.append(("p", t["waiting"].format(position=terms["waiting_position"])))
     grounds = content.get("grounds") or []
     if grounds:
         out.append(("h2", t["grounds"]))

@@ -25,6 +25,10 @@ FI = {
     "interest_fixed": "kiinteä {rate} % vuodessa, enintään viitekorko",
     "interest_reference": "korkolain 12 §:n viitekorko {margin} %-yksikköä",
     "no_other_costs": "Luotosta ei peritä muita luottokustannuksia (laki 1133/2002, 6 §).",
+    "offered": "Lainaa varten on varattu määräraha. Luottosopimus on allekirjoitettava viimeistään {date}; "
+               "laina maksetaan vasta, kun sopimus on allekirjoitettu.",
+    "waiting": "Luottopääoma ei tällä hetkellä riitä lainaan. Hakemus odottaa päätösten järjestyksessä; "
+               "sija jonossa: {position}. Saatte tarjouksen, kun aiemmat luotonsaajat ovat maksaneet lainojaan.",
     "grounds": "Hylkäämisen perusteet", "reasons": "Perustelut",
     "override": "Perustelut myöntämiselle todetuista esteistä huolimatta",
     "decided_by": "Päätöksen tekijä", "legal": "Sovelletut oikeusohjeet",
@@ -82,6 +86,10 @@ SV = {
     "interest_fixed": "fast {rate} % per år, högst referensräntan",
     "interest_reference": "referensräntan enligt 12 § i räntelagen {margin} procentenheter",
     "no_other_costs": "Inga andra kreditkostnader tas ut för krediten (6 § i lagen 1133/2002).",
+    "offered": "Anslag har reserverats för lånet. Kreditavtalet ska undertecknas senast {date}; lånet betalas "
+               "ut först när avtalet har undertecknats.",
+    "waiting": "Lånekapitalet räcker för närvarande inte till lånet. Ansökan väntar i beslutens ordning; "
+               "plats i kön: {position}. Ni får ett erbjudande när tidigare låntagare har betalat av sina lån.",
     "grounds": "Grunder för avslaget", "reasons": "Motivering",
     "override": "Motivering för beviljandet trots konstaterade hinder",
     "decided_by": "Beslutsfattare", "legal": "Tillämpade rättsregler",

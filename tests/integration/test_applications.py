@@ -106,6 +106,13 @@ def test_received_refused_reapplied_granted_by_another_and_a_relief_refused(api)
                           json={"outcome": "granted", "decided_by": "Pekka Päättäjä", "reasons": "täyttää perusteet"})
     assert granted.status_code == 201, granted.text
     assert granted.json()["decision"]["loan_id"] == "A-2"
+    # R-APP-6/7 (issue 18): the capital covers it, so it is offered; the signed contract records the loan.
+    assert (granted.json()["grant_status"], granted.json()["unsigned"]) == ("offered", ["B-1", "official"])
+    assert client.get("/v1/loans/A-2", headers=dm2).status_code == 404
+    for signer in ("B-1", "official"):
+        signed = client.post("/v1/applications/A-2/contract/signatures", headers=dm2, json={"signer": signer})
+        assert signed.status_code == 201, signed.text
+    assert (signed.json()["grant_status"], signed.json()["contracted_loan"]) == ("contracted", "A-2")
     loan = client.get("/v1/loans/A-2", headers=dm2).json()
     assert (loan["borrower_id"], loan["principal"]) == ("B-1", "2400.00")
     schedule = client.get("/v1/loans/A-2/schedule", headers=dm2).json()["instalments"]
@@ -201,6 +208,8 @@ def test_joint_application_binds_both_and_a_rectification_decision_is_sent_with_
     service.give_granting_criteria("ek", "J-1", understood=True, on=DAY, by="cw-1")
     service.look_into_social_assistance("ek", "J-1", finding="no_right", reasons="", on=DAY, by="cw-1")
     service.decide_application("ek", "J-1", outcome="granted", decided_by="Pekka", on=DAY, by="dm-1")
+    for signer in ("B-2", "official", "B-1"):  # R-APP-7: both spouses and the official sign
+        service.sign_contract("ek", "J-1", signer=signer, on=DAY, by="dm-1")
     loan = service.loan("ek", "J-1")
     assert (loan.borrower_id, loan.co_borrower_id) == ("B-1", "B-2")
     letters = {x.borrower_id: x.hash for x in service.case("ek", "J-1").decision.letters}

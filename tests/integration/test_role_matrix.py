@@ -30,7 +30,8 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "bankfiles"
 ON = dt.date(2025, 3, 31)
 REASONS = "Sairaalahoito psykiatrisella osastolla"  # sealed in the events (R-DATA-2)
 NORM = {"source": "test", "first_adult": "500.00", "other_adult": "400.00"}
-TENANTS = {"t1": {"preset": "default", "overrides": {"living_cost_norm": NORM}}, "t2": {"preset": "default"}}
+TENANTS = {"t1": {"preset": "default", "overrides": {"living_cost_norm": NORM, "offer_valid_days": 10}},
+           "t2": {"preset": "default"}}
 FACTS = {"applicant": "B1", "requested_amount": "500.00", "first_due_date": "2025-04-30", "household": {"adults": 1},
          "purpose": "pesukone", "incomes": [{"amount": "1500.00"}]}
 SETTING_ROUTES = {("GET", "/metrics"), ("GET", "/openapi.json"), ("GET", "/docs")}
@@ -75,6 +76,13 @@ def build(tmp_path: Path, **overrides):
                                           original_ids=("P-1",)), "ktl", "ps-1")
     c.service.receive_application("t1", "A1", kind="loan", facts=FACTS, on=clock.day, by="cw-0")
     c.service.request_discussion("t1", "D1", borrower_id="B1", on=clock.day, by="cw-0")
+    # A granted application offered on 12 March for 10 days: the waiting-list run of the 31st expires it.
+    c.service.receive_application("t1", "A2", kind="loan", facts={**FACTS, "applicant": "B5"}, on=clock.day,
+                                  by="cw-0")
+    c.service.assess_application("t1", "A2", on=clock.day, by="cw-0")
+    c.service.give_granting_criteria("t1", "A2", understood=True, on=clock.day, by="cw-0")
+    c.service.look_into_social_assistance("t1", "A2", finding="no_right", reasons="", on=clock.day, by="cw-0")
+    c.service.decide_application("t1", "A2", outcome="granted", decided_by="dm", on=clock.day, by="dm-0")
     clock.day = ON
     c.read_model.catch_up()
     return app, issuer, _version(c, "L1", "AppealFiled")
@@ -131,6 +139,7 @@ def request_for(route, appeal: int) -> dict:
         "/relief-applications": {"application_id": "R-new", "kind": "free_months",
                                  "request": {"months": 1, "from_instalment": 5}},
         "/v1/discussions": {"request_id": "D-new", "borrower_id": "B1"}, "/meeting": {"held_on": "2025-03-31"},
+        "/v1/waiting-list/offers": {}, "/contract/signatures": {"signer": "B1"},
     }
     if route.path == "/v1/payments/files":
         return {"url": url, "content": (FIXTURES / "ktl_correction.txt").read_bytes(),

@@ -1,0 +1,57 @@
+"""From a granted decision to money (R-APP-6 … 8): the waiting list, offers and the contract.
+
+A decision maker runs the waiting list and signs the contract for the organiser, recording each
+borrower's signature as given; everything is in the access log under each borrower (R-DATA-5).
+"""
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from pydantic import Field
+
+from api import schemas as s
+from api.applications import AppIdPath, Body, _log, _on, view
+from api.deps import Authorised, ContainerDep, TenantDep, WhoDep
+from api.errors import error_responses
+
+router = APIRouter(prefix="/v1", tags=["contracts"], dependencies=[Authorised])
+ERRORS = error_responses("not_found", "not_eligible", "limit_exceeded", "loan_exists")
+
+
+class SignatureIn(Body):
+    signer: s.Id = Field(description="a borrower's id (their signature, as given on the contract) or `official` "
+                                     "(the decision maker signs for the organiser)")
+
+
+@router.get("/waiting-list")
+def waiting_list(c: ContainerDep, tenant: TenantDep, request: Request) -> dict:
+    """R-APP-6: the grants waiting for capital in strict order of decision, each with its position,
+    and the offers with the capital they reserve until signed or expired (`valid_until`)."""
+    out = c.service.waiting_list(tenant, c.today())
+    _log(request, *sorted({p for row in out["waiting"] + out["offers"] for p in row["borrowers"]}))
+    return out
+
+
+@router.post("/waiting-list/offers", status_code=201, responses=ERRORS)
+def offer(body: Body, c: ContainerDep, tenant: TenantDep, request: Request) -> dict:
+    """R-APP-6 now rather than at the next daily run: expire offers whose time ran out, then offer the
+    first in line while the capital covers it (never a later grant ahead of it)."""
+    written = c.service.process_waiting_list(tenant, _on(c, body.on))
+    register = c.service.register(tenant)
+    people = {p for row in (*register.waiting, *register.offers.values()) for p in row["borrowers"]}
+    _log(request, *sorted(people))
+    return {"changes": written.result, "position": written.position}
+
+
+@router.post("/applications/{application_id}/contract/signatures", status_code=201, responses=ERRORS)
+def sign(application_id: AppIdPath, body: SignatureIn, c: ContainerDep, tenant: TenantDep, who: WhoDep,
+         request: Request) -> dict:
+    """R-APP-7: a borrower's or the official's signature on the contract, within the offer's time.
+    The last signature records LoanGranted (servicing starts as for `POST /v1/loans`)."""
+    case = c.service.case(tenant, application_id)
+    _log(request, *case.applicants)
+    written = c.service.sign_contract(tenant, application_id, signer=body.signer, on=_on(c, body.on),
+                                      by=who.subject)
+    out = {**view(c, written.result, facts=False), "position": written.position}
+    if written.result.contracted_loan:
+        request.state.access = [(written.result.contracted_loan, p) for p in written.result.applicants]
+    return out
