@@ -37,6 +37,8 @@ DEFAULT = {
     "discussion_within_days": 14,
     "rectification_body": None,
     "administrative_court": None,
+    # R-APP-6: neither guideline says how long an offer stands; 30 days is ours, the organiser sets it.
+    "offer_valid_days": 30,
 }
 KITTILA = {
     **DEFAULT,
