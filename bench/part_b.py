@@ -48,7 +48,7 @@ def servicing_run(info, n: int) -> dict:
     service = container.service
     try:
         day = today()
-        seeded = seed(container, {"loans": n, "tenants": 1, "days": 1, "batch": 500}, day, "(b)")
+        seeded = seed(container, {"loans": n, "tenants": 1, "days": 1, "batch": 500, "interest_tenths": 0}, day, "(b)")
         rm_grants = _catch_up(container, "the seeded loans")
         with info.connect(autocommit=True) as conn:
             before = conn.execute("SELECT COALESCE(MAX(notification_id), 0) FROM luotto_events").fetchone()[0]

@@ -362,7 +362,7 @@ def child_main(spec: dict) -> None:
     if not spec["profile"]:
         phases.wrap(BankFile, "check", "check pass (whole parse before writing)", on_class=True)
         phases.wrap(service.events, "get", "events.get (marker lookups, and every aggregate load)")
-        phases.wrap(service, "_match", "_match (reference marker + loan load, once per reference)")
+        phases.wrap(service, "reference_owner", "reference_owner (reference marker lookup, remembered per reference)")
         phases.wrap(service, "loan", "service.loan (loan loads)")
         phases.wrap(Loan, "receive_payment", "Loan.receive_payment", on_class=True)
         phases.wrap(service, "save", "service.save")
