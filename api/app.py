@@ -12,6 +12,7 @@ from adapters.auth import Principal
 from adapters.settings import Settings
 from api import (applications, assessments, contracts, errors, legal, loans, observability, operations, payment_files,
                  payments, people)
+from api import web  # the staff console (api/web)
 from api.deps import Container, principal
 from api.fresh import PositionWatch
 from domain.errors import DomainError
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     for module in (loans, legal, assessments, applications, contracts, payments, payment_files, operations, people,
                    observability):
         app.include_router(module.router)
+    web.install(app)  # the staff console under /console (api/web)
     observability.install(app)
     errors.document(app)
     _docs(app, app.state.container.settings.docs)

@@ -31,6 +31,10 @@ SECURITY_HEADERS = [
 # Everything under /v1 may hold personal data: never stored by a browser or a proxy.
 NO_STORE = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache"),
             (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")]
+# The console (api/web): its own stylesheet and inline SVG, no script at all, forms only to itself.
+CONSOLE = [(b"cache-control", b"no-store"), (b"content-security-policy",
+           b"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+           b"base-uri 'none'")]
 
 
 def install(app: FastAPI) -> None:
@@ -117,7 +121,8 @@ class Observe:
         async def observed_send(message) -> None:
             nonlocal status, responded
             if message["type"] == "http.response.start":
-                extra = SECURITY_HEADERS + (NO_STORE if scope["path"].startswith("/v1/") else [])
+                extra = SECURITY_HEADERS + (NO_STORE if scope["path"].startswith("/v1/") else
+                                            CONSOLE if scope["path"].startswith("/console") else [])
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode()), *extra]
                 await _access_log(scope, message["status"], request_id)  # before the answer leaves
                 status, responded = message["status"], True
@@ -146,13 +151,13 @@ class Observe:
 
 
 async def _access_log(scope, status: int, request_id: str) -> None:
-    """Every request of an identified caller under /v1, one row per loan or borrower whose data it
+    """Every request of an identified caller under /v1 or /console, one row per loan or borrower whose data it
     read or changed (R-DATA-5): a handler lists them in `request.state.access` (list views, bank
     files), else the path's or the handler's loan_id / borrower_id. A loan's borrower is looked up
     when the answer held its data."""
     state = scope.get("state", {})
     who = state.get("principal")
-    if who is None or not scope["path"].startswith("/v1/"):
+    if who is None or not scope["path"].startswith(("/v1/", "/console/")):
         return
     params = scope.get("path_params", {})
     pairs = state.get("access") or [(params.get("loan_id") or state.get("loan_id"),

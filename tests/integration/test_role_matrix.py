@@ -174,8 +174,17 @@ def _work_queue(answer, holds: bool) -> None:
     assert ("unallocated_payments" in answer.json()) == holds
 
 
+def _console_work_queue(answer, holds: bool) -> None:
+    assert ("Kohdistamattomat maksut" in answer.text) == holds
+
+
+def _console_loan(answer, holds: bool) -> None:
+    assert (REASONS in answer.text) == holds and ("henkilötieto, ei näytetä roolillesi" in answer.text) != holds
+
+
 PARTLY = {("GET", "/v1/loans/{loan_id}/events"): _events, ("GET", "/v1/loans/{loan_id}/evidence"): _evidence,
-          ("POST", "/v1/payments/files"): _files, ("GET", "/v1/work-queue"): _work_queue}
+          ("POST", "/v1/payments/files"): _files, ("GET", "/v1/work-queue"): _work_queue,
+          ("GET", "/console/work-queue"): _console_work_queue, ("GET", "/console/loans/{loan_id}"): _console_loan}
 
 
 def test_every_route_is_in_the_table_and_every_partial_grant_is_checked(tmp_path):
@@ -196,8 +205,8 @@ def test_role_by_route_matrix_with_side_effects(tmp_path, role):
     wrong = []
     with TestClient(app) as client:
         for route in ROUTES:
-            if (route.method, route.path) in SETTING_ROUTES:
-                continue
+            if (route.method, route.path) in SETTING_ROUTES or route.path.startswith("/console"):
+                continue  # the console's pages: test_console_routes_by_role
             call = request_for(route, appeal)
             before = fingerprint(c)
             answer = client.request(route.method, call.pop("url"), headers={**headers, **call.pop("headers", {})},
@@ -266,3 +275,55 @@ def test_metrics_and_docs_follow_their_settings(tmp_path, exposure):
                 status = client.get(path, headers=issuer.headers("t1", [role])).status_code
                 expected = {"off": 404, "public": 200}.get(exposure) or (200 if _holds(permission, role) else 403)
                 assert status == expected, (path, role, status)
+
+
+def console_request(route, csrf: str) -> dict:
+    """A valid call of each console route: forms carry the session's CSRF token (R-WEB-1)."""
+    from tests.support.console import console_form
+
+    url = route.path.replace("{loan_id}", "L1")
+    if route.path == "/console/loans":
+        url += "?loan_id=L1"
+    return {"url": url, "data": console_form(route.path, csrf) if route.method == "POST" else None}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_console_routes_by_role(tmp_path, role):
+    """The console's pages follow the same table (R-DATA-6) for a signed-in session: refused (403,
+    nothing changed) where it says no, answered where it says yes, partial grants checked."""
+    from tests.support.console import csrf_of, session_cookie
+
+    app, _, _ = build(tmp_path)
+    c = app.state.container
+    wrong = []
+    with TestClient(app, base_url="https://testserver") as client:
+        for route in ROUTES:
+            if not route.path.startswith("/console"):
+                continue
+            client.cookies.clear()
+            for name, value in session_cookie(app, "t1", [role], f"{role}-1").items():
+                client.cookies.set(name, value)
+            csrf = csrf_of(client.get("/console/sign-in").text)
+            call = console_request(route, csrf)
+            before = fingerprint(c)
+            answer = client.request(route.method, call["url"], data=call["data"], follow_redirects=False)
+            after = fingerprint(c)
+            if after != before:
+                wrong.append((route.method, route.path, answer.status_code, "a console call changed something"))
+            if route.path == "/console/dev-sign-in":  # R-WEB-2: never outside development, whoever asks
+                if answer.status_code != 403 or "R-WEB-2" not in answer.text:
+                    wrong.append((route.method, route.path, answer.status_code, "development sign-in not refused"))
+                continue
+            if not allowed(route, role):
+                if answer.status_code != 403:
+                    wrong.append((route.method, route.path, answer.status_code, "denied but answered"))
+                continue
+            if answer.status_code in (401, 403) or answer.status_code >= 500:
+                wrong.append((route.method, route.path, answer.status_code, answer.text[:200]))
+            check = PARTLY.get((route.method, route.path))
+            if check is not None and answer.status_code < 300:
+                try:
+                    check(answer, _holds(next(iter(route.partly)), role))
+                except AssertionError as e:
+                    wrong.append((route.method, route.path, answer.status_code, f"partly: {e}"))
+    assert not wrong, wrong

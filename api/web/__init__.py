@@ -1,0 +1,12 @@
+"""The staff console: server-rendered pages (Jinja2, plain forms, no script) served by Luotto
+itself under /console, with the API's container, roles, organiser scoping and access log."""
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+
+def install(app: FastAPI) -> None:
+    from api.web import core, pages
+
+    app.include_router(pages.router)
+    core.install_errors(app)

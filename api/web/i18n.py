@@ -1,0 +1,275 @@
+"""The console's words in Finnish, Swedish and English (the organisers' official languages, and
+English). One catalogue: every key has all three, checked by tests/unit/test_console_i18n.py.
+
+`t(lang, key, **values)` formats a message; a key missing from the catalogue is a bug and raises.
+Legal citations stored in events ("Act 1133/2002 §8(1)(1), §8(3)") are put into words by
+`basis_in_words`.
+"""
+from __future__ import annotations
+
+import re
+
+LANGUAGES = ("fi", "sv", "en")
+DEFAULT = "fi"
+LANGUAGE_NAMES = {"fi": "Suomeksi", "sv": "På svenska", "en": "In English"}
+
+# key: (fi, sv, en)
+M: dict[str, tuple[str, str, str]] = {
+    "app": ("Luotto – sosiaalinen luototus", "Luotto – social kreditgivning", "Luotto – social credit"),
+    "skip": ("Siirry sisältöön", "Hoppa till innehållet", "Skip to content"),
+    "nav": ("Päävalikko", "Huvudmeny", "Main menu"),
+    "nav.work_queue": ("Työjono", "Arbetskö", "Work queue"),
+    "nav.payments": ("Maksut", "Betalningar", "Payments"),
+    "nav.portfolio": ("Salkku", "Portfölj", "Portfolio"),
+    "nav.access_log": ("Lokitiedot", "Logguppgifter", "Access log"),
+    "language": ("Kieli", "Språk", "Language"),
+    "change": ("Vaihda", "Byt", "Change"),
+    "signed_in_as": ("Kirjautunut: {subject} ({roles}), {tenant}", "Inloggad: {subject} ({roles}), {tenant}",
+                     "Signed in: {subject} ({roles}), {tenant}"),
+    "sign_out": ("Kirjaudu ulos", "Logga ut", "Sign out"),
+    "sign_in": ("Kirjaudu sisään", "Logga in", "Sign in"),
+    "sign_in.title": ("Kirjautuminen", "Inloggning", "Sign in"),
+    "sign_in.oidc": ("Kirjaudu organisaatiosi tunnistuspalvelulla", "Logga in med din organisations "
+                     "identifieringstjänst", "Sign in with your organisation's identity provider"),
+    "sign_in.none": ("Kirjautumista ei ole määritetty: tunnistuspalvelua (LUOTTO_OIDC_ISSUER) ei ole asetettu.",
+                     "Inloggning är inte konfigurerad: ingen identifieringstjänst (LUOTTO_OIDC_ISSUER).",
+                     "Sign-in is not configured: no identity provider (LUOTTO_OIDC_ISSUER) is set."),
+    "dev.title": ("Paikallinen kehityskirjautuminen", "Lokal utvecklingsinloggning", "Local development sign-in"),
+    "dev.warning": ("Vain kehityskäyttöön (make run). Ei käytössä, kun tunnistuspalvelu on asetettu.",
+                    "Endast för utveckling (make run). Används inte när en identifieringstjänst är inställd.",
+                    "For development only (make run). Refused when an identity provider is set."),
+    "dev.subject": ("Käyttäjätunnus", "Användar-id", "User id"),
+    "dev.tenant": ("Järjestäjä", "Anordnare", "Organiser"),
+    "dev.roles": ("Roolit", "Roller", "Roles"),
+    "role.caseworker": ("sosiaalityöntekijä", "socialarbetare", "caseworker"),
+    "role.decision_maker": ("päätöksentekijä", "beslutsfattare", "decision maker"),
+    "role.finance": ("talous", "ekonomi", "finance"),
+    "role.payment_system": ("maksujärjestelmä", "betalningssystem", "payment system"),
+    "role.auditor": ("tarkastaja", "granskare", "auditor"),
+    "role.admin": ("ylläpitäjä", "administratör", "administrator"),
+    "none": ("Ei yhtään.", "Inga.", "None."),
+    "open": ("Avaa", "Öppna", "Open"),
+    "loan_id": ("Laina", "Lån", "Loan"),
+    "find_loan": ("Hae laina tunnuksella", "Sök lån med id", "Find a loan by id"),
+    "find": ("Hae", "Sök", "Find"),
+    # work queue
+    "wq.title": ("Työjono {day}", "Arbetskö {day}", "Work queue for {day}"),
+    "wq.intro": ("Mitä tänään on tehtävä roolillesi.", "Vad som ska göras i dag i din roll.",
+                 "What needs doing today in your role."),
+    "wq.acceleration_conditions_met": ("Eräännyttämisen edellytykset täyttyvät (laki 8 § 1 mom. 1 kohta)",
+                                       "Förutsättningarna för uppsägning uppfylls (lagen 8 § 1 mom. 1 punkten)",
+                                       "Acceleration conditions met (Act section 8(1)(1))"),
+    "wq.notices_near_cure_deadline": ("Huomautuksen korjausaika päättyy viikon sisällä",
+                                      "Rättelsetiden för meddelandet går ut inom en vecka",
+                                      "Notices whose cure deadline ends within a week"),
+    "wq.hardships_active": ("Voimassa olevat maksuvaikeuden syyt (laki 8 § 2 mom.)",
+                            "Gällande orsaker till betalningssvårigheter (lagen 8 § 2 mom.)",
+                            "Active causes of delay (Act section 8(2))"),
+    "wq.discussions_requested": ("Pyydetyt henkilökohtaiset keskustelut", "Begärda personliga samtal",
+                                 "Personal discussions requested"),
+    "wq.unallocated_payments": ("Kohdistamattomat maksut", "Oallokerade betalningar", "Unallocated payments"),
+    "wq.count": ("{n} kpl", "{n} st.", "{n} in all"),
+    "wq.nothing": ("Roolillesi ei ole työjonoa.", "Din roll har ingen arbetskö.", "Your role has no work queue."),
+    "since": ("alkaen", "sedan", "since"),
+    "deadline": ("määräaika", "tidsfrist", "deadline"),
+    # loan page
+    "loan.title": ("Laina {loan_id}", "Lån {loan_id}", "Loan {loan_id}"),
+    "loan.balances": ("Saldot {day}", "Saldon {day}", "Balances on {day}"),
+    "loan.schedule": ("Maksusuunnitelma ja maksuohjeet", "Betalningsplan och betalningsanvisningar",
+                      "Schedule and payment instructions"),
+    "loan.timeline": ("Tapahtumat", "Händelser", "Timeline"),
+    "loan.timeline_intro": ("Jokainen lainan tapahtuma: kuka, milloin, miksi ja millä perusteella.",
+                            "Varje händelse i lånet: vem, när, varför och med vilken grund.",
+                            "Every event of the loan: who, when, why and on what legal basis."),
+    "status": ("Tila", "Status", "Status"),
+    "status.current": ("ajan tasalla", "à jour", "current"),
+    "status.late": ("myöhässä", "försenad", "late"),
+    "status.accelerated": ("eräännytetty", "uppsagd", "accelerated"),
+    "status.repaid": ("maksettu", "återbetald", "repaid"),
+    "status.waived": ("vapautettu", "befriad", "waived"),
+    "status.written_off": ("poistettu", "avskriven", "written off"),
+    "status.collection": ("perinnässä", "i indrivning", "in collection"),
+    "bal.principal": ("Myönnetty pääoma", "Beviljat kapital", "Principal granted"),
+    "bal.principal_paid": ("Maksettu pääoma", "Betalt kapital", "Principal paid"),
+    "bal.principal_waived": ("Vapautettu pääoma", "Efterskänkt kapital", "Principal waived"),
+    "bal.principal_outstanding": ("Jäljellä oleva pääoma", "Återstående kapital", "Principal outstanding"),
+    "bal.overdue_amount": ("Erääntynyt maksamatta", "Förfallet obetalt", "Overdue"),
+    "bal.interest_due": ("Erääntynyt korko", "Förfallen ränta", "Interest due"),
+    "bal.penalty_interest_outstanding": ("Viivästyskorko maksamatta", "Dröjsmålsränta obetald",
+                                         "Penalty interest outstanding"),
+    "bal.overpayment": ("Liikaa maksettu", "Överbetalt", "Overpaid"),
+    "bal.payoff_amount": ("Koko velka tänään", "Hela skulden i dag", "Payoff amount"),
+    "bal.next_due_date": ("Seuraava eräpäivä", "Nästa förfallodag", "Next due date"),
+    "bal.maturity_date": ("Viimeinen eräpäivä", "Sista förfallodag", "Maturity date"),
+    "bal.notice_pending": ("Huomautus voimassa", "Meddelande gäller", "Notice pending"),
+    "yes": ("kyllä", "ja", "yes"),
+    "no": ("ei", "nej", "no"),
+    "col.instalment": ("Erä", "Rat", "Instalment"),
+    "col.due_date": ("Eräpäivä", "Förfallodag", "Due date"),
+    "col.amount": ("Määrä", "Belopp", "Amount"),
+    "col.paid": ("Maksettu", "Betalt", "Paid"),
+    "col.unpaid": ("Maksamatta", "Obetalt", "Unpaid"),
+    "col.how_to_pay": ("Maksuohje", "Betalningsanvisning", "How to pay"),
+    "col.when": ("Milloin", "När", "When"),
+    "col.what": ("Mitä", "Vad", "What"),
+    "col.who": ("Kuka", "Vem", "Who"),
+    "col.why": ("Miksi", "Varför", "Why"),
+    "col.basis": ("Oikeusperuste", "Rättslig grund", "Legal basis"),
+    "pay.to": ("Saaja {payee}, tili {iban}, viite {reference}", "Mottagare {payee}, konto {iban}, referens "
+               "{reference}", "Payee {payee}, account {iban}, reference {reference}"),
+    "pay.barcode": ("Virtuaaliviivakoodi", "Virtuell streckkod", "Virtual barcode"),
+    "effective": ("voimaan {day}", "gäller från {day}", "effective {day}"),
+    "recorded": ("kirjattu {at}", "registrerad {at}", "recorded {at}"),
+    "who.scheduler": ("Luotto (päivittäinen ajo)", "Luotto (daglig körning)", "Luotto (daily run)"),
+    "who.payment": ("maksu pankista", "betalning från banken", "payment from the bank"),
+    "hidden": ("henkilötieto, ei näytetä roolillesi", "personuppgift, visas inte för din roll",
+               "personal data, not shown to your role"),
+    "no_basis": ("–", "–", "–"),
+    "reference": ("Viitenumero", "Referensnummer", "Reference"),
+    # events
+    "ev.LoanGranted": ("Laina myönnetty: {principal} €", "Lån beviljat: {principal} €", "Loan granted: €{principal}"),
+    "ev.InstalmentFellDue": ("Erä {instalment} erääntyi: {amount} €", "Rat {instalment} förföll: {amount} €",
+                             "Instalment {instalment} fell due: €{amount}"),
+    "ev.InstalmentLate": ("Erä {instalment} myöhässä: {amount} €", "Rat {instalment} försenad: {amount} €",
+                          "Instalment {instalment} late: €{amount}"),
+    "ev.PaymentReceived": ("Maksu saatu: {amount} € (arvopäivä {value_date})",
+                           "Betalning mottagen: {amount} € (valutadag {value_date})",
+                           "Payment received: €{amount} (value date {value_date})"),
+    "ev.PaymentReversed": ("Maksu {payment_id} peruttu", "Betalning {payment_id} återförd",
+                           "Payment {payment_id} reversed"),
+    "ev.NoticeSent": ("Ilmoitus lähetetty ({kind})", "Meddelande skickat ({kind})", "Notice sent ({kind})"),
+    "ev.NoticeDeliveryRecorded": ("Ilmoituksen toimitus: {outcome}", "Meddelandets leverans: {outcome}",
+                                  "Notice delivery: {outcome}"),
+    "ev.AccelerationConditionsMet": ("Eräännyttämisen edellytykset täyttyivät: {delayed_amount} € viivästynyt",
+                                     "Förutsättningarna för uppsägning uppfylldes: {delayed_amount} € försenat",
+                                     "Acceleration conditions met: €{delayed_amount} delayed"),
+    "ev.HardshipRecorded": ("Maksuvaikeuden syy kirjattu ({cause})", "Orsak till betalningssvårighet registrerad "
+                            "({cause})", "Cause of delay recorded ({cause})"),
+    "ev.HardshipEnded": ("Maksuvaikeuden syy päättyi", "Orsaken till betalningssvårigheten upphörde",
+                         "Cause of delay ended"),
+    "ev.LoanAccelerated": ("Laina eräännytetty: {accelerated_amount} €", "Lånet uppsagt: {accelerated_amount} €",
+                           "Loan accelerated: €{accelerated_amount}"),
+    "ev.AccelerationLapsed": ("Eräännyttäminen raukesi", "Uppsägningen förföll", "Acceleration lapsed"),
+    "ev.AccelerationLapseRevoked": ("Raukeaminen peruttu", "Förfallandet återkallat", "Lapse revoked"),
+    "ev.RepaymentDeferred": ("Maksuja siirretty ({kind})", "Betalningar uppskjutna ({kind})",
+                             "Repayment deferred ({kind})"),
+    "ev.RepaymentTermsChanged": ("Maksuehdot muutettu erästä {from_instalment}: {instalment_amount} €",
+                                 "Betalningsvillkoren ändrade från rat {from_instalment}: {instalment_amount} €",
+                                 "Terms changed from instalment {from_instalment}: €{instalment_amount}"),
+    "ev.PaymentWaived": ("Vapautus maksusta ({kind}) {amount} €", "Befrielse från betalning ({kind}) {amount} €",
+                         "Exemption ({kind}) €{amount}"),
+    "ev.OverpaymentRefunded": ("Liikamaksu palautettu: {amount} €", "Överbetalning återbetald: {amount} €",
+                               "Overpayment refunded: €{amount}"),
+    "ev.LoanTransferredToCollection": ("Siirretty perintään", "Överfört till indrivning",
+                                       "Transferred to collection"),
+    "ev.LoanRepaid": ("Laina maksettu kokonaan", "Lånet helt återbetalt", "Loan repaid in full"),
+    "ev.LoanWrittenOff": ("Laina poistettu: {amount} €", "Lånet avskrivet: {amount} €", "Loan written off: €{amount}"),
+    "ev.LoanDisbursed": ("Laina maksettu saajalle: {amount} €", "Lånet utbetalt: {amount} €",
+                         "Loan disbursed: €{amount}"),
+    "ev.AppealFiled": ("Oikaisuvaatimus tapahtumasta {decision}", "Begäran om omprövning av händelse {decision}",
+                       "Request for rectification of event {decision}"),
+    "ev.AppealDecided": ("Oikaisuvaatimus ratkaistu: {outcome}", "Begäran om omprövning avgjord: {outcome}",
+                         "Request for rectification decided: {outcome}"),
+    "ev.AccelerationRevoked": ("Eräännyttäminen peruttu", "Uppsägningen återkallad", "Acceleration revoked"),
+    # stored values shown in words
+    "val.illness": ("sairaus", "sjukdom", "illness"),
+    "val.unemployment": ("työttömyys", "arbetslöshet", "unemployment"),
+    "val.other": ("muu syy", "annan orsak", "other"),
+    "val.reminder": ("maksumuistutus", "betalningspåminnelse", "reminder"),
+    "val.acceleration": ("eräännyttämisilmoitus", "uppsägningsmeddelande", "acceleration notice"),
+    "val.free_months": ("vapaakuukaudet", "fria månader", "free months"),
+    "val.due_date_extension": ("eräpäivän siirto", "flyttad förfallodag", "due date extension"),
+    "val.partial": ("osittain", "delvis", "partial"),
+    "val.full": ("kokonaan", "helt", "full"),
+    "val.upheld": ("hyväksytty", "godkänd", "upheld"),
+    "val.rejected": ("hylätty", "avslagen", "rejected"),
+    "val.delivered": ("toimitettu", "levererad", "delivered"),
+    "val.failed": ("epäonnistui", "misslyckades", "failed"),
+    # errors, by code (the rule id and field are shown beside)
+    "err.title": ("Virhe", "Fel", "Error"),
+    "err.details": ("Tekninen kuvaus (englanniksi)", "Teknisk beskrivning (på engelska)", "Technical detail"),
+    "err.rule": ("Sääntö {rule}", "Regel {rule}", "Rule {rule}"),
+    "err.field": ("Kenttä: {field}", "Fält: {field}", "Field: {field}"),
+    "err.back": ("Takaisin työjonoon", "Tillbaka till arbetskön", "Back to the work queue"),
+    "err.invalid_request": ("Pyyntö ei kelpaa.", "Begäran är ogiltig.", "The request is not valid."),
+    "err.limit_exceeded": ("Raja ylittyisi.", "Gränsen skulle överskridas.", "A limit would be exceeded."),
+    "err.not_found": ("Ei löydy (tai ei kuulu organisaatiollesi).", "Hittas inte (eller hör inte till din "
+                      "organisation).", "Not found (or not your organiser's)."),
+    "err.payment_conflict": ("Maksu on jo kirjattu toisin tiedoin.", "Betalningen är redan registrerad med andra "
+                             "uppgifter.", "The payment is already recorded with other content."),
+    "err.loan_exists": ("Laina on jo olemassa.", "Lånet finns redan.", "The loan already exists."),
+    "err.not_eligible": ("Edellytykset eivät täyty.", "Förutsättningarna uppfylls inte.",
+                         "The conditions are not met."),
+    "err.hardship_active": ("Maksuvaikeuden syy on voimassa.", "En orsak till betalningssvårigheter gäller.",
+                            "A cause of delay is active."),
+    "err.notice_pending": ("Huomautus on jo voimassa.", "Ett meddelande gäller redan.", "A notice is pending."),
+    "err.loan_closed": ("Laina on päättynyt.", "Lånet är avslutat.", "The loan is closed."),
+    "err.busy": ("Palvelu on kiireinen, yritä uudelleen.", "Tjänsten är upptagen, försök igen.",
+                 "The service is busy; try again."),
+    "err.internal_error": ("Odottamaton virhe.", "Oväntat fel.", "An unexpected error occurred."),
+    "err.unauthenticated": ("Kirjaudu sisään.", "Logga in.", "Please sign in."),
+    "err.forbidden": ("Roolillasi ei ole oikeutta tähän.", "Din roll har inte rätt till detta.",
+                      "Your role may not do this."),
+    "err.erasure_not_allowed": ("Poistaminen ei ole vielä sallittua.", "Radering är ännu inte tillåten.",
+                                "Erasure is not allowed yet."),
+    "err.four_eyes": ("Neljän silmän periaate: toinen henkilö päättää.", "Fyraögonsprincipen: en annan person "
+                      "beslutar.", "Four eyes: another person must decide."),
+    "err.application_exists": ("Hakemus on jo olemassa.", "Ansökan finns redan.", "The application already exists."),
+    "err.csrf": ("Lomake on vanhentunut tai väärennetty. Lataa sivu uudelleen ja yritä uudestaan.",
+                 "Formuläret är föråldrat eller förfalskat. Ladda om sidan och försök igen.",
+                 "The form has expired or was forged. Reload the page and try again."),
+    "err.dev_sign_in": ("Kehityskirjautuminen ei ole käytössä tässä ympäristössä.",
+                        "Utvecklingsinloggning används inte i denna miljö.",
+                        "Development sign-in is refused in this environment."),
+    "err.sign_in_failed": ("Kirjautuminen epäonnistui.", "Inloggningen misslyckades.", "Sign-in failed."),
+}
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def pick(accept_language: str | None, chosen: str | None = None) -> str:
+    """The chosen language (cookie) if known, else the first of Accept-Language we speak, else Finnish."""
+    if chosen in LANGUAGES:
+        return chosen
+    for part in (accept_language or "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in LANGUAGES:
+            return code
+    return DEFAULT
+
+
+def t(lang: str, key: str, **values) -> str:
+    text = M[key][LANGUAGES.index(lang)]
+    return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), "")), text) if values or "{" in text else text
+
+
+def maybe(lang: str, key: str, fallback: str) -> str:
+    """A catalogue entry when there is one (a status, a role), else the stored value as it is."""
+    return t(lang, key) if key in M else fallback
+
+
+_ACT = {"fi": "laki sosiaalisesta luototuksesta (1133/2002)", "sv": "lagen om social kreditgivning (1133/2002)",
+        "en": "the Act on Social Credit (1133/2002)"}
+_SECTION = re.compile(r"§\s*(\d+[a-z]?)((?:\(\d+\))*)")
+
+
+def _section_words(lang: str, number: str, parts: str) -> str:
+    nums = re.findall(r"\((\d+)\)", parts)
+    if lang == "en":
+        return f"section {number}" + "".join(f"({n})" for n in nums)
+    moment, point = ("mom.", "kohta") if lang == "fi" else ("mom.", "punkten")
+    words = f"{number} §"
+    if nums:
+        words += f" {nums[0]} {moment}"
+    if len(nums) > 1:
+        words += f" {nums[1]} {point}"
+    return words
+
+
+def basis_in_words(text: str | None, lang: str) -> str:
+    """'Act 1133/2002 §8(1)(1), §8(3)' -> 'laki sosiaalisesta luototuksesta (1133/2002) 8 § 1 mom. 1 kohta,
+    8 § 3 mom.'; what is not a citation of the Act (a rule correction's note) is kept as written."""
+    if not text:
+        return t(lang, "no_basis")
+    out = text.replace("Act 1133/2002", _ACT[lang])
+    return _SECTION.sub(lambda m: _section_words(lang, m.group(1), m.group(2)), out)

@@ -1,0 +1,31 @@
+"""Console test helpers: a session cookie as a sign-in would leave it, and a page's CSRF token."""
+from __future__ import annotations
+
+import re
+
+from api.web.session import COOKIE, Sessions
+
+
+def session_cookie(app, tenant: str, roles: list[str], subject: str = "tester") -> dict[str, str]:
+    """The cookie the console sets after a sign-in (OIDC or development) for this person."""
+    sessions = Sessions(app.state.container.signer.derived_key("console-session"))
+    return {COOKIE: sessions.dump(sessions.new(sub=subject, tenant=tenant, roles=roles, via="test"))}
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "the page has no form with a CSRF token"
+    return found.group(1)
+
+
+def summary_of(html: str) -> str:
+    """The error page's one-line explanation in the reader's language."""
+    found = re.search(r'class="summary">([^<]*)<', html)
+    return found.group(1) if found else ""
+
+
+def console_form(path: str, csrf: str) -> dict:
+    """A valid form for each console POST route (the role matrix sends it)."""
+    forms = {"/console/language": {"lang": "sv", "next": "/console/work-queue"},
+             "/console/dev-sign-in": {"subject": "dev", "tenant": "t1", "roles": ["caseworker"]}}
+    return {"csrf": csrf, **forms.get(path, {})}
