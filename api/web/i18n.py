@@ -47,6 +47,7 @@ M: dict[str, tuple[str, str, str]] = {
     "role.payment_system": ("maksujärjestelmä", "betalningssystem", "payment system"),
     "role.auditor": ("tarkastaja", "granskare", "auditor"),
     "role.admin": ("ylläpitäjä", "administratör", "administrator"),
+    "role.legal": ("lakimies", "jurist", "legal counsel"),
     "none": ("Ei yhtään.", "Inga.", "None."),
     "open": ("Avaa", "Öppna", "Open"),
     "loan_id": ("Laina", "Lån", "Loan"),

@@ -31,6 +31,12 @@ def test_every_error_code_has_words():
     assert {f"err.{code}" for code in STATUS} <= set(i18n.M)
 
 
+def test_every_role_has_words():
+    from adapters.auth import ROLES
+
+    assert {f"role.{r}" for r in ROLES} <= set(i18n.M)
+
+
 def test_legal_basis_in_words():
     stored = "Act 1133/2002 §8(1)(1), §8(3)"
     assert i18n.basis_in_words(stored, "fi") == \
