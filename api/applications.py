@@ -165,6 +165,9 @@ def view(c, case, *, facts: bool) -> dict:
            "offer": None if case.offer is None else {
                "offered_on": case.offer.offered_on.isoformat(), "valid_until": case.offer.valid_until.isoformat(),
                "closed": case.offer.closed},
+           "contract": None if case.contract is None else {
+               "drawn_on": case.contract.drawn_on.isoformat(), "first_due_date": case.contract.first_due_date.isoformat(),
+               "letters": [{"borrower_id": x.borrower_id, "hash": x.hash} for x in case.contract.letters]},
            "signatures": [{"signer": x.signer, "on": x.on.isoformat()} for x in case.signatures],
            "unsigned": case.unsigned() if case.grant_status == "offered" else [],
            "contracted_loan": case.contracted_loan}

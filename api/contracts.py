@@ -5,16 +5,22 @@ borrower's signature as given; everything is in the access log under each borrow
 """
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
 from api import schemas as s
 from api.applications import AppIdPath, Body, _log, _on, view
 from api.deps import Authorised, ContainerDep, TenantDep, WhoDep
 from api.errors import error_responses
+from domain.errors import DomainError
 
 router = APIRouter(prefix="/v1", tags=["contracts"], dependencies=[Authorised])
 ERRORS = error_responses("not_found", "not_eligible", "limit_exceeded", "loan_exists")
+
+
+class ContractIn(Body):
+    first_due_date: s.Day | None = Field(None, description="default: the decision's; a later one when the offer came "
+                                                           "late (R-SCHED-3 counts from the contract)")
 
 
 class SignatureIn(Body):
@@ -40,6 +46,39 @@ def offer(body: Body, c: ContainerDep, tenant: TenantDep, request: Request) -> d
     people = {p for row in (*register.waiting, *register.offers.values()) for p in row["borrowers"]}
     _log(request, *sorted(people))
     return {"changes": written.result, "position": written.position}
+
+
+@router.post("/applications/{application_id}/contract", status_code=201, responses=ERRORS)
+def draw(application_id: AppIdPath, body: ContractIn, c: ContainerDep, tenant: TenantDep, who: WhoDep,
+         request: Request) -> dict:
+    """R-APP-7: the contract for a standing offer, with every Act §6 term, one PDF to each borrower in
+    their language (sent through the notice channel); drawn again only until someone signs."""
+    case = c.service.case(tenant, application_id)
+    _log(request, *case.applicants)
+    written = c.service.draw_contract(tenant, application_id, on=_on(c, body.on), by=who.subject,
+                                      first_due_date=body.first_due_date)
+    return {**view(c, written.result, facts=False), "position": written.position}
+
+
+@router.get("/applications/{application_id}/contract/{borrower_id}",
+            responses={200: {"content": {"application/pdf": {}}, "description": "the contract"},
+                       **error_responses("not_found")})
+def contract_pdf(application_id: AppIdPath, borrower_id: s.BorrowerIdPath, c: ContainerDep, tenant: TenantDep,
+                 request: Request) -> Response:
+    """The contract as sent to one borrower (PDF), opened with their key."""
+    from adapters.notices.store import PdfNotFound
+
+    case = c.service.case(tenant, application_id)
+    request.state.access = [(None, borrower_id)]
+    found = next((x for x in (case.contract.letters if case.contract else ()) if x.borrower_id == borrower_id), None)
+    if found is None:
+        raise DomainError("not_found", f"application {application_id} has no contract to {borrower_id}",
+                          field="borrower_id")
+    try:
+        pdf = c.notices.pdfs.get(found.hash, c.borrowers.key(tenant, borrower_id))
+    except PdfNotFound:
+        raise DomainError("not_found", "the contract is no longer stored (erased)", field="borrower_id") from None
+    return Response(pdf, media_type="application/pdf")
 
 
 @router.post("/applications/{application_id}/contract/signatures", status_code=201, responses=ERRORS)

@@ -265,11 +265,11 @@ class ApplicationCommands:
                        amount=parse_amount(amount, "terms.amount") if amount is not None else None, **common)
 
     def record_letter_delivery(self, tenant: str, application_id: str, *, borrower_id: str, outcome: str,
-                               channel: str, on: dt.date):
+                               channel: str, on: dt.date, letter_version: int | None = None):
         def change() -> list:
             case = self.case(tenant, application_id)
             case.record_letter_delivery(borrower_id=borrower_id, outcome=outcome, channel=channel, on=on,
-                                        recorded_at=self.clock())
+                                        recorded_at=self.clock(), letter_version=letter_version)
             return [case]
         return self.write(change)
 

@@ -15,7 +15,7 @@ from domain.case import ApplicationCase
 from domain.errors import DomainError, invalid
 from domain.interest import InterestTerms
 from domain.loan import Decision, Loan
-from domain.money import Cents, parse_amount
+from domain.money import Cents, format_cents, parse_amount
 from domain.register import GrantRegister
 
 
@@ -87,6 +87,35 @@ class ContractCommands:
 
     # --- the contract (R-APP-7) ------------------------------------------------------------------
 
+    def draw_contract(self, tenant: str, application_id: str, *, on: dt.date, by: str,
+                      first_due_date: dt.date | None = None):
+        """The contract for a standing offer, one PDF to each borrower in their language (stored sealed
+        with their key, its salted hash in ContractDrawn); the outbox sends each of them theirs."""
+        def change() -> list:
+            case = self.case(tenant, application_id)
+            terms = dict(case.granted_terms)
+            if first_due_date is not None:
+                terms["first_due_date"] = first_due_date.isoformat()
+            loan = self.probe_loan(tenant, case.decision.loan_id, case, terms, on)  # R-SCHED-3 from today
+            content = self.contract_content(case, terms, loan, on)
+            letters = [self.letters.contract(tenant, person, content) for person in case.applicants]
+            case.draw_contract(first_due_date=loan.first_due_date, letters=letters, on=on, by=by,
+                               recorded_at=self.clock())
+            return [case]
+        return self.write(change, lambda: self.case(tenant, application_id))
+
+    def contract_content(self, case: ApplicationCase, terms: dict, loan: Loan, on: dt.date) -> dict:
+        """Everything the contract shows (Act §6): figures from the loan the signatures will grant."""
+        opener = self.sealer.opener(case.tenant, case.applicant, may_read=True) if self.sealer else (lambda x: x)
+        policy = self.policy(case.tenant)
+        return {"reference": case.application_id, "loan_id": loan.loan_id, "drawn_on": on.isoformat(),
+                "decided_on": case.decision.on.isoformat(), "valid_until": case.offer.valid_until.isoformat(),
+                "borrowers": [{"borrower_id": p, "name": self.letters.name_of(case.tenant, p)} for p in case.applicants],
+                "purpose": opener(terms.get("purpose_sealed") or "") or "", "principal": terms["principal"],
+                "interest": loan.interest, "penalty_interest": policy.penalty_interest,
+                "instalments": [{"n": i.number, "due_date": i.due_date.isoformat(), "amount": format_cents(i.amount)}
+                                for i in loan.instalments()]}
+
     def sign_contract(self, tenant: str, application_id: str, *, signer: str, on: dt.date, by: str):
         """A borrower's or the official's signature; the last one records LoanGranted, taking the
         offer's reserved capital (R-APP-6), in the same write."""
@@ -94,7 +123,7 @@ class ContractCommands:
             case = self.case(tenant, application_id)
             if not case.sign_contract(signer=signer, on=on, by=by, recorded_at=self.clock()):
                 return [case] if case.pending_events else []
-            terms = case.granted_terms
+            terms = {**case.granted_terms, "first_due_date": case.contract.first_due_date.isoformat()}
             loan_id = case.decision.loan_id
             register = self.register(tenant)
             reserved = register.offers.get(application_id, {}).get("principal")

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from adapters.notices.contract import render_contract
 from adapters.notices.decision_letter import render_decision
 from adapters.notices.decision_texts import TEXTS
 from application.notices import borrower_of, organiser
-from domain.case_events import ApplicationDecided
+from domain.case_events import ApplicationDecided, ContractDrawn
 from domain.case_state import Letter
 from domain.events import AppealDecided
 from projections.follower import AlreadyClaimed, Follower
@@ -50,7 +51,8 @@ def decision_content(case, *, outcome: str, grounds: list[str], assessment: dict
 class DecisionLetters:
     def __init__(self, container, pdfs):
         self.container, self.pdfs = container, pdfs
-        topics = [f"{cls.__module__}:{cls.__qualname__}" for cls in (ApplicationDecided, AppealDecided)]
+        topics = [f"{cls.__module__}:{cls.__qualname__}" for cls in (ApplicationDecided, AppealDecided,
+                                                                         ContractDrawn)]
         self.follower = Follower(container.service, container.read_model.store, TRACKING, topics=topics)
 
     def render(self, tenant: str, borrower_id: str, content: dict) -> Letter:
@@ -58,6 +60,16 @@ class DecisionLetters:
         person = borrower_of(c, _Whom(tenant, borrower_id))
         pdf = render_decision(content, person, organiser(c.settings, tenant))
         return Letter(borrower_id, self.pdfs.put_sealed(pdf, c.borrowers.key(tenant, borrower_id, create=True)))
+
+    def contract(self, tenant: str, borrower_id: str, content: dict) -> Letter:
+        """R-APP-7: the contract addressed to one borrower, in their language, stored sealed with their key."""
+        c = self.container
+        person = borrower_of(c, _Whom(tenant, borrower_id))
+        pdf = render_contract(content, person, organiser(c.settings, tenant))
+        return Letter(borrower_id, self.pdfs.put_sealed(pdf, c.borrowers.key(tenant, borrower_id, create=True)))
+
+    def name_of(self, tenant: str, borrower_id: str) -> str:
+        return borrower_of(self.container, _Whom(tenant, borrower_id))["name"]
 
     def appeal_letter(self, loan, *, outcome: str, decided_by: str, reasons: str, on: dt.date,
                       legal_basis: str | None) -> str:
@@ -122,8 +134,9 @@ class DecisionLetters:
                            body=body)
             return
         case = self.container.service.repository.get(event.originator_id, version=event.originator_version)
+        kind = "contract" if isinstance(event, ContractDrawn) else case.kind
         for letter in event.letters:
-            title, body = self._message(case.tenant, letter["borrower_id"], case.kind)
+            title, body = self._message(case.tenant, letter["borrower_id"], kind)
             outbox.enqueue(tenant=case.tenant, loan_id=outbox_key(case.application_id, letter["borrower_id"]),
                            notice_version=event.originator_version, sha256=letter["hash"], channel=channel,
                            borrower_id=letter["borrower_id"], title=title, body=body)
@@ -132,6 +145,11 @@ class DecisionLetters:
         """The message's title and a body without personal data: the decision is the attached letter."""
         language = borrower_of(self.container, _Whom(tenant, borrower_id))["language"]
         t = TEXTS[language]
+        if kind == "contract":  # R-APP-7: each borrower receives the contract to sign
+            from adapters.notices.contract import TEXTS as CONTRACT
+
+            return CONTRACT[language]["title"], {"fi": "Luottosopimus on liitteenä allekirjoitettavaksi.",
+                                                 "sv": "Kreditavtalet finns i bilagan för underskrift."}[language] + "\n"
         body = {"fi": "Päätös ja sen muutoksenhakuohje ovat liitteenä.",
                 "sv": "Beslutet och anvisningen om ändringssökande finns i bilagan."}[language]
         return t[f"title_{kind}"], body + "\n"
@@ -140,7 +158,7 @@ class DecisionLetters:
         application_id, _, borrower_id = key[len(PREFIX):].rpartition("|")
         self.container.service.record_letter_delivery(tenant, application_id, borrower_id=borrower_id,
                                                       outcome=outcome, channel=self.container.notices.adapter.channel,
-                                                      on=self.container.today())
+                                                      on=self.container.today(), letter_version=version)
         return tenant, application_id
 
 

@@ -195,11 +195,15 @@ class ApplicationCase(CaseState, Aggregate):
                      letters=[{"borrower_id": x.borrower_id, "hash": x.hash} for x in letters])
 
     def record_letter_delivery(self, *, borrower_id: str, outcome: str, channel: str, on: dt.date,
-                               recorded_at: dt.datetime) -> bool:
-        if (borrower_id, outcome) in self.deliveries:
+                               recorded_at: dt.datetime, letter_version: int | None = None) -> bool:
+        """Once per letter (the decision's, the contract's) and outcome."""
+        if letter_version is None or letter_version == (self.decision.version if self.decision else None):
+            if (borrower_id, outcome) in self.deliveries:
+                return False
+        if (borrower_id, outcome, letter_version) in self.letter_deliveries:
             return False
         self._record(ev.DecisionLetterDelivered, on=on, by="outbox", recorded_at=recorded_at,
-                     borrower_id=borrower_id, outcome=outcome, channel=channel)
+                     borrower_id=borrower_id, outcome=outcome, channel=channel, letter_version=letter_version)
         return True
 
     # --- from a granted decision to a loan (R-APP-6, R-APP-7) ------------------------------------
@@ -218,6 +222,23 @@ class ApplicationCase(CaseState, Aggregate):
         self._granted_loan("R-APP-6")
         self._record(ev.OfferExpired, on=on, by="waiting_list", recorded_at=recorded_at)
 
+    def draw_contract(self, *, first_due_date: dt.date, letters: list[Letter], on: dt.date, by: str,
+                      recorded_at: dt.datetime) -> None:
+        """R-APP-7: the contract for a standing offer; drawn again (e.g. a later first due date) only
+        until someone has signed it, since a signature is given to one text."""
+        self._granted_loan("R-APP-7")
+        if self.grant_status != "offered":
+            raise DomainError("not_eligible", f"application {self.application_id} has no standing offer to contract: "
+                              f"its grant is {self.grant_status.replace('_', ' ')}", rule="R-APP-6")
+        if self.signatures:
+            raise DomainError("not_eligible", "the contract was already signed by "
+                              f"{[s.signer for s in self.signatures]}; it is not drawn again", rule="R-APP-7")
+        if not self.offer.offered_on <= on <= self.offer.valid_until:
+            raise invalid(f"the contract is drawn within the offer ({self.offer.offered_on} … "
+                          f"{self.offer.valid_until}), not on {on}", rule="R-APP-6", field="on")
+        self._record(ev.ContractDrawn, on=on, by=by, recorded_at=recorded_at, first_due_date=first_due_date,
+                     letters=[{"borrower_id": x.borrower_id, "hash": x.hash} for x in letters])
+
     def sign_contract(self, *, signer: str, on: dt.date, by: str, recorded_at: dt.datetime) -> bool:
         """R-APP-7: each borrower and the official sign; True when this signature completes it.
         Only within the offer's time (R-APP-6); a signature given twice is recorded once."""
@@ -235,6 +256,11 @@ class ApplicationCase(CaseState, Aggregate):
         if on > self.offer.valid_until:
             raise DomainError("not_eligible", f"the offer expired on {self.offer.valid_until} (policy "
                               "offer_valid_days)", rule="R-APP-6", field="on")
+        if self.contract is None:
+            raise DomainError("not_eligible", "no contract has been drawn for the offer yet", rule="R-APP-7")
+        if on < self.contract.drawn_on:
+            raise invalid(f"the contract cannot be signed on {on}, before it was drawn on {self.contract.drawn_on}",
+                          rule="R-APP-7", field="on")
         if any(s.signer == signer for s in self.signatures):
             return False
         self._record(ev.ContractSigned, on=on, by=by, recorded_at=recorded_at, signer=signer)

@@ -12,7 +12,7 @@ from eventsourcing.domain import Aggregate
 
 from dataclasses import replace
 
-from domain.case_state import Assessed, FactsVersion, Judged, Letter, Offer, Outcome, Signature
+from domain.case_state import Assessed, Contract, FactsVersion, Judged, Letter, Offer, Outcome, Signature
 
 
 class CaseEvent(Aggregate.Event):
@@ -134,9 +134,12 @@ class DecisionLetterDelivered(CaseEvent):
     borrower_id: str
     outcome: str
     channel: str
+    letter_version: int | None = None  # added with contracts: which letter (its event's version)
 
     def apply(self, case) -> None:
-        case.deliveries = case.deliveries + ((self.borrower_id, self.outcome),)
+        if (self.borrower_id, self.outcome) not in case.deliveries:
+            case.deliveries = case.deliveries + ((self.borrower_id, self.outcome),)
+        case.letter_deliveries = case.letter_deliveries + ((self.borrower_id, self.outcome, self.letter_version),)
 
 
 class OfferMade(CaseEvent):
@@ -153,6 +156,19 @@ class OfferExpired(CaseEvent):
 
     def apply(self, case) -> None:
         case.offer = replace(case.offer, closed="expired", closed_on=self.effective_date)
+
+
+class ContractDrawn(CaseEvent):
+    """R-APP-7: the contract for the offer, one letter (PDF) to each borrower in their language; the
+    plan runs from `first_due_date` (the decision's, or a later one when the offer came late)."""
+
+    first_due_date: dt.date
+    letters: list  # [{"borrower_id", "hash"}]
+
+    def apply(self, case) -> None:
+        case.contract = Contract(self.effective_date, self.first_due_date,
+                                 tuple(Letter(x["borrower_id"], x["hash"]) for x in self.letters),
+                                 self.originator_version)
 
 
 class ContractSigned(CaseEvent):

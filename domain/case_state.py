@@ -81,6 +81,16 @@ class Offer:
 
 
 @dataclass(frozen=True)
+class Contract:
+    """R-APP-7: the contract drawn for an offer, one PDF per borrower (salted hashes)."""
+
+    drawn_on: Date
+    first_due_date: Date
+    letters: tuple[Letter, ...]
+    version: int  # of the ContractDrawn
+
+
+@dataclass(frozen=True)
 class Signature:
     """R-APP-7: a borrower (by borrower id) or the official (`official`) signed the contract."""
 
@@ -110,7 +120,9 @@ class CaseState:
     # From a granted decision to a loan (R-APP-6, 7). Class defaults: older cases load without them.
     granted_terms: dict = {}  # what ApplicationDecided granted (amounts as strings, the purpose sealed)
     offer: Offer | None = None
+    contract: Contract | None = None
     signatures: tuple[Signature, ...] = ()
+    letter_deliveries: tuple[tuple[str, str, int | None], ...] = ()  # (borrower, outcome, event version)
     contracted_loan: str | None = None  # the loan id once the contract is concluded (LoanGranted)
 
     @property

@@ -106,6 +106,15 @@ def render_decision(content: Mapping, borrower: Mapping, organiser: Mapping) -> 
     title, parts = blocks(content, language, organiser)
     on, reference = _day(content["decided_on"]), str(content["reference"])
     label = t["loan"] if content["kind"] == "appeal" else t["application"]
+    return render_blocks(title, parts, label=label, reference=reference, on=on, language=language, borrower=borrower,
+                         organiser=organiser)
+
+
+def render_blocks(title: str, parts: list[tuple[str, Any]], *, label: str, reference: str, on: dt.date, language: str,
+                  borrower: Mapping, organiser: Mapping) -> bytes:
+    """A letter of blocks (("p", text), ("h2", text), ("table", rows)) as PDF bytes, deterministic for the
+    same input; also the contract's layout (adapters.notices.contract)."""
+    t = TEXTS[language]
     pdf = _LetterPdf(f"{label} {reference}", orientation="P", unit="mm", format="A4")
     pdf.core_fonts_encoding = "cp1252"
     pdf.set_creation_date(dt.datetime.combine(on, dt.time(0, 0), tzinfo=dt.timezone.utc))

@@ -109,6 +109,17 @@ def test_received_refused_reapplied_granted_by_another_and_a_relief_refused(api)
     # R-APP-6/7 (issue 18): the capital covers it, so it is offered; the signed contract records the loan.
     assert (granted.json()["grant_status"], granted.json()["unsigned"]) == ("offered", ["B-1", "official"])
     assert client.get("/v1/loans/A-2", headers=dm2).status_code == 404
+    unsigned = client.post("/v1/applications/A-2/contract/signatures", headers=dm2, json={"signer": "B-1"})
+    assert (unsigned.status_code, unsigned.json()["rule"]) == (409, "R-APP-7")  # no contract drawn yet
+    drawn = client.post("/v1/applications/A-2/contract", headers=dm2, json={})
+    assert drawn.status_code == 201, drawn.text
+    text = pdf_text(client.get("/v1/applications/A-2/contract/B-1", headers=dm2).content)
+    for wording in ("Kreditavtal om social kredit", "Britt Sjöberg (B-1)", "debt restructuring", "2 400,00",
+                    "Rat 1, förfallodag 10.4.2026", "Rat 16, förfallodag 10.7.2027", "150,00",
+                    "Ingen ränta tas ut på krediten", "Förtida återbetalning (7 §)", "delvis utan kostnader", "Betalningsfria månader (7 a §)",
+                    "Befrielse från betalning (7 b §)", "Uppsägning (8 §)", "4 § 1 mom. i räntelagen",
+                    "inga andra kreditkostnader", "Underskrifter", "För kreditgivaren"):
+        assert wording in text, wording
     for signer in ("B-1", "official"):
         signed = client.post("/v1/applications/A-2/contract/signatures", headers=dm2, json={"signer": signer})
         assert signed.status_code == 201, signed.text
@@ -144,11 +155,11 @@ def test_received_refused_reapplied_granted_by_another_and_a_relief_refused(api)
     assert client.post("/v1/discussions/D-1/meeting", headers=cw, json={"held_on": "2026-03-02"}).status_code == 201
     assert client.get("/v1/work-queue", headers=cw).json()["discussions_requested"] == []
 
-    # The letters go out through the notice channel (the print folder), one per decision.
+    # The letters go out through the notice channel (the print folder), one per decision, and the contract.
     c.letters.enqueue_new()
     c.notices.deliver()
     rows = [r for r in c.notices.outbox.rows(tenant="ek") if r["loan_id"].startswith("A|")]
-    assert sorted(r["loan_id"] for r in rows) == ["A|A-1|B-1", "A|A-2|B-1", "A|R-1|B-1"]
+    assert sorted(r["loan_id"] for r in rows) == ["A|A-1|B-1", "A|A-2|B-1", "A|A-2|B-1", "A|R-1|B-1"]
     assert {r["status"] for r in rows} == {"sent_for_printing"}
     shown = client.get("/v1/applications/A-2", headers=cw).json()
     assert shown["deliveries"] == [{"borrower_id": "B-1", "outcome": "sent_for_printing"}]
@@ -208,8 +219,22 @@ def test_joint_application_binds_both_and_a_rectification_decision_is_sent_with_
     service.give_granting_criteria("ek", "J-1", understood=True, on=DAY, by="cw-1")
     service.look_into_social_assistance("ek", "J-1", finding="no_right", reasons="", on=DAY, by="cw-1")
     service.decide_application("ek", "J-1", outcome="granted", decided_by="Pekka", on=DAY, by="dm-1")
+    service.draw_contract("ek", "J-1", on=DAY, by="dm-1")
+    for person, wording in (("B-1", ("Luotonsaajat vastaavat luoton takaisinmaksusta yhteisvastuullisesti",
+                                     "Henkilö B-1 (B-1), Henkilö B-2 (B-2)")),
+                            ("B-2", ("Låntagarna svarar solidariskt", "Henkilö B-1 (B-1), Henkilö B-2 (B-2)"))):
+        text = pdf_text(client.get(f"/v1/applications/J-1/contract/{person}",
+                                   headers=as_(issuer, "caseworker", "x")).content)
+        assert all(w in text for w in wording), (person, text)
     for signer in ("B-2", "official", "B-1"):  # R-APP-7: both spouses and the official sign
         service.sign_contract("ek", "J-1", signer=signer, on=DAY, by="dm-1")
+    c.letters.enqueue_new()
+    c.notices.deliver()  # each spouse receives the decision letter and the contract
+    contract_version = service.case("ek", "J-1").contract.version
+    for person in ("B-1", "B-2"):
+        assert c.notices.outbox.get("ek", f"A|J-1|{person}", contract_version)["status"] == "sent_for_printing"
+    assert {(b, v) for b, o, v in service.case("ek", "J-1").letter_deliveries if v == contract_version} == {
+        ("B-1", contract_version), ("B-2", contract_version)}
     loan = service.loan("ek", "J-1")
     assert (loan.borrower_id, loan.co_borrower_id) == ("B-1", "B-2")
     letters = {x.borrower_id: x.hash for x in service.case("ek", "J-1").decision.letters}

@@ -102,6 +102,8 @@ def test_r_app_6_waits_in_order_is_offered_when_capital_frees_expires_and_the_ne
     assert "offer expired" in late.json()["message"]
     stranger = client.post("/v1/applications/B/contract/signatures", headers=dm, json={"signer": "B-1"})
     assert (stranger.status_code, stranger.json()["field"]) == (422, "signer")
+    assert client.post("/v1/applications/A/contract", headers=dm, json={}).status_code == 409  # expired
+    assert client.post("/v1/applications/B/contract", headers=dm, json={}).status_code == 201
     for signer in ("official", "B-2"):
         signed = client.post("/v1/applications/B/contract/signatures", headers=dm, json={"signer": signer})
         assert signed.status_code == 201, signed.text
