@@ -221,8 +221,11 @@ def refund(loan_id: s.LoanIdPath, body: s.RefundIn, c: ContainerDep, tenant: Ten
 
 @router.post("/{loan_id}/collection-transfer", status_code=201,
              responses=DECISION_ERRORS)
-def collection_transfer(loan_id: s.LoanIdPath, body: s.DecisionIn, c: ContainerDep, tenant: TenantDep) -> dict:
-    return _decide(c, tenant, loan_id, c.service.transfer_to_collection, body)
+def collection_transfer(loan_id: s.LoanIdPath, body: s.CollectionTransferIn, c: ContainerDep,
+                        tenant: TenantDep) -> dict:
+    """Issue 20: the accelerated loan, or the overdue `instalments`, to the collection agency (R-COL-1)."""
+    return _decide(c, tenant, loan_id, c.service.transfer_to_collection, body, instalments=body.instalments,
+                   transfer_id=body.transfer_id)
 
 
 @router.post("/{loan_id}/write-off", status_code=201, responses=DECISION_ERRORS)

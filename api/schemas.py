@@ -156,6 +156,29 @@ class ReversalIn(Strict):
     model_config = ConfigDict(extra="forbid", strict=False)
 
 
+class CollectionTransferIn(DecisionIn):
+    """Issue 20: the accelerated loan (no instalments) or overdue instalments to the collection agency."""
+    instalments: list[Annotated[int, Field(ge=1, le=MAX_INSTALMENT)]] | None = Field(None, max_length=MAX_INSTALMENT)
+    transfer_id: Id | None = Field(None, description="the transfer's id (default: T<version>); names its export file")
+
+
+class LegalStepIn(DecisionIn):
+    """Issue 20: a claim filed with the administrative court, its judgment, or its enforcement."""
+    kind: Literal["claim_filed", "judgment", "enforcement"]
+    case_number: Text
+    court: Text | None = Field(None, description="the court (or, for enforcement, the enforcement authority)")
+    amount: Amount | None = Field(None, description="claimed, ordered paid, or handed to enforcement")
+    outcome: Literal["granted", "partly_granted", "rejected"] | None = None
+
+
+class AgencyPaymentIn(Strict):
+    payment_id: PaymentId
+    amount: Amount
+    value_date: Day | None = Field(None, description="default: the posting day")
+
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+
 class NoticeIn(DecisionIn):
     override_reason: LongText | None = Field(None, description="R-ACC-5: accelerate despite hardship")
 

@@ -27,12 +27,14 @@ from adapters.court.texts import date as date_text, sentence
 from adapters.sealing import letter_salt
 from application.evidence_export import export, export_zip
 from application.notices import borrower_of, organiser
+from application.replay import legal_status
 from domain.claim import claim_on
 from domain.errors import invalid
 from domain.evidence import event_payload, plain
 from domain.policy import Policy
 
-TRAIL_TYPES = documents.TRAIL + ("LoanTransferredToCollection",)
+TRAIL_TYPES = documents.TRAIL + ("LoanTransferredToCollection", "CollectionRecalled", "ClaimFiled", "JudgmentGiven",
+                                  "EnforcementStarted")
 COURT_DEFAULT = {"fi": "Hallinto-oikeus", "sv": "Förvaltningsdomstolen"}
 
 
@@ -73,7 +75,7 @@ def _court_files(container, loan, events: list, show, out: Path, on: dt.date) ->
     person = borrower_of(container, loan)
     lang = person.get("language") if person.get("language") in ("fi", "sv") else "fi"
     books = loan.books(service.rates)
-    claim = claim_on(loan, books, events, on)
+    claim = {**claim_on(loan, books, events, on), "legal_status": legal_status(loan, on)}
     names = ["court/claim.json", "court/trail.json", "court/payments.json"]
     _write(out / "court/claim.json", claim)
     _write(out / "court/trail.json", {"loan_id": loan.loan_id, "events": [

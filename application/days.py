@@ -132,7 +132,8 @@ def apply_action(service, tenant: str, loan_id: str, action: Action) -> None:
         service.refund_overpayment(tenant, loan_id, on=on, decision=decision,
                                    amount=parse_amount(data["amount"], "amount"))
     elif kind == "transfer_to_collection":
-        service.transfer_to_collection(tenant, loan_id, on=on, decision=decision)
+        service.transfer_to_collection(tenant, loan_id, on=on, decision=decision,
+                                       instalments=data.get("instalments"), transfer_id=data.get("transfer_id"))
     elif kind == "write_off":
         service.write_off(tenant, loan_id, on=on, decision=decision)
     else:  # pragma: no cover - the scenario parser admits only known types

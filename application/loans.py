@@ -153,9 +153,23 @@ class LoanCommands:
         return self._decide(tenant, loan_id, decision, lambda loan, decision, seal: loan.refund_overpayment(
             amount=amount, on=on, decision=decision, rates=self.rates, recorded_at=self.clock()))
 
-    def transfer_to_collection(self, tenant: str, loan_id: str, *, on: dt.date, decision: Decision):
+    def transfer_to_collection(self, tenant: str, loan_id: str, *, on: dt.date, decision: Decision,
+                               instalments: list[int] | None = None, transfer_id: str | None = None):
+        """Issue 20: the accelerated loan, or overdue instalments, to the organiser's collection agency."""
         return self._decide(tenant, loan_id, decision, lambda loan, decision, seal: loan.transfer_to_collection(
-            on=on, decision=decision, recorded_at=self.clock()))
+            on=on, decision=decision, recorded_at=self.clock(), rates=self.rates, instalments=instalments,
+            transfer_id=transfer_id))
+
+    def recall_collection(self, tenant: str, loan_id: str, *, on: dt.date, decision: Decision, transfer_id: str):
+        return self._decide(tenant, loan_id, decision, lambda loan, decision, seal: loan.recall_collection(
+            transfer_id=transfer_id, on=on, decision=decision, recorded_at=self.clock()))
+
+    def record_legal_step(self, tenant: str, loan_id: str, *, on: dt.date, decision: Decision, kind: str,
+                          case_number: str, court: str | None = None, amount=None, outcome: str | None = None):
+        """Issue 20: claim filed, judgment, enforcement (domain.loan.Loan.record_legal_step)."""
+        return self._decide(tenant, loan_id, decision, lambda loan, decision, seal: loan.record_legal_step(
+            kind=kind, on=on, decision=decision, recorded_at=self.clock(), case_number=case_number, court=court,
+            amount=amount, outcome=outcome, rates=self.rates))
 
     def write_off(self, tenant: str, loan_id: str, *, on: dt.date, decision: Decision):
         return self._decide(tenant, loan_id, decision, lambda loan, decision, seal: loan.write_off(

@@ -16,7 +16,7 @@ from application.simulation import TENANT, ScenarioError, result
 HELSINKI = ZoneInfo("Europe/Helsinki")
 DECISIONS = (ev.LoanGranted, ev.RepaymentDeferred, ev.RepaymentTermsChanged, ev.PaymentWaived, ev.NoticeSent,
              ev.HardshipRecorded, ev.HardshipEnded, ev.LoanTransferredToCollection, ev.LoanWrittenOff,
-             ev.OverpaymentRefunded)
+             ev.OverpaymentRefunded, ev.CollectionRecalled, ev.ClaimFiled, ev.JudgmentGiven, ev.EnforcementStarted)
 
 
 def _day(event) -> dt.date:
@@ -44,7 +44,17 @@ def replay(service: LoanService, tenant: str, loan_id: str, on: dt.date, known_a
             "version": loan.version, "balance": books.balance(on),
             "schedule": [{"instalment": r.number, "due_date": r.due_date.isoformat(), "amount": format_cents(r.amount),
                           "unpaid": format_cents(r.unpaid)} for r in pos.instalments],
-            "decisions": seen}
+            "decisions": seen, "legal_status": legal_status(loan, on)}
+
+
+def legal_status(loan, on: dt.date) -> dict:
+    """Issue 20: the collection agency transfers and the court steps standing on `on`."""
+    return {"collection": [{"transfer_id": t.transfer_id, "on": t.on.isoformat(), "instalments": list(t.instalments)
+                            or None, "recalled_on": t.recalled_on.isoformat() if t.recalled_on else None,
+                            "version": t.version} for t in loan.collections if t.on <= on],
+            "court": [{"step": s.kind, "on": s.on.isoformat(), "court": s.court, "case_number": s.case_number,
+                       "amount": format_cents(s.amount) if s.amount is not None else None, "outcome": s.outcome,
+                       "version": s.version} for s in loan.legal_steps if s.on <= on]}
 
 
 def history_actions(events: list) -> list[Action]:
@@ -86,7 +96,9 @@ def _action_data(event) -> tuple[str, dict] | None:
     if isinstance(event, ev.OverpaymentRefunded):
         return "refund", {**decision, "amount": event.amount}
     if isinstance(event, ev.LoanTransferredToCollection):
-        return "transfer_to_collection", decision
+        return "transfer_to_collection", {**decision, **({"instalments": event.instalments} if event.instalments
+                                                         else {}),
+                                          **({"transfer_id": event.transfer_id} if event.transfer_id else {})}
     if isinstance(event, ev.LoanWrittenOff):
         return "write_off", decision
     return None

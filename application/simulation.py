@@ -33,7 +33,7 @@ ACTIONS = {
     "terms_change": ({"from_instalment", "instalment_amount"}, set()),
     "waiver": ({"kind"}, {"amount"}),
     "refund": ({"amount"}, set()),
-    "transfer_to_collection": (set(), set()),
+    "transfer_to_collection": (set(), {"instalments", "transfer_id"}),  # issue 20: none listed: the whole loan
     "write_off": (set(), set()),
 }
 DECISION_FIELDS = {"decided_by", "reasons", "legal_basis"}

@@ -15,8 +15,8 @@ from eventsourcing.domain import Aggregate
 from domain.dates import add_months, days, next_banking_day_on_or_after
 from domain.ledger import Movement
 from domain.money import parse_amount
-from domain.state import (Appeal, Delivery, Disbursement, FreeWindow, Hardship, Notice, NoticeDate, Payment,
-                          PlanRow, TermsChange)
+from domain.state import (Appeal, CollectionTransfer, Delivery, Disbursement, FreeWindow, Hardship, LegalStep,
+                          Notice, NoticeDate, Payment, PlanRow, TermsChange)
 
 replace = dataclasses.replace
 
@@ -358,9 +358,65 @@ class LoanTransferredToCollection(LoanEvent):
     decided_by: str
     reasons: str
     legal_basis: str
+    # Added with issue 20 (events stored before read them as the whole accelerated loan, no transfer id):
+    transfer_id: str | None = None
+    instalments: list | None = None  # the instalments handed over; None or empty: the accelerated loan
+    amount: str | None = None  # what was handed over on the day (principal, interest, penalty interest)
 
     def apply(self, loan) -> None:
         loan.collection_on = self.effective_date
+        loan.collections = loan.collections + (CollectionTransfer(
+            self.transfer_id or f"T{self.originator_version}", self.effective_date, tuple(self.instalments or ()),
+            self.originator_version),)
+
+
+class CollectionRecalled(LoanEvent):
+    """Issue 20: a transfer to the collection agency taken back (the organiser collects again itself)."""
+
+    transfer_id: str
+    decided_by: str
+    reasons: str
+    legal_basis: str
+
+    def apply(self, loan) -> None:
+        loan.collections = tuple(replace(t, recalled_on=self.effective_date) if t.transfer_id == self.transfer_id
+                                 else t for t in loan.collections)
+        if all(t.recalled_on is not None for t in loan.collections):
+            loan.collection_on = None
+
+
+class _LegalStepEvent(LoanEvent):
+    court: str | None
+    case_number: str
+    amount: str | None
+    decided_by: str
+    reasons: str
+    legal_basis: str
+    kind = ""
+
+    def apply(self, loan) -> None:
+        loan.legal_steps = loan.legal_steps + (LegalStep(
+            self.kind, self.effective_date, self.originator_version, self.court, self.case_number, _cents(self.amount),
+            getattr(self, "outcome", None)),)
+
+
+class ClaimFiled(_LegalStepEvent):
+    """Issue 20: the organiser applied to the administrative court (administrative dispute) for the claim."""
+
+    kind = "claim_filed"
+
+
+class JudgmentGiven(_LegalStepEvent):
+    """Issue 20: the court's decision on the claim; `amount` is what it ordered paid."""
+
+    kind = "judgment"
+    outcome: str  # granted | partly_granted | rejected
+
+
+class EnforcementStarted(_LegalStepEvent):
+    """Issue 20: the judgment handed to enforcement (ulosotto); `court` names the enforcement authority."""
+
+    kind = "enforcement"
 
 
 class LoanRepaid(LoanEvent):
@@ -446,4 +502,4 @@ EVENT_TYPES = {cls.__name__: cls for cls in (
     AccelerationLapsed, AccelerationLapseRevoked,
     RepaymentDeferred, RepaymentTermsChanged, PaymentWaived, OverpaymentRefunded,
     LoanTransferredToCollection, LoanRepaid, LoanWrittenOff, AppealFiled, AppealDecided, AccelerationRevoked,
-    LoanDisbursed)}
+    LoanDisbursed, CollectionRecalled, ClaimFiled, JudgmentGiven, EnforcementStarted)}

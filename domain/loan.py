@@ -29,7 +29,7 @@ LOAN_NAMESPACE = uuid.UUID("6f1c1d2e-8d3b-4b8e-9a57-1f0b7c3e5a10")
 
 HARDSHIP_CAUSES = ("illness", "unemployment", "other")
 APPEALABLE = ("LoanGranted", "RepaymentDeferred", "RepaymentTermsChanged", "PaymentWaived", "NoticeSent",
-              "HardshipRecorded", "HardshipEnded", "LoanTransferredToCollection", "LoanWrittenOff",
+              "HardshipRecorded", "HardshipEnded", "LoanTransferredToCollection", "CollectionRecalled", "LoanWrittenOff",
               "OverpaymentRefunded", "AppealDecided", "AccelerationRevoked")
 
 
@@ -54,9 +54,9 @@ class Loan(LoanState, Aggregate):
     """A social credit loan; its state is declared in domain.state. Snapshots of an older state
     (`class_version`) are not used: the loan is folded from its events instead (aggregate_cache).
     2: issue 12 (lapse kinds, hardship versions, terms changes); 3: interest; 4: typed immutable state;
-    5: ledger_version."""
+    5: ledger_version; 6: legal steps and collection agency transfers (issue 20)."""
 
-    class_version = 5
+    class_version = 6
 
     class Snapshot(Snapshot):
         """The state as plain JSON (domain.state), so that its value types need no transcodings."""
@@ -342,15 +342,94 @@ class Loan(LoanState, Aggregate):
         self._record(ev.OverpaymentRefunded, effective_date=on, recorded_at=recorded_at,
                      amount=format_cents(amount), **decision.fields("Act 1133/2002 §7 (no credit costs)"))
 
-    def transfer_to_collection(self, *, on: Date, recorded_at: dt.datetime, decision: Decision) -> None:
+    def transfer_to_collection(self, *, on: Date, recorded_at: dt.datetime, decision: Decision,
+                               rates: ReferenceRates | None = None, instalments: list[int] | None = None,
+                               transfer_id: str | None = None) -> None:
+        """The accelerated loan (no `instalments`), or overdue instalments before any acceleration (the
+        Kittilä guideline: after two reminders, possibly one instalment at a time), to the agency."""
         self._open(on, "R-ACC-8")
-        if self.accelerated_on is None or self.accelerated_on > on:
-            raise DomainError("not_eligible", "only an accelerated loan can be transferred to collection",
-                              rule="R-ACC-8")
-        if self.collection_on is not None:
-            raise invalid(f"the loan was transferred to collection on {self.collection_on}", rule="R-ACC-8")
+        if instalments is not None and (not isinstance(instalments, list) or not all(
+                isinstance(n, int) and not isinstance(n, bool) for n in instalments)):
+            raise invalid("instalments must be a list of instalment numbers", rule="R-COL-1", field="instalments")
+        if transfer_id is not None and not isinstance(transfer_id, str):
+            raise invalid("transfer_id must be text", rule="R-COL-1", field="transfer_id")
+        transfer_id = transfer_id or f"T{self.version + 1}"
+        active = [t for t in self.collections if t.recalled_on is None]
+        if any(t.transfer_id == transfer_id for t in self.collections):
+            raise invalid(f"transfer {transfer_id!r} was already recorded", rule="R-COL-1", field="transfer_id")
+        amount = None
+        if instalments:
+            pos = self.books(rates).position(on) if rates is not None else None
+            handed = {n for t in active for n in (t.instalments or [r.n for r in self.plan])}
+            for n in instalments:
+                row = pos.instalment(n) if pos is not None and n in {r.n for r in self.plan} else None
+                if row is None:
+                    raise invalid(f"instalment {n} is not in the plan", rule="R-COL-1", field="instalments")
+                if row.unpaid == 0 or not (pos.accelerated or row.deadline < on):
+                    raise DomainError("not_eligible", f"instalment {n} is not overdue on {on}", rule="R-COL-1",
+                                      field="instalments")
+                if n in handed:
+                    raise invalid(f"instalment {n} is already with the collection agency", rule="R-COL-1",
+                                  field="instalments")
+            amount = format_cents(sum(pos.instalment(n).unpaid for n in instalments))
+        else:
+            if self.accelerated_on is None or self.accelerated_on > on:
+                raise DomainError("not_eligible", "only an accelerated loan can be transferred to collection whole; "
+                                  "name the overdue instalments to transfer", rule="R-ACC-8", field="instalments")
+            if any(not t.instalments for t in active):
+                raise invalid(f"the loan was transferred to collection on {self.collection_on}", rule="R-ACC-8")
+            if rates is not None:
+                amount = format_cents(self.books(rates).position(on).owed)
         self._record(ev.LoanTransferredToCollection, effective_date=on, recorded_at=recorded_at,
+                     **decision.fields("Act 1133/2002 §8"), transfer_id=transfer_id,
+                     instalments=sorted(instalments) if instalments else None, amount=amount)
+
+    def recall_collection(self, *, transfer_id: str, on: Date, recorded_at: dt.datetime, decision: Decision) -> None:
+        transfer = next((t for t in self.collections if t.transfer_id == transfer_id and t.recalled_on is None), None)
+        if transfer is None:
+            raise DomainError("not_found", f"no transfer {transfer_id!r} is with the collection agency",
+                              rule="R-COL-1", field="transfer_id")
+        if on < transfer.on:
+            raise invalid(f"the recall on {on} is before the transfer on {transfer.on}", rule="R-COL-1", field="on")
+        self._record(ev.CollectionRecalled, effective_date=on, recorded_at=recorded_at, transfer_id=transfer_id,
                      **decision.fields("Act 1133/2002 §8"))
+
+    def record_legal_step(self, *, kind: str, on: Date, recorded_at: dt.datetime, decision: Decision,
+                          case_number: str, court: str | None = None, amount: Cents | None = None,
+                          outcome: str | None = None, rates: ReferenceRates | None = None) -> None:
+        """Issue 20: a claim filed with the administrative court, its judgment, its enforcement; in that order."""
+        if on < self.granted_on:
+            raise invalid(f"the date {on} is before the grant date {self.granted_on}", rule="R-DATE-1", field="on")
+        steps = [s for s in self.legal_steps if s.case_number == case_number]
+        fields = {"court": court, "case_number": case_number,
+                  "amount": None if amount is None else format_cents(amount)}
+        if kind == "claim_filed":
+            if steps:
+                raise invalid(f"case {case_number!r} was already filed", rule="R-LEGAL-1", field="case_number")
+            owed = self.books(rates).position(on).overdue_amount if rates is not None else 1
+            if owed == 0:
+                raise DomainError("not_eligible", f"nothing is overdue on {on}", rule="R-LEGAL-1")
+            self._record(ev.ClaimFiled, effective_date=on, recorded_at=recorded_at, **fields,
+                         **decision.fields("Act 1133/2002 §8, §11; Act 808/2019 §20"))
+        elif kind == "judgment":
+            if not any(s.kind == "claim_filed" for s in steps) or any(s.kind == "judgment" for s in steps):
+                raise DomainError("not_eligible", f"case {case_number!r} has no claim filed, or already a judgment",
+                                  rule="R-LEGAL-1", field="case_number")
+            if outcome not in ("granted", "partly_granted", "rejected"):
+                raise invalid(f"outcome must be granted, partly_granted or rejected, got {outcome!r}",
+                              rule="R-LEGAL-1", field="outcome")
+            self._record(ev.JudgmentGiven, effective_date=on, recorded_at=recorded_at, **fields, outcome=outcome,
+                         **decision.fields("Act 808/2019 §20"))
+        elif kind == "enforcement":
+            judged = [s for s in steps if s.kind == "judgment"]
+            if not judged or judged[-1].outcome == "rejected":
+                raise DomainError("not_eligible", f"case {case_number!r} has no judgment ordering payment",
+                                  rule="R-LEGAL-1", field="case_number")
+            self._record(ev.EnforcementStarted, effective_date=on, recorded_at=recorded_at, **fields,
+                         **decision.fields("Act 705/2007 ch. 2 §2"))
+        else:
+            raise invalid(f"kind must be claim_filed, judgment or enforcement, got {kind!r}", rule="R-LEGAL-1",
+                          field="kind")
 
     def write_off(self, *, on: Date, recorded_at: dt.datetime, rates: ReferenceRates, decision: Decision) -> None:
         self._open(on, "R-PORT-1")

@@ -112,6 +112,30 @@ class FreeWindow:
     through: Date
 
 
+@dataclass(frozen=True)
+class LegalStep:
+    """Issue 20: a step of the loan's legal recovery: claim_filed, judgment or enforcement."""
+
+    kind: str
+    on: Date
+    version: int
+    court: str | None
+    case_number: str | None
+    amount: Cents | None
+    outcome: str | None = None
+
+
+@dataclass(frozen=True)
+class CollectionTransfer:
+    """Issue 20: instalments (or, with none listed, the accelerated loan) handed to the collection agency."""
+
+    transfer_id: str
+    on: Date
+    instalments: tuple[int, ...]
+    version: int
+    recalled_on: Date | None = None
+
+
 class LoanState:
     """The Loan aggregate's attributes (set by domain.events, read by domain.books and the rules)."""
 
@@ -148,6 +172,9 @@ class LoanState:
     penalty_agreed_on: Date | None  # R-PEN-6
     free_windows: tuple[FreeWindow, ...]
     disbursements: tuple[Disbursement, ...]
+    # Issue 20 (class defaults: older snapshots lack them). Legal recovery and collection agency transfers.
+    legal_steps: tuple[LegalStep, ...] = ()
+    collections: tuple[CollectionTransfer, ...] = ()
     hash_head: str  # R-EVID-1: the hash of the latest event
     ledger_version: int  # events that changed what the ledger folds (domain.events._Chained)
 

@@ -34,7 +34,8 @@ LOAN_COLUMNS = ("tenant", "loan_id", "borrower_id", "status", "principal", "prin
                 "overdue_amount", "overdue_items", "penalty_outstanding", "overpayment", "principal_waived",
                 "penalty_waived", "written_off", "next_due_date", "maturity_date", "notice_pending",
                 "cure_deadline", "eligible_since", "hardship_active", "reference", "granted_on", "as_of",
-                "version", "loan_uuid", "head", "interest_kind", "interest_due", "interest_accrued", "interest_paid")
+                "version", "loan_uuid", "head", "interest_kind", "interest_due", "interest_accrued", "interest_paid",
+                "legal_status")
 UPSERT_LOAN = (f"INSERT INTO luotto_loans ({', '.join(LOAN_COLUMNS)}) VALUES "
                f"({', '.join(':' + c for c in LOAN_COLUMNS)}) ON CONFLICT (tenant, loan_id) DO UPDATE SET "
                + ", ".join(f"{c} = excluded.{c}" for c in LOAN_COLUMNS[2:])
@@ -72,7 +73,17 @@ def loan_row(books: LoanBooks) -> dict:
         "granted_on": loan.granted_on.isoformat(), "as_of": as_of.isoformat(), "version": loan.version,
         "loan_uuid": str(loan.id), "head": loan.hash_head, "interest_kind": books.interest.terms.kind,
         "interest_due": pos.interest_due, "interest_accrued": pos.interest_accrued, "interest_paid": pos.interest_paid,
+        "legal_status": _legal_status(loan),
     }
+
+
+def _legal_status(loan) -> str | None:
+    """Issue 20: the loan's latest court step (claim_filed, judgment, enforcement), else `collection` while a
+    transfer to the collection agency stands."""
+    steps = getattr(loan, "legal_steps", ())
+    if steps:
+        return steps[-1].kind
+    return "collection" if any(t.recalled_on is None for t in getattr(loan, "collections", ())) else None
 
 
 def _iso(day: dt.date | None) -> str | None:
@@ -381,6 +392,7 @@ class ReadModel:
             "notices_near_cure_deadline": ("loan_id, borrower_id, cure_deadline",
                                            "notice_pending = 1 AND cure_deadline <= :soon", "cure_deadline, loan_id"),
             "hardships_active": ("loan_id, borrower_id, status", "hardship_active = 1", "loan_id"),
+            "legal_status": ("loan_id, borrower_id, status, legal_status", "legal_status IS NOT NULL", "loan_id"),
         }
         found, counts = {}, {}
         params = {"tenant": tenant, "soon": soon, "limit": limit, "offset": offset}
@@ -400,6 +412,7 @@ class ReadModel:
                                             for r in found["acceleration_conditions_met"]],
             "notices_near_cure_deadline": found["notices_near_cure_deadline"],
             "hardships_active": found["hardships_active"],
+            "legal_status": found["legal_status"],
             "counts": counts,
         }
         if unallocated:

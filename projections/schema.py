@@ -15,7 +15,7 @@ SCHEMA = [
         eligible_since TEXT, hardship_active INTEGER NOT NULL, reference TEXT, granted_on TEXT NOT NULL,
         as_of TEXT NOT NULL, version INTEGER NOT NULL, loan_uuid TEXT NOT NULL, head TEXT NOT NULL,
         interest_kind TEXT NOT NULL, interest_due BIGINT NOT NULL, interest_accrued BIGINT NOT NULL,
-        interest_paid BIGINT NOT NULL, PRIMARY KEY (tenant, loan_id))""",
+        interest_paid BIGINT NOT NULL, legal_status TEXT, PRIMARY KEY (tenant, loan_id))""",
     "CREATE INDEX IF NOT EXISTS luotto_loans_status ON luotto_loans (tenant, status)",
     """CREATE TABLE IF NOT EXISTS luotto_unallocated (
         tenant TEXT NOT NULL, payment_id TEXT NOT NULL, amount BIGINT NOT NULL, value_date TEXT NOT NULL,
@@ -49,7 +49,7 @@ APPEND_ONLY = ("luotto_digests", "luotto_digest_log")  # R-DATA-8: nobody delete
 TABLES = ("luotto_loans", "luotto_unallocated", "luotto_tracking", "luotto_agenda")
 # The shape of the derived tables above; when it changes they are dropped and rebuilt from the events.
 # 2: interest figures (issue 16).
-READ_MODEL_SCHEMA = "2"
+READ_MODEL_SCHEMA = "3"  # 3: luotto_loans.legal_status (issue 20)
 META = "CREATE TABLE IF NOT EXISTS luotto_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 
 

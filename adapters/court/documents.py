@@ -22,7 +22,8 @@ from adapters.court.texts import date, euros, percent, sentence
 
 TRAIL = ("AccelerationConditionsMet", "NoticeSent", "NoticeDeliveryRecorded", "HardshipRecorded", "HardshipEnded",
          "LoanAccelerated", "AccelerationLapsed", "AccelerationLapseRevoked", "AccelerationRevoked", "AppealFiled",
-         "AppealDecided")
+         "AppealDecided", "LoanTransferredToCollection", "CollectionRecalled", "ClaimFiled", "JudgmentGiven",
+         "EnforcementStarted")
 
 T = {
     "fi": {

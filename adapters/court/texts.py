@@ -14,11 +14,15 @@ from decimal import Decimal
 
 NBSP = "\u00a0"
 LANGUAGES = ("fi", "sv")
-ACT_FI = "sosiaalisesta luototuksesta annetun lain (1133/2002)"
-ACT_SV = "lagen om social kreditgivning (1133/2002)"
-INTEREST_ACT_FI = "korkolain (633/1982)"
-INTEREST_ACT_SV = "räntelagen (633/1982)"
-
+# Acts a legal basis may cite ("Act 1133/2002 §8(1)(1)"), in the genitive a section reference takes.
+ACTS = {
+    "1133/2002": ("sosiaalisesta luototuksesta annetun lain (1133/2002)", "lagen om social kreditgivning (1133/2002)"),
+    "633/1982": ("korkolain (633/1982)", "räntelagen (633/1982)"),
+    "808/2019": ("oikeudenkäynnistä hallintoasioissa annetun lain (808/2019)",
+                 "lagen om rättegång i förvaltningsärenden (808/2019)"),
+    "705/2007": ("ulosottokaaren (705/2007)", "utsökningsbalken (705/2007)"),
+    "1301/2014": ("sosiaalihuoltolain (1301/2014)", "socialvårdslagen (1301/2014)"),
+}
 # English tails the code writes after a section reference, in the judge's language.
 _TAILS = {
     "repayment terms": ("takaisinmaksuehdot", "återbetalningsvillkoren"),
@@ -27,7 +31,8 @@ _TAILS = {
     "decision on rectification": ("oikaisuvaatimuksen ratkaisu", "beslut om begäran om omprövning"),
     "rule correction": ("sääntötulkinnan korjaus", "rättelse av regeltillämpningen"),
 }
-_SECTION = re.compile(r"§\s*(\d+\s?[a-z]?)((?:\(\d+\))*)")
+_ACT = re.compile(r"Act (\d+/\d{4})")
+_SECTION = re.compile(r"(?:ch\.\s*(\d+)\s*)?§\s*(\d+\s?[a-z]?)((?:\(\d+\))*)")
 
 
 def date(value) -> str:
@@ -52,47 +57,49 @@ def percent(value, lang: str) -> str:
     return f"{Decimal(str(value)):.2f}".replace(".", ",") + NBSP + "%"
 
 
-def _section(match: re.Match, lang: str) -> str:
-    number = match.group(1).replace(" ", "")
-    parts = re.findall(r"\((\d+)\)", match.group(2))
+def _section(match: re.Match, lang: str, last: bool) -> str:
+    chapter, number = match.group(1), match.group(2).replace(" ", "")
+    parts = re.findall(r"\((\d+)\)", match.group(3))
+    number = f"{number[:-1]} {number[-1]}" if number[-1].isalpha() else number
     if lang == "fi":
-        text = f"{number[:-1] + ' ' + number[-1] if number[-1].isalpha() else number} §"
+        text = (f"{chapter} luvun " if chapter else "") + f"{number} §"
         if parts:
-            text += f":n {parts[0]} momentin"
-            if len(parts) > 1:
-                text += f" {parts[1]} kohta"
+            moment = "momentin" if len(parts) > 1 or not last else "momentti"
+            text += f":n {parts[0]} {moment}" + (f" {parts[1]} kohta" if len(parts) > 1 else "")
         return text
-    text = f"{number[:-1] + ' ' + number[-1] if number[-1].isalpha() else number} §"
+    text = (f"{chapter} kap. " if chapter else "") + f"{number} §"
     if parts:
-        text += f" {parts[0]} mom."
-        if len(parts) > 1:
-            text += f" {parts[1]} punkten"
+        text += f" {parts[0]} mom." + (f" {parts[1]} punkten" if len(parts) > 1 else "")
     return text
+
+
+def _part(text: str, lang: str) -> str:
+    act = _ACT.search(text)
+    if act is None or act.group(1) not in ACTS:
+        return text.strip()
+    name = ACTS[act.group(1)][0 if lang == "fi" else 1]
+    found = list(_SECTION.finditer(text[act.end():]))
+    sections = [_section(m, lang, True) for m in found]
+    if lang == "fi":
+        if not sections:
+            return name.replace(" lain (", " laki (").replace("korkolain", "korkolaki").replace(
+                "ulosottokaaren", "ulosottokaari").replace("sosiaalihuoltolain", "sosiaalihuoltolaki")
+        return f"{name} {' ja '.join(sections)}"
+    return f"{' och '.join(sections)} i {name}" if sections else name
 
 
 def legal_basis(text: str | None, lang: str) -> str:
     """'Act 1133/2002 §8(1)(1), §8(3)' -> 'sosiaalisesta luototuksesta annetun lain (1133/2002) 8 §:n 1 momentin
-    1 kohta ja 8 §:n 3 momentti'. A basis written by staff in their own words is kept as they wrote it."""
+    1 kohta ja 8 §:n 3 momentti'; several acts separated by ';'. A basis written by staff in their own words
+    (not starting with "Act") is kept as they wrote it."""
     if not text:
         return ""
-    head, _, tail = text.partition(";")
-    tails = []
-    for english, pair in _TAILS.items():
-        if english in text:
-            tails.append(pair[0 if lang == "fi" else 1])
-    head = re.sub(r"\([a-z ]+\)", "", head).strip()
-    if not head.startswith("Act"):
+    if not text.lstrip().startswith(("Act", "Interest Act")):
         return text
-    interest = "Interest Act" in head
-    sections = [_section(m, lang) for m in _SECTION.finditer(head)]
-    if lang == "fi":
-        sections = [s[:-len("momentin")] + "momentti" if s.endswith("momentin") else s for s in sections]
-        act = INTEREST_ACT_FI if interest else ACT_FI
-        out = f"{act} {' ja '.join(sections)}" if sections else act.replace("lain", "laki")
-    else:
-        act = INTEREST_ACT_SV if interest else ACT_SV
-        out = f"{' och '.join(sections)} i {act}" if sections else act
-    return out + (f" ({', '.join(tails)})" if tails else "")
+    tails = [pair[0 if lang == "fi" else 1] for english, pair in _TAILS.items() if english in text]
+    parts = [_part(re.sub(r"\((?:[a-z ]+|R-[A-Z]+-\d+)\)", "", p), lang) for p in text.split(";")]
+    parts = [p for p in parts if p and not any(english in p for english in _TAILS)]
+    return "; ".join(parts) + (f" ({', '.join(tails)})" if tails else "")
 
 
 def _numbers(items, lang: str) -> str:
@@ -277,8 +284,15 @@ def sentence(event, lang: str, show=None) -> str:
                 f"Den {on} återbetalades {euros(e.amount, lang)} som betalats för mycket till kredittagaren.") + \
             _by(e, lang)
     if kind == "LoanTransferredToCollection":
-        return (f"{on} päätettiin siirtää luotto perintään." if fi else f"Den {on} beslöts att krediten överförs till "
-                "indrivning.") + _by(e, lang) + _basis(e, lang) + _reasons(e, show, lang)
+        what = (f"maksuerät {_numbers(e.instalments, lang)}" if fi else f"raterna {_numbers(e.instalments, lang)}") \
+            if getattr(e, "instalments", None) else ("eräännytetty luotto" if fi else "den förfallna krediten")
+        amount = f", {euros(e.amount, lang)}" if getattr(e, "amount", None) else ""
+        ref = f" (toimeksianto {e.transfer_id})" if fi and getattr(e, "transfer_id", None) else (
+            f" (uppdrag {e.transfer_id})" if getattr(e, "transfer_id", None) else "")
+        return (f"{on} päätettiin siirtää {what}{amount} perintätoimistolle{ref}; perintäkuluja ei peritä "
+                f"luotonsaajalta (6 §)." if fi else
+                f"Den {on} beslöts att {what}{amount} överförs till inkassobyrån{ref}; inga indrivningskostnader tas "
+                f"ut av kredittagaren (6 §).") + _by(e, lang) + _basis(e, lang) + _reasons(e, show, lang)
     if kind == "LoanRepaid":
         return f"{on} luotto oli maksettu kokonaan." if fi else f"Den {on} var krediten helt betald."
     if kind == "LoanWrittenOff":
@@ -307,3 +321,37 @@ def sentence(event, lang: str, show=None) -> str:
 # Filled in by the legal-status events' own module (adapters.court.status_texts), kept apart so that
 # this file stays readable.
 LEGAL_STATUS_SENTENCES: dict = {}
+
+
+def _legal(kind: str):
+    def tell(e, lang: str, show=None) -> str:
+        fi, on = lang == "fi", date(e.effective_date)
+        amount = f", {euros(e.amount, lang)}" if e.amount else ""
+        court = f" ({e.court})" if e.court else ""
+        if kind == "ClaimFiled":
+            text = (f"{on} hakija haki saatavaa hallinto-oikeudelta{court} hallintoriita-asiana{amount}; "
+                    f"asian diaarinumero on {e.case_number}." if fi else
+                    f"Den {on} ansökte sökanden om fordran hos förvaltningsdomstolen{court} som förvaltningstvistemål"
+                    f"{amount}; ärendets diarienummer är {e.case_number}.")
+        elif kind == "JudgmentGiven":
+            outcome = {"granted": ("hyväksyi vaatimuksen", "godkände yrkandet"),
+                       "partly_granted": ("hyväksyi vaatimuksen osittain", "godkände yrkandet delvis"),
+                       "rejected": ("hylkäsi vaatimuksen", "avslog yrkandet")}[e.outcome][0 if fi else 1]
+            text = (f"{on} tuomioistuin{court} {outcome} asiassa {e.case_number}{amount}." if fi else
+                    f"Den {on} {outcome} domstolen{court} i ärende {e.case_number}{amount}.")
+        else:
+            text = (f"{on} ratkaisu asiassa {e.case_number} annettiin ulosottoon{court}{amount}." if fi else
+                    f"Den {on} överlämnades avgörandet i ärende {e.case_number} för utsökning{court}{amount}.")
+        return text + _by(e, lang) + _basis(e, lang) + _reasons(e, show, lang)
+    return tell
+
+
+def _recalled(e, lang: str, show=None) -> str:
+    on = date(e.effective_date)
+    return (f"{on} perintätoimeksianto {e.transfer_id} peruttiin perintätoimistolta." if lang == "fi" else
+            f"Den {on} återkallades indrivningsuppdraget {e.transfer_id} från inkassobyrån.") + \
+        _by(e, lang) + _reasons(e, show, lang)
+
+
+LEGAL_STATUS_SENTENCES.update({k: _legal(k) for k in ("ClaimFiled", "JudgmentGiven", "EnforcementStarted")})
+LEGAL_STATUS_SENTENCES["CollectionRecalled"] = _recalled

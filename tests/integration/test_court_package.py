@@ -184,6 +184,12 @@ def test_the_legal_basis_is_written_out():
     assert legal_basis("Act 1133/2002 §6 (repayment terms)", "fi") == \
         "sosiaalisesta luototuksesta annetun lain (1133/2002) 6 § (takaisinmaksuehdot)"
     assert legal_basis("Laki 1133/2002 8 §", "fi") == "Laki 1133/2002 8 §"  # staff's own words stay
+    assert legal_basis("Act 1133/2002 §8, §11; Act 808/2019 §20", "fi") == \
+        "sosiaalisesta luototuksesta annetun lain (1133/2002) 8 § ja 11 §; oikeudenkäynnistä hallintoasioissa " \
+        "annetun lain (808/2019) 20 §"
+    assert legal_basis("Act 705/2007 ch. 2 §2", "sv") == "2 kap. 2 § i utsökningsbalken (705/2007)"
+    assert legal_basis("Act 1133/2002 §8; rule correction (R-ACC-7)", "fi") == \
+        "sosiaalisesta luototuksesta annetun lain (1133/2002) 8 § (sääntötulkinnan korjaus)"
 
 
 def test_a_claim_date_before_the_grant_is_refused(package):

@@ -105,7 +105,7 @@ def fingerprint(c) -> tuple:
 def request_for(route, appeal: int) -> dict:
     """A valid call of each route (a refusal must not be owed to a bad body)."""
     params = {"loan_id": "L1", "appeal_version": str(appeal), "return_id": "R-1", "borrower_id": "B1",
-              "application_id": "A1", "request_id": "D1",
+              "application_id": "A1", "request_id": "D1", "transfer_id": "T-1",
               "payment_id": "U-1" if route.path.endswith("allocation") else "P-1"}
     if route.method in ("PUT", "DELETE") and "borrowers" in route.path:
         params["borrower_id"] = "B9"
@@ -119,7 +119,9 @@ def request_for(route, appeal: int) -> dict:
         "/due-date-extensions": {**decision, "instalment": 3, "new_due_date": "2025-05-10"},
         "/terms": {**decision, "from_instalment": 6, "instalment_amount": "50.00"},
         "/exemptions": {**decision, "kind": "partial", "amount": "1.00"}, "/refunds": {**decision, "amount": "1.00"},
-        "/collection-transfer": decision, "/write-off": decision,
+        "/collection-transfer": decision, "/write-off": decision, "/recall": decision,
+        "/legal-steps": {**decision, "kind": "claim_filed", "case_number": "HO 123/2025", "court": "Pohjois-Suomen HaO"},
+        "/{transfer_id}/payments": {"payment_id": "AG-1", "amount": "5.00"},
         "/appeals": {"decision_version": 1, "appellant": "Maija", "grounds": "ei"},
         "/decision": {**decision, "outcome": "rejected"} if "appeals" in route.path else (
             {"outcome": "rejected", "decided_by": "dm", "grounds": ["other"], "reasons": "ei"}
