@@ -4,7 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench clean
+.PHONY: install run test bench clean browser
+
+# Playwright drives Debian's chromium (/usr/bin/chromium); it never downloads a browser build.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 install: $(STAMP)
 
@@ -19,8 +22,17 @@ $(STAMP): pyproject.toml constraints.txt
 run: install
 	LUOTTO_ENVIRONMENT=$${LUOTTO_ENVIRONMENT:-development} LUOTTO_DOCS=$${LUOTTO_DOCS:-public} $(BIN)/luotto serve
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The console's browser tests (tests/e2e/test_console_browser.py) need Debian's chromium: installed
+# through apt when missing; the run stops here, loudly, when it cannot be.
+browser:
+	@test -x /usr/bin/chromium || { echo "chromium is missing: installing Debian's package"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+	  || { echo "FAILED: cannot install chromium with apt-get (the browser tests need /usr/bin/chromium)" >&2; \
+	       exit 1; }; }
+	@/usr/bin/chromium --version 2>/dev/null
 
 bench: install
 	$(BIN)/python -m bench
