@@ -40,6 +40,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "prepare": frozenset({"caseworker", "decision_maker"}),
     "erasure": frozenset({"decision_maker"}),
     "admin": frozenset({"admin"}),
+    "national_statistics": frozenset({"admin"}),  # R-STAT-2: counts across organisers, no personal data
     "metrics": frozenset({"admin"}),
     "docs": frozenset(ROLES),
 }

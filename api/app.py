@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from adapters.auth import Principal
 from adapters.settings import Settings
 from api import (applications, assessments, contracts, errors, legal, loans, observability, operations, payment_files,
-                 payments, people)
+                 payments, people, statistics)
 from api import web  # the staff console (api/web)
 from api.deps import Container, principal
 from api.fresh import PositionWatch
@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.state.health = {}  # name -> check() -> None or what is wrong; `luotto serve` adds its threads
     errors.install(app)
     for module in (loans, legal, assessments, applications, contracts, payments, payment_files, operations, people,
-                   observability):
+                   statistics, observability):
         app.include_router(module.router)
     web.install(app)  # the staff console under /console (api/web)
     observability.install(app)

@@ -16,6 +16,7 @@ from api import schemas as s
 from api.assessments import EXAMPLE
 from api.deps import Authorised, ContainerDep, TenantDep, WhoDep
 from api.errors import error_responses
+from domain.statistics import PURPOSE_CLASSES
 from domain.case_state import JUDGED_GROUNDS, RELIEF_KINDS, SOCIAL_ASSISTANCE_FINDINGS
 from domain.errors import DomainError, invalid
 from domain.values import text_problem
@@ -89,6 +90,8 @@ class GrantTermsIn(BaseModel):
     term_months: int | None = Field(None, ge=1, le=600, description="default: the assessed plan")
     instalment_amount: s.Amount | None = None
     interest: dict | None = None
+    purpose_class: Literal[PURPOSE_CLASSES] | None = Field(  # type: ignore[valid-type]
+        None, description="R-STAT-1: the purpose's class for the statistics")
 
 
 class DecisionIn(Body):

@@ -60,6 +60,8 @@ def grant(body: s.GrantIn, c: ContainerDep, tenant: TenantDep, request: Request,
         terms["interest"] = InterestTerms.from_json(body.interest, "interest")
     if body.penalty_interest_agreed_on is not None:
         terms["penalty_interest_agreed_on"] = body.penalty_interest_agreed_on
+    if body.purpose_class is not None:
+        terms["purpose_class"] = body.purpose_class
     written = c.service.grant(tenant=tenant, loan_id=body.loan_id, borrower_id=body.borrower_id,
                               principal=parse_amount(body.principal, "principal"), decision=_decision(body),
                               applicant_total_debt=parse_amount(body.applicant_total_debt, "applicant_total_debt",

@@ -13,6 +13,7 @@ from fastapi import Path, Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
+from domain.statistics import PURPOSE_CLASSES
 from domain.values import (ACT_IN_FORCE, ID_MAX, ID_PATTERN, LATEST_DAY, PAYMENT_ID_PATTERN, day_problem,
                            identifier_problem, text_problem)
 
@@ -127,6 +128,8 @@ class GrantIn(DecisionIn):
     penalty_interest_agreed_on: Day | None = Field(
         None, description="R-PEN-6: for a contract made before 2023-08-01, the date of the amendment that added "
                           "the penalty-interest term (absent: no penalty interest)")
+    purpose_class: Literal[PURPOSE_CLASSES] | None = Field(  # type: ignore[valid-type]
+        None, description="R-STAT-1: the purpose's class for the statistics (the purpose itself is free text)")
 
 
 class PaymentIn(Strict):

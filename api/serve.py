@@ -34,6 +34,7 @@ def keep_read_model_current(container: Container, stop: threading.Event) -> None
                     container.notices.retry_set_aside(older_than_seconds=retry_every / 2)
                     container.letters.retry_set_aside(older_than_seconds=retry_every / 2)
             busy = container.read_model.run_once()
+            busy += container.statistics.run_once() if container.statistics is not None else 0
             if container.notices is not None:
                 busy += container.notices.enqueue_new() + container.letters.enqueue_new() + container.notices.deliver()
             if not busy:

@@ -235,7 +235,8 @@ class ApplicationCommands:
                "principal": grant.get("principal") or facts.get("requested_amount"),
                "purpose": grant.get("purpose") or facts.get("purpose") or "",
                "first_due_date": grant.get("first_due_date") or facts.get("first_due_date"),
-               "interest": grant.get("interest") or facts.get("interest")}
+               "interest": grant.get("interest") or facts.get("interest"),
+               "purpose_class": grant.get("purpose_class")}
         if grant.get("instalment_amount"):
             out["instalment_amount"] = grant["instalment_amount"]
         else:

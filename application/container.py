@@ -27,7 +27,9 @@ from application.service import LoanService
 from application.servicing import DailyRuns
 from domain.errors import DomainError
 from domain.policy import make_policy
+from domain.statistics import age_band, birth_date
 from projections.read_model import ReadModel
+from projections.statistics import StatisticsModel
 from adapters.sql_store import store_for
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -46,6 +48,7 @@ class Container:
     pending_returns: "PendingReturns | None" = None
     servicing: "DailyRuns | None" = None
     letters: "DecisionLetters | None" = None
+    statistics: "StatisticsModel | None" = None
     _borrower_of: dict = field(default_factory=dict)  # (tenant, loan_id) -> borrower_id: never changes
 
     @classmethod
@@ -69,6 +72,8 @@ class Container:
         service.letters = container.letters = DecisionLetters(container, pdfs)
         container.pending_returns = PendingReturns(read_model.store)
         container.servicing = DailyRuns(container)
+        container.statistics = StatisticsModel(service, read_model.store, age_band=container.age_band,
+                                               facts=service.facts.get)
         if settings.migrate:
             container.migrate()
         for tenant, spec in settings.tenants.items():
@@ -85,10 +90,15 @@ class Container:
             drop_unverifiable(self.service.snapshots, all_snapshots(self.service))
             self.read_model.setup()
             for part in (self.auth.api_keys, self.access_log, self.borrowers, self.notices.outbox,
-                         self.pending_returns, self.service.facts):
+                         self.pending_returns, self.service.facts, self.statistics):
                 part.setup()
             self.notices.outbox.strip_addressees(lambda tenant, loan_id: self.borrowers_of(tenant, [loan_id])
                                                  .get(loan_id))
+
+    def age_band(self, tenant: str, borrower_id: str, on: dt.date) -> str:
+        """R-STAT-1: the borrower's age band on a day, from the identity code (only the band is kept)."""
+        found = self.borrowers.find(tenant, borrower_id)
+        return age_band(birth_date(found.get("identity_code") if found else None), on)
 
     def borrowers_known(self, tenant: str, loan_ids: list[str]) -> dict | None:
         """Each loan's borrower when all are remembered (no I/O), else None."""

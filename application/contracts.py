@@ -150,4 +150,5 @@ def loan_terms(terms: dict, granted_on: dt.date) -> dict:
         out["term_months"] = terms["term_months"]
     interest = terms.get("interest")
     out["interest"] = InterestTerms.from_json(interest, "grant.interest") if interest else None
+    out["purpose_class"] = terms.get("purpose_class")  # R-STAT-1
     return out

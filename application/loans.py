@@ -70,7 +70,8 @@ class LoanCommands:
     def _other_terms(self, loan: Loan, *, borrower_id: str, principal: Cents,
                      granted_on: dt.date, first_due_date: dt.date, purpose: str, decision_reference: str | None = None,
                      instalment_amount: Cents | None = None, term_months: int | None = None,
-                     interest: Any = None, penalty_interest_agreed_on: dt.date | None = None) -> list[str]:
+                     interest: Any = None, penalty_interest_agreed_on: dt.date | None = None,
+                     purpose_class: str | None = None) -> list[str]:
         """The terms in which a grant differs from the loan's LoanGranted: a retry must repeat every
         term of the loan and the decision it names, else it is another grant under the same loan_id.
         Who decided and why (decided_by, reasons, legal_basis) are not terms: a retry may word them
@@ -89,6 +90,8 @@ class LoanCommands:
             asked["interest"] = interest.to_json() if hasattr(interest, "to_json") else interest
         if penalty_interest_agreed_on is not None:
             asked["penalty_interest_agreed_on"] = penalty_interest_agreed_on
+        if purpose_class is not None:
+            asked["purpose_class"] = purpose_class
         stored = {**{k: getattr(granted, k) for k in asked if hasattr(granted, k)},
                   "granted_on": granted.effective_date, "instalment_amount": granted.instalments,
                   "term_months": granted.instalments}

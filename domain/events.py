@@ -70,6 +70,9 @@ class LoanGranted(_Chained, Aggregate.Created):
     penalty_interest_agreed_on: dt.date | None = None
     # Added with applications (R-APP-1): the jointly liable spouse or cohabitant of a joint application.
     co_borrower_id: str | None = None
+    # Added with statistics (R-STAT-1): the purpose's class (domain.statistics.PURPOSE_CLASSES); the
+    # purpose itself is sealed free text. Events stored before lack it and hash as they did.
+    purpose_class: str | None = None
 
     def apply(self, loan) -> None:
         loan.loan_id = self.loan_id

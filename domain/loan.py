@@ -20,6 +20,7 @@ from domain.money import Cents, format_cents
 from domain.policy import Policy
 from domain.interest import PENALTY_LEGAL_BASIS, InterestTerms, check_cap
 from domain.rates import ReferenceRates
+from domain.statistics import PURPOSE_CLASSES
 from domain.schedule import Instalment, build_plan, check_plan, replan
 from domain.state import LoanState, state_from_json, state_to_json
 from domain.values import ACT_IN_FORCE
@@ -106,7 +107,8 @@ class Loan(LoanState, Aggregate):
               recorded_at: dt.datetime, instalment_amount: Cents | None = None, term_months: int | None = None,
               reference: str | None = None, decision_reference: str | None = None,
               interest: InterestTerms | None = None, penalty_interest_agreed_on: Date | None = None,
-              rates: ReferenceRates | None = None, co_borrower_id: str | None = None) -> "Loan":
+              rates: ReferenceRates | None = None, co_borrower_id: str | None = None,
+              purpose_class: str | None = None) -> "Loan":
         if granted_on < ACT_IN_FORCE:  # no social credit before the Act; no reference rates either
             raise invalid(f"granted_on {granted_on} is before the Act 1133/2002 came into force on {ACT_IN_FORCE}",
                           rule="R-DATE-1", field="granted_on")
@@ -130,6 +132,10 @@ class Loan(LoanState, Aggregate):
         if co_borrower_id is not None and co_borrower_id == borrower_id:
             raise invalid("co_borrower_id names the borrower again", rule="R-APP-1", field="co_borrower_id")
         fields["co_borrower_id"] = co_borrower_id
+        if purpose_class is not None and purpose_class not in PURPOSE_CLASSES:
+            raise invalid(f"purpose_class must be one of {', '.join(PURPOSE_CLASSES)}, got {purpose_class!r}",
+                          rule="R-STAT-1", field="purpose_class")
+        fields["purpose_class"] = purpose_class  # hashed as recorded (None too): events stored before lack it
         payload = {"type": "LoanGranted", "loan": str(loan_uuid_), "version": 1, "effective_date": granted_on,
                    "recorded_at": recorded_at, **fields}
         return cls._create(ev.LoanGranted, id=loan_uuid_, timestamp=recorded_at, effective_date=granted_on,

@@ -1,0 +1,21 @@
+"""The statistics use case (R-STAT-1): bring the read model up to date (a bounded number of batches,
+so a request never replays a whole store) and report a period."""
+from __future__ import annotations
+
+import datetime as dt
+
+from domain.errors import invalid
+from projections.statistics_report import report, rows_for_export
+
+EXPORT_HEADER = ["section", "item", "count_or_value", "euros"]
+CATCH_UP_BATCHES = 20  # at most 10,000 notifications per request; the background follower does the rest
+
+
+def statistics(container, tenant: str | None, start: dt.date, end: dt.date) -> tuple[dict, list]:
+    if end < start:
+        raise invalid(f"to {end} is before from {start}", rule="R-STAT-1", field="to")
+    model = container.statistics
+    model.catch_up(max_batches=CATCH_UP_BATCHES)
+    data = report(model.store, tenant, start, end)
+    data["position"], data["behind"] = model.position(), model.behind()
+    return data, rows_for_export(data)

@@ -1,0 +1,232 @@
+"""The statistics read model (R-STAT-1): what the organisers report to THL and for the §10a state
+grant, kept from the event notifications so that a report is a few indexed queries, never a replay.
+
+Four tables, each row derived from events only, plus two classifications looked up once when a loan
+is granted (the borrower's age band from the identity code in the personal-data store, the
+household type from the decided application's facts); only the band and the type are kept, never
+the birth date or the household. Rows are written in the same transaction as the tracking position
+(projections.follower), so the model can be dropped and rebuilt from zero at any time.
+
+- luotto_stat_cases: one row per application (kind, received, decided, outcome, grounds, withdrawn).
+- luotto_stat_loans: one row per loan granted (principal, purpose class, age band, household type).
+- luotto_stat_facts: one row per loan event that the report counts (repaid, accelerated, sent to
+  collection, written off, free months, exemptions, refunds, appeals and their outcomes).
+- luotto_stat_capital: per loan, the principal granted, repaid, exempted and lost on each day it
+  changed, recomputed from the ledger (domain.books) whenever the loan records an event; the
+  principal outstanding on a day is then one indexed SUM.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from domain import case_events as cev
+from domain import events as ev
+from domain.money import parse_amount
+from domain.statistics import UNKNOWN, household_type, purpose_class
+from projections.follower import AlreadyClaimed, Follower
+
+NAME = "statistics"
+SCHEMA_VERSION = "1"
+TABLES = ("luotto_stat_cases", "luotto_stat_loans", "luotto_stat_facts", "luotto_stat_capital")
+SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS luotto_stat_cases (
+        case_uuid TEXT PRIMARY KEY, tenant TEXT NOT NULL, application_id TEXT NOT NULL, kind TEXT NOT NULL,
+        received_on TEXT NOT NULL, decided_on TEXT, outcome TEXT, grounds TEXT NOT NULL, withdrawn_on TEXT,
+        household TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS luotto_stat_cases_received ON luotto_stat_cases (tenant, received_on)",
+    "CREATE INDEX IF NOT EXISTS luotto_stat_cases_decided ON luotto_stat_cases (tenant, decided_on)",
+    "CREATE INDEX IF NOT EXISTS luotto_stat_cases_app ON luotto_stat_cases (tenant, application_id)",
+    """CREATE TABLE IF NOT EXISTS luotto_stat_loans (
+        loan_uuid TEXT PRIMARY KEY, tenant TEXT NOT NULL, loan_id TEXT NOT NULL, granted_on TEXT NOT NULL,
+        principal BIGINT NOT NULL, purpose_class TEXT NOT NULL, age_band TEXT NOT NULL, household TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS luotto_stat_loans_granted ON luotto_stat_loans (tenant, granted_on)",
+    """CREATE TABLE IF NOT EXISTS luotto_stat_facts (
+        ref TEXT PRIMARY KEY, tenant TEXT NOT NULL, loan_uuid TEXT NOT NULL, kind TEXT NOT NULL, day TEXT NOT NULL,
+        amount BIGINT NOT NULL, detail TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS luotto_stat_facts_day ON luotto_stat_facts (tenant, day, kind)",
+    """CREATE TABLE IF NOT EXISTS luotto_stat_capital (
+        tenant TEXT NOT NULL, loan_uuid TEXT NOT NULL, day TEXT NOT NULL, granted BIGINT NOT NULL,
+        repaid BIGINT NOT NULL, exempted BIGINT NOT NULL, lost BIGINT NOT NULL, PRIMARY KEY (loan_uuid, day))""",
+    # Covering: the outstanding principal on a day is read from the index alone.
+    "CREATE INDEX IF NOT EXISTS luotto_stat_capital_day ON luotto_stat_capital "
+    "(tenant, day, granted, repaid, exempted, lost)",
+]
+_TOPIC = "{}:{}".format
+LOAN_TOPICS = [_TOPIC(ev.__name__, c.__name__) for c in vars(ev).values()
+               if isinstance(c, type) and (issubclass(c, ev.LoanEvent) and c is not ev.LoanEvent
+                                           or c is ev.LoanGranted)]
+CASE_TOPICS = [_TOPIC(cev.__name__, c.__name__) for c in (cev.ApplicationReceived, cev.ApplicationFactsUpdated,
+                                                            cev.ApplicationDecided, cev.ApplicationWithdrawn)]
+# Loan events the report counts: kind, amount (cents) and detail of each.
+COUNTED: dict[type, Callable] = {
+    ev.LoanRepaid: lambda e: ("repaid", 0, ""),
+    ev.LoanAccelerated: lambda e: ("accelerated", _cents(e.accelerated_amount), ""),
+    ev.AccelerationRevoked: lambda e: ("acceleration_revoked", 0, ""),
+    ev.LoanTransferredToCollection: lambda e: ("collection", 0, ""),
+    ev.LoanWrittenOff: lambda e: ("written_off", _cents(e.amount), ""),
+    ev.PaymentWaived: lambda e: ("exemption", _cents(e.amount), e.kind),
+    ev.OverpaymentRefunded: lambda e: ("refund", _cents(e.amount), ""),
+    ev.AppealFiled: lambda e: ("appeal_filed", 0, e.decision_type),
+    ev.AppealDecided: lambda e: ("appeal_decided", 0, e.outcome),
+}
+
+
+def _cents(value: str | None) -> int:
+    return 0 if value is None else parse_amount(value, "amount", positive=False)
+
+
+def capital_rows(loan, books) -> list[dict]:
+    """The principal granted, repaid, exempted and lost (written off) on each day it changed, as the
+    loan's ledger now tells it (a back-dated payment moves the day it counts on; a reversal undoes it)."""
+    tenant, ref = loan.tenant, str(loan.id)
+    days: dict = {loan.granted_on: {"granted": loan.principal, "repaid": 0, "exempted": 0, "lost": 0}}
+    paid = waived = 0
+    for on in sorted({m.on for m in loan.movements}):
+        pos = books.position(on)
+        row = days.setdefault(on, {"granted": 0, "repaid": 0, "exempted": 0, "lost": 0})
+        row["repaid"] += pos.principal_paid - paid
+        row["exempted"] += pos.principal_waived - waived
+        paid, waived = pos.principal_paid, pos.principal_waived
+    if loan.closed == "written_off" and loan.closed_on is not None:
+        pos = books.position(loan.closed_on)
+        row = days.setdefault(loan.closed_on, {"granted": 0, "repaid": 0, "exempted": 0, "lost": 0})
+        row["lost"] += pos.principal_outstanding
+    return [{"tenant": tenant, "loan_uuid": ref, "day": day.isoformat(), **row} for day, row in sorted(days.items())
+            if any(row.values())]
+
+
+class StatisticsModel:
+    """Follows the log for the statistics. `age_band(tenant, borrower_id, on)` and
+    `facts(tenant, application_id, facts_hash)` are the two look-ups into the personal-data stores."""
+
+    def __init__(self, service, store, *, age_band: Callable[[str, str, object], str] | None = None,
+                 facts: Callable[[str, str, str], dict | None] | None = None, batch: int = 500):
+        self.service, self.store = service, store
+        self.age_band = age_band or (lambda tenant, borrower_id, on: UNKNOWN)
+        self.facts = facts or (lambda tenant, application_id, facts_hash: None)
+        self.follower = Follower(service, store, NAME, topics=LOAN_TOPICS + CASE_TOPICS, batch=batch)
+
+    def setup(self) -> None:
+        with self.store.transaction() as tx:
+            tx.execute("CREATE TABLE IF NOT EXISTS luotto_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            tx.execute("CREATE TABLE IF NOT EXISTS luotto_tracking (projection TEXT PRIMARY KEY, "
+                       "position BIGINT NOT NULL)")
+            row = tx.execute("SELECT value FROM luotto_meta WHERE key = 'statistics_schema'").one()
+            if row is None or row["value"] != SCHEMA_VERSION:
+                self._drop(tx)
+                tx.execute("INSERT INTO luotto_meta (key, value) VALUES ('statistics_schema', :v)",
+                           {"v": SCHEMA_VERSION})
+            for statement in SCHEMA:
+                tx.execute(statement)
+
+    def _drop(self, tx) -> None:
+        for table in TABLES:
+            tx.execute(f"DROP TABLE IF EXISTS {table}")
+        tx.execute("DELETE FROM luotto_meta WHERE key = 'statistics_schema'")
+        tx.execute("DELETE FROM luotto_tracking WHERE projection = :name", {"name": NAME})
+
+    def rebuild(self) -> int:
+        with self.store.transaction() as tx:
+            self._drop(tx)
+        self.setup()
+        return self.catch_up()
+
+    def position(self) -> int:
+        return self.follower.position()
+
+    def catch_up(self, max_batches: int | None = None) -> int:
+        done = batches = 0
+        while max_batches is None or batches < max_batches:
+            n = self.run_once()
+            if not n:
+                break
+            done, batches = done + n, batches + 1
+        return done
+
+    def behind(self) -> int:
+        """How many notifications the model has not seen yet (of any topic)."""
+        return max(0, (self.service.recorder.max_notification_id() or 0) - self.position())
+
+    def run_once(self) -> int:
+        batch = self.follower.next()
+        if batch is None:
+            return 0
+        events = [self.service.mapper.to_domain_event(n) for n in batch.notifications]
+        latest: dict = {}
+        for event in events:
+            if isinstance(event, (ev.LoanEvent, ev.LoanGranted)):
+                latest[event.originator_id] = max(latest.get(event.originator_id, 0), event.originator_version)
+        loans = self.service.repository.get_many(list(latest), copies=False) if latest else {}
+        # The look-ups into the personal-data stores, before the transaction (a pool of one connection).
+        looked_up = {}
+        for i, event in enumerate(events):
+            if isinstance(event, ev.LoanGranted):
+                looked_up[i] = self.age_band(event.tenant, event.borrower_id, event.effective_date)
+            elif isinstance(event, cev.ApplicationDecided) and event.outcome == "granted":
+                case = self.service.repository.get(event.originator_id, version=event.originator_version)
+                facts = self.facts(case.tenant, case.application_id, event.facts_hash)
+                looked_up[i] = household_type((facts or {}).get("household"))
+        try:
+            with self.store.transaction() as tx:
+                self.follower.claim(tx, batch)
+                for i, event in enumerate(events):
+                    self._apply(tx, event, looked_up.get(i, UNKNOWN))
+                for lid, version in latest.items():
+                    loan = loans.get(lid)
+                    if loan is None or loan.version != version:
+                        loan = self.service.repository.get(lid, version=version)
+                    tx.execute("DELETE FROM luotto_stat_capital WHERE loan_uuid = :ref", {"ref": str(lid)})
+                    tx.executemany("INSERT INTO luotto_stat_capital (tenant, loan_uuid, day, granted, repaid, "
+                                   "exempted, lost) VALUES (:tenant, :loan_uuid, :day, :granted, :repaid, "
+                                   ":exempted, :lost)", capital_rows(loan, loan.books(self.service.rates)))
+        except AlreadyClaimed:
+            return 0
+        return max(1, len(batch.notifications))
+
+    def _apply(self, tx, event, looked_up: str) -> None:
+        """`looked_up`: a grant's age band, a granted application's household type."""
+        if isinstance(event, cev.ApplicationReceived):
+            tx.execute("INSERT INTO luotto_stat_cases (case_uuid, tenant, application_id, kind, received_on, grounds, "
+                       "household) VALUES (:ref, :tenant, :app, :kind, :on, '[]', :household) "
+                       "ON CONFLICT (case_uuid) DO NOTHING",
+                       {"ref": str(event.originator_id), "tenant": event.tenant, "app": event.application_id,
+                        "kind": event.kind, "on": event.effective_date.isoformat(), "household": UNKNOWN})
+        elif isinstance(event, cev.ApplicationDecided):
+            tx.execute("UPDATE luotto_stat_cases SET decided_on = :on, outcome = :outcome, grounds = :grounds, "
+                       "household = :household WHERE case_uuid = :ref",
+                       {"ref": str(event.originator_id), "on": event.effective_date.isoformat(),
+                        "outcome": event.outcome, "grounds": json.dumps(sorted(set(event.grounds))),
+                        "household": looked_up})
+        elif isinstance(event, cev.ApplicationWithdrawn):
+            tx.execute("UPDATE luotto_stat_cases SET withdrawn_on = :on WHERE case_uuid = :ref",
+                       {"ref": str(event.originator_id), "on": event.effective_date.isoformat()})
+        elif isinstance(event, ev.LoanGranted):
+            household = UNKNOWN
+            if event.decision_reference:  # granted on an application: its household, as decided
+                case = tx.execute("SELECT household FROM luotto_stat_cases WHERE tenant = :tenant AND "
+                                  "application_id = :app AND outcome = 'granted'",
+                                  {"tenant": event.tenant, "app": event.decision_reference}).one()
+                household = case["household"] if case else UNKNOWN
+            tx.execute("INSERT INTO luotto_stat_loans (loan_uuid, tenant, loan_id, granted_on, principal, "
+                       "purpose_class, age_band, household) VALUES (:ref, :tenant, :loan_id, :on, :principal, "
+                       ":purpose, :age, :household) ON CONFLICT (loan_uuid) DO NOTHING",
+                       {"ref": str(event.originator_id), "tenant": event.tenant, "loan_id": event.loan_id,
+                        "on": event.effective_date.isoformat(), "principal": _cents(event.principal),
+                        "purpose": purpose_class(event.purpose_class),
+                        "age": looked_up,
+                        "household": household})
+        elif isinstance(event, ev.RepaymentDeferred) and event.kind == "free_months":
+            self._fact(tx, event, "free_months", 0, str(event.months or 0))
+        elif type(event) in COUNTED:
+            self._fact(tx, event, *COUNTED[type(event)](event))
+
+    @staticmethod
+    def _fact(tx, event, kind: str, amount: int, detail: str) -> None:
+        loan = tx.execute("SELECT tenant FROM luotto_stat_loans WHERE loan_uuid = :ref",
+                          {"ref": str(event.originator_id)}).one()
+        tx.execute("INSERT INTO luotto_stat_facts (ref, tenant, loan_uuid, kind, day, amount, detail) VALUES "
+                   "(:ref, :tenant, :loan, :kind, :day, :amount, :detail) ON CONFLICT (ref) DO NOTHING",
+                   {"ref": f"{event.originator_id}:{event.originator_version}", "tenant": loan["tenant"],
+                    "loan": str(event.originator_id), "kind": kind, "day": event.effective_date.isoformat(),
+                    "amount": amount, "detail": detail})

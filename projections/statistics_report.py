@@ -1,0 +1,150 @@
+"""The statistics report over the read model of projections.statistics (R-STAT-1 … 3), for one
+organiser or, with `tenant=None`, for all of them (the national view: counts and euros only).
+
+A period is [start, end], both days included. Everything "in the period" is counted by its
+effective date (the business date of the decision or the event), so a report for last year reads
+the same whenever it is asked.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from domain.money import format_cents
+from domain.statistics import median, percentile, share, suppressed
+
+
+def _where(tenant: str | None, column: str = "tenant") -> str:
+    return f"{column} = :tenant" if tenant is not None else "1 = 1"
+
+
+def report(store, tenant: str | None, start: dt.date, end: dt.date) -> dict:
+    params = {"tenant": tenant, "start": start.isoformat(), "end": end.isoformat()}
+    with store.transaction() as tx:
+        cases = tx.execute(f"SELECT kind, received_on, decided_on, outcome, grounds, withdrawn_on FROM "
+                           f"luotto_stat_cases WHERE {_where(tenant)} AND ((received_on >= :start AND received_on "
+                           f"<= :end) OR (decided_on >= :start AND decided_on <= :end) OR (withdrawn_on >= :start "
+                           f"AND withdrawn_on <= :end))", params).all()
+        granted = {dim: tx.execute(f"SELECT {dim} AS cell, COUNT(*) AS n, SUM(principal) AS euros FROM "
+                                   f"luotto_stat_loans WHERE {_where(tenant)} AND granted_on >= :start AND "
+                                   f"granted_on <= :end GROUP BY {dim}", params).all()
+                   for dim in ("purpose_class", "age_band", "household")}
+        facts = tx.execute(f"SELECT kind, detail, COUNT(*) AS n, SUM(amount) AS euros FROM luotto_stat_facts WHERE "
+                           f"{_where(tenant)} AND day >= :start AND day <= :end GROUP BY kind, detail", params).all()
+        capital = tx.execute(f"SELECT SUM(granted) AS granted, SUM(repaid) AS repaid, SUM(exempted) AS exempted, "
+                             f"SUM(lost) AS lost FROM luotto_stat_capital WHERE {_where(tenant)} AND day <= :end",
+                             params).one()
+        in_period = tx.execute(f"SELECT SUM(granted) AS granted, SUM(repaid) AS repaid, SUM(exempted) AS exempted, "
+                               f"SUM(lost) AS lost FROM luotto_stat_capital WHERE {_where(tenant)} AND day >= :start "
+                               f"AND day <= :end", params).one()
+        organisers = [r["tenant"] for r in tx.execute(
+            f"SELECT DISTINCT tenant FROM luotto_stat_loans WHERE {_where(tenant)} ORDER BY tenant", params).all()]
+    # PostgreSQL sums BIGINT as NUMERIC: back to integer cents.
+    total = {k: int(v or 0) for k, v in capital.items()}
+    period = {k: int(v or 0) for k, v in in_period.items()}
+    granted = {dim: [{**r, "euros": int(r["euros"] or 0)} for r in rows] for dim, rows in granted.items()}
+    facts = [{**r, "euros": int(r["euros"] or 0)} for r in facts]
+    out = {
+        "period": {"from": start.isoformat(), "to": end.isoformat()},
+        "scope": "organiser" if tenant is not None else "national",
+        "applications": _applications([c for c in cases if c["kind"] == "loan"], params),
+        "relief_applications": {kind: _counts([c for c in cases if c["kind"] == kind], params)
+                                for kind in sorted({c["kind"] for c in cases} - {"loan"})},
+        "loans_granted": _granted(granted),
+        "outstanding_principal_at_end": format_cents(total["granted"] - total["repaid"] - total["exempted"]
+                                                     - total["lost"]),
+        "principal_in_period": {k: format_cents(v) for k, v in period.items()},
+        **_events(facts, period, total),
+    }
+    if tenant is None:
+        out["organisers"] = len(organisers)
+    return out
+
+
+def _counts(rows: list[dict], params: dict) -> dict:
+    within = lambda day: day is not None and params["start"] <= day <= params["end"]  # noqa: E731
+    decided = [r for r in rows if within(r["decided_on"])]
+    return {"received": sum(within(r["received_on"]) for r in rows), "decided": len(decided),
+            "granted": sum(r["outcome"] == "granted" for r in decided),
+            "rejected": sum(r["outcome"] == "rejected" for r in decided),
+            "withdrawn": sum(within(r["withdrawn_on"]) for r in rows)}
+
+
+def _applications(rows: list[dict], params: dict) -> dict:
+    out = _counts(rows, params)
+    decided = [r for r in rows if r["decided_on"] is not None and params["start"] <= r["decided_on"] <= params["end"]]
+    grounds: dict[str, dict] = {}
+    for r in decided:
+        if r["outcome"] == "rejected":
+            for ground in json.loads(r["grounds"]):
+                grounds.setdefault(ground, {"count": 0})["count"] += 1
+    days = [(dt.date.fromisoformat(r["decided_on"]) - dt.date.fromisoformat(r["received_on"])).days for r in decided]
+    out["rejected_by_ground"] = suppressed(grounds)
+    out["processing_days"] = {"median": median(days), "p90": percentile(days, 90)}
+    return out
+
+
+def _granted(by: dict[str, list[dict]]) -> dict:
+    rows = by["purpose_class"]
+    count, euros = sum(r["n"] for r in rows), sum(r["euros"] or 0 for r in rows)
+    cells = lambda dim: suppressed({r["cell"]: {"count": r["n"], "euros": r["euros"] or 0}  # noqa: E731
+                                    for r in by[dim]})
+    return {"count": count, "euros": format_cents(euros),
+            **{name: {k: {**v, "euros": None if v["euros"] is None else format_cents(v["euros"])}
+                      for k, v in cells(dim).items()}
+               for name, dim in (("by_purpose", "purpose_class"), ("by_age_band", "age_band"),
+                                 ("by_household_type", "household"))}}
+
+
+def _events(facts: list[dict], period: dict, total: dict) -> dict:
+    def count(kind: str, detail: str | None = None) -> int:
+        return sum(r["n"] for r in facts if r["kind"] == kind and (detail is None or r["detail"] == detail))
+
+    def euros(kind: str) -> int:
+        return sum(r["euros"] or 0 for r in facts if r["kind"] == kind)
+
+    return {
+        "repaid": count("repaid"),
+        "accelerated": count("accelerated"),
+        "acceleration_revoked": count("acceleration_revoked"),
+        "sent_to_collection": count("collection"),
+        "written_off": {
+            "count": count("written_off"),
+            "claims_written_off": format_cents(euros("written_off")),
+            # R-STAT-1: the credit loss is the principal written off (the capital lost).
+            "credit_loss": format_cents(period["lost"]),
+            "credit_loss_share_of_granted_in_period_percent": share(period["lost"], period["granted"]),
+            "credit_loss_to_date_share_of_granted_to_date_percent": share(total["lost"], total["granted"]),
+        },
+        "free_months": {"decisions": count("free_months"),
+                        "months": sum(int(r["detail"]) * r["n"] for r in facts if r["kind"] == "free_months")},
+        "exemptions": {"count": count("exemption"), "partial": count("exemption", "partial"),
+                       "full": count("exemption", "full"), "euros": format_cents(euros("exemption"))},
+        "refunds": {"count": count("refund"), "euros": format_cents(euros("refund"))},
+        "appeals": {"filed": count("appeal_filed"),
+                    "decided": {outcome: count("appeal_decided", outcome)
+                                for outcome in ("upheld", "partly_upheld", "rejected")}},
+    }
+
+
+def rows_for_export(data: dict) -> list[tuple[str, str, object, object]]:
+    """The report as (section, item, count, euros) rows for CSV and XLSX; a suppressed cell's
+    figures are left empty (R-STAT-2)."""
+    out: list[tuple[str, str, object, object]] = [("period", "from", data["period"]["from"], ""),
+                                                  ("period", "to", data["period"]["to"], ""),
+                                                  ("period", "scope", data["scope"], "")]
+
+    def walk(prefix: str, value) -> None:
+        if isinstance(value, dict) and ("count" in value and "suppressed" in value):
+            out.append((prefix.rsplit(".", 1)[0], prefix.rsplit(".", 1)[-1],
+                        "" if value["count"] is None else value["count"],
+                        "" if value.get("euros") is None else value["euros"]))
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                walk(f"{prefix}.{k}" if prefix else k, v)
+        else:
+            section, _, item = prefix.rpartition(".")
+            out.append((section or "totals", item, "" if value is None else value, ""))
+
+    walk("", {k: v for k, v in data.items() if k != "period" and k != "scope"})
+    return out

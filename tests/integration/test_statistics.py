@@ -1,0 +1,233 @@
+"""Statistics over a known history, every expected figure counted by hand (R-STAT-1 … 3), on
+PostgreSQL and SQLite: applications received, decided, granted, rejected by ground, processing
+days; loans granted by purpose, age band and household type with small cells suppressed; principal
+outstanding at the period's end; repaid, written off (credit loss and its share), free months,
+exemptions, appeals; the national view for an administrator only; CSV and XLSX downloads.
+
+The history (organiser "ek", period 2026-03-01 … 2026-06-30):
+  applications  A-4 received 02-20, granted 03-02 (10 days; B-2 born 1990-01-01: 36 → "35-44")
+                A-1 received 03-02, granted 03-06 (4 days; B-1 born 1952-10-13: 73 → "65+")
+                A-2 received 03-02, rejected 03-12 (10 days, market_credit_available)
+                A-3 received 03-10, rejected 03-11 (1 day, market_credit_available)
+                A-6 received 03-03, withdrawn 03-04;  A-5 received 06-20, open
+                both granted ones: 2,400.00, debt_restructuring, one adult and a child (single_parent)
+  loans         L-1 … L-5 granted 03-02 directly, 1,000.00 each, housing, no personal data (unknown)
+                L-1 pays 100.00 on 04-10 (and 100.00 on 07-10, after the period)
+                L-2 pays 1,000.00 on 04-01: repaid
+                L-3 two free months from instalment 1 (03-20)
+                L-4 partial exemption 300.00 (04-05, before its first due date: principal only)
+                L-5 written off 03-25 (before its first due date: 1,000.00 principal, nothing else owed)
+                A-1's grant appealed 04-01, appeal rejected 04-15
+                L-6 granted 07-01 (after the period), 1,000.00 housing
+  organiser "kk": K-1 granted 03-05, 600.00, no purpose class (national view only)
+"""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import io
+import json
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+
+from adapters.settings import Settings
+from api.app import create_app
+from domain.loan import Decision
+from domain.money import parse_amount
+from tests.integration.helpers import Clock, Stack, stack  # noqa: F401 - fixture
+from tests.support.auth import TestIssuer
+
+EXAMPLE = json.loads((Path(__file__).resolve().parents[3] / "shared" / "spec" / "applications" /
+                      "example-fit.json").read_text(encoding="utf-8"))
+NORM = EXAMPLE["policy"]["overrides"]["living_cost_norm"]
+TENANTS = {"ek": {"preset": "etela-karjala", "overrides": {"living_cost_norm": NORM},
+                  "organiser": {"name": "Etelä-Karjalan hyvinvointialue", "phone": "05 352 000"}},
+           "kk": {"preset": "default"}}
+D = dt.date.fromisoformat
+PERIOD = "from=2026-03-01&to=2026-06-30"
+
+
+@pytest.fixture
+def api(stack: Stack, tmp_path):  # noqa: F811 - the fixture
+    issuer = TestIssuer(tmp_path / "oidc")
+    settings = Settings(database_url=stack.database_url, postgres_schema=stack.postgres_schema, postgres_pool_size=1,
+                        signing_key_file=str(tmp_path / "key"), notice_store=str(tmp_path / "letters"),
+                        notice_print_folder=str(tmp_path / "print"), tenants=TENANTS, **issuer.settings_kwargs())
+    app = create_app(settings)
+    app.state.container.service.clock = Clock()
+    with TestClient(app) as client:
+        yield client, issuer, app.state.container
+    app.state.container.close()
+
+
+def _history(c) -> None:
+    s, clock = c.service, c.service.clock
+    dm = Decision("dm-1", "päätös")
+
+    def on(day: str) -> dt.date:
+        clock.set_day(D(day))
+        return D(day)
+
+    c.borrowers.put("ek", "B-1", name="Henkilö Yksi", identity_code="131052-308T", address=["Katu 1"], language="fi")
+    c.borrowers.put("ek", "B-2", name="Henkilö Kaksi", identity_code="010190-123M", address=["Katu 2"], language="fi")
+    for other in ("B-3", "B-4", "B-5", "B-6"):  # applicants never granted: their age is never asked
+        c.borrowers.put("ek", other, name="Henkilö", identity_code="131052-308T", address=["Katu 3"], language="sv")
+
+    def application(app_id: str, applicant: str, day: str) -> None:
+        facts = copy.deepcopy(EXAMPLE["application"])
+        facts["applicant"] = applicant
+        s.receive_application("ek", app_id, kind="loan", facts=facts, on=on(day), by="cw-1")
+
+    def prepared(app_id: str, day: str) -> None:
+        s.assess_application("ek", app_id, on=on(day), by="cw-1")
+        s.give_granting_criteria("ek", app_id, understood=True, on=on(day), by="cw-1")
+        s.look_into_social_assistance("ek", app_id, finding="no_right", reasons="", on=on(day), by="cw-1")
+
+    def granted(app_id: str, day: str) -> None:
+        prepared(app_id, day)
+        s.decide_application("ek", app_id, outcome="granted", decided_by="Päättäjä", on=on(day), by="dm-1",
+                             grant={"purpose_class": "debt_restructuring"})
+        applicant = s.case("ek", app_id).applicant
+        for signer in (applicant, "official"):  # R-APP-7: the loan is granted on the last signature
+            s.sign_contract("ek", app_id, signer=signer, on=on(day), by="dm-1")
+
+    def rejected(app_id: str, day: str) -> None:
+        prepared(app_id, day)
+        s.record_judgement_ground("ek", app_id, ground="market_credit_available", reasons="pankki", on=on(day),
+                                  by="cw-1")
+        s.decide_application("ek", app_id, outcome="rejected", decided_by="Päättäjä", on=on(day), by="dm-1",
+                             grounds=["market_credit_available"], reasons="pankkilaina saatavilla")
+
+    def loan(tenant: str, loan_id: str, day: str, principal: str = "1000.00", purpose_class: str | None = "housing",
+             first_due: str = "2026-04-10"):
+        terms = {"purpose_class": purpose_class} if purpose_class else {}
+        s.grant(tenant=tenant, loan_id=loan_id, borrower_id=f"C-{loan_id}", purpose="vuokra",
+                principal=parse_amount(principal, "p"), granted_on=on(day), first_due_date=D(first_due),
+                instalment_amount=parse_amount("100.00", "i"), decision=dm, **terms)
+
+    def pay(payment_id: str, loan_id: str, amount: str, day: str) -> None:
+        s.post_payment(tenant="ek", payment_id=payment_id, amount=parse_amount(amount, "a"), value_date=on(day),
+                       on=on(day), loan_id=loan_id, reference=None)
+
+    application("A-4", "B-2", "2026-02-20")
+    granted("A-4", "2026-03-02")
+    for n in range(1, 6):
+        loan("ek", f"L-{n}", "2026-03-02")
+    application("A-1", "B-1", "2026-03-02")
+    application("A-2", "B-3", "2026-03-02")
+    application("A-6", "B-6", "2026-03-03")
+    s.withdraw_application("ek", "A-6", reason="peruttu", on=on("2026-03-04"), by="cw-1")
+    loan("kk", "K-1", "2026-03-05", "600.00", None)
+    granted("A-1", "2026-03-06")
+    application("A-3", "B-4", "2026-03-10")
+    rejected("A-3", "2026-03-11")
+    rejected("A-2", "2026-03-12")
+    s.defer_free_months("ek", "L-3", on=on("2026-03-20"), decision=dm, months=2, from_instalment=1)
+    s.write_off("ek", "L-5", on=on("2026-03-25"), decision=dm)
+    pay("P-2", "L-2", "1000.00", "2026-04-01")
+    s.service("ek", "L-2", on("2026-04-02"))  # the run records LoanRepaid
+    s.file_appeal("ek", "A-1", decision_version=1, on=on("2026-04-01"), appellant="B-1", grounds="liian pieni")
+    appeal = [e for e in s.events.get(s.loan("ek", "A-1").id) if type(e).__name__ == "AppealFiled"][0]
+    s.decide_appeal("ek", "A-1", on=on("2026-04-15"), decision=dm, appeal=appeal.originator_version,
+                    outcome="rejected")
+    s.waive("ek", "L-4", on=on("2026-04-05"), decision=dm, kind="partial", amount=parse_amount("300.00", "a"))
+    pay("P-1a", "L-1", "100.00", "2026-04-10")
+    application("A-5", "B-5", "2026-06-20")
+    loan("ek", "L-6", "2026-07-01", first_due="2026-08-10")
+    pay("P-1b", "L-1", "100.00", "2026-07-10")
+
+
+def test_r_stat_1_organiser_statistics_over_a_known_history(api):
+    client, issuer, c = api
+    _history(c)
+    finance = issuer.headers("ek", ["finance"], subject="fin-1")
+    answer = client.get(f"/v1/statistics?{PERIOD}", headers=finance)
+    assert answer.status_code == 200, answer.text
+    got = answer.json()
+    assert got["behind"] == 0 and got["scope"] == "organiser"
+    assert got["applications"] == {
+        "received": 5, "decided": 4, "granted": 2, "rejected": 2, "withdrawn": 1,
+        # R-STAT-2: two rejections on the ground: a cell under five is withheld.
+        "rejected_by_ground": {"market_credit_available": {"count": None, "suppressed": True}},
+        # [1, 4, 10, 10]: median (4 + 10) / 2 = 7.0; p90 nearest rank ceil(3.6) = 4th = 10.
+        "processing_days": {"median": 7.0, "p90": 10},
+    }
+    assert got["loans_granted"] == {
+        "count": 7, "euros": "9800.00",
+        "by_purpose": {"debt_restructuring": {"count": None, "euros": None, "suppressed": True},
+                       "housing": {"count": 5, "euros": "5000.00", "suppressed": False}},
+        "by_age_band": {"35-44": {"count": None, "euros": None, "suppressed": True},
+                        "65+": {"count": None, "euros": None, "suppressed": True},
+                        "unknown": {"count": 5, "euros": "5000.00", "suppressed": False}},
+        "by_household_type": {"single_parent": {"count": None, "euros": None, "suppressed": True},
+                              "unknown": {"count": 5, "euros": "5000.00", "suppressed": False}},
+    }
+    # 9,800.00 granted − 1,100.00 repaid (L-1 100.00, L-2 1,000.00) − 300.00 exempted − 1,000.00 lost.
+    assert got["outstanding_principal_at_end"] == "7400.00"
+    assert got["principal_in_period"] == {"granted": "9800.00", "repaid": "1100.00", "exempted": "300.00",
+                                          "lost": "1000.00"}
+    assert got["repaid"] == 1 and got["accelerated"] == 0 and got["sent_to_collection"] == 0
+    # 1,000.00 / 9,800.00 = 10.204…% → 10.20.
+    assert got["written_off"] == {"count": 1, "claims_written_off": "1000.00", "credit_loss": "1000.00",
+                                  "credit_loss_share_of_granted_in_period_percent": "10.20",
+                                  "credit_loss_to_date_share_of_granted_to_date_percent": "10.20"}
+    assert got["free_months"] == {"decisions": 1, "months": 2}
+    assert got["exemptions"] == {"count": 1, "partial": 1, "full": 0, "euros": "300.00"}
+    assert got["appeals"] == {"filed": 1, "decided": {"upheld": 0, "partly_upheld": 0, "rejected": 1}}
+
+    # July: L-6 granted, L-1's second 100.00; outstanding 7,400.00 + 1,000.00 − 100.00.
+    july = client.get("/v1/statistics?from=2026-07-01&to=2026-07-31", headers=finance).json()
+    assert (july["loans_granted"]["count"], july["loans_granted"]["euros"]) == (1, "1000.00")
+    assert july["principal_in_period"]["repaid"] == "100.00"
+    assert july["outstanding_principal_at_end"] == "8300.00"
+    assert july["applications"]["received"] == 0 and july["written_off"]["count"] == 0
+
+    # CSV and XLSX carry the same figures; a suppressed cell is empty.
+    csv_text = client.get(f"/v1/statistics?{PERIOD}&format=csv", headers=finance).content.decode("utf-8-sig")
+    lines = csv_text.splitlines()
+    assert lines[0] == "section;item;count_or_value;euros"
+    assert "loans_granted.by_purpose;housing;5;5000.00" in lines
+    assert "loans_granted.by_purpose;debt_restructuring;;" in lines
+    assert "totals;outstanding_principal_at_end;7400.00;" in lines
+    xlsx = client.get(f"/v1/statistics?{PERIOD}&format=xlsx", headers=finance)
+    sheet = load_workbook(io.BytesIO(xlsx.content), read_only=True).worksheets[0]
+    rows = {(r[0], r[1]): (r[2], r[3]) for r in sheet.iter_rows(values_only=True)}
+    assert rows[("loans_granted.by_age_band", "unknown")] == (5, "5000.00")
+    assert rows[("written_off", "credit_loss")] == ("1000.00", None)
+
+
+def test_r_stat_2_national_view_for_the_administrator_only(api):
+    client, issuer, c = api
+    _history(c)
+    assert client.get(f"/v1/statistics/national?{PERIOD}",
+                      headers=issuer.headers("ek", ["finance"], subject="f")).status_code == 403
+    got = client.get(f"/v1/statistics/national?{PERIOD}", headers=issuer.headers("ek", ["admin"], subject="a"))
+    assert got.status_code == 200, got.text
+    data = got.json()
+    assert data["scope"] == "national" and data["organisers"] == 2
+    # ek's 9,800.00 and kk's 600.00; kk's loan has no purpose class.
+    assert (data["loans_granted"]["count"], data["loans_granted"]["euros"]) == (8, "10400.00")
+    assert data["loans_granted"]["by_purpose"]["unknown"] == {"count": None, "euros": None, "suppressed": True}
+    assert data["outstanding_principal_at_end"] == "8000.00"
+    text = json.dumps(data)
+    for personal in ("B-1", "C-L-1", "L-1", "A-1", "ek", "kk"):
+        assert f'"{personal}"' not in text
+    # The organiser's own view never includes another organiser.
+    kk = client.get(f"/v1/statistics?{PERIOD}", headers=issuer.headers("kk", ["auditor"], subject="x")).json()
+    assert (kk["loans_granted"]["count"], kk["outstanding_principal_at_end"]) == (1, "600.00")
+    bad = client.get("/v1/statistics?from=2026-06-30&to=2026-03-01", headers=issuer.headers("kk", ["auditor"],
+                                                                                               subject="x"))
+    assert bad.status_code == 422 and bad.json()["field"] == "to" and bad.json()["rule"] == "R-STAT-1"
+
+
+def test_r_stat_1_rebuilt_statistics_equal_the_live_ones(api):
+    client, issuer, c = api
+    _history(c)
+    headers = issuer.headers("ek", ["auditor"], subject="x")
+    live = client.get(f"/v1/statistics?{PERIOD}", headers=headers).json()
+    c.statistics.rebuild()
+    again = client.get(f"/v1/statistics?{PERIOD}", headers=headers).json()
+    assert {k: v for k, v in again.items() if k != "position"} == {k: v for k, v in live.items() if k != "position"}
