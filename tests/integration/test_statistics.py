@@ -91,6 +91,7 @@ def _history(c) -> None:
         s.decide_application("ek", app_id, outcome="granted", decided_by="Päättäjä", on=on(day), by="dm-1",
                              grant={"purpose_class": "debt_restructuring"})
         applicant = s.case("ek", app_id).applicant
+        s.draw_contract("ek", app_id, on=on(day), by="dm-1")
         for signer in (applicant, "official"):  # R-APP-7: the loan is granted on the last signature
             s.sign_contract("ek", app_id, signer=signer, on=on(day), by="dm-1")
 
