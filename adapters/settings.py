@@ -51,6 +51,13 @@ class Settings(BaseSettings):
                                                        "JWKS is fetched again (a key removed there is refused then)")
     oidc_tenant_claim: str = Field("luotto_tenant", description="token claim naming the organiser")
     oidc_roles_claim: str = Field("roles", description="token claim listing the caller's roles")
+    console_client_id: str | None = Field(None, description="the staff console's OIDC client id at the issuer "
+                                                            "(authorization-code flow with PKCE); unset: no sign-in")
+    console_client_secret: str | None = Field(None, description="the console's client secret, when the issuer makes "
+                                                                "it a confidential client")
+    console_url: str | None = Field(None, description="public base URL of the service, e.g. https://luotto.example.fi"
+                                                      " (the OIDC redirect is <console_url>/console/oidc/callback); "
+                                                      "default: the request's own")
     notice_store: str = Field("var/notices", description="folder of the content-addressed notice PDFs")
     notice_channel: str = Field("letter", description="letter (print folder) or suomifi (Suomi.fi Messages)")
     notice_print_folder: str = Field("var/print", description="where letters are left for printing and enveloping")

@@ -104,6 +104,8 @@ ROUTES = (
     Route("GET", "/console/static/console.css", "public", "console: the stylesheet"),
     Route("GET", "/console/sign-in", "public", "console: sign-in page"),
     Route("POST", "/console/dev-sign-in", "public", "console: local development sign-in (R-WEB-2)"),
+    Route("GET", "/console/oidc/start", "public", "console: sign in with the organiser's OIDC issuer (PKCE)"),
+    Route("GET", "/console/oidc/callback", "public", "console: the issuer's answer (R-DATA-7)"),
     Route("POST", "/console/sign-out", "public", "console: sign out"),
     Route("POST", "/console/language", "public", "console: choose fi, sv or en"),
     Route("GET", "/console/work-queue", "read", "console: the work queue by role",
@@ -111,6 +113,22 @@ ROUTES = (
     Route("GET", "/console/loans", "read", "console: find a loan by id"),
     Route("GET", "/console/loans/{loan_id}", "read", "console: a loan's balances, schedule and timeline",
           {"personal_data": "the decisions' free text (a marker instead)"}),
+    Route("GET", "/console/loans/{loan_id}/replay", "read", "console: the loan on a date, as known at an instant, "
+          "and what each decision-maker saw (R-EVID-4)"),
+    Route("GET", "/console/loans/{loan_id}/evidence", "evidence", "console: download the evidence bundle",
+          {"personal_data": "the letters and the decisions' free text"}),
+    *(Route(method, f"/console/loans/{{loan_id}}/decisions/{name}", permission,
+            f"console: {name.replace('-', ' ')} " + ("form and rule checks" if method == "GET" else
+                                                    "rule check, then record (R-WEB-1)"))
+      for name, permission in (("acceleration-notice", "acceleration_notice"), ("hardship", "hardship"),
+                               ("free-months", "decision"), ("due-date-extension", "decision"),
+                               ("terms", "decision"), ("exemption", "decision"))
+      for method in ("GET", "POST")),
+    Route("GET", "/console/payments", "payment_admin", "console: unallocated payments and bank-file upload"),
+    Route("POST", "/console/payments/{payment_id}/allocation", "payment_admin", "console: allocate a payment"),
+    Route("POST", "/console/payments/files", "payment_admin", "console: import a bank file, with its report"),
+    Route("GET", "/console/portfolio", "read", "console: portfolio with charts"),
+    Route("GET", "/console/access-log", "audit", "console: the access log"),
     Route("GET", "/healthz", "public", "liveness"),
     Route("GET", "/readyz", "public", "readiness"),
     Route("GET", "/metrics", "metrics", "Prometheus metrics (LUOTTO_METRICS)"),

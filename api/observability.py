@@ -46,7 +46,8 @@ def install(app: FastAPI) -> None:
 def body_limits(settings) -> dict[tuple[str, str], int]:
     from api.payment_files import MAX_FILE_BYTES
 
-    return {("POST", "/v1/payments/files"): MAX_FILE_BYTES, ("*", "*"): settings.max_body_bytes}
+    return {("POST", "/v1/payments/files"): MAX_FILE_BYTES, ("POST", "/console/payments/files"): MAX_FILE_BYTES,
+            ("*", "*"): settings.max_body_bytes}
 
 
 class ContentLengthLimit:

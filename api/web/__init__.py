@@ -6,7 +6,8 @@ from fastapi import FastAPI
 
 
 def install(app: FastAPI) -> None:
-    from api.web import core, pages
+    from api.web import core, loan_pages, office, oidc, pages
 
-    app.include_router(pages.router)
+    for module in (pages, oidc, loan_pages, office):
+        app.include_router(module.router)
     core.install_errors(app)

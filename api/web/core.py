@@ -62,7 +62,9 @@ class Page:
         return self.request.app.state.container
 
     def render(self, template: str, status_code: int = 200, **values) -> HTMLResponse:
-        html = TEMPLATES.get_template(template).render(page=self, _=self.t, lang=self.lang, **values)
+        html = TEMPLATES.get_template(template).render(page=self, _=self.t, lang=self.lang,
+                                                       basis=lambda text: i18n.basis_in_words(text, self.lang),
+                                                       **values)
         return self.finish(HTMLResponse(html, status_code=status_code))
 
     def redirect(self, url: str) -> RedirectResponse:

@@ -41,7 +41,7 @@ async def home(p: Anyone):
 @router.get("/sign-in")
 async def sign_in(p: Anyone, next: str | None = None):
     settings = p.container.settings
-    return p.render("sign_in.html", next=local(next), oidc=bool(settings.oidc_issuer),
+    return p.render("sign_in.html", next=local(next), oidc=bool(settings.oidc_issuer and settings.console_client_id),
                     dev=dev_sign_in_allowed(settings), tenants=sorted(settings.tenants), roles=ROLES)
 
 
@@ -108,7 +108,10 @@ async def find_loan(p: SignedIn, loan_id: Annotated[str, Query(max_length=64, pa
 
 
 @router.get("/loans/{loan_id}")
-def loan(p: SignedIn, loan_id: s.LoanIdPath):
-    """Balances, the schedule with payment instructions, and every event in words."""
+def loan(p: SignedIn, loan_id: s.LoanIdPath, done: Annotated[str | None, Query(max_length=32)] = None):
+    """Balances, the schedule with payment instructions, and every event in words; links to the
+    replay, the evidence and the decisions the reader's roles may make."""
+    from application.decision_checks import KINDS
+
     view = loan_page(p.container, p.who.tenant, loan_id, p)
-    return p.render("loan.html", **view)
+    return p.render("loan.html", **view, kinds=list(KINDS.values()), done=done if done in KINDS else None)

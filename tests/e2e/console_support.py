@@ -13,15 +13,18 @@ import datetime as dt
 import json
 import re
 import subprocess
+import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from tests.e2e.conftest import LuottoServer
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"
-TENANTS = {"t1": {"preset": "default"}, "t2": {"preset": "default"}}
+TENANTS = {"t1": {"preset": "default", "overrides": {"capital_limit": "10000.00"}}, "t2": {"preset": "default"}}
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "bankfiles"
 SERIOUS = ("serious", "critical")
+HELSINKI = ZoneInfo("Europe/Helsinki")
 
 
 def chromium_major() -> int:
@@ -77,9 +80,14 @@ def seed(folder: Path, database_url: str) -> dict:
         today = c.today()
         c.service.post_payment(tenant="t1", payment_id="U-1", amount=2500, value_date=today, on=today,
                                reference="999991")
+        # L3's cause of delay is recorded after `before_decision`: a replay as known then does not show it
+        time.sleep(1.1)
+        before = dt.datetime.now(HELSINKI).replace(microsecond=0, tzinfo=None)
+        time.sleep(1.1)
+        c.service.record_hardship("t1", "L3", on=today, cause="unemployment", decision=Decision("dm-1", "Irtisanottu"))
     finally:
         c.close()
-    return {"today": today}
+    return {"today": today, "before_decision": before.isoformat()}
 
 
 def sign_in(page, base_url: str, subject: str, tenant: str, roles: list[str]) -> None:

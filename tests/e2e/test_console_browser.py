@@ -3,11 +3,12 @@ pinned Playwright; one `luotto serve` for the module; axe-core on every page wit
 critical violation (WCAG 2.1 AA, Act 306/2019); a screenshot of every page in tests/e2e/artifacts/."""
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.console_support import (CHROMIUM, ConsoleServer, check, chromium_major, playwright_chromium_major,
+from tests.e2e.console_support import (ARTIFACTS, CHROMIUM, ConsoleServer, check, chromium_major, playwright_chromium_major,
                                        seed, sign_in)
 
 
@@ -94,3 +95,77 @@ def test_a_caseworker_of_one_organiser_cannot_see_anothers_loan(server, page):
     assert page.locator(".summary").inner_text().startswith("Ei löydy")
     assert "1 200,00" not in page.content()
     check(page, "error-other-organiser")
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "bankfiles"
+
+
+def test_finance_imports_a_bank_file_and_allocates_an_unallocated_payment(server, page):
+    base = server.base_url
+    sign_in(page, base, "fi-1", "t1", ["finance"])
+    page.click("nav >> text=Maksut")
+    check(page, "payments")
+    page.set_input_files("#file", str(FIXTURES / "ktl_payments.txt"))
+    page.click("form[action='/console/payments/files'] button")
+    report = page.locator("#import-report").inner_text()
+    assert "Kohdistettu lainoihin: 3" in report and "Kohdistamattomiin: 1" in report, report
+    check(page, "payments-import-report")
+    row = page.locator("#unallocated-table tr", has_text="U-1")
+    row.locator("input[name=loan_id]").fill("L1")
+    row.locator("button").click()
+    assert page.locator("#done").inner_text() == "Maksu U-1 kohdistettu."
+    assert "U-1" not in page.locator("#unallocated-table").inner_text()
+    page.goto(f"{base}/console/loans/L1")
+    assert "Maksu saatu: 25,00 €" in page.locator("#timeline-table").inner_text()
+
+
+def test_a_caseworker_records_a_hardship_and_sees_the_work_queue_change(server, page):
+    base = server.base_url
+    sign_in(page, base, "cw-1", "t1", ["caseworker"])
+    assert page.locator("#list-hardships_active a[href='/console/loans/L2']").count() == 0
+    page.goto(f"{base}/console/loans/L2")
+    page.click("text=Maksuvaikeuden syy")
+    page.select_option("#cause", "illness")
+    page.fill("#reasons", "Sairaalahoidossa")
+    page.click("button[value=check]")
+    assert page.locator("#verdict-text").inner_text().startswith("Säännöt sallivat")
+    check(page, "decision-hardship-checked")
+    page.click("#record")
+    assert page.locator("#done").inner_text() == "Kirjattu: Maksuvaikeuden syy."
+    assert "Sairaalahoidossa" in page.locator("#timeline-table").inner_text()
+    page.click("nav >> text=Työjono")
+    assert page.locator("#list-hardships_active a[href='/console/loans/L2']").count() == 1
+    check(page, "work-queue-after-hardship")
+
+
+def test_an_appeal_handler_replays_a_loan_as_known_at_a_past_instant_and_downloads_its_evidence(server, page):
+    base = server.base_url
+    sign_in(page, base, "dm-2", "t1", ["decision_maker"])
+    page.goto(f"{base}/console/loans/L3/replay")
+    assert "Maksuvaikeuden syy kirjattu (työttömyys)" in page.locator("#timeline-table").inner_text()
+    page.fill("#known_at", server.facts["before_decision"])
+    page.click("form.replay button")
+    timeline = page.locator("#timeline-table").inner_text()
+    assert "Laina myönnetty" in timeline and "Maksuvaikeuden syy" not in timeline, timeline
+    assert "Myöntäminen" in page.locator("#decisions-seen").inner_text()
+    check(page, "replay-known-at")
+    with page.expect_download() as download:
+        page.click("#evidence-link")
+    saved = ARTIFACTS / "evidence-L3.zip"
+    download.value.save_as(str(saved))
+    names = zipfile.ZipFile(saved).namelist()
+    assert names and any("L3" in n or n.endswith(".json") for n in names), names
+    page.click("nav >> text=Salkku")
+    assert page.locator("svg").count() == 3
+    check(page, "portfolio")
+
+
+def test_an_auditor_reads_the_access_log(server, page):
+    base = server.base_url
+    sign_in(page, base, "au-1", "t1", ["auditor"])
+    page.goto(f"{base}/console/loans/L1")
+    page.click("nav >> text=Lokitiedot")
+    page.fill("#loan_id", "L1")
+    page.click("form[action='/console/access-log'] button")
+    assert "au-1 (console)" in page.locator("#access-log-table").inner_text()
+    check(page, "access-log")

@@ -43,8 +43,19 @@ def build(tmp_path: Path, **overrides):
     return app
 
 
+class Client(TestClient):
+    """A browser: several may visit one app in turn, so none runs (and ends) the app's lifespan,
+    which would close the container under the next one."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
 def client(app) -> TestClient:
-    return TestClient(app, base_url="https://testserver")
+    return Client(app, base_url="https://testserver")
 
 
 def signed_in(app, roles: list[str], tenant: str = "t1", subject: str = "cw-1") -> TestClient:
@@ -92,7 +103,7 @@ def test_development_sign_in_is_refused_outside_development(tmp_path, overrides)
 
 def test_development_sign_in_is_refused_when_an_issuer_is_set(tmp_path):
     app = build(tmp_path, oidc_issuer="https://idp.example.fi/realms/t1", oidc_audience="luotto",
-                oidc_jwks_url="https://idp.example.fi/realms/t1/certs")
+                oidc_jwks_url="https://idp.example.fi/realms/t1/certs", console_client_id="luotto-console")
     with client(app) as cl:
         page = cl.get("/console/sign-in")
         assert "dev-sign-in" not in page.text and "/console/oidc/start" in page.text

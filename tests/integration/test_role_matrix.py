@@ -188,7 +188,9 @@ def _console_loan(answer, holds: bool) -> None:
 
 PARTLY = {("GET", "/v1/loans/{loan_id}/events"): _events, ("GET", "/v1/loans/{loan_id}/evidence"): _evidence,
           ("POST", "/v1/payments/files"): _files, ("GET", "/v1/work-queue"): _work_queue,
-          ("GET", "/console/work-queue"): _console_work_queue, ("GET", "/console/loans/{loan_id}"): _console_loan}
+          ("GET", "/console/work-queue"): _console_work_queue, ("GET", "/console/loans/{loan_id}"): _console_loan,
+          ("GET", "/console/loans/{loan_id}/evidence"): _evidence}
+CONSOLE_WRITES = {"/console/payments/{payment_id}/allocation", "/console/payments/files"}
 
 
 def test_every_route_is_in_the_table_and_every_partial_grant_is_checked(tmp_path):
@@ -285,10 +287,12 @@ def console_request(route, csrf: str) -> dict:
     """A valid call of each console route: forms carry the session's CSRF token (R-WEB-1)."""
     from tests.support.console import console_form
 
-    url = route.path.replace("{loan_id}", "L1")
+    url = route.path.replace("{loan_id}", "L1").replace("{payment_id}", "U-1")
     if route.path == "/console/loans":
         url += "?loan_id=L1"
-    return {"url": url, "data": console_form(route.path, csrf) if route.method == "POST" else None}
+    files = {"file": ("ktl.txt", (FIXTURES / "ktl_correction.txt").read_bytes(), "text/plain")} \
+        if route.path == "/console/payments/files" else None
+    return {"url": url, "data": console_form(route.path, csrf) if route.method == "POST" else None, "files": files}
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -310,10 +314,18 @@ def test_console_routes_by_role(tmp_path, role):
             csrf = csrf_of(client.get("/console/sign-in").text)
             call = console_request(route, csrf)
             before = fingerprint(c)
-            answer = client.request(route.method, call["url"], data=call["data"], follow_redirects=False)
+            answer = client.request(route.method, call["url"], data=call["data"], files=call["files"],
+                                    follow_redirects=False)
             after = fingerprint(c)
-            if after != before:
+            write = route.path in CONSOLE_WRITES and allowed(route, role)
+            if write and (answer.status_code >= 400 or after == before):
+                wrong.append((route.method, route.path, answer.status_code, "allowed write changed nothing"))
+            elif not write and after != before:
                 wrong.append((route.method, route.path, answer.status_code, "a console call changed something"))
+            if route.path.startswith("/console/oidc/"):  # no console client here, and no flow under way
+                if answer.status_code != 401 or "R-DATA-7" not in answer.text:
+                    wrong.append((route.method, route.path, answer.status_code, "sign-in not refused"))
+                continue
             if route.path == "/console/dev-sign-in":  # R-WEB-2: never outside development, whoever asks
                 if answer.status_code != 403 or "R-WEB-2" not in answer.text:
                     wrong.append((route.method, route.path, answer.status_code, "development sign-in not refused"))

@@ -27,5 +27,10 @@ def summary_of(html: str) -> str:
 def console_form(path: str, csrf: str) -> dict:
     """A valid form for each console POST route (the role matrix sends it)."""
     forms = {"/console/language": {"lang": "sv", "next": "/console/work-queue"},
-             "/console/dev-sign-in": {"subject": "dev", "tenant": "t1", "roles": ["caseworker"]}}
+             "/console/dev-sign-in": {"subject": "dev", "tenant": "t1", "roles": ["caseworker"]},
+             "/console/payments/{payment_id}/allocation": {"loan_id": "L2"}}
+    if "/decisions/" in path:  # a rule check: records nothing
+        return {"csrf": csrf, "reasons": "test", "on": "2025-03-31", "action": "check", "cause": "illness",
+                "months": "1", "from_instalment": "5", "instalment": "3", "new_due_date": "2025-05-10",
+                "instalment_amount": "50.00", "kind": "partial", "amount": "1.00"}
     return {"csrf": csrf, **forms.get(path, {})}
