@@ -67,6 +67,13 @@ def main(argv: list[str] | None = None) -> int:
     imp = commands.add_parser("import-payments", help="import a bank file of incoming payments (camt.054 or KTL)")
     imp.add_argument("tenant")
     imp.add_argument("file", help="camt.054 (001.02/001.08) XML or KTL viitesiirto file")
+    iml = commands.add_parser("import-loans", help="bring existing loans in from a CSV or XLSX file (R-MIG; README)")
+    iml.add_argument("tenant")
+    iml.add_argument("file", help="CSV or XLSX in the template's columns (docs/import-loans-template.csv)")
+    iml.add_argument("--dry-run", action="store_true", help="replay and compare, record nothing")
+    iml.add_argument("--accept", action="append", default=[], metavar="LOAN=REASON",
+                     help="record this loan although its balance differs, for this reason (repeatable)")
+    iml.add_argument("--as-of", help="the import date YYYY-MM-DD the file's balances are on (default today)")
     sch = commands.add_parser("scheduler", help="the daily servicing trigger as its own process")
     sch.add_argument("--once", action="store_true", help="catch up every due date now, then exit")
     sch.add_argument("--today", help="business date to catch up to (YYYY-MM-DD; default: today in Helsinki)")
@@ -107,6 +114,11 @@ def main(argv: list[str] | None = None) -> int:
         from application.payment_files import import_payments_command
 
         return import_payments_command(args.tenant, args.file)
+    if args.command == "import-loans":
+        from application.migration import import_loans_command
+
+        return import_loans_command(args.tenant, args.file, dry_run=args.dry_run, accept=args.accept,
+                                    as_of=args.as_of)
     if args.command == "migrate":
         from adapters.settings import Settings
         from application.container import Container

@@ -58,9 +58,10 @@ def sandbox(clock: SimulatedClock, rates):
 
 
 def drive(service, clock: SimulatedClock, tenant: str, loan_id: str, actions: list[Action], first: dt.date,
-          until: dt.date, apply: Callable | None = None) -> list[dict]:
+          until: dt.date, apply: Callable | None = None, *, letters: bool = True) -> list[dict]:
     """Apply each day's actions, then the day's servicing run, from `first` through `until`;
-    returns the actions the rules refused."""
+    returns the actions the rules refused. `letters` False: the runs record no reminder and no
+    automatic notice (replaying a migrated history, R-MIG-2)."""
     apply = apply or apply_action
     by_day: dict[dt.date, list[Action]] = {}
     for action in sorted(actions, key=lambda a: (a.on, a.index)):
@@ -90,7 +91,7 @@ def drive(service, clock: SimulatedClock, tenant: str, loan_id: str, actions: li
             found = [d for d in pulled if d is not None]
             agenda = None if not found else min(found) if agenda is None else min(agenda, *found)
         if agenda is not None and agenda <= day:
-            service.service(tenant, loan_id, day)
+            service.service(tenant, loan_id, day, letters=letters)
             books = service.loan(tenant, loan_id, read_only=True).books(service.rates)
             agenda = next_action_date(books, day)
         day += days(1)

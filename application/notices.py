@@ -22,6 +22,7 @@ from adapters.notices.printfolder import PrintFolderAdapter
 from adapters.notices.render import notice_text, render_notice
 from adapters.notices.store import PdfStore
 from domain.events import NoticeSent
+from domain.loan import MIGRATED
 from projections.follower import AlreadyClaimed, Follower
 from domain.money import format_cents
 from domain.errors import DomainError
@@ -91,6 +92,8 @@ class NoticeDispatcher:
                 self.set_aside.record("outbox", f"notification:{notification.id}", tenant=None,
                                       item=f"event {notification.id}", error=e)
                 continue
+            if getattr(event, "channel", None) == MIGRATED:
+                continue  # R-MIG-2: sent before Luotto, by the organiser; recorded, never sent again
             self._guarded(f"notice:{event.originator_id}:{event.originator_version}",
                           lambda: self._enqueue(event.originator_id, event.originator_version))
         try:

@@ -20,14 +20,16 @@ log = structlog.get_logger("luotto.service")
 
 
 class ServicingCommands:
-    def service(self, tenant: str, loan_id: str, on: dt.date) -> int:
-        """The daily servicing run for one loan and one business date (domain.servicing)."""
-        summary = self.service_many(tenant, [loan_id], on)
+    def service(self, tenant: str, loan_id: str, on: dt.date, *, letters: bool = True) -> int:
+        """The daily servicing run for one loan and one business date (domain.servicing); `letters`
+        False only when replaying a migrated history (R-MIG-2)."""
+        summary = self.service_many(tenant, [loan_id], on, letters=letters)
         if summary["failures"]:  # one loan asked for by name: its failure is the caller's to see
             raise RuntimeError(f"servicing {loan_id} for {on} failed: {summary['failures'][0]['error']}")
         return summary["events_recorded"]
 
-    def service_many(self, tenant: str, loan_ids: Iterable[str], on: dt.date, batch: int = 100) -> dict:
+    def service_many(self, tenant: str, loan_ids: Iterable[str], on: dt.date, batch: int = 100, *,
+                     letters: bool = True) -> dict:
         """Service many loans, saving a batch of them in one transaction. One failing loan does not
         stop the others: it is reported, and retried by the next run. `next_dates` gives each
         serviced loan's next agenda date."""
@@ -42,7 +44,7 @@ class ServicingCommands:
                 try:
                     loan = loaded.get(loan_uuid(tenant, lid)) or self.loan(tenant, lid)  # not found: raises
                     if loan.service(on=on, recorded_at=self.clock(), rates=self.rates,
-                                    notice_hasher=self.notice_hasher):
+                                    notice_hasher=self.notice_hasher, letters=letters):
                         loans.append(loan)
                         corrected += [{"loan_id": lid, "event": type(e).__name__, "version": e.originator_version}
                                       for e in loan.pending_events if is_correction(e)]

@@ -437,6 +437,23 @@ class LoanWrittenOff(LoanEvent):
         loan.closed, loan.closed_on = "written_off", self.effective_date
 
 
+class LoanMigrated(LoanEvent):
+    """R-MIG-3: the loan's earlier events were replayed from an organiser's file (its name and
+    SHA-256) through the rules; the file's balance and Luotto's as of the import date, the
+    differences and, when they differ, the reason they were accepted (sealed free text)."""
+
+    source: str
+    file_sha256: str
+    replayed: int  # the versions 1..replayed came from the file's history
+    spreadsheet: dict
+    luotto: dict
+    differences: list
+    accepted_reason: str | None
+
+    def apply(self, loan) -> None:
+        pass  # evidence only: the replayed events already made the state
+
+
 class LoanDisbursed(LoanEvent):
     """R-APP-8: money paid out to a payee of the decision, or (`returned`) a transfer the bank sent
     back. Interest runs from the day the money was drawn (R-INT-2)."""

@@ -29,6 +29,7 @@ NoticeHasher = Callable[["Loan", dict], str]
 LOAN_NAMESPACE = uuid.UUID("6f1c1d2e-8d3b-4b8e-9a57-1f0b7c3e5a10")
 
 HARDSHIP_CAUSES = ("illness", "unemployment", "other")
+MIGRATED = "migrated"  # the channel of a notice a migrated file records: sent before Luotto, never again
 APPEALABLE = ("LoanGranted", "RepaymentDeferred", "RepaymentTermsChanged", "PaymentWaived", "NoticeSent",
               "HardshipRecorded", "HardshipEnded", "LoanTransferredToCollection", "CollectionRecalled", "LoanWrittenOff",
               "OverpaymentRefunded", "AppealDecided", "AccelerationRevoked")
@@ -443,6 +444,30 @@ class Loan(LoanState, Aggregate):
         self._record(ev.LoanWrittenOff, effective_date=on, recorded_at=recorded_at, amount=format_cents(owed),
                      **decision.fields("credit loss (Act 1133/2002 §3(2))"))
 
+    # --- migration (R-MIG) ------------------------------------------------------------------
+
+    def record_past_reminder(self, *, on: Date, instalments: list[int], recorded_at: dt.datetime,
+                             rates: ReferenceRates, source: str) -> None:
+        """R-MIG-2: a reminder the migrated file says was sent on `on` (channel `migrated`: never sent again)."""
+        from domain.servicing import reminder_fields
+
+        self._open(on, "R-MIG-2")
+        books = self.books(rates)
+        unpaid = {row.number for row in books.position(on).instalments if row.unpaid > 0 and row.deadline < on}
+        if not instalments or not set(instalments) <= unpaid:
+            raise invalid(f"a reminder on {on} can only name instalments overdue and unpaid that day "
+                          f"({sorted(unpaid) or 'none'}), got {instalments}", rule="R-MIG-2", field="instalments")
+        self._record(ev.NoticeSent, effective_date=on, recorded_at=recorded_at,
+                     **reminder_fields(books, on, sorted(instalments), channel=MIGRATED, decided_by="migration",
+                                       reasons=f"reminder recorded in {source}"))
+
+    def record_migration(self, *, on: Date, recorded_at: dt.datetime, source: str, file_sha256: str,
+                         spreadsheet: dict, luotto: dict, differences: list, accepted_reason: str | None) -> None:
+        """R-MIG-3: the events before this one were replayed from a migrated file, compared as of `on`."""
+        self._record(ev.LoanMigrated, effective_date=on, recorded_at=recorded_at, source=source,
+                     file_sha256=file_sha256, replayed=self.version, spreadsheet=spreadsheet, luotto=luotto,
+                     differences=differences, accepted_reason=accepted_reason)
+
     def file_appeal(self, *, decision: int, decision_type: str, on: Date, recorded_at: dt.datetime,
                     appellant: str, grounds: str) -> None:
         """A request for rectification against one of this loan's decision events."""
@@ -514,12 +539,12 @@ class Loan(LoanState, Aggregate):
         return True
 
     def service(self, *, on: Date, recorded_at: dt.datetime, rates: ReferenceRates,
-                notice_hasher: NoticeHasher | None = None) -> int:
+                notice_hasher: NoticeHasher | None = None, letters: bool = True) -> int:
         """Record what the daily run for `on` must record (domain.servicing); idempotent per date."""
         from domain.servicing import next_step
 
         recorded, books = 0, self.books(rates, notice_hasher)
-        while (step := next_step(books, on)) is not None:
+        while (step := next_step(books, on, letters=letters)) is not None:
             self._record(step.event_class, effective_date=step.effective_date, recorded_at=recorded_at,
                          **step.fields)
             recorded += 1

@@ -91,14 +91,17 @@ class GrantRegister(WaitingList, Aggregate):
 
     def register_grant(self, *, loan_id: str, borrower_id: str, principal: Cents, granted_on: dt.date,
                        known_outstanding: dict[str, Cents], applicant_other_debt: Cents = 0,
-                       co_borrower_id: str | None = None, offer: str | None = None) -> int:
+                       co_borrower_id: str | None = None, offer: str | None = None, checked: bool = True) -> int:
         """Check R-PORT-1 and record the grant; returns the loan's sequence number in this register.
 
         `known_outstanding` maps loans to their principal outstanding as a read model knows it.
         `offer`: the application whose offer (R-APP-6) reserved this capital, taken in the same write,
         so the capital limits were checked when it was offered. A grant without one must also leave
         room for the reserved offers and the grants waiting (no grant passes the waiting list).
+        `checked` False (R-MIG-1): a migrated loan, granted before Luotto under the limits of its day.
         """
+        if not checked:
+            return self._registered(loan_id, borrower_id, principal, granted_on, co_borrower_id)
         outstanding = self.outstanding(known_outstanding)
         if offer is None:
             shortfall = self.capital_shortfall(principal, granted_on.year, sum(outstanding.values()), waiting=True)
@@ -106,6 +109,10 @@ class GrantRegister(WaitingList, Aggregate):
                 raise _limit(shortfall)
         self.check_borrowers(borrower_id=borrower_id, co_borrower_id=co_borrower_id, outstanding=outstanding,
                              applicant_other_debt=applicant_other_debt)
+        return self._registered(loan_id, borrower_id, principal, granted_on, co_borrower_id)
+
+    def _registered(self, loan_id: str, borrower_id: str, principal: Cents, granted_on: dt.date,
+                    co_borrower_id: str | None) -> int:
         sequence = len(self.loans) + 1
         self.trigger_event(self.GrantRegistered, loan_id=loan_id, borrower_id=borrower_id,
                            principal=format_cents(principal), granted_on=granted_on, sequence=sequence,

@@ -22,12 +22,16 @@ HARDSHIP_ENDED = (f"{ev.HARDSHIP_LAPSE}: a cause of delay under Act §8(2) was a
                   f"never takes effect (R-ACC-10)")
 
 
-def next_step(books, on: Date) -> Step | None:
+def next_step(books, on: Date, *, letters: bool = True) -> Step | None:
+    """`letters=False` (R-MIG-2, replaying a migrated history): no reminder and no automatic notice;
+    those before the import date exist only where the migrated file records them."""
     loan = books.loan
     if loan.closed:
         return None
     for step in (corrections.terms_correction, corrections.acceleration_correction, _cure, _hardship_lapse,
                  _acceleration, _fell_due, _late, _reminder, _conditions_met, _auto_notice, _repaid):
+        if not letters and step in (_reminder, _auto_notice):
+            continue
         found = step(books, on)
         if found is not None:
             return found
@@ -114,6 +118,15 @@ def _late(books, on: Date) -> Step | None:
     return None
 
 
+def reminder_fields(books, on: Date, due: list[int], *, channel: str = "letter", decided_by: str = "scheduler",
+                    reasons: str = "payment reminder") -> dict:
+    content = {"loan": books.loan.loan_id, "kind": "reminder", "sent_on": on, "instalments": due}
+    return {"kind": "reminder", "channel": channel, "content_hash": books.notice_hash(content), "instalments": due,
+            "delayed_amount": None, "period_days": None, "cure_deadline": None, "takes_effect_on": None,
+            "ground": None, "override_reason": None, "decided_by": decided_by, "reasons": reasons,
+            "legal_basis": "Act 1133/2002 §8(3) (earlier notice of the delay)"}
+
+
 def _reminder(books, on: Date) -> Step | None:
     """R-REM-1: one reminder a loan a day, listing every instalment due a reminder that day."""
     offsets = books.policy.reminder_offsets_days
@@ -124,12 +137,7 @@ def _reminder(books, on: Date) -> Step | None:
            if row.unpaid > 0 and (on - row.deadline).days in offsets]
     if not due:
         return None
-    content = {"loan": books.loan.loan_id, "kind": "reminder", "sent_on": on, "instalments": due}
-    return Step(ev.NoticeSent, on, {
-        "kind": "reminder", "channel": "letter", "content_hash": books.notice_hash(content), "instalments": due,
-        "delayed_amount": None, "period_days": None, "cure_deadline": None, "takes_effect_on": None,
-        "ground": None, "override_reason": None, "decided_by": "scheduler", "reasons": "payment reminder",
-        "legal_basis": "Act 1133/2002 §8(3) (earlier notice of the delay)"})
+    return Step(ev.NoticeSent, on, reminder_fields(books, on, due))
 
 
 def _conditions_met(books, on: Date) -> Step | None:
