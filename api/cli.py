@@ -437,11 +437,12 @@ def _projections(action: str) -> int:
 
         configure(container.settings.log_format)
         stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())  # systemd and docker stop: finish the batch, exit 0
+        # systemd and docker stop (SIGTERM) and Ctrl-C (SIGINT): finish the batch, exit 0. SIGINT is not
+        # left to raise KeyboardInterrupt: landing anywhere, it could leave a lock held that close() then waits on.
+        for stop_signal in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(stop_signal, lambda *_: stop.set())
         try:
             keep_read_model_current(container, stop)
-        except KeyboardInterrupt:
-            pass
         finally:
             container.close()
         return 0
