@@ -92,6 +92,14 @@ class GrantTermsIn(BaseModel):
     interest: dict | None = None
     purpose_class: Literal[PURPOSE_CLASSES] | None = Field(  # type: ignore[valid-type]
         None, description="R-STAT-1: the purpose's class for the statistics")
+    payees: list[dict[str, Any]] | None = Field(None, max_length=20, description=(
+        "R-APP-8: who the loan is paid to, together the principal: {payee_id, kind (creditor|vendor|borrower), name, "
+        "iban, bic?, reference? (Finnish or RF) or message?, amount}; personal data, kept out of the events"))
+
+    @field_validator("payees")
+    @classmethod
+    def printable(cls, value: list | None) -> list | None:
+        return check_texts(value, "grant.payees") if value is not None else None
 
 
 class DecisionIn(Body):

@@ -5,11 +5,13 @@ borrower's signature as given; everything is in the access log under each borrow
 """
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from api import schemas as s
-from api.applications import AppIdPath, Body, _log, _on, view
+from api.applications import AppIdPath, Body, _log, _on, check_texts, view
 from api.deps import Authorised, ContainerDep, TenantDep, WhoDep
 from api.errors import error_responses
 from domain.errors import DomainError
@@ -21,6 +23,19 @@ ERRORS = error_responses("not_found", "not_eligible", "limit_exceeded", "loan_ex
 class ContractIn(Body):
     first_due_date: s.Day | None = Field(None, description="default: the decision's; a later one when the offer came "
                                                            "late (R-SCHED-3 counts from the contract)")
+
+
+class PayeesIn(Body):
+    payees: list[dict[str, Any]] = Field(max_length=20, description=(
+        "{payee_id, kind (creditor|vendor|borrower), name, iban, bic?, reference? (Finnish or RF) or message?, "
+        "amount}: together the principal; a payee whose transfer stands (paid, not returned) stays as it is"))
+    decided_by: s.Text = Field(description="the official's name")
+    reasons: s.LongText = ""
+
+    @field_validator("payees")
+    @classmethod
+    def printable(cls, value: list) -> list:
+        return check_texts(value, "payees")
 
 
 class SignatureIn(Body):
@@ -94,3 +109,37 @@ def sign(application_id: AppIdPath, body: SignatureIn, c: ContainerDep, tenant: 
     if written.result.contracted_loan:
         request.state.access = [(written.result.contracted_loan, p) for p in written.result.applicants]
     return out
+
+
+@router.post("/applications/{application_id}/payees", status_code=201, responses=ERRORS)
+def payees(application_id: AppIdPath, body: PayeesIn, c: ContainerDep, tenant: TenantDep, who: WhoDep,
+           request: Request) -> dict:
+    """R-APP-8: a decision naming the payees of a granted loan (a new payee needs a new decision, e.g.
+    after a returned transfer); names and accounts go to the personal-data store, not the events."""
+    case = c.service.case(tenant, application_id)
+    _log(request, *case.applicants)
+    written = c.service.decide_payees(tenant, application_id, payees=body.payees, decided_by=body.decided_by,
+                                      reasons=body.reasons, on=_on(c, body.on), by=who.subject)
+    return {**view(c, written.result, facts=False), "position": written.position}
+
+
+@router.post("/loans/{loan_id}/disbursements", status_code=201, responses=ERRORS)
+def disburse(loan_id: s.LoanIdPath, body: Body, c: ContainerDep, tenant: TenantDep, who: WhoDep,
+             request: Request) -> dict:
+    """R-APP-8: pay the loan out to the payees of the decision who have no transfer standing: `file` is the
+    ISO 20022 pain.001.001.03 credit-transfer file for the organiser's bank (one transfer per payee); each
+    transfer is recorded on the loan (LoanDisbursed) and interest runs from `on` (R-INT-2)."""
+    loan = c.service.loan(tenant, loan_id, read_only=True)
+    request.state.access = [(loan_id, p) for p in (loan.borrower_id, loan.co_borrower_id) if p]
+    out = c.service.disburse(tenant, loan_id, on=_on(c, body.on), by=who.subject)
+    return {**out, "file": out["file"].decode("utf-8")}
+
+
+@router.post("/loans/{loan_id}/disbursements/{transfer_id}/return", status_code=201, responses=ERRORS)
+def returned(loan_id: s.LoanIdPath, transfer_id: s.LoanIdPath, body: Body, c: ContainerDep, tenant: TenantDep,
+             request: Request) -> dict:
+    """R-APP-8: the bank returned a transfer; recorded on the loan (LoanDisbursed `returned`)."""
+    loan = c.service.loan(tenant, loan_id, read_only=True)
+    request.state.access = [(loan_id, p) for p in (loan.borrower_id, loan.co_borrower_id) if p]
+    written = c.service.return_transfer(tenant, loan_id, transfer_id, on=_on(c, body.on))
+    return {"loan_id": loan_id, "transfer_id": transfer_id, "returned": True, "position": written.position}

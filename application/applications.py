@@ -213,6 +213,11 @@ class ApplicationCommands:
                         terms={k: v for k, v in decided.items() if k != "purpose" and v is not None},
                         letters=letters, on=on, by=by, decided_by=decided_by, recorded_at=self.clock(),
                         policy=policy, loan_id=loan_id, loan_version=loan_version, legal_basis=legal_basis)
+            if outcome == "granted" and case.kind == LOAN and (grant or {}).get("payees"):
+                from application.disbursements import parse_payees  # R-APP-8: decided with the grant
+
+                self.record_payees(case, parse_payees(grant["payees"], "grant.payees"), decided_by=decided_by,
+                                   reasons=reasons, on=on, by=by)
             if changes:
                 others += self.record_offer_changes(tenant, others[0], changes, on, current=case)
             register = self.case_register(tenant)

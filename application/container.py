@@ -69,6 +69,7 @@ class Container:
         service.sealer = TextSealer(container.borrowers)
         container.notices = NoticeDispatcher(container, pdfs, notice_adapter(settings))
         service.facts = ApplicationFacts(read_model.store)
+        service.settings_tenants = settings.tenants  # the organisers' accounts for pain.001 (R-APP-8)
         service.letters = container.letters = DecisionLetters(container, pdfs)
         container.pending_returns = PendingReturns(read_model.store)
         container.servicing = DailyRuns(container)

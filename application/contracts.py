@@ -93,6 +93,7 @@ class ContractCommands:
         with their key, its salted hash in ContractDrawn); the outbox sends each of them theirs."""
         def change() -> list:
             case = self.case(tenant, application_id)
+            case.check_drawable(on)  # before anything is rendered or stored
             terms = dict(case.granted_terms)
             if first_due_date is not None:
                 terms["first_due_date"] = first_due_date.isoformat()
@@ -108,13 +109,16 @@ class ContractCommands:
         """Everything the contract shows (Act §6): figures from the loan the signatures will grant."""
         opener = self.sealer.opener(case.tenant, case.applicant, may_read=True) if self.sealer else (lambda x: x)
         policy = self.policy(case.tenant)
+        details = self.payee_details(case)
         return {"reference": case.application_id, "loan_id": loan.loan_id, "drawn_on": on.isoformat(),
                 "decided_on": case.decision.on.isoformat(), "valid_until": case.offer.valid_until.isoformat(),
                 "borrowers": [{"borrower_id": p, "name": self.letters.name_of(case.tenant, p)} for p in case.applicants],
                 "purpose": opener(terms.get("purpose_sealed") or "") or "", "principal": terms["principal"],
                 "interest": loan.interest, "penalty_interest": policy.penalty_interest,
                 "instalments": [{"n": i.number, "due_date": i.due_date.isoformat(), "amount": format_cents(i.amount)}
-                                for i in loan.instalments()]}
+                                for i in loan.instalments()],
+                "payees": [{"payee_id": p.payee_id, "kind": p.kind, "amount": p.amount,
+                            "name": details.get(p.payee_id, {}).get("name")} for p in case.payees]}
 
     def sign_contract(self, tenant: str, application_id: str, *, signer: str, on: dt.date, by: str):
         """A borrower's or the official's signature; the last one records LoanGranted, taking the

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from application.applications import ApplicationCommands
 from application.contracts import ContractCommands
+from application.disbursements import DisbursementCommands
 from application.loans import LoanCommands
 from application.payments import PaymentCommands
 from application.servicing import ServicingCommands
@@ -17,7 +18,8 @@ from application.store import ReadModelPort, Store, Written, utc_now
 __all__ = ["LoanService", "ReadModelPort", "Written", "utc_now"]
 
 
-class LoanService(LoanCommands, ApplicationCommands, ContractCommands, PaymentCommands, ServicingCommands, Store):
+class LoanService(LoanCommands, ApplicationCommands, ContractCommands, DisbursementCommands,
+                  PaymentCommands, ServicingCommands, Store):
     # The library names an application's tables after its class unless the class names itself:
     # every store has "luotto_events" and "luotto_snapshots", whatever the class is called.
     name = "Luotto"

@@ -226,6 +226,11 @@ class ApplicationCase(CaseState, Aggregate):
                       recorded_at: dt.datetime) -> None:
         """R-APP-7: the contract for a standing offer; drawn again (e.g. a later first due date) only
         until someone has signed it, since a signature is given to one text."""
+        self.check_drawable(on)
+        self._record(ev.ContractDrawn, on=on, by=by, recorded_at=recorded_at, first_due_date=first_due_date,
+                     letters=[{"borrower_id": x.borrower_id, "hash": x.hash} for x in letters])
+
+    def check_drawable(self, on: dt.date) -> None:
         self._granted_loan("R-APP-7")
         if self.grant_status != "offered":
             raise DomainError("not_eligible", f"application {self.application_id} has no standing offer to contract: "
@@ -236,8 +241,6 @@ class ApplicationCase(CaseState, Aggregate):
         if not self.offer.offered_on <= on <= self.offer.valid_until:
             raise invalid(f"the contract is drawn within the offer ({self.offer.offered_on} … "
                           f"{self.offer.valid_until}), not on {on}", rule="R-APP-6", field="on")
-        self._record(ev.ContractDrawn, on=on, by=by, recorded_at=recorded_at, first_due_date=first_due_date,
-                     letters=[{"borrower_id": x.borrower_id, "hash": x.hash} for x in letters])
 
     def sign_contract(self, *, signer: str, on: dt.date, by: str, recorded_at: dt.datetime) -> bool:
         """R-APP-7: each borrower and the official sign; True when this signature completes it.
@@ -275,3 +278,33 @@ class ApplicationCase(CaseState, Aggregate):
             raise DomainError("not_eligible", f"the contract still lacks the signatures of {self.unsigned()}",
                               rule="R-APP-7")
         self._record(ev.ContractConcluded, on=on, by=by, recorded_at=recorded_at, loan_id=loan_id)
+
+    # --- payees (R-APP-8) ----------------------------------------------------------------------
+
+    def decide_payees(self, *, payees: list[dict], details_hash: str, standing: dict[str, str], decided_by: str,
+                      reasons: str, on: dt.date, by: str, recorded_at: dt.datetime) -> None:
+        """The payees the loan is paid to; together exactly the principal. `standing` maps the payees
+        whose transfer was paid out and not returned to its amount: they stay as they are, since that
+        money has gone; a returned transfer's payee may be replaced (a new payee, a new decision)."""
+        self.check_payees(payees, standing)
+        self._record(ev.PayeesDecided, on=on, by=by, recorded_at=recorded_at, decided_by=decided_by, reasons=reasons,
+                     legal_basis="Act 1133/2002 §5, §6 (payment of the loan)", details_hash=details_hash,
+                     payees=[{"payee_id": p["payee_id"], "kind": p["kind"], "amount": p["amount"]} for p in payees])
+
+    def check_payees(self, payees: list[dict], standing: dict[str, str]) -> None:
+        """Everything decide_payees asks, before the details are stored anywhere."""
+        self._granted_loan("R-APP-8")
+        from domain.money import format_cents, parse_amount
+
+        principal = parse_amount(self.granted_terms["principal"], "principal")
+        total = sum(parse_amount(p["amount"], "amount") for p in payees)
+        if total != principal:
+            raise invalid(f"the payees' amounts add up to {format_cents(total)}, the loan is "
+                          f"{format_cents(principal)}", rule="R-APP-8", field="payees")
+        named = {p["payee_id"]: p for p in payees}
+        if len(named) != len(payees):
+            raise invalid("a payee_id is named twice", rule="R-APP-8", field="payees")
+        for payee_id, amount in standing.items():
+            if payee_id not in named or named[payee_id]["amount"] != amount:
+                raise DomainError("not_eligible", f"payee {payee_id} was paid {amount} and the transfer was not "
+                                  "returned: it stays a payee with that amount", rule="R-APP-8", field="payees")

@@ -12,7 +12,8 @@ from eventsourcing.domain import Aggregate
 
 from dataclasses import replace
 
-from domain.case_state import Assessed, Contract, FactsVersion, Judged, Letter, Offer, Outcome, Signature
+from domain.case_state import (Assessed, Contract, FactsVersion, Judged, Letter, Offer, Outcome, Payee,
+                               Signature)
 
 
 class CaseEvent(Aggregate.Event):
@@ -188,3 +189,19 @@ class ContractConcluded(CaseEvent):
     def apply(self, case) -> None:
         case.contracted_loan = self.loan_id
         case.offer = replace(case.offer, closed="contracted", closed_on=self.effective_date)
+
+
+class PayeesDecided(CaseEvent):
+    """R-APP-8: the payees of a granted loan (with the grant, or a later decision: a new payee needs a new
+    decision). Ids, kinds and amounts only; names, accounts and references by salted hash."""
+
+    decided_by: str
+    reasons: str  # sealed
+    legal_basis: str
+    payees: list  # [{"payee_id", "kind", "amount"}]
+    details_hash: str
+
+    def apply(self, case) -> None:
+        case.payees = tuple(Payee(p["payee_id"], p["kind"], p["amount"]) for p in self.payees)
+        case.payees_hash = self.details_hash
+        case.payee_decisions = case.payee_decisions + 1

@@ -91,6 +91,15 @@ class Contract:
 
 
 @dataclass(frozen=True)
+class Payee:
+    """R-APP-8: who a granted loan is paid to; name, account and reference are in the personal-data store."""
+
+    payee_id: str
+    kind: str  # creditor | vendor | borrower
+    amount: str
+
+
+@dataclass(frozen=True)
 class Signature:
     """R-APP-7: a borrower (by borrower id) or the official (`official`) signed the contract."""
 
@@ -124,6 +133,9 @@ class CaseState:
     signatures: tuple[Signature, ...] = ()
     letter_deliveries: tuple[tuple[str, str, int | None], ...] = ()  # (borrower, outcome, event version)
     contracted_loan: str | None = None  # the loan id once the contract is concluded (LoanGranted)
+    payees: tuple[Payee, ...] = ()  # R-APP-8: as the latest payee decision names them
+    payees_hash: str | None = None  # salted hash of their details (adapters.application_facts, version 0)
+    payee_decisions: int = 0
 
     @property
     def open(self) -> bool:

@@ -141,7 +141,10 @@ def request_for(route, appeal: int) -> dict:
         "/relief-applications": {"application_id": "R-new", "kind": "free_months",
                                  "request": {"months": 1, "from_instalment": 5}},
         "/v1/discussions": {"request_id": "D-new", "borrower_id": "B1"}, "/meeting": {"held_on": "2025-03-31"},
-        "/v1/waiting-list/offers": {}, "/contract/signatures": {"signer": "B1"},
+        "/v1/waiting-list/offers": {}, "/contract/signatures": {"signer": "B1"}, "/contract": {},
+        "/payees": {"payees": [{"payee_id": "P1", "kind": "borrower", "name": "Maija", "iban": "FI2112345600000785",
+                                "amount": "500.00"}], "decided_by": "dm"},
+        "/disbursements": {}, "/return": {},
     }
     if route.path == "/v1/payments/files":
         return {"url": url, "content": (FIXTURES / "ktl_correction.txt").read_bytes(),
