@@ -16,3 +16,7 @@ SERVICING_LOANS_FAILED = Counter("luotto_servicing_loans_failed_total", "loans a
 ITEMS_SET_ASIDE = Gauge("luotto_set_aside_items", "loans, notices, digests or organisers set aside after a failure "
                         "(listed by /readyz), by kind", ["kind"])
 ITEM_FAILURES = Counter("luotto_item_failures_total", "failures that set an item aside, by kind", ["kind"])
+NOTICE_CHANNEL_FAULTS = Counter("luotto_notice_channel_faults_total", "delivery passes stopped because the notice "
+                                "channel was not usable (e.g. Suomi.fi SERVICE_NOT_ACTIVE), by code", ["code"])
+NOTICE_PAPER_FALLBACKS = Counter("luotto_notice_paper_fallbacks_total", "notices printed because the recipient had "
+                                 "no electronic mailbox in use")

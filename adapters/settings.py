@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     suomifi_username: str | None = Field(None, description="Suomi.fi Messages API user")
     suomifi_password: str | None = Field(None, description="Suomi.fi Messages API password")
     suomifi_service_id: str | None = Field(None, description="the organiser's Suomi.fi sender service id")
+    suomifi_password_file: str | None = Field(None, description="file holding the Suomi.fi API password, which "
+                                                                "`luotto suomifi-rotate-password` rotates (issue 20)")
+    suomifi_visibility: str = Field("Normal", description="Suomi.fi message visibility: Normal (2026) or "
+                                                          "Recipient only")
     signing_key: str | None = Field(None, description="base64 of the 32-byte Ed25519 seed that signs daily digests")
     signing_key_file: str = Field("var/luotto-signing.key",
                                   description="file holding the signing key when LUOTTO_SIGNING_KEY is unset "

@@ -43,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     crt.add_argument("loan_id")
     crt.add_argument("--out", required=True, help="folder to write the package into")
     crt.add_argument("--on", help="the claim's date YYYY-MM-DD (default: today)")
+    commands.add_parser("suomifi-rotate-password", help="rotate the Suomi.fi Messages API password through the "
+                                                       "API's change-password call (LUOTTO_SUOMIFI_PASSWORD_FILE)")
     vev = commands.add_parser("verify-evidence", help="check an evidence bundle offline (no database, no settings)")
     vev.add_argument("bundle", help="the bundle's folder, or the zip GET /v1/loans/{id}/evidence serves")
     vev.add_argument("--public-key", help="the organiser's published signing key (hex): the bundle must be "
@@ -134,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
         return _api_key(args)
     if args.command == "evidence":
         return _evidence(args.tenant, args.loan_id, args.out, args.with_personal_data)
+    if args.command == "suomifi-rotate-password":
+        return _suomifi_rotate_password()
     if args.command == "court-package":
         return _court_package(args.tenant, args.loan_id, args.out, args.on)
     if args.command == "shred-legacy":
@@ -314,6 +318,28 @@ def _evidence(tenant: str, loan_id: str, out: str, personal_data: bool = False) 
     finally:
         container.close()
     print(f"luotto evidence: wrote {out} (chain head {manifest['chain_head']})", file=sys.stderr)
+    return 0
+
+
+def _suomifi_rotate_password() -> int:
+    from adapters.notices.suomifi_password import PasswordFile
+    from adapters.settings import Settings
+    from application.container import notice_adapter
+
+    settings = Settings()
+    if settings.notice_channel != "suomifi" or not settings.suomifi_password_file:
+        print("luotto suomifi-rotate-password: set LUOTTO_NOTICE_CHANNEL=suomifi and LUOTTO_SUOMIFI_PASSWORD_FILE",
+              file=sys.stderr)
+        return 2
+    adapter = notice_adapter(settings)
+    try:
+        PasswordFile(settings.suomifi_password_file).rotate(adapter)
+    except Exception as e:  # noqa: BLE001 - the old password still holds; say why
+        print(f"luotto suomifi-rotate-password: not rotated: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    finally:
+        adapter.close()
+    print("luotto suomifi-rotate-password: rotated; the new password is in the password file", file=sys.stderr)
     return 0
 
 

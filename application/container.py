@@ -136,9 +136,17 @@ def notice_adapter(settings: Settings):
     """The delivery channel of notices: the print folder by default, Suomi.fi Messages if chosen."""
     if settings.notice_channel == "suomifi":
         from adapters.notices.suomifi import SuomiFiMessagesAdapter
+        from adapters.notices.suomifi_password import PasswordFile
 
-        return SuomiFiMessagesAdapter(settings.suomifi_base_url, settings.suomifi_username,
-                                      settings.suomifi_password, settings.suomifi_service_id)
+        password, kept = settings.suomifi_password, None
+        if settings.suomifi_password_file:  # issue 20: rotated through the API, kept in this file
+            kept = PasswordFile(settings.suomifi_password_file)
+            password = kept.read() if kept.path.exists() else password
+        adapter = SuomiFiMessagesAdapter(settings.suomifi_base_url, settings.suomifi_username, password,
+                                         settings.suomifi_service_id, visibility=settings.suomifi_visibility)
+        if kept is not None and kept.pending.exists():  # a rotation was interrupted: finish or undo it
+            adapter.password = kept.current(adapter)
+        return adapter
     from adapters.notices.printfolder import PrintFolderAdapter
 
     return PrintFolderAdapter(settings.notice_print_folder)

@@ -84,6 +84,7 @@ def _court_files(container, loan, events: list, show, out: Path, on: dt.date) ->
                                          "events": [_record(e, show) for e in events if type(e).__name__ in (
                                              "PaymentReceived", "PaymentReversed", "OverpaymentRefunded")]})
     letters = _letters(container, loan, events, out)
+    names += _print_batches(container, events, out)
     names += [x["file"] for x in letters if not x.get("exported")] + [x["salt"] for x in letters if x.get("salt")]
     account = documents.ACCOUNT_FILE[lang]
     (out / account).write_bytes(documents.account_pdf(lang=lang, loan_id=loan.loan_id, claim=claim, events=events,
@@ -105,9 +106,9 @@ def _court_files(container, loan, events: list, show, out: Path, on: dt.date) ->
 
 
 LETTER_TITLES = {"fi": {"reminder": "Maksumuistutus", "acceleration": "Ilmoitus luoton eräännyttämisestä",
-                        "decision": "Päätöskirje", "event": "tapahtuma"},
+                        "decision": "Päätöskirje", "contract": "Luottosopimus", "event": "tapahtuma"},
                  "sv": {"reminder": "Betalningspåminnelse", "acceleration": "Meddelande om förtida förfallo",
-                        "decision": "Beslutsbrev", "event": "händelse"}}
+                        "decision": "Beslutsbrev", "contract": "Kreditavtal", "event": "händelse"}}
 
 
 def _letter_title(letter: dict, lang: str) -> str:
@@ -115,6 +116,23 @@ def _letter_title(letter: dict, lang: str) -> str:
     title = words[letter.get("notice_kind") or "decision"]
     when = date_text(letter["on"])
     return f"{title} {when} ({words['event']} {letter['version']})" if letter.get("version") else f"{title} {when}"
+
+
+def _print_batches(container, events: list, out: Path) -> list[str]:
+    """Issue 20: the signed manifests of the print batches the loan's letters were handed over in."""
+    notices = getattr(container, "notices", None)
+    printers = [p for p in (getattr(notices, "adapter", None), getattr(notices, "fallback", None))
+                if hasattr(p, "batch")]
+    names = []
+    for e in events:
+        batch = getattr(e, "reference", None) if type(e).__name__ == "NoticeDeliveryRecorded" else None
+        if not batch or e.channel != "letter" or f"court/print-batch-{batch}.json" in names:
+            continue
+        data = next((d for d in (p.batch(batch) for p in printers) if d is not None), None)
+        if data is not None:
+            (out / f"court/print-batch-{batch}.json").write_bytes(data)
+            names.append(f"court/print-batch-{batch}.json")
+    return names
 
 
 def _identity(container, loan) -> dict:
@@ -143,18 +161,23 @@ def _letters(container, loan, events: list, out: Path) -> list[dict]:
         except Exception:  # noqa: BLE001 - a loan granted outside the applications: no decision letter stored
             decision = None
         if decision is not None:
-            hashes += [(x.hash, decision.on if hasattr(decision, "on") else granted.effective_date, None)
-                       for x in decision.letters if x.borrower_id == loan.borrower_id]
-    hashes += [(e.letter_hash, e.effective_date, e.originator_version) for e in events
+            hashes += [(x.hash, decision.on, None, "decision") for x in decision.letters
+                       if x.borrower_id == loan.borrower_id]
+        contract = getattr(case, "contract", None) if decision is not None else None
+        if contract is not None:  # R-APP-7: the contract the borrower signed
+            hashes += [(x.hash, contract.drawn_on, None, "contract") for x in contract.letters
+                       if x.borrower_id == loan.borrower_id]
+    hashes += [(e.letter_hash, e.effective_date, e.originator_version, "decision") for e in events
                if type(e).__name__ == "AppealDecided" and getattr(e, "letter_hash", None)]
-    for sha, on, version in hashes:
+    for sha, on, version, kind in hashes:
         if pdfs is None:
             break
         try:
             letter = pdfs.get(sha, key)
         except KeyError:  # erased, or never stored here
             continue
-        entry = {"kind": "decision", "version": version, "on": str(on), "file": f"court/letters/{sha}.pdf", "hash": sha}
+        entry = {"kind": kind, "notice_kind": kind, "version": version, "on": str(on),
+                 "file": f"court/letters/{sha}.pdf", "hash": sha}
         (out / "court/letters").mkdir(parents=True, exist_ok=True)
         (out / entry["file"]).write_bytes(letter)
         if key is not None and hashlib.sha256(letter).hexdigest() != sha:

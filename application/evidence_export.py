@@ -31,6 +31,7 @@ import zipfile
 from pathlib import Path
 
 from adapters.sealing import is_sealed, letter_salt
+from adapters.notices.printfolder import verify_batch
 from adapters.signing import verify_signature
 from application import digest as digests
 from application.personal_text import show_fields
@@ -261,6 +262,17 @@ def _verify_content(files: dict[str, bytes], manifest: dict, key: str | None) ->
     if head != manifest["chain_head"]:
         problems.append("the chain head of the events differs from the manifest's")
     for name in manifest["files"]:
+        if name.startswith("court/print-batch-") and name in files:
+            # Signed with the same key as the manifest: what was handed to the printing service, and when;
+            # it must name a letter of this loan (by the hash its NoticeSent records).
+            problems += verify_batch(files[name], key)
+            sent = {json.loads(r["payload"]).get("content_hash") for r in events if r["type"] == "NoticeSent"}
+            try:
+                listed = {x.get("letter_hash") for x in json.loads(files[name]).get("letters", [])}
+            except (ValueError, AttributeError, TypeError):
+                listed = set()
+            if not sent & listed:
+                problems.append(f"{name} names no letter of this loan")
         letter = re.match(r"^court/letters/([0-9a-f]{64})\.pdf$", name)
         if letter and name in files:
             salt = files.get(f"court/letters/{letter.group(1)}.salt")

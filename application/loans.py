@@ -206,10 +206,12 @@ class LoanCommands:
             on=on, decision=decision, appeal=appeal, recorded_at=self.clock()))
 
     def record_notice_delivery(self, tenant: str, loan_id: str, *, notice: int, outcome: str, channel: str,
-                               on: dt.date):
-        """What became of a notice's delivery (application.notices), once each."""
+                               on: dt.date, reference: str | None = None, reported_at: str | None = None):
+        """What became of a notice's delivery (application.notices), once each; `reference`: the channel's
+        id for it (a Suomi.fi messageId, a signed print batch), `reported_at`: the channel's own time."""
         return self._decide(tenant, loan_id, None, lambda loan, decision, seal: loan.record_notice_delivery(
-            notice=notice, outcome=outcome, channel=channel, on=on, recorded_at=self.clock()))
+            notice=notice, outcome=outcome, channel=channel, on=on, recorded_at=self.clock(), reference=reference,
+            reported_at=reported_at))
 
     def record_disbursement(self, tenant: str, loan_id: str, *, transfer_id: str, payee: str, amount: Cents,
                             on: dt.date, returned: bool = False):

@@ -17,7 +17,9 @@ import uuid
 
 import structlog
 
-from adapters.notices.outbox import Outbox
+from adapters.metrics import NOTICE_CHANNEL_FAULTS as CHANNEL_FAULTS
+from adapters.metrics import NOTICE_PAPER_FALLBACKS as PAPER_FALLBACKS
+from adapters.notices.outbox import PAPER_FALLBACK, ChannelUnavailable, Outbox, message_id
 from adapters.notices.printfolder import PrintFolderAdapter
 from adapters.notices.render import notice_text, render_notice
 from adapters.notices.store import PdfStore
@@ -30,6 +32,20 @@ from domain.errors import DomainError
 log = structlog.get_logger("luotto.notices")
 TRACKING = "notices"
 DEV_IBAN = "FI2112345600000785"  # the banks' published example account: replace in LUOTTO_TENANTS
+
+
+def _day(event_time: str | None):
+    """The Helsinki date of a channel's event time (ISO 8601), or None."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    if not event_time:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(event_time.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.astimezone(ZoneInfo("Europe/Helsinki")).date() if moment.tzinfo else moment.date()
 
 
 def organiser(settings, tenant: str) -> dict:
@@ -71,12 +87,15 @@ class NoticeRenderer:
 
 
 class NoticeDispatcher:
-    def __init__(self, container, pdfs: PdfStore, adapter=None):
+    def __init__(self, container, pdfs: PdfStore, adapter=None, fallback=None):
         self.container, self.pdfs = container, pdfs
         self.outbox = Outbox(container.read_model.store, pdfs, people=container.borrowers)
         self.follower = Follower(container.service, container.read_model.store, TRACKING,
                                  topics=[NoticeSent.__module__ + ":NoticeSent"])
         self.adapter = adapter or PrintFolderAdapter(container.settings.notice_print_folder)
+        # Issue 20: an electronic channel falls back to paper for a recipient without a mailbox in use.
+        self.fallback = fallback if fallback is not None or isinstance(self.adapter, PrintFolderAdapter) \
+            else PrintFolderAdapter(container.settings.notice_print_folder)
 
     def enqueue_new(self) -> int:
         """Put every NoticeSent recorded since the last call into the outbox (idempotent). A notice that
@@ -129,21 +148,52 @@ class NoticeDispatcher:
     def deliver(self) -> int:
         """Send what is due and record each outcome on its loan, once. An outcome that cannot be
         recorded is set aside and retried; the others are recorded."""
-        outcomes = self.outbox.deliver_pending(self.adapter)
+        outcomes = self.outbox.deliver_pending(self.adapter, fallback=self.fallback)
+        if self.outbox.last_fault is not None:
+            self._alarm(self.outbox.last_fault)
+        batches = self._seal_batches()
         if hasattr(self.adapter, "poll_events"):
-            outcomes += self.outbox.sync_events(self.adapter)
+            # Receipts are fetched every pass, long before Suomi.fi drops them (60 days).
+            try:
+                outcomes += self.outbox.sync_events(self.adapter)
+            except ChannelUnavailable as e:
+                self._alarm(e)
         for (tenant, loan_id, version), outcome in outcomes:
+            reference = batches.get(message_id(tenant, loan_id, version)) or getattr(outcome, "reference", None)
+            details = {"channel": getattr(outcome, "channel", None), "reference": reference,
+                       "event_time": getattr(outcome, "event_time", None)}
+            if outcome == PAPER_FALLBACK:
+                PAPER_FALLBACKS.inc()
             self._guarded(f"delivery:{tenant}/{loan_id}/{version}/{outcome}",
-                          lambda t=tenant, lid=loan_id, v=version, o=outcome: self._record_delivery(t, lid, v, o),
+                          lambda t=tenant, lid=loan_id, v=version, o=str(outcome), d=details:
+                          self._record_delivery(t, lid, v, o, **d),
                           tenant=tenant, item=f"loan {loan_id} notice {version} {outcome}")
         return len(outcomes)
 
-    def _record_delivery(self, tenant: str, loan_id: str, version: int, outcome: str) -> tuple[str, str]:
+    def _seal_batches(self) -> dict[str, str]:
+        """Issue 20: the letters handed to the printing service in this pass, in a signed batch manifest."""
+        batches: dict[str, str] = {}
+        printers = {id(a): a for a in (self.adapter, self.fallback) if hasattr(a, "seal_batch")}
+        for printer in printers.values():
+            batches.update(printer.seal_batch(self.container.signer, self.container.service.clock()))
+        return batches
+
+    def _alarm(self, fault: Exception) -> None:
+        """A channel fault (e.g. Suomi.fi SERVICE_NOT_ACTIVE): the notices wait; an operator must act."""
+        code = getattr(fault, "code", type(fault).__name__)
+        CHANNEL_FAULTS.labels(code=code).inc()
+        log.error("notice_channel_fault", channel=self.adapter.channel, code=code, error=str(fault))
+
+    def _record_delivery(self, tenant: str, loan_id: str, version: int, outcome: str, *, channel: str | None = None,
+                         reference: str | None = None, event_time: str | None = None) -> tuple[str, str]:
         letters = getattr(self.container, "letters", None)
         if letters is not None and loan_id.startswith("A|"):  # a decision letter of an application
-            return letters.record_delivery(tenant, loan_id, version, outcome)
-        self.container.service.record_notice_delivery(tenant, loan_id, notice=version, outcome=outcome,
-                                      channel=self.adapter.channel, on=self.container.today())
+            return letters.record_delivery(tenant, loan_id, version,
+                                           "sent_for_printing" if outcome == PAPER_FALLBACK else outcome)
+        today = self.container.today()
+        self.container.service.record_notice_delivery(
+            tenant, loan_id, notice=version, outcome=outcome, channel=channel or self.adapter.channel,
+            on=min(_day(event_time) or today, today), reference=reference, reported_at=event_time)
         return tenant, loan_id
 
     @property

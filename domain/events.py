@@ -181,6 +181,10 @@ class NoticeDeliveryRecorded(LoanEvent):
     notice: int  # version of the NoticeSent
     outcome: str
     channel: str
+    # Added with issue 20 (events stored before read them as None): the channel's id for the delivery (a
+    # Suomi.fi messageId, the signed print batch) and the channel's own time of the event.
+    reference: str | None = None
+    reported_at: str | None = None
 
     def apply(self, loan) -> None:
         loan.deliveries = loan.deliveries + (Delivery(self.notice, self.outcome),)

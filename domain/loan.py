@@ -528,14 +528,17 @@ class Loan(LoanState, Aggregate):
         return True
 
     def record_notice_delivery(self, *, notice: int, outcome: str, channel: str, on: Date,
-                               recorded_at: dt.datetime) -> bool:
-        """What became of a notice's delivery (sent for printing, delivered, read, returned); once each."""
-        if outcome not in ("sent_for_printing", "delivered", "read", "returned", "failed"):
+                               recorded_at: dt.datetime, reference: str | None = None,
+                               reported_at: str | None = None) -> bool:
+        """What became of a notice's delivery (sent for printing, printed because no mailbox was in use,
+        delivered, read, returned); once each."""
+        if outcome not in ("sent_for_printing", "paper_fallback", "delivered", "read", "returned", "failed"):
             raise invalid(f"unknown delivery outcome {outcome!r}", field="outcome")
         if any(d.notice == notice and d.outcome == outcome for d in self.deliveries):
             return False
-        self._record(ev.NoticeDeliveryRecorded, effective_date=on, recorded_at=recorded_at, notice=notice,
-                     outcome=outcome, channel=channel)
+        # Both always passed (None too): the hash covers exactly the fields the stored event carries.
+        self._record(ev.NoticeDeliveryRecorded, effective_date=max(on, self.granted_on), recorded_at=recorded_at,
+                     notice=notice, outcome=outcome, channel=channel, reference=reference, reported_at=reported_at)
         return True
 
     def service(self, *, on: Date, recorded_at: dt.datetime, rates: ReferenceRates,

@@ -55,7 +55,7 @@ T = {
         "no_trail": "Luottoa ei ole eräännytetty.",
         "letter": "{what}: tiedosto {file}, SHA-256 {hash}.",
         "notice_letter": "Ilmoitus tai muistutus (tapahtuma {v}, {on})",
-        "decision_letter": "Päätöskirje ({on})",
+        "decision_letter": "Päätöskirje ({on})", "contract_letter": "Luottosopimus ({on})",
         "no_letters": "Kirjeitä ei ole liitetty (ne on annettu vain henkilötietoja käsittelemään oikeutetulle).",
         "event_line": "Tapahtuma {v}, kirjattu {recorded}: {text}",
         "chain": "Tapahtumat on ketjutettu SHA-256-tiivisteillä; ketjun viimeinen tiiviste on {head}. "
@@ -121,7 +121,7 @@ T = {
         "no_trail": "Krediten har inte förfallit i förtid.",
         "letter": "{what}: fil {file}, SHA-256 {hash}.",
         "notice_letter": "Meddelande eller påminnelse (händelse {v}, {on})",
-        "decision_letter": "Beslutsbrev ({on})",
+        "decision_letter": "Beslutsbrev ({on})", "contract_letter": "Kreditavtal ({on})",
         "no_letters": "Breven har inte bifogats (de lämnas endast till den som har rätt att behandla personuppgifter).",
         "event_line": "Händelse {v}, registrerad {recorded}: {text}",
         "chain": "Händelserna är kedjade med SHA-256-hashvärden; kedjans sista hashvärde är {head}. Paketets "
@@ -276,7 +276,7 @@ def account_pdf(*, lang: str, loan_id: str, claim: dict, events: list, letters: 
              if paid else t["no_payments"])
     doc.heading(t["letters"])
     for letter in letters:
-        what = (t["notice_letter"] if letter["kind"] == "notice" else t["decision_letter"]).format(
+        what = t.get(f"{letter['kind']}_letter", t["decision_letter"]).format(
             v=letter.get("version"), on=date(letter["on"]))
         doc.para(t["letter"].format(what=what, file=letter["file"], hash=letter["hash"]), size=8.5)
     if not letters:

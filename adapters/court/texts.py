@@ -220,8 +220,19 @@ def sentence(event, lang: str, show=None) -> str:
     if kind == "NoticeDeliveryRecorded":
         outcome = OUTCOMES.get(e.outcome, (e.outcome, e.outcome))[i]
         channel = CHANNELS.get(e.channel, (e.channel, e.channel))[i]
-        return (f"{on} kirjattiin, että ilmoitus (tapahtuma {e.notice}) {outcome} ({channel})." if fi else
+        text = (f"{on} kirjattiin, että ilmoitus (tapahtuma {e.notice}) {outcome} ({channel})." if fi else
                 f"Den {on} registrerades att meddelandet (händelse {e.notice}) {outcome} ({channel}).")
+        reference, reported = getattr(e, "reference", None), getattr(e, "reported_at", None)
+        if reference and e.channel == "letter":
+            text += (f" Kirje luovutettiin tulostuspalveluun erässä {reference}, jonka allekirjoitettu "
+                     f"luovutusluettelo on liitteenä." if fi else
+                     f" Brevet överlämnades till utskriftstjänsten i omgång {reference}, vars signerade "
+                     f"överlämningsförteckning bifogas.")
+        elif reference:
+            text += f" Viestin tunniste palvelussa: {reference}." if fi else f" Meddelandets id i tjänsten: {reference}."
+        if reported:
+            text += (f" Palvelun ilmoittama aika: {reported}." if fi else f" Tidpunkt enligt tjänsten: {reported}.")
+        return text
     if kind == "AccelerationConditionsMet":
         return (f"{on} todettiin, että eräännyttämisen edellytykset täyttyivät (8 §:n 1 momentin 1 kohta): "
                 f"vähintään kuukauden viivästyneenä olivat maksuerät {_numbers(e.instalments, lang)}, yhteensä "

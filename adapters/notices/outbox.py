@@ -108,6 +108,35 @@ class PermanentDeliveryError(Exception):
     """The channel refused the notice for good (e.g. no mailbox): retrying will not help."""
 
 
+class MailboxNotInUse(PermanentDeliveryError):
+    """Issue 20: the recipient has no electronic mailbox in use (Suomi.fi MAILBOX_NOT_IN_USE): the letter
+    goes on paper instead (`deliver_pending(..., fallback=)`), never 'failed' while a paper channel exists."""
+
+
+class ChannelUnavailable(Exception):
+    """Issue 20: the channel itself is not usable now (a configuration fault such as Suomi.fi's
+    SERVICE_NOT_ACTIVE or SYSTEM_NOT_ACTIVE): the notice waits without the attempt counting against it,
+    the pass stops (every other notice would fail the same way) and the fault is reported (`last_fault`)."""
+
+
+class Outcome(str):
+    """An outcome string that also carries what the evidence wants: the channel it went through, the
+    channel's reference (a Suomi.fi messageId, a print batch) and the channel's own time of the event."""
+
+    channel: str | None = None
+    reference: str | None = None
+    event_time: str | None = None
+
+    def __new__(cls, value: str, *, channel: str | None = None, reference: str | None = None,
+                event_time: str | None = None) -> "Outcome":
+        out = super().__new__(cls, value)
+        out.channel, out.reference, out.event_time = channel, reference, event_time
+        return out
+
+
+PAPER_FALLBACK = "paper_fallback"  # the outcome returned for a letter printed because no mailbox was in use
+
+
 class OutboxConflict(Exception):
     """The same notice key was enqueued again with a different PDF or channel."""
 
@@ -199,9 +228,14 @@ class Outbox:
     # Delivering
     # ------------------------------------------------------------------------------------- #
 
-    def deliver_pending(self, adapter: DeliveryAdapter, limit: int = 100) -> list[tuple[Key, str]]:
-        """Send up to `limit` due rows of the adapter's channel; [(key, outcome)] in send order."""
+    last_fault: Exception | None = None  # the ChannelUnavailable that stopped the last pass (None: none did)
+
+    def deliver_pending(self, adapter: DeliveryAdapter, limit: int = 100,
+                        fallback: DeliveryAdapter | None = None) -> list[tuple[Key, str]]:
+        """Send up to `limit` due rows of the adapter's channel; [(key, outcome)] in send order.
+        `fallback`: the paper channel for a recipient without a mailbox in use (MailboxNotInUse)."""
         channel = adapter.channel
+        self.last_fault = None
         stale = _stamp(self.clock() - self.stale_after)
         with self.store.transaction() as tx:
             candidates = tx.execute(
@@ -217,7 +251,10 @@ class Outbox:
             if claimed == "abandoned":
                 outcomes.append((key, "failed"))
                 continue
-            outcomes.append((key, self._send(adapter, claimed)))
+            outcome = self._send(adapter, claimed, fallback)
+            if outcome is None:  # the channel is down: the rest would fail the same way
+                break
+            outcomes.append((key, outcome))
         return outcomes
 
     def _claim(self, key: Key, channel: str) -> dict | str | None:
@@ -242,7 +279,7 @@ class Outbox:
                 return None
         return {**row, "claim": params["claim"], "attempts": row["attempts"] + 1}
 
-    def _send(self, adapter: DeliveryAdapter, row: dict) -> str:
+    def _send(self, adapter: DeliveryAdapter, row: dict, fallback: DeliveryAdapter | None = None) -> str | None:
         key = _key(row)
         envelope = json.loads(row["envelope"])
         try:
@@ -258,6 +295,16 @@ class Outbox:
         # in 'sending' on purpose: it is retried once stale.
         try:
             result = adapter.deliver(notice)
+        except MailboxNotInUse as exc:
+            if fallback is None:
+                self._finish(key, row["claim"], "failed", error=f"{type(exc).__name__}: {exc}")
+                return "failed"
+            return self._on_paper(fallback, notice, key, row, exc)
+        except ChannelUnavailable as exc:
+            # Not the notice's fault: it waits, and this attempt does not count towards max_attempts.
+            self.last_fault = exc
+            self._finish(key, row["claim"], "pending", error=f"{type(exc).__name__}: {exc}", uncount=True)
+            return None
         except PermanentDeliveryError as exc:
             self._finish(key, row["claim"], "failed", error=f"{type(exc).__name__}: {exc}")
             return "failed"
@@ -270,7 +317,20 @@ class Outbox:
             self._finish(key, row["claim"], "failed", error=f"adapter returned unknown outcome {delivery.outcome!r}")
             return "failed"
         self._finish(key, row["claim"], delivery.outcome, reference=delivery.reference)
-        return delivery.outcome
+        return Outcome(delivery.outcome, channel=adapter.channel, reference=delivery.reference)
+
+    def _on_paper(self, fallback: DeliveryAdapter, notice: OutboundNotice, key: Key, row: dict, why: Exception) -> str:
+        """The recipient has no mailbox in use: the same letter goes to the paper channel."""
+        try:
+            result = fallback.deliver(notice)
+        except Exception as exc:  # noqa: BLE001 - retried like any channel error
+            status = "failed" if row["attempts"] >= self.max_attempts else "pending"
+            self._finish(key, row["claim"], status, error=f"paper fallback: {type(exc).__name__}: {exc}")
+            return "failed"
+        delivery = result if isinstance(result, Delivery) else Delivery(str(result))
+        reference = f"{fallback.channel}:{delivery.reference}" if delivery.reference else fallback.channel
+        self._finish(key, row["claim"], "sent_for_printing", error=f"{type(why).__name__}: {why}", reference=reference)
+        return Outcome(PAPER_FALLBACK, channel=fallback.channel, reference=delivery.reference)
 
     def _letter(self, row: dict, envelope: dict) -> tuple[bytes, dict]:
         """The letter and its addressee, from the personal-data store when the row names a borrower."""
@@ -321,10 +381,12 @@ class Outbox:
         return ids
 
     def _finish(self, key: Key, claim: str, status: str, *, error: str | None = None,
-                reference: str | None = None) -> bool:
-        """Record the result of a claimed send; False if the claim was lost meanwhile."""
+                reference: str | None = None, uncount: bool = False) -> bool:
+        """Record the result of a claimed send; False if the claim was lost meanwhile. `uncount`: the
+        attempt does not count (the channel was unavailable, not the notice at fault)."""
         with self.store.transaction() as tx:
             tx.execute(f"""UPDATE luotto_notice_outbox SET status = :status, claim = NULL, updated = :now,
+                               attempts = attempts - {1 if uncount else 0},
                                last_error = :error, provider_ref = COALESCE(:reference, provider_ref)
                            WHERE {_WHERE_KEY} AND claim = :claim AND status = 'sending'""",
                        {**_key_params(key), "status": status, "now": _stamp(self.clock()),
@@ -353,7 +415,9 @@ class Outbox:
                            {**_key_params(_key(row)), "status": outcome, "old": row["status"],
                             "now": _stamp(self.clock()), "reference": event.get("provider_message_id")})
                 if tx.cursor.rowcount == 1:
-                    changed.append((_key(row), outcome))
+                    changed.append((_key(row), Outcome(outcome, channel=row["channel"],
+                                                       reference=event.get("provider_message_id"),
+                                                       event_time=event.get("event_time"))))
         return changed
 
     def sync_events(self, adapter: Any, max_pages: int = 100) -> list[tuple[Key, str]]:

@@ -33,8 +33,26 @@ What this follows, and where it comes from (none of it could be checked against 
 
 Idempotency: the message's `externalId` is the outbox's `message_id` (a UUID derived from tenant,
 loan and notice version), so a re-send after a crash is answered 409 by Suomi.fi and treated here
-as the earlier success. Electronic-only sending: a recipient without an active mailbox is refused
-by the API (4xx), which becomes `PermanentDeliveryError`; the caller then uses the letter channel.
+as the earlier success.
+
+Issue 20, errors by their code (the API answers 400 with `{"reason", "validationErrors": [{"error",
+"errorCode"}]}`; eVaka's RestSchema.kt reads `errorCode` there, and its tests and another public client
+see it at the top level too, so both places are read):
+- `MAILBOX_NOT_IN_USE`: electronic-only sending reached a recipient without a mailbox in use. That is
+  `MailboxNotInUse`: the outbox sends the same letter on paper through its fallback (the print folder),
+  and the loan records `paper_fallback`; the notice is never marked failed for it.
+- `SERVICE_NOT_ACTIVE`, `SYSTEM_NOT_ACTIVE`: our sender service or system is not active at Suomi.fi (a
+  configuration fault of ours). That is `SuomiFiConfigurationFault` (`ChannelUnavailable`): the notice
+  waits without the attempt counting, the pass stops, and the fault is logged and counted
+  (`luotto_notice_channel_faults_total{code}`) until an operator fixes it.
+- The message's `visibility` is `Normal` (configurable): in 2026 the public clients moved from
+  `Recipient only` to `Normal` (City of Espoo's eVaka, commit 14ff6f9 of 8 June 2026 "Use Normal
+  visibility for suomi.fi electronic messages"; City of Helsinki's client 1.0.0 of March 2026 sends
+  `Normal`). `Recipient only` hides the message from the persons the borrower has authorised to read
+  their mail (Support Services Act 571/2016 §10), such as a guardian handling the borrower's affairs, and
+  an acceleration notice must reach whoever reads the borrower's mail.
+- `change_password` (POST /v1/change-password, the access token in the body) rotates the system
+  password; adapters.notices.suomifi_password keeps it.
 """
 from __future__ import annotations
 
@@ -44,7 +62,7 @@ from typing import Any
 
 import httpx
 
-from adapters.notices.outbox import Delivery, OutboundNotice, PermanentDeliveryError
+from adapters.notices.outbox import ChannelUnavailable, Delivery, MailboxNotInUse, OutboundNotice, PermanentDeliveryError
 
 EVENT_OUTCOMES = {
     "Electronic message created": "delivered",
@@ -62,11 +80,36 @@ class SuomiFiError(Exception):
     """A failure worth retrying (server error, network, rate limit)."""
 
 
+class SuomiFiConfigurationFault(ChannelUnavailable):
+    """SERVICE_NOT_ACTIVE or SYSTEM_NOT_ACTIVE: our side of the connection is not active at Suomi.fi."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+CONFIGURATION_FAULTS = ("SERVICE_NOT_ACTIVE", "SYSTEM_NOT_ACTIVE")
+MAILBOX_NOT_IN_USE = "MAILBOX_NOT_IN_USE"
+VISIBILITY = "Normal"
+
+
+def error_codes(response: httpx.Response) -> list[str]:
+    """The error codes of a refusal: top-level `errorCode` and each validation error's `errorCode`."""
+    body = _json(response)
+    codes = [body.get("errorCode")] + [v.get("errorCode") for v in body.get("validationErrors") or []
+                                       if isinstance(v, dict)]
+    found = [c for c in codes if isinstance(c, str) and c]
+    # A body that is not the documented shape still names the code in its text.
+    found += [c for c in (MAILBOX_NOT_IN_USE, *CONFIGURATION_FAULTS) if c in response.text and c not in found]
+    return found
+
+
 class SuomiFiMessagesAdapter:
     channel = "suomifi"
 
     def __init__(self, base_url: str, username: str, password: str, sender_service_id: str, *,
-                 timeout: float = 30.0, client: httpx.Client | None = None):
+                 timeout: float = 30.0, client: httpx.Client | None = None, visibility: str = VISIBILITY):
+        self.visibility = visibility
         self.base_url = base_url.rstrip("/")
         self.username, self.password = username, password
         self.sender_service_id = sender_service_id
@@ -114,9 +157,33 @@ class SuomiFiMessagesAdapter:
             return response
         return response
 
+    def check_password(self, password: str) -> bool:
+        """Whether the service accepts `password` (a token can be had with it)."""
+        response = self._call("POST", "/v1/token", authorised=False,
+                              json={"username": self.username, "password": password})
+        return response.is_success
+
+    def change_password(self, current: str, new: str) -> None:
+        """POST /v1/change-password with the access token in the body (not in a header); afterwards a new
+        token is needed, so the cached one is dropped and the new password used from now on."""
+        token = self.access_token(renew=True)
+        response = self._call("POST", "/v1/change-password", authorised=False,
+                              json={"accessToken": token, "currentPassword": current, "newPassword": new})
+        if not response.is_success:
+            raise SuomiFiError(f"change password: HTTP {response.status_code} {error_codes(response)}")
+        with self._lock:
+            self.password, self._token, self._token_expires = new, None, 0.0
+
     @staticmethod
     def _fail(response: httpx.Response, what: str) -> None:
         detail = response.text[:500]
+        codes = error_codes(response)
+        if MAILBOX_NOT_IN_USE in codes:
+            raise MailboxNotInUse(f"{what}: the recipient has no Suomi.fi mailbox in use ({MAILBOX_NOT_IN_USE})")
+        fault = next((c for c in codes if c in CONFIGURATION_FAULTS), None)
+        if fault is not None:
+            raise SuomiFiConfigurationFault(fault, f"{what}: HTTP {response.status_code} {fault}: our sender "
+                                                   "service or system is not active at Suomi.fi")
         if response.status_code >= 500 or response.status_code in _TRANSIENT_4XX:
             raise SuomiFiError(f"{what}: HTTP {response.status_code} {detail}")
         raise PermanentDeliveryError(f"{what}: HTTP {response.status_code} {detail}")
@@ -153,7 +220,7 @@ class SuomiFiMessagesAdapter:
                 },
                 "replyAllowedBy": "No one",
                 "title": title,
-                "visibility": "Recipient only",
+                "visibility": self.visibility,
             },
             "recipient": {"id": str(recipient)},
             "sender": {"serviceId": self.sender_service_id},

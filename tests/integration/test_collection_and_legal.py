@@ -17,6 +17,7 @@ from api.app import create_app
 from application.collection_export import COLUMNS, transfer_csv, transfer_document
 from application.container import Container
 from application.court_package import build as court_package
+from application.evidence_export import verify_bundle
 from application.replay import replay
 from domain.errors import DomainError
 from domain.loan import Decision
@@ -147,6 +148,7 @@ def test_r_legal_1_claim_judgment_enforcement_in_order_and_visible_everywhere(tm
         # Evidence and court package: the events, the trail, the claim and the account.
         out = tmp_path / "package"
         manifest = court_package(c, "k", "L-1", out, on=on)
+        assert verify_bundle(out) == []  # the new events chain and verify like every other
         assert {"ClaimFiled", "JudgmentGiven", "EnforcementStarted"} <= \
             {e["type"] for e in json.loads((out / "events.json").read_text())["events"]}
         trail = json.loads((out / "court/trail.json").read_text(encoding="utf-8"))["events"]

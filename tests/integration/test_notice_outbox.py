@@ -361,6 +361,9 @@ class FakeSuomiFi:
         self.message_posts = 0
         self._ids = itertools.count(1001)
         self.fail_next: int | None = None  # status for the next message POST
+        # Issue 20: recipients without a mailbox in use, a configuration fault of ours, the password.
+        self.no_mailbox: set[str] = set()
+        self.inactive: str | None = None  # SERVICE_NOT_ACTIVE | SYSTEM_NOT_ACTIVE while set
         self.app = self._build()
 
     def _auth(self, request: Request) -> JSONResponse | None:
@@ -435,6 +438,13 @@ class FakeSuomiFi:
             if problems:
                 return JSONResponse({"reason": "Validation failed",
                                      "validationErrors": [{"error": p} for p in problems]}, status_code=400)
+            if self.inactive is not None:
+                return JSONResponse({"reason": "Sender not active", "validationErrors": [
+                    {"error": "not active", "errorCode": self.inactive}]}, status_code=400)
+            if body["recipient"]["id"] in self.no_mailbox:
+                return JSONResponse({"reason": "Bad request", "validationErrors": [
+                    {"error": "The recipient has no mailbox in use", "errorCode": "MAILBOX_NOT_IN_USE"}]},
+                    status_code=400)
             with self.lock:
                 self.message_posts += 1
                 if self.fail_next is not None:
@@ -448,6 +458,17 @@ class FakeSuomiFi:
                 self.messages[body["externalId"]] = message
                 self._event("Electronic message created", message)
             return {"messageId": message["messageId"]}
+
+        @app.post("/v1/change-password")
+        async def change_password(request: Request):
+            body = await request.json()
+            if body.get("accessToken") not in self.tokens or body.get("currentPassword") != self.PASSWORD \
+                    or len(body.get("newPassword") or "") < 32 or "authorization" in request.headers:
+                return JSONResponse({"reason": "Invalid password change"}, status_code=400)
+            with self.lock:
+                self.PASSWORD = body["newPassword"]
+                self.tokens.clear()
+            return {}
 
         @app.get("/v2/events")
         async def events(request: Request, continuationToken: str | None = None):  # noqa: N803 - API name
