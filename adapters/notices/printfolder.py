@@ -11,8 +11,8 @@ Delivering the same message again finds the same files and writes nothing (idemp
 message id); the same message id with different PDF bytes is refused. Outcome: "sent_for_printing".
 
 Signed batch manifests (issue 20): the letters handed over in one delivery pass are listed in
-`<root>/batches/<batch>.json` by `seal_batch(signer, at)`: each letter's message id, file and the
-hash its NoticeSent records (the salted SHA-256 of a sealed letter), the instant, and an Ed25519 signature over it all with the organiser's
+`<root>-batches/<batch>.json` (beside the folder, which the printing service empties) by
+`seal_batch(signer, at)`: each letter's message id, file and the hash its NoticeSent records (the salted SHA-256 of a sealed letter), the instant, and an Ed25519 signature over it all with the organiser's
 digest key. The printing service signs for the batch on its side; our manifest proves what we handed
 over and when, and the court package carries it beside the letter (`verify_batch`).
 """
@@ -38,8 +38,10 @@ class PrintFolderConflict(Exception):
 class PrintFolderAdapter:
     channel = "letter"
 
-    def __init__(self, root: str | os.PathLike[str]):
+    def __init__(self, root: str | os.PathLike[str], batches: str | os.PathLike[str] | None = None):
         self.root = Path(root)
+        # The manifests stay with us, beside the folder the printing service empties (not in it).
+        self.batches = Path(batches) if batches is not None else self.root.with_name(self.root.name + "-batches")
         self.writes = 0  # files actually written (not found already in place)
         self.handed: list[dict] = []  # letters delivered since the last sealed batch
 
@@ -83,9 +85,8 @@ class PrintFolderAdapter:
         manifest = {"batch": batch, "handed_over_at": at.astimezone(dt.timezone.utc).isoformat(),
                     "channel": self.channel, "letters": letters, "public_key": signer.public_key}
         manifest["signature"] = signer.sign(batch_signed_part(manifest))
-        folder = self.root / "batches"
-        folder.mkdir(parents=True, exist_ok=True)
-        write_atomically(folder / f"{batch}.json",
+        self.batches.mkdir(parents=True, exist_ok=True)
+        write_atomically(self.batches / f"{batch}.json",
                          json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8") + b"\n")
         self.handed = []
         return {x["message_id"]: batch for x in letters}
@@ -93,7 +94,7 @@ class PrintFolderAdapter:
     def batch(self, batch: str) -> bytes | None:
         if not re.fullmatch(r"[0-9]{8}t[0-9]{6}-[0-9a-f]{12}", batch):
             return None
-        path = self.root / "batches" / f"{batch}.json"
+        path = self.batches / f"{batch}.json"
         return path.read_bytes() if path.exists() else None
 
     def remove(self, message_id: str) -> bool:

@@ -199,3 +199,44 @@ def test_a_claim_date_before_the_grant_is_refused(package):
     with pytest.raises(DomainError) as e:
         court_package(c, "k", "L-1", out.parent / "early", on=dt.date(2024, 12, 31))
     assert (e.value.rule, e.value.field) == ("R-DATE-1", "on")
+
+
+def test_the_decision_and_contract_letters_are_in_the_package(tmp_path):
+    """R-APP-5/7: a loan granted through an application: the decision letter and the signed contract are
+    copied into court/letters/, each checked against the salted hash its event recorded."""
+    from tests.integration.test_applications import DAY, TENANTS, facts
+
+    settings = Settings(database_url="memory://", signing_key_file=str(tmp_path / "key"),
+                        notice_store=str(tmp_path / "notices"), notice_print_folder=str(tmp_path / "print"),
+                        tenants=TENANTS)
+    c = Container.build(settings)
+    try:
+        c.service.clock = c.clock = Clock(DAY)
+        service = c.service
+        c.borrowers.put("ek", "B-1", name="Maija Meikäläinen", identity_code="131052-308T", address=["Katu 1"],
+                        language="fi")
+        service.receive_application("ek", "A-1", kind="loan", facts=facts(), on=DAY, by="cw-1")
+        service.assess_application("ek", "A-1", on=DAY, by="cw-1")
+        service.give_granting_criteria("ek", "A-1", understood=True, on=DAY, by="cw-1")
+        service.look_into_social_assistance("ek", "A-1", finding="no_right", reasons="", on=DAY, by="cw-1")
+        service.decide_application("ek", "A-1", outcome="granted", decided_by="Pekka", on=DAY, by="dm-1")
+        service.draw_contract("ek", "A-1", on=DAY, by="dm-1")
+        for signer in ("B-1", "official"):
+            service.sign_contract("ek", "A-1", signer=signer, on=DAY, by="dm-1")
+        case = service.case("ek", "A-1")
+        decision = next(x.hash for x in case.decision.letters if x.borrower_id == "B-1")
+        contract = next(x.hash for x in case.contract.letters if x.borrower_id == "B-1")
+        c.read_model.catch_up()
+        digest.take(c, "ek", DAY)
+        out = tmp_path / "package"
+        manifest = court_package(c, "ek", "A-1", out, on=DAY)
+        assert {f"court/letters/{decision}.pdf", f"court/letters/{contract}.pdf"} <= set(manifest["files"])
+        assert verify_bundle(out) == []
+        text = pdf_text((out / "court/hakemus-fi.pdf").read_bytes())
+        assert f"Luottosopimus 2.3.2026 (court/letters/{contract}.pdf)" in text
+        letter = out / f"court/letters/{contract}.pdf"
+        letter.write_bytes(letter.read_bytes() + b" ")
+        assert f"court/letters/{contract}.pdf: the letter differs from the one the decision recorded" \
+            in verify_bundle(out)
+    finally:
+        c.close()
