@@ -82,7 +82,7 @@ def work_queue(c: ContainerDep, tenant: TenantDep, who: WhoDep, request: Request
     queue = c.read_model.work_queue(tenant, c.today(), limit=limit, offset=offset,
                                     unallocated=who.may("payment_admin"))
     shown = {(row["loan_id"], row["borrower_id"]) for key in ("acceleration_conditions_met",
-             "notices_near_cure_deadline", "hardships_active") for row in queue[key]}
+             "notices_near_cure_deadline", "hardships_active", "legal_status") for row in queue[key]}
     from api.applications import discussions_due
 
     queue["discussions_requested"] = discussions_due(c, tenant, c.today())  # R-APP-10, most urgent first

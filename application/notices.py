@@ -19,7 +19,7 @@ import structlog
 
 from adapters.metrics import NOTICE_CHANNEL_FAULTS as CHANNEL_FAULTS
 from adapters.metrics import NOTICE_PAPER_FALLBACKS as PAPER_FALLBACKS
-from adapters.notices.outbox import PAPER_FALLBACK, ChannelUnavailable, Outbox, message_id
+from adapters.notices.outbox import PAPER_FALLBACK, Outbox, message_id
 from adapters.notices.printfolder import PrintFolderAdapter
 from adapters.notices.render import notice_text, render_notice
 from adapters.notices.store import PdfStore
@@ -156,7 +156,7 @@ class NoticeDispatcher:
             # Receipts are fetched every pass, long before Suomi.fi drops them (60 days).
             try:
                 outcomes += self.outbox.sync_events(self.adapter)
-            except ChannelUnavailable as e:
+            except Exception as e:  # noqa: BLE001 - the outcomes of this pass are recorded all the same
                 self._alarm(e)
         for (tenant, loan_id, version), outcome in outcomes:
             reference = batches.get(message_id(tenant, loan_id, version)) or getattr(outcome, "reference", None)

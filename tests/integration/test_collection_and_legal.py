@@ -203,6 +203,11 @@ def test_the_routes_with_their_roles(tmp_path):
             "decided_by": "Lakimies L", "reasons": "ei maksua perinnästä huolimatta", "kind": "claim_filed",
             "case_number": "HO 7/2025", "court": "Pohjois-Suomen hallinto-oikeus", "amount": "200.00"})
         assert step.status_code == 201 and step.json()["legal_status"]["court"][0]["case_number"] == "HO 7/2025"
+        c.read_model.catch_up()
+        queue = client.get("/v1/work-queue", headers=as_("legal"))
+        assert [(r["loan_id"], r["legal_status"]) for r in queue.json()["legal_status"]] == [("L-1", "claim_filed")]
+        shown = c.access_log.query("k", loan_id="L-1", subject="legal-1")
+        assert "/v1/work-queue" in {r["endpoint"] for r in shown}  # R-DATA-5: each loan shown is logged
         bad = client.post("/v1/loans/L-1/legal-steps", headers=as_("legal"), json={
             "decided_by": "Lakimies L", "kind": "verdict", "case_number": "HO 7/2025"})
         assert (bad.status_code, bad.json()["field"]) == (422, "kind")

@@ -364,6 +364,7 @@ class FakeSuomiFi:
         # Issue 20: recipients without a mailbox in use, a configuration fault of ours, the password.
         self.no_mailbox: set[str] = set()
         self.inactive: str | None = None  # SERVICE_NOT_ACTIVE | SYSTEM_NOT_ACTIVE while set
+        self.events_down = False  # /v2/events answers 503 while set
         self.app = self._build()
 
     def _auth(self, request: Request) -> JSONResponse | None:
@@ -474,6 +475,8 @@ class FakeSuomiFi:
         async def events(request: Request, continuationToken: str | None = None):  # noqa: N803 - API name
             if (denied := self._auth(request)) is not None:
                 return denied
+            if self.events_down:
+                return JSONResponse({"reason": "Service unavailable"}, status_code=503)
             start = int(continuationToken) if continuationToken else 0
             with self.lock:
                 page = self.events[start:start + 1000]

@@ -184,3 +184,20 @@ def test_the_court_package_shows_the_electronic_receipts(suomifi, tmp_path):
                    for e in trail if e["type"] == "NoticeDeliveryRecorded")
     finally:
         c.close()
+
+
+def test_receipts_that_cannot_be_fetched_hold_back_no_delivery_record(suomifi, tmp_path):
+    """The events endpoint is down: the pass still records what it delivered, and alarms."""
+    fake, url = suomifi
+    fake.events_down = True
+    before = REGISTRY.get_sample_value("luotto_notice_channel_faults_total", {"code": "SuomiFiError"}) or 0
+    c = suomifi_loan(fake, url, tmp_path, "010101-123N")
+    try:
+        recorded = {(e.notice, e.outcome) for e in deliveries(c)}
+        assert recorded and {o for _, o in recorded} == {"delivered"}  # no receipts fetched, nothing lost
+        assert REGISTRY.get_sample_value("luotto_notice_channel_faults_total", {"code": "SuomiFiError"}) > before
+        fake.events_down = False
+        c.notices.deliver()  # the next pass fetches the receipts
+        assert {o for _, o in {(e.notice, e.outcome) for e in deliveries(c)}} == {"delivered", "read"}
+    finally:
+        c.close()
