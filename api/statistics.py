@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
 from api import schemas as s
-from api.deps import Authorised, ContainerDep, TenantDep
+from api.deps import Authorised, ContainerDep, TenantDep, WhoDep
+from application.capital import record_capital
+from domain.money import parse_amount
 from api.errors import error_responses
 from application.statistics import EXPORT_HEADER, statistics
 from adapters.spreadsheets import to_csv, to_xlsx
@@ -44,3 +47,24 @@ async def national_statistics(c: ContainerDep, start: Annotated[s.Day, Query(ali
     return _answer(data, rows, format, "statistics-national")
 
 
+
+
+SignedAmount = Annotated[str, StringConstraints(pattern=r"^-?(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$"),
+                         Field(description="euros, e.g. 50000.00; negative: returned to the source")]
+
+
+class CapitalIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    source: Literal["own_funds", "state_grant"]
+    amount: SignedAmount
+    on: s.Day
+    decision_number: s.Text | None = None
+
+
+@router.post("/capital", status_code=201, responses=error_responses())
+def capital(body: CapitalIn, c: ContainerDep, tenant: TenantDep, who: WhoDep) -> dict:
+    """R-CAP-1: lending capital from a source (negative: returned to it); the statistics report shows
+    what each source lent out, got back and lost (`capital_sources`)."""
+    written = record_capital(c.service, tenant, source=body.source, amount=parse_amount(body.amount, "amount",
+                             positive=False), on=body.on, decision_number=body.decision_number, by=who.subject)
+    return {"recorded": True, "position": written.position}

@@ -1,4 +1,4 @@
-"""`python -m bench [a] [b] [c] [d] [e] [f] [NAME=VALUE ...]`: run the benchmarks (all by default).
+"""`python -m bench [a] [b] [c] [d] [e] [f] [g] [NAME=VALUE ...]`: run the benchmarks (all by default).
 
 Each part gets its own fresh database on the PostgreSQL that tests/support/postgres.py finds
 (LUOTTO_TEST_DATABASE_URL, else 127.0.0.1:5432 as postgres, else a throwaway cluster), dropped after.
@@ -21,6 +21,8 @@ Sizes (environment variables, or NAME=VALUE arguments which set them for this ru
       BENCH_E_BATCH=500 (import_payments batch)  BENCH_E_SEED_BATCH=500  BENCH_E_PLAIN_ROWS=20000
       BENCH_E_PLAIN_BATCH=100  BENCH_E_PROFILE=20000 (entries of an import whose second half is cProfiled; 0 skips it)
   (f) BENCH_F_PAYMENTS=5000 (small payments from one bank file on one loan)  BENCH_F_REPEAT=3
+  (g) BENCH_G_LOANS=10000 (loans with 36 monthly payments each in the import-loans file)  BENCH_G_SMALL=1000
+      (the small file, for the memory comparison)
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ import os
 import sys
 import time
 
-PARTS = ("a", "b", "c", "d", "e", "f")
+PARTS = ("a", "b", "c", "d", "e", "f", "g")
 
 
 def _parse(argv: list[str]) -> list[str]:
@@ -45,7 +47,7 @@ def _parse(argv: list[str]) -> list[str]:
         elif arg.lower() in PARTS:
             parts.append(arg.lower())
         else:
-            raise SystemExit(f"bench: unknown argument {arg!r}; use a, b, c, d, e, f or BENCH_NAME=VALUE (see --help)")
+            raise SystemExit(f"bench: unknown argument {arg!r}; use a, b, c, d, e, f, g or BENCH_NAME=VALUE (see --help)")
     return sorted(set(parts)) or list(PARTS)
 
 

@@ -22,13 +22,14 @@ from collections.abc import Callable
 
 from domain import case_events as cev
 from domain import events as ev
+from domain.capital import LendingCapital, source_key
 from domain.money import parse_amount
 from domain.statistics import UNKNOWN, household_type, purpose_class
 from projections.follower import AlreadyClaimed, Follower
 
 NAME = "statistics"
-SCHEMA_VERSION = "1"
-TABLES = ("luotto_stat_cases", "luotto_stat_loans", "luotto_stat_facts", "luotto_stat_capital")
+SCHEMA_VERSION = "2"  # 2: capital by source (R-CAP-1)
+TABLES = ("luotto_stat_cases", "luotto_stat_loans", "luotto_stat_facts", "luotto_stat_capital", "luotto_stat_sources")
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS luotto_stat_cases (
         case_uuid TEXT PRIMARY KEY, tenant TEXT NOT NULL, application_id TEXT NOT NULL, kind TEXT NOT NULL,
@@ -51,11 +52,15 @@ SCHEMA = [
     # Covering: the outstanding principal on a day is read from the index alone.
     "CREATE INDEX IF NOT EXISTS luotto_stat_capital_day ON luotto_stat_capital "
     "(tenant, day, granted, repaid, exempted, lost)",
+    # R-CAP-1: the lending capital recorded by source (`own_funds`, `state_grant:<decision>`).
+    """CREATE TABLE IF NOT EXISTS luotto_stat_sources (
+        ref TEXT PRIMARY KEY, tenant TEXT NOT NULL, day TEXT NOT NULL, source TEXT NOT NULL, amount BIGINT NOT NULL)""",
 ]
 _TOPIC = "{}:{}".format
 LOAN_TOPICS = [_TOPIC(ev.__name__, c.__name__) for c in vars(ev).values()
                if isinstance(c, type) and (issubclass(c, ev.LoanEvent) and c is not ev.LoanEvent
                                            or c is ev.LoanGranted)]
+CAPITAL_TOPICS = [_TOPIC(LendingCapital.__module__, LendingCapital.CapitalRecorded.__qualname__)]
 CASE_TOPICS = [_TOPIC(cev.__name__, c.__name__) for c in (cev.ApplicationReceived, cev.ApplicationFactsUpdated,
                                                             cev.ApplicationDecided, cev.ApplicationWithdrawn)]
 # Loan events the report counts: kind, amount (cents) and detail of each.
@@ -105,7 +110,7 @@ class StatisticsModel:
         self.service, self.store = service, store
         self.age_band = age_band or (lambda tenant, borrower_id, on: UNKNOWN)
         self.facts = facts or (lambda tenant, application_id, facts_hash: None)
-        self.follower = Follower(service, store, NAME, topics=LOAN_TOPICS + CASE_TOPICS, batch=batch)
+        self.follower = Follower(service, store, NAME, topics=LOAN_TOPICS + CASE_TOPICS + CAPITAL_TOPICS, batch=batch)
 
     def setup(self) -> None:
         with self.store.transaction() as tx:
@@ -163,6 +168,8 @@ class StatisticsModel:
         for i, event in enumerate(events):
             if isinstance(event, ev.LoanGranted):
                 looked_up[i] = self.age_band(event.tenant, event.borrower_id, event.effective_date)
+            elif isinstance(event, LendingCapital.CapitalRecorded):  # the organiser, from the aggregate
+                looked_up[i] = self.service.repository.get(event.originator_id, version=1).tenant
             elif isinstance(event, cev.ApplicationDecided) and event.outcome == "granted":
                 case = self.service.repository.get(event.originator_id, version=event.originator_version)
                 facts = self.facts(case.tenant, case.application_id, event.facts_hash)
@@ -216,6 +223,12 @@ class StatisticsModel:
                         "purpose": purpose_class(event.purpose_class),
                         "age": looked_up,
                         "household": household})
+        elif isinstance(event, LendingCapital.CapitalRecorded):
+            tx.execute("INSERT INTO luotto_stat_sources (ref, tenant, day, source, amount) VALUES (:ref, :tenant, "
+                       ":day, :source, :amount) ON CONFLICT (ref) DO NOTHING",
+                       {"ref": f"{event.originator_id}:{event.originator_version}", "tenant": looked_up,
+                        "day": event.effective_date.isoformat(), "amount": _cents(event.amount),
+                        "source": source_key(event.source, event.decision_number)})
         elif isinstance(event, ev.RepaymentDeferred) and event.kind == "free_months":
             self._fact(tx, event, "free_months", 0, str(event.months or 0))
         elif type(event) in COUNTED:

@@ -37,6 +37,8 @@ def report(store, tenant: str | None, start: dt.date, end: dt.date) -> dict:
         in_period = tx.execute(f"SELECT SUM(granted) AS granted, SUM(repaid) AS repaid, SUM(exempted) AS exempted, "
                                f"SUM(lost) AS lost FROM luotto_stat_capital WHERE {_where(tenant)} AND day >= :start "
                                f"AND day <= :end", params).one()
+        sources = tx.execute(f"SELECT source, SUM(amount) AS amount FROM luotto_stat_sources WHERE {_where(tenant)} "
+                             f"AND day <= :end GROUP BY source ORDER BY source", params).all()
         organisers = [r["tenant"] for r in tx.execute(
             f"SELECT DISTINCT tenant FROM luotto_stat_loans WHERE {_where(tenant)} ORDER BY tenant", params).all()]
     # PostgreSQL sums BIGINT as NUMERIC: back to integer cents.
@@ -55,9 +57,42 @@ def report(store, tenant: str | None, start: dt.date, end: dt.date) -> dict:
                                                      - total["lost"]),
         "principal_in_period": {k: format_cents(v) for k, v in period.items()},
         **_events(facts, period, total),
+        "capital_sources": _sources({r["source"]: int(r["amount"] or 0) for r in sources}, total, period),
     }
     if tenant is None:
         out["organisers"] = len(organisers)
+    return out
+
+
+def _split(value: int, weights: dict[str, int]) -> dict[str, int]:
+    """R-CAP-2: `value` shared in proportion to the weights, each part rounded half up, the last
+    (in key order) taking what is left so that the parts add up to the whole."""
+    whole, out, left = sum(weights.values()), {}, value
+    keys = sorted(weights)
+    for key in keys[:-1]:
+        out[key] = (2 * value * weights[key] + whole) // (2 * whole)
+        left -= out[key]
+    out[keys[-1]] = left
+    return out
+
+
+def _sources(recorded: dict[str, int], total: dict, period: dict) -> dict:
+    """R-CAP-2: what each source of lending capital lent out, got back and lost, to the period's end
+    and in the period, in proportion to the capital recorded from it by the period's end."""
+    if sum(recorded.values()) <= 0:
+        return {}
+    parts = {name: _split(value, recorded) for name, value in (
+        ("lent_out", total["granted"]), ("returned", total["repaid"]), ("lost", total["exempted"] + total["lost"]),
+        ("lent_out_in_period", period["granted"]), ("returned_in_period", period["repaid"]),
+        ("lost_in_period", period["exempted"] + period["lost"]))}
+    out = {}
+    for key, amount in recorded.items():
+        outstanding = parts["lent_out"][key] - parts["returned"][key] - parts["lost"][key]
+        out[key] = {"recorded": format_cents(amount),
+                    "share_percent": share(amount, sum(recorded.values())),
+                    **{name: format_cents(p[key]) for name, p in parts.items()},
+                    "outstanding": format_cents(outstanding),
+                    "available": format_cents(amount - outstanding - parts["lost"][key])}
     return out
 
 

@@ -200,6 +200,41 @@ def test_r_stat_1_organiser_statistics_over_a_known_history(api):
     assert rows[("written_off", "credit_loss")] == ("1000.00", None)
 
 
+def test_r_cap_1_2_capital_by_source_lent_out_returned_and_lost(api):
+    """Own funds 10,000.00 (2026-01-01) and a state grant of 5,000.00 (decision STM/123/2025, 2026-02-01):
+    shares 2/3 and 1/3 of every figure to 2026-06-30, each rounded half up to the cent, the state
+    grant (last by name) taking the remainder:
+      lent out 9,800.00 → 6,533.33 (653,333.3 cents) / 3,266.67
+      returned 1,100.00 → 733.33 / 366.67;  lost 300.00 + 1,000.00 = 1,300.00 → 866.67 / 433.33
+      outstanding 6,533.33 − 733.33 − 866.67 = 4,933.33 / 2,466.67 (together 7,400.00)
+      available 10,000.00 − 4,933.33 − 866.67 = 4,200.00 / 5,000.00 − 2,466.67 − 433.33 = 2,100.00"""
+    client, issuer, c = api
+    _history(c)
+    finance = issuer.headers("ek", ["finance"], subject="fin-1")
+    for body in ({"source": "own_funds", "amount": "10000.00", "on": "2026-01-01"},
+                 {"source": "state_grant", "amount": "5000.00", "on": "2026-02-01", "decision_number": "STM/123/2025"}):
+        assert client.post("/v1/capital", headers=finance, json=body).status_code == 201
+    missing = client.post("/v1/capital", headers=finance, json={"source": "state_grant", "amount": "1.00",
+                                                                "on": "2026-02-01"})
+    assert missing.status_code == 422 and missing.json()["field"] == "decision_number"
+    assert missing.json()["rule"] == "R-CAP-1"
+    answer = client.get(f"/v1/statistics?{PERIOD}", headers=finance)
+    assert answer.status_code == 200, answer.text
+    got = answer.json()["capital_sources"]
+    assert got == {
+        "own_funds": {"recorded": "10000.00", "share_percent": "66.67", "lent_out": "6533.33", "returned": "733.33",
+                      "lost": "866.67", "lent_out_in_period": "6533.33", "returned_in_period": "733.33",
+                      "lost_in_period": "866.67", "outstanding": "4933.33", "available": "4200.00"},
+        "state_grant:STM/123/2025": {"recorded": "5000.00", "share_percent": "33.33", "lent_out": "3266.67",
+                                     "returned": "366.67", "lost": "433.33", "lent_out_in_period": "3266.67",
+                                     "returned_in_period": "366.67", "lost_in_period": "433.33",
+                                     "outstanding": "2466.67", "available": "2100.00"}}
+    # Before any capital was recorded (January's report counts only the own funds).
+    january = client.get("/v1/statistics?from=2026-01-01&to=2026-01-31", headers=finance).json()
+    assert list(january["capital_sources"]) == ["own_funds"]
+    assert january["capital_sources"]["own_funds"]["available"] == "10000.00"
+
+
 def test_r_stat_2_national_view_for_the_administrator_only(api):
     client, issuer, c = api
     _history(c)

@@ -1,0 +1,137 @@
+"""(g) Bringing existing loans in (issue 19, R-MIG): `luotto import-loans` of a file of BENCH_G_LOANS loans
+with three years of monthly payments each, into PostgreSQL, and its memory against a file a tenth as big.
+
+1. Two CSV files in the template's columns (docs/import-loans-template.csv): the small one of
+   BENCH_G_SMALL loans, the big one of BENCH_G_LOANS, each loan 3,600.00 over 36 months from
+   2022-01-10, granted 2021-12-15, paid 100.00 on every due date, with a bank archive id; the
+   import date 2024-12-31, so every loan is repaid and its file balance is 0.00 repaid.
+2. Each import runs in a child process of its own (`python -m bench.part_g SPEC`), through
+   application.migration.LoanImport exactly as the command does, recording every loan: wall time,
+   loans/s, the outcomes, and the child's peak RSS (VmHWM) against its RSS before the call.
+The target: the big file in minutes, and its peak within a few MiB of the small file's.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+from bench.common import ROOT, SIGNING_KEY, database_url, env_int, log
+
+TENANT = "g"
+AS_OF = dt.date(2024, 12, 31)
+COLUMNS = ("record,loan_id,borrower_id,granted_on,principal,first_due_date,instalment_amount,term_months,"
+           "interest_kind,interest_rate,interest_margin,penalty_interest_agreed_on,purpose,purpose_class,date,amount,"
+           "payment_id,months,from_instalment,kind,instalments,balance_principal,balance_overdue,balance_interest,"
+           "balance_penalty_interest,balance_status").split(",")
+
+
+def config() -> dict:
+    return {"loans": env_int("BENCH_G_LOANS", 10000), "small": env_int("BENCH_G_SMALL", 1000)}
+
+
+def write_file(path: str, loans: int, prefix: str) -> int:
+    rows = 0
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        out = csv.DictWriter(f, fieldnames=COLUMNS)
+        out.writeheader()
+        for n in range(loans):
+            loan_id = f"{prefix}{n:06d}"
+            out.writerow({"record": "loan", "loan_id": loan_id, "borrower_id": f"B{prefix}{n:06d}",
+                          "granted_on": "2021-12-15", "principal": "3600.00", "first_due_date": "2022-01-10",
+                          "instalment_amount": "100.00", "interest_kind": "none", "purpose": "bench",
+                          "purpose_class": "other", "balance_principal": "0.00", "balance_overdue": "0.00",
+                          "balance_interest": "0.00", "balance_penalty_interest": "0.00",
+                          "balance_status": "repaid"})
+            for month in range(36):
+                year, m = divmod(month, 12)
+                day = dt.date(2022 + year, m + 1, 10)
+                out.writerow({"record": "payment", "loan_id": loan_id, "date": day.isoformat(), "amount": "100.00",
+                              "payment_id": f"A{prefix}{n:06d}-{month:02d}"})
+            rows += 37
+    return rows
+
+
+def child(spec: dict) -> dict:
+    """In the child process: one import, as `luotto import-loans` does it."""
+    from adapters.settings import Settings
+    from application.container import Container
+    from application.migration import LoanImport
+
+    def kib(field: str) -> int:
+        with open("/proc/self/status", encoding="ascii") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
+
+    container = Container.build(Settings(**spec["settings"]))
+    try:
+        rss_before, hwm_before = kib("VmRSS"), kib("VmHWM")
+        started = time.monotonic()
+        job = LoanImport(container.service, TENANT, spec["path"], as_of=AS_OF, instant=container.service.clock())
+        counts: dict[str, int] = {}
+        sample = None
+        for n, report in enumerate(job.run(), start=1):
+            counts[report.outcome] = counts.get(report.outcome, 0) + 1
+            if report.outcome not in ("recorded",) and sample is None:
+                sample = report.to_json()
+            if n % 1000 == 0:
+                print(f"(g) {spec['label']}: {n} loans, {time.monotonic() - started:.0f} s, RSS "
+                      f"{kib('VmRSS') / 1024:.0f} MiB", file=sys.stderr, flush=True)
+        wall = time.monotonic() - started
+        return {"wall": wall, "counts": counts, "sample": sample, "rss_before_kib": rss_before,
+                "hwm_before_kib": hwm_before, "peak_kib": kib("VmHWM")}
+    finally:
+        container.close()
+
+
+def run_child(info, label: str, path: str) -> dict:
+    spec = {"label": label, "path": path, "settings": {"database_url": database_url(info), "signing_key": SIGNING_KEY,
+                                                       "tenants": {TENANT: {"preset": "default"}}}}
+    proc = subprocess.run([sys.executable, "-m", "bench.part_g", json.dumps(spec)], cwd=str(ROOT),
+                          stdout=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"(g) the {label} import failed (exit {proc.returncode})")
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    log(f"(g) {label}: {result['wall']:.0f} s; {result['counts']}; peak RSS {result['peak_kib'] / 1024:.0f} MiB "
+        f"(RSS before the call {result['rss_before_kib'] / 1024:.0f} MiB)")
+    return result
+
+
+def run(pg, info) -> dict:
+    cfg = config()
+    folder = tempfile.mkdtemp(prefix="luotto-bench-g-")
+    small_path, big_path = os.path.join(folder, "small.csv"), os.path.join(folder, "big.csv")
+    small_rows = write_file(small_path, cfg["small"], "S")
+    big_rows = write_file(big_path, cfg["loans"], "L")
+    log(f"(g) files: {cfg['small']:,} loans ({small_rows:,} rows, {os.path.getsize(small_path) / 2**20:.1f} MiB) and "
+        f"{cfg['loans']:,} loans ({big_rows:,} rows, {os.path.getsize(big_path) / 2**20:.1f} MiB)")
+    small = run_child(info, "small", small_path)
+    big = run_child(info, "big", big_path)
+    for path in (small_path, big_path):
+        os.unlink(path)
+    os.rmdir(folder)
+
+    def growth(r: dict) -> float:
+        return max(0, r["peak_kib"] - r["rss_before_kib"]) / 1024
+
+    recorded = big["counts"].get("recorded", 0)
+    rows = [
+        {"part": "g", "measure": f"import-loans: {cfg['loans']:,} loans x 36 monthly payments ({big_rows:,} rows)",
+         "value": f"{big['wall'] / 60:.1f} min = {cfg['loans'] / big['wall']:.1f} loans/s",
+         "target": "minutes", "met": big["wall"] < 30 * 60 and recorded == cfg["loans"], "errors":
+         cfg["loans"] - recorded, "cpu": f"outcomes {big['counts']}"},
+        {"part": "g", "measure": f"import-loans peak RSS: {cfg['small']:,} vs {cfg['loans']:,} loans",
+         "value": f"{small['peak_kib'] / 1024:.0f} / {big['peak_kib'] / 1024:.0f} MiB",
+         "target": "memory flat", "met": growth(big) <= growth(small) + 16, "errors": 0,
+         "cpu": f"growth during the call +{growth(small):.0f} / +{growth(big):.0f} MiB"},
+    ]
+    notes = [f"import-loans: {cfg['small']:,} loans in {small['wall']:.0f} s; sample non-recorded: {big['sample']}"]
+    return {"rows": rows, "notes": notes}
+
+
+if __name__ == "__main__":
+    print(json.dumps(child(json.loads(sys.argv[1]))))
