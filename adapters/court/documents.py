@@ -289,6 +289,25 @@ def account_pdf(*, lang: str, loan_id: str, claim: dict, events: list, letters: 
     return doc.bytes()
 
 
+def _hardship_spans(events: list, lang: str) -> list[str]:
+    """Each recorded cause of delay as 'from–to (cause)', or 'from– (cause)' while it lasts (Act §8(2))."""
+    from adapters.court.texts import CAUSES
+
+    spans, start = [], None
+    for e in events:
+        kind = type(e).__name__
+        if kind == "HardshipRecorded":
+            start = e
+        elif kind == "HardshipEnded" and start is not None:
+            cause = CAUSES.get(start.cause, (start.cause, start.cause))[0 if lang == "fi" else 1]
+            spans.append(f"{date(start.effective_date)}\u2013{date(e.effective_date)} ({cause})")
+            start = None
+    if start is not None:
+        cause = CAUSES.get(start.cause, (start.cause, start.cause))[0 if lang == "fi" else 1]
+        spans.append(f"{date(start.effective_date)}\u2013 ({cause})")
+    return spans
+
+
 def application_pdf(*, lang: str, loan_id: str, claim: dict, events: list, court: str, organiser: dict,
                     borrower: dict, evidence: list[tuple[str, str]], today: dt.date) -> bytes:
     """`evidence`: [(file, what it shows)] in the order the list is printed."""
@@ -320,10 +339,9 @@ def application_pdf(*, lang: str, loan_id: str, claim: dict, events: list, court
                                            cure=date(notice.cure_deadline)))
     if claim["accelerated"]:
         doc.para(t["ground_accelerated"].format(on=date(claim["accelerated"]["effective_date"])))
-    hardships = [e for e in events if type(e).__name__ in ("HardshipRecorded", "HardshipEnded")]
-    if hardships:
-        spans = " ".join(sentence(e, lang) for e in hardships)
-        doc.para(t["ground_hardship"].format(periods=spans))
+    spans = _hardship_spans(events, lang)
+    if spans:
+        doc.para(t["ground_hardship"].format(periods=", ".join(spans)))
     else:
         doc.para(t["ground_hardship_none"])
     if claim["penalty_interest"]["charged"]:

@@ -21,6 +21,7 @@ from application.container import Container
 from application.court_package import build as court_package
 from application.evidence_export import verify_bundle
 from tests.integration.test_evidence import history
+from domain.loan import Decision
 from tests.support.clock import Clock
 
 LUOTTO = str(Path(sys.executable).parent / "luotto")
@@ -238,5 +239,82 @@ def test_the_decision_and_contract_letters_are_in_the_package(tmp_path):
         letter.write_bytes(letter.read_bytes() + b" ")
         assert f"court/letters/{contract}.pdf: the letter differs from the one the decision recorded" \
             in verify_bundle(out)
+    finally:
+        c.close()
+
+
+def test_the_cli_writes_a_package_that_verifies(tmp_path):
+    """`luotto court-package TENANT LOAN --out DIR --on DATE`, then `luotto verify-evidence DIR`."""
+    import os
+
+    env = {"PATH": os.environ.get("PATH", ""), "LUOTTO_DATABASE_URL": f"sqlite:///{tmp_path}/luotto.sqlite",
+           "LUOTTO_TENANTS": json.dumps({"k": {"preset": "kittila"}}), "LUOTTO_LOG_FORMAT": "console",
+           "LUOTTO_SIGNING_KEY_FILE": str(tmp_path / "key"), "LUOTTO_NOTICE_STORE": str(tmp_path / "notices"),
+           "LUOTTO_NOTICE_PRINT_FOLDER": str(tmp_path / "print")}
+    settings = Settings(database_url=env["LUOTTO_DATABASE_URL"], signing_key_file=env["LUOTTO_SIGNING_KEY_FILE"],
+                        notice_store=env["LUOTTO_NOTICE_STORE"], notice_print_folder=env["LUOTTO_NOTICE_PRINT_FOLDER"],
+                        tenants={"k": {"preset": "kittila"}})
+    c = Container.build(settings)
+    try:
+        clock = Clock(dt.date(2025, 1, 15))
+        c.service.clock = c.clock = clock
+        history(c, clock, "L-1", {})
+        c.read_model.catch_up()
+        digest.take(c, "k", ON)
+    finally:
+        c.close()
+    out = tmp_path / "package"
+    done = subprocess.run([LUOTTO, "court-package", "k", "L-1", "--out", str(out), "--on", "2025-06-30"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((out / "court/claim.json").read_text())["total"] == "2326.52"
+    checked = subprocess.run([LUOTTO, "verify-evidence", str(out)], capture_output=True, text=True, timeout=60,
+                             env={"PATH": env["PATH"]})
+    assert checked.returncode == 0, checked.stderr
+    bad = subprocess.run([LUOTTO, "court-package", "k", "L-1", "--out", str(tmp_path / "x"), "--on", "30.6.2025"],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert bad.returncode == 2 and "R-DATE-1" in bad.stderr
+
+
+def test_a_hardship_and_an_appeal_on_the_way_are_in_the_trail_and_the_grounds(tmp_path):
+    """Act §8(2) and the rectification request: an illness recorded on 20 Mar 2025 and ended on 5 Apr (before the notice),
+    and a request for rectification of the notice, rejected with a letter (R-APP-9), appear in the trail,
+    the account and the draft application, and the appeal decision's letter is in court/letters/."""
+    settings = Settings(database_url="memory://", signing_key_file=str(tmp_path / "key"),
+                        notice_store=str(tmp_path / "notices"), notice_print_folder=str(tmp_path / "print"),
+                        tenants={"k": {"preset": "kittila"}})
+    c = Container.build(settings)
+    try:
+        clock = Clock(dt.date(2025, 1, 15))
+        c.service.clock = c.clock = clock
+        c.borrowers.put("k", "B-L-1", name="Maija Meikäläinen", identity_code="131052-308T", address=["Katu 1"],
+                        language="fi")
+        s = c.service
+        notice = lambda: next(e.originator_version for e in s.events.get(s.loan("k", "L-1").id)  # noqa: E731
+                              if type(e).__name__ == "NoticeSent" and e.kind == "acceleration")
+        appeal = lambda: next(e.originator_version for e in s.events.get(s.loan("k", "L-1").id)  # noqa: E731
+                              if type(e).__name__ == "AppealFiled")
+        history(c, clock, "L-1", {
+            dt.date(2025, 3, 20): lambda d: s.record_hardship("k", "L-1", on=d, cause="illness",
+                                                              decision=Decision("sw-3", "sairaalahoito")),
+            dt.date(2025, 4, 5): lambda d: s.end_hardship("k", "L-1", on=d, decision=Decision("sw-3", "toipunut")),
+            dt.date(2025, 5, 14): lambda d: s.file_appeal("k", "L-1", decision_version=notice(), on=d,
+                                                          appellant="B-L-1", grounds="en pysty maksamaan"),
+            dt.date(2025, 5, 20): lambda d: s.decide_appeal("k", "L-1", on=d, appeal=appeal(), outcome="rejected",
+                                                            decision=Decision("dm-1", "ilmoitus oli oikea")),
+        })
+        digest.take(c, "k", ON)
+        out = tmp_path / "package"
+        manifest = court_package(c, "k", "L-1", out, on=ON)
+        assert verify_bundle(out) == []
+        types = [e["type"] for e in json.loads((out / "court/trail.json").read_text(encoding="utf-8"))["events"]]
+        assert {"HardshipRecorded", "HardshipEnded", "AppealFiled", "AppealDecided"} <= set(types)
+        application = pdf_text((out / "court/hakemus-fi.pdf").read_bytes())
+        assert "Viivästyksen hyväksyttävä syy on kirjattu ajalle 20.3.2025-5.4.2025 (sairaus)" in application
+        assert "oikaisuvaatimus" in application and "hylättiin" in application
+        account = pdf_text((out / "court/selvitys-fi.pdf").read_bytes())
+        assert "Perustelut: sairaalahoito." in account  # the reasons opened for the court (R-DATA-3)
+        decided = next(e for e in s.events.get(s.loan("k", "L-1").id) if type(e).__name__ == "AppealDecided")
+        assert f"court/letters/{decided.letter_hash}.pdf" in manifest["files"]
     finally:
         c.close()
