@@ -44,6 +44,8 @@ def build(container, tenant: str, loan_id: str, out: Path, *, on: dt.date | None
     loan = container.service.loan(tenant, loan_id)
     if on < loan.granted_on:
         raise invalid(f"on {on} is before the loan was granted on {loan.granted_on}", rule="R-DATE-1", field="on")
+    if on > container.today():  # a claim is for money owed now, never for interest not yet accrued
+        raise invalid(f"on {on} is in the future (today is {container.today()})", rule="R-DATE-1", field="on")
 
     def extra(folder: Path, loan, events: list, show) -> tuple[list[str], dict]:
         return _court_files(container, loan, events, show, folder, on)

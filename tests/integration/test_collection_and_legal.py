@@ -213,6 +213,13 @@ def test_the_routes_with_their_roles(tmp_path):
         assert (bad.status_code, bad.json()["field"]) == (422, "kind")
         recalled = client.post(f"{base}/T-1/recall", headers=as_("decision_maker"), json={"decided_by": "Päättäjä P"})
         assert recalled.status_code == 201 and recalled.json()["legal_status"]["collection"][0]["recalled_on"]
+        from application import digest
+
+        digest.take(c, "k", dt.date(2025, 3, 25))
         package = client.get("/v1/loans/L-1/court-package?on=2025-03-25", headers=as_("legal"))
         assert package.status_code == 200 and package.headers["content-type"] == "application/zip"
+        (tmp_path / "package.zip").write_bytes(package.content)  # the zip verifies offline as served
+        assert verify_bundle(tmp_path / "package.zip") == []
+        late = client.get("/v1/loans/L-1/court-package?on=2025-03-26", headers=as_("legal"))
+        assert (late.status_code, late.json()["rule"], late.json()["field"]) == (422, "R-DATE-1", "on")
         assert client.get("/v1/loans/L-1/court-package", headers=as_("auditor")).status_code == 403

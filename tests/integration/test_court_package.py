@@ -200,6 +200,9 @@ def test_a_claim_date_before_the_grant_is_refused(package):
     with pytest.raises(DomainError) as e:
         court_package(c, "k", "L-1", out.parent / "early", on=dt.date(2024, 12, 31))
     assert (e.value.rule, e.value.field) == ("R-DATE-1", "on")
+    with pytest.raises(DomainError) as e:  # the container's today is 30 Jun 2025
+        court_package(c, "k", "L-1", out.parent / "late", on=dt.date(2025, 7, 1))
+    assert (e.value.rule, e.value.field) == ("R-DATE-1", "on")
 
 
 def test_the_decision_and_contract_letters_are_in_the_package(tmp_path):
