@@ -1,4 +1,4 @@
-"""`python -m bench [a] [b] [c] [d] [e] [f] [g] [NAME=VALUE ...]`: run the benchmarks (all by default).
+"""`python -m bench [a] [b] [c] [d] [e] [f] [g] [h] [NAME=VALUE ...]`: run the benchmarks (all by default).
 
 Each part gets its own fresh database on the PostgreSQL that tests/support/postgres.py finds
 (LUOTTO_TEST_DATABASE_URL, else 127.0.0.1:5432 as postgres, else a throwaway cluster), dropped after.
@@ -23,6 +23,8 @@ Sizes (environment variables, or NAME=VALUE arguments which set them for this ru
   (f) BENCH_F_PAYMENTS=5000 (small payments from one bank file on one loan)  BENCH_F_REPEAT=3
   (g) BENCH_G_LOANS=10000 (loans with 36 monthly payments each in the import-loans file)  BENCH_G_SMALL=1000
       (the small file, for the memory comparison)
+  (h) BENCH_H_LOANS=100000 (one organiser)  BENCH_H_REQUESTS=200 (per console page)  BENCH_H_BATCH=500
+      BENCH_H_OVERDUE_EVERY=10 (one loan in ten overdue)  BENCH_H_HARDSHIPS=50  BENCH_H_UNALLOCATED=100
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ import os
 import sys
 import time
 
-PARTS = ("a", "b", "c", "d", "e", "f", "g")
+PARTS = ("a", "b", "c", "d", "e", "f", "g", "h")
 
 
 def _parse(argv: list[str]) -> list[str]:
@@ -47,7 +49,8 @@ def _parse(argv: list[str]) -> list[str]:
         elif arg.lower() in PARTS:
             parts.append(arg.lower())
         else:
-            raise SystemExit(f"bench: unknown argument {arg!r}; use a, b, c, d, e, f, g or BENCH_NAME=VALUE (see --help)")
+            raise SystemExit(f"bench: unknown argument {arg!r}; use a, b, c, d, e, f, g, h or BENCH_NAME=VALUE "
+                             "(see --help)")
     return sorted(set(parts)) or list(PARTS)
 
 

@@ -17,6 +17,14 @@ SCHEMA = [
         interest_kind TEXT NOT NULL, interest_due BIGINT NOT NULL, interest_accrued BIGINT NOT NULL,
         interest_paid BIGINT NOT NULL, legal_status TEXT, PRIMARY KEY (tenant, loan_id))""",
     "CREATE INDEX IF NOT EXISTS luotto_loans_status ON luotto_loans (tenant, status)",
+    # The work queue's lists and the portfolio's delinquency read only their own few rows, not every
+    # loan of the organiser (issue 21: the console's pages with 100,000 loans).
+    "CREATE INDEX IF NOT EXISTS luotto_loans_eligible ON luotto_loans (tenant, eligible_since) "
+    "WHERE eligible_since IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS luotto_loans_notice ON luotto_loans (tenant, cure_deadline) WHERE notice_pending = 1",
+    "CREATE INDEX IF NOT EXISTS luotto_loans_hardship ON luotto_loans (tenant, loan_id) WHERE hardship_active = 1",
+    "CREATE INDEX IF NOT EXISTS luotto_loans_overdue ON luotto_loans (tenant) WHERE overdue_amount > 0",
+    "CREATE INDEX IF NOT EXISTS luotto_loans_legal ON luotto_loans (tenant, loan_id) WHERE legal_status IS NOT NULL",
     """CREATE TABLE IF NOT EXISTS luotto_unallocated (
         tenant TEXT NOT NULL, payment_id TEXT NOT NULL, amount BIGINT NOT NULL, value_date TEXT NOT NULL,
         reference TEXT, PRIMARY KEY (tenant, payment_id))""",

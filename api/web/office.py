@@ -82,17 +82,32 @@ def _bars(values: list[tuple[str, int]], width: int = 480, height: int = 160) ->
     return {"bars": bars, "width": width, "height": height}
 
 
+def _figures(p: Page, tenant: str, today: dt.date) -> tuple:
+    """The portfolio's figures; computed again whenever the read models moved (any event) or the
+    day changed, else the ones computed for exactly this position are shown (kept per app)."""
+    c = p.container
+    state = p.request.app.state
+    cache = getattr(state, "console_figures", None)
+    if cache is None:
+        cache = state.console_figures = {}
+    key = (c.read_model.position(), today)
+    found = cache.get(tenant)
+    if found is not None and found[0] == key:
+        return found[1]
+    store = c.read_model.store
+    first = (today.replace(day=1) - dt.timedelta(days=330)).replace(day=1)
+    in_use, months = figures.capital_and_grants(store, tenant, first)
+    computed = (in_use, figures.overdue_by_age(store, tenant, today), months)
+    cache[tenant] = (key, computed)
+    return computed
+
+
 @router.get("/portfolio")
 def portfolio(p: SignedIn):
     c, tenant = p.container, p.who.tenant
     today = c.today()
-    store = c.read_model.store
-    in_use = figures.capital_in_use(store, tenant)
-    policy = Policy.from_json(c.service.register(tenant).policy)
-    limit = policy.capital_limit
-    ages = figures.overdue_by_age(store, tenant, today)
-    first = (today.replace(day=1) - dt.timedelta(days=330)).replace(day=1)
-    months = figures.grants_by_month(store, tenant, first)
+    in_use, ages, months = _figures(p, tenant, today)
+    limit = Policy.from_json(c.service.register(tenant).policy).capital_limit
     share = None if not limit else min(in_use * 1000 // limit, 1000)  # per mille of the limit, for the bar
     return p.render("portfolio.html", day=today.isoformat(), in_use=format_cents(in_use),
                     limit=format_cents(limit) if limit is not None else None, share=share,
