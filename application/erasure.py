@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 
 from application.decision_letters import outbox_key
+from application.notices import co_borrower_key
 from domain.dates import add_months
 from domain.errors import DomainError
 
@@ -108,10 +109,11 @@ def erase(container, tenant: str, borrower_id: str, today: dt.date) -> dict:
                 dispatcher.pdfs.delete(event.content_hash)
             elif type(event).__name__ == "AppealDecided" and getattr(event, "letter_hash", None):
                 dispatcher.pdfs.delete(event.letter_hash)
-    keys = list(loan_ids)
+    keys = list(loan_ids) + [co_borrower_key(loan_id, borrower_id) for loan_id in loan_ids]
     for application_id in service.case_register(tenant).of_borrower(borrower_id):
         case = service.case(tenant, application_id)
-        for letter in (case.decision.letters if case.decision else ()):
+        contract = getattr(case, "contract", None)  # R-APP-7: the contracts too (issue 18)
+        for letter in (case.decision.letters if case.decision else ()) + (contract.letters if contract else ()):
             if letter.borrower_id == borrower_id:  # a co-applicant's letter is sealed with their own key
                 dispatcher.pdfs.delete(letter.hash)
         keys.append(outbox_key(application_id, borrower_id))

@@ -75,6 +75,21 @@ def borrower_of(container, loan) -> dict:
             "language": found.get("language") or "fi", "recipient_id": found.get("identity_code")}
 
 
+CO_PREFIX = "C|"
+
+
+def co_borrower_key(loan_id: str, borrower_id: str) -> str:
+    """The outbox key of a joint borrower's copy of a loan's notice (R-APP-7)."""
+    return f"{CO_PREFIX}{loan_id}|{borrower_id}"
+
+
+class _Whom:
+    """What borrower_of reads of a loan: organiser and borrower."""
+
+    def __init__(self, tenant: str, borrower_id: str):
+        self.tenant, self.borrower_id = tenant, borrower_id
+
+
 class NoticeRenderer:
     def __init__(self, container, pdfs: PdfStore):
         self.container, self.pdfs = container, pdfs
@@ -143,7 +158,22 @@ class NoticeDispatcher:
         self.outbox.enqueue(tenant=loan.tenant, loan_id=loan.loan_id, notice_version=event.originator_version,
                             sha256=event.content_hash, channel=self.adapter.channel,
                             borrower_id=loan.borrower_id, title=title, body=body)
+        if getattr(loan, "co_borrower_id", None):
+            self._enqueue_co_borrower(loan, letter, event.originator_version)
         return loan.tenant, loan.loan_id
+
+    def _enqueue_co_borrower(self, loan, letter: dict, version: int) -> None:
+        """R-APP-7: a joint borrower receives every letter, §8 notices included: their own copy, in their
+        language, sealed with their key. The event's content hash is the borrower's copy; this copy's
+        sending is kept in the outbox (status, provider reference) under `C|loan|co-borrower`."""
+        c, co = self.container, loan.co_borrower_id
+        person = borrower_of(c, _Whom(loan.tenant, co))
+        organiser_ = organiser(c.settings, loan.tenant)
+        sha = self.pdfs.put_sealed(render_notice(letter, person, organiser_), c.borrowers.key(loan.tenant, co,
+                                                                                              create=True))
+        title, body = notice_text(letter, {"language": person["language"]}, organiser_)
+        self.outbox.enqueue(tenant=loan.tenant, loan_id=co_borrower_key(loan.loan_id, co), notice_version=version,
+                            sha256=sha, channel=self.adapter.channel, borrower_id=co, title=title, body=body)
 
     def deliver(self) -> int:
         """Send what is due and record each outcome on its loan, once. An outcome that cannot be
@@ -190,6 +220,8 @@ class NoticeDispatcher:
         if letters is not None and loan_id.startswith("A|"):  # a decision letter of an application
             return letters.record_delivery(tenant, loan_id, version,
                                            "sent_for_printing" if outcome == PAPER_FALLBACK else outcome)
+        if loan_id.startswith(CO_PREFIX):  # a joint borrower's copy: its outbox row is the record
+            return tenant, loan_id.split("|")[1]
         today = self.container.today()
         self.container.service.record_notice_delivery(
             tenant, loan_id, notice=version, outcome=outcome, channel=channel or self.adapter.channel,

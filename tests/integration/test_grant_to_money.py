@@ -24,7 +24,8 @@ from tests.support.auth import TestIssuer
 SCHEMA = xmlschema.XMLSchema(str(importlib.resources.files("sepaxml") / "schemas" / "pain.001.001.03.xsd"))
 DAY = dt.date(2026, 3, 2)
 TENANTS = {"ek": {"preset": "etela-karjala",
-                  "overrides": {"living_cost_norm": NORM, "capital_limit": "4000.00", "offer_valid_days": 14},
+                  "overrides": {"living_cost_norm": NORM, "capital_limit": "4000.00", "offer_valid_days": 14,
+                               "reminder_offsets_days": [14]},
                   "organiser": {"name": "Etelä-Karjalan hyvinvointialue", "iban": "FI21 1234 5600 0007 85",
                                 "bic": "NDEAFIHH", "phone": "05 352 000"}}}
 CREDITORS = [{"payee_id": "P1", "kind": "creditor", "name": "Esimerkkirahoitus Oyj", "iban": "FI4950009420028730",
@@ -156,11 +157,26 @@ def test_issue_18_queued_offered_contracted_for_a_couple_disbursed_returned_redi
     assert (schedule[0]["amount"], schedule[0]["paid"]) == ("150.00", "150.00"), schedule[0]
     assert client.get("/v1/loans/J-1?on=2026-04-10", headers=fin).json()["principal_outstanding"] == "2250.00"
 
-    # Each spouse received every letter (the decision and the contract); no name or IBAN is in an event.
+    # Instalment 2 (due Sunday 10 May, deadline Monday 11 May) is not paid: the reminder 14 days after the
+    # deadline goes to both spouses, each in their language (R-APP-7: every letter, §8 notices included).
+    for day in (dt.date(2026, 5, 11), dt.date(2026, 5, 12), dt.date(2026, 5, 25)):
+        clock.set_day(day)
+        assert client.post("/v1/servicing-runs", headers=dm, json={"business_date": day.isoformat()}).status_code \
+            in (200, 201)
+    events = client.get("/v1/loans/J-1/events", headers=fin).json()["events"]
+    reminder = [e for e in events if e["type"] == "NoticeSent"]
+    assert [(e["data"]["kind"], e["effective_date"]) for e in reminder] == [("reminder", "2026-05-25")]
+
+    # Each spouse received every letter (the decision, the contract, the reminder); no name or IBAN is in an event.
     c.letters.enqueue_new()
+    c.notices.enqueue_new()
     c.notices.deliver()
-    letters = sorted(r["loan_id"] for r in c.notices.outbox.rows(tenant="ek") if r["loan_id"].startswith("A|J-1"))
-    assert letters == ["A|J-1|B-1", "A|J-1|B-1", "A|J-1|B-2", "A|J-1|B-2"]
+    letters = sorted(r["loan_id"] for r in c.notices.outbox.rows(tenant="ek") if "J-1" in r["loan_id"])
+    assert letters == ["A|J-1|B-1", "A|J-1|B-1", "A|J-1|B-2", "A|J-1|B-2", "C|J-1|B-2", "J-1"]
+    assert {r["status"] for r in c.notices.outbox.rows(tenant="ek") if "J-1" in r["loan_id"]} == {"sent_for_printing"}
+    copy = c.notices.outbox.get("ek", "C|J-1|B-2", reminder[0]["version"])
+    swedish = pdf_text(c.notices.pdfs.get(copy["sha256"], c.borrowers.key("ek", "B-2")))
+    assert "Britt Sjöberg" in swedish and "Betalningspåminnelse" in swedish, swedish[:300]
     stored = b"".join(n.state for n in c.service.recorder.select_notifications(start=1, limit=100_000)).decode()
     for secret in ("Esimerkkirahoitus", "Perintätoimisto", "Perint\\u00e4toimisto", "FI4950009420028730",
                    "FI1410093000123458", "Britt", "Maija"):
