@@ -40,7 +40,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "prepare": frozenset({"caseworker", "decision_maker"}),
     "erasure": frozenset({"decision_maker"}),
     "admin": frozenset({"admin"}),
-    "national_statistics": frozenset({"admin"}),  # R-STAT-2: counts across organisers, no personal data
+    "national_statistics": frozenset({"admin"}),
+    "books": frozenset({"finance", "auditor"}),  # R-BOOK-1: the journal (finance keeps it, auditors read it)  # R-STAT-2: counts across organisers, no personal data
     "metrics": frozenset({"admin"}),
     "docs": frozenset(ROLES),
 }

@@ -13,7 +13,7 @@ from api.deps import Authorised, ContainerDep, TenantDep, WhoDep
 from application.capital import record_capital
 from domain.money import parse_amount
 from api.errors import error_responses
-from application.statistics import EXPORT_HEADER, statistics
+from application.statistics import EXPORT_HEADER, JOURNAL_HEADER, books_journal, statistics
 from adapters.spreadsheets import to_csv, to_xlsx
 
 router = APIRouter(prefix="/v1", tags=["statistics"], dependencies=[Authorised])
@@ -68,3 +68,12 @@ def capital(body: CapitalIn, c: ContainerDep, tenant: TenantDep, who: WhoDep) ->
     written = record_capital(c.service, tenant, source=body.source, amount=parse_amount(body.amount, "amount",
                              positive=False), on=body.on, decision_number=body.decision_number, by=who.subject)
     return {"recorded": True, "position": written.position}
+
+
+@router.get("/books/journal", responses=error_responses())
+async def books(c: ContainerDep, tenant: TenantDep, start: Annotated[s.Day, Query(alias="from")],
+                end: Annotated[s.Day, Query(alias="to")]):
+    """R-BOOK-1: journal entries per day for the organiser's ledger, as CSV."""
+    rows = await run_in_threadpool(books_journal, c, tenant, start, end)
+    return Response(to_csv(JOURNAL_HEADER, rows), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="journal-{tenant}-{start}-{end}.csv"'})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from domain.errors import invalid
+from projections.journal import ACCOUNTS, journal
 from projections.statistics_report import report, rows_for_export
 
 EXPORT_HEADER = ["section", "item", "count_or_value", "euros"]
@@ -19,3 +20,15 @@ def statistics(container, tenant: str | None, start: dt.date, end: dt.date) -> t
     data = report(model.store, tenant, start, end)
     data["position"], data["behind"] = model.position(), model.behind()
     return data, rows_for_export(data)
+
+
+JOURNAL_HEADER = ["date", "account", "debit", "credit", "what"]
+
+
+def books_journal(container, tenant: str, start: dt.date, end: dt.date) -> list[list[str]]:
+    """R-BOOK-1: the journal for [start, end], accounts from LUOTTO_TENANTS `organiser.ledger_accounts`."""
+    if end < start:
+        raise invalid(f"to {end} is before from {start}", rule="R-BOOK-1", field="to")
+    spec = (container.settings.tenants.get(tenant, {}).get("organiser") or {}).get("ledger_accounts") or {}
+    container.statistics.catch_up(max_batches=CATCH_UP_BATCHES)
+    return journal(container.statistics.store, tenant, start, end, {k: str(spec[k]) for k in ACCOUNTS if k in spec})

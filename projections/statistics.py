@@ -28,7 +28,7 @@ from domain.statistics import UNKNOWN, household_type, purpose_class
 from projections.follower import AlreadyClaimed, Follower
 
 NAME = "statistics"
-SCHEMA_VERSION = "2"  # 2: capital by source (R-CAP-1)
+SCHEMA_VERSION = "3"  # 2: capital by source (R-CAP-1); 3: money received and income by day (R-BOOK-1)
 TABLES = ("luotto_stat_cases", "luotto_stat_loans", "luotto_stat_facts", "luotto_stat_capital", "luotto_stat_sources")
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS luotto_stat_cases (
@@ -48,7 +48,8 @@ SCHEMA = [
     "CREATE INDEX IF NOT EXISTS luotto_stat_facts_day ON luotto_stat_facts (tenant, day, kind)",
     """CREATE TABLE IF NOT EXISTS luotto_stat_capital (
         tenant TEXT NOT NULL, loan_uuid TEXT NOT NULL, day TEXT NOT NULL, granted BIGINT NOT NULL,
-        repaid BIGINT NOT NULL, exempted BIGINT NOT NULL, lost BIGINT NOT NULL, PRIMARY KEY (loan_uuid, day))""",
+        repaid BIGINT NOT NULL, exempted BIGINT NOT NULL, lost BIGINT NOT NULL, received BIGINT NOT NULL,
+        interest BIGINT NOT NULL, penalty BIGINT NOT NULL, refunded BIGINT NOT NULL, PRIMARY KEY (loan_uuid, day))""",
     # Covering: the outstanding principal on a day is read from the index alone.
     "CREATE INDEX IF NOT EXISTS luotto_stat_capital_day ON luotto_stat_capital "
     "(tenant, day, granted, repaid, exempted, lost)",
@@ -81,21 +82,32 @@ def _cents(value: str | None) -> int:
     return 0 if value is None else parse_amount(value, "amount", positive=False)
 
 
+ZERO = {"granted": 0, "repaid": 0, "exempted": 0, "lost": 0, "received": 0, "interest": 0, "penalty": 0,
+        "refunded": 0}
+
+
 def capital_rows(loan, books) -> list[dict]:
-    """The principal granted, repaid, exempted and lost (written off) on each day it changed, as the
-    loan's ledger now tells it (a back-dated payment moves the day it counts on; a reversal undoes it)."""
+    """Per day it changed: the principal granted, repaid, exempted and lost (written off), the money
+    received and refunded, and the interest and penalty interest paid, as the loan's ledger now tells
+    it (a back-dated payment moves the day it counts on; a reversal undoes it)."""
     tenant, ref = loan.tenant, str(loan.id)
-    days: dict = {loan.granted_on: {"granted": loan.principal, "repaid": 0, "exempted": 0, "lost": 0}}
-    paid = waived = 0
+    days: dict = {loan.granted_on: {**ZERO, "granted": loan.principal}}
+    before = (0, 0, 0, 0)
     for on in sorted({m.on for m in loan.movements}):
         pos = books.position(on)
-        row = days.setdefault(on, {"granted": 0, "repaid": 0, "exempted": 0, "lost": 0})
-        row["repaid"] += pos.principal_paid - paid
-        row["exempted"] += pos.principal_waived - waived
-        paid, waived = pos.principal_paid, pos.principal_waived
+        row = days.setdefault(on, dict(ZERO))
+        now = (pos.principal_paid, pos.principal_waived, pos.interest_paid, pos.penalty_paid)
+        row["repaid"] += now[0] - before[0]
+        row["exempted"] += now[1] - before[1]
+        row["interest"] += now[2] - before[2]
+        row["penalty"] += now[3] - before[3]
+        before = now
+    for m in loan.movements:
+        if m.kind in ("payment", "refund"):
+            days.setdefault(m.on, dict(ZERO))["received" if m.kind == "payment" else "refunded"] += m.amount
     if loan.closed == "written_off" and loan.closed_on is not None:
         pos = books.position(loan.closed_on)
-        row = days.setdefault(loan.closed_on, {"granted": 0, "repaid": 0, "exempted": 0, "lost": 0})
+        row = days.setdefault(loan.closed_on, dict(ZERO))
         row["lost"] += pos.principal_outstanding
     return [{"tenant": tenant, "loan_uuid": ref, "day": day.isoformat(), **row} for day, row in sorted(days.items())
             if any(row.values())]
@@ -185,8 +197,9 @@ class StatisticsModel:
                         loan = self.service.repository.get(lid, version=version)
                     tx.execute("DELETE FROM luotto_stat_capital WHERE loan_uuid = :ref", {"ref": str(lid)})
                     tx.executemany("INSERT INTO luotto_stat_capital (tenant, loan_uuid, day, granted, repaid, "
-                                   "exempted, lost) VALUES (:tenant, :loan_uuid, :day, :granted, :repaid, "
-                                   ":exempted, :lost)", capital_rows(loan, loan.books(self.service.rates)))
+                                   "exempted, lost, received, interest, penalty, refunded) VALUES (:tenant, "
+                                   ":loan_uuid, :day, :granted, :repaid, :exempted, :lost, :received, :interest, "
+                                   ":penalty, :refunded)", capital_rows(loan, loan.books(self.service.rates)))
         except AlreadyClaimed:
             return 0
         return max(1, len(batch.notifications))

@@ -153,7 +153,7 @@ def request_for(route, appeal: int) -> dict:
     body = next((b for suffix, b in bodies.items() if route.path.endswith(suffix)), None)
     if route.method == "PUT" and "borrowers" in route.path:
         body = bodies["/v1/borrowers/{borrower_id}"]
-    if route.path.startswith("/v1/statistics"):
+    if route.path.startswith(("/v1/statistics", "/v1/books")):
         url += "?from=2025-01-01&to=2025-12-31"
     return {"url": url, "json": body if route.method in ("POST", "PUT") else None}
 

@@ -43,8 +43,11 @@ from tests.support.auth import TestIssuer
 EXAMPLE = json.loads((Path(__file__).resolve().parents[3] / "shared" / "spec" / "applications" /
                       "example-fit.json").read_text(encoding="utf-8"))
 NORM = EXAMPLE["policy"]["overrides"]["living_cost_norm"]
+LEDGER = {"bank": "1910", "loans_receivable": "1550", "interest_income": "3800", "penalty_interest_income": "3810",
+          "overpayments": "2890", "credit_losses": "7780"}  # credit_losses_exemptions left out: shown by its key
 TENANTS = {"ek": {"preset": "etela-karjala", "overrides": {"living_cost_norm": NORM},
-                  "organiser": {"name": "Etelä-Karjalan hyvinvointialue", "phone": "05 352 000"}},
+                  "organiser": {"name": "Etelä-Karjalan hyvinvointialue", "phone": "05 352 000",
+                                "ledger_accounts": LEDGER}},
            "kk": {"preset": "default"}}
 D = dt.date.fromisoformat
 PERIOD = "from=2026-03-01&to=2026-06-30"
@@ -233,6 +236,49 @@ def test_r_cap_1_2_capital_by_source_lent_out_returned_and_lost(api):
     january = client.get("/v1/statistics?from=2026-01-01&to=2026-01-31", headers=finance).json()
     assert list(january["capital_sources"]) == ["own_funds"]
     assert january["capital_sources"]["own_funds"]["available"] == "10000.00"
+
+
+def test_r_book_1_journal_per_day_with_the_organisers_accounts(api):
+    """The history's money days in March and April 2026, each entry balanced:
+      03-02 loans paid out: L-1 … L-5 5 × 1,000.00 + A-4 2,400.00 = 7,400.00
+      03-06 loans paid out: A-1 2,400.00
+      03-25 L-5 written off: 1,000.00 principal is a credit loss
+      04-01 L-2 pays 1,000.00: all principal
+      04-05 L-4's exemption of 300.00 principal (before any due date: nothing else owed)
+      04-10 L-1 pays 100.00: its first instalment's principal (interest-free, on time)"""
+    client, issuer, c = api
+    _history(c)
+    assert client.get("/v1/books/journal?from=2026-03-01&to=2026-04-30",
+                      headers=issuer.headers("ek", ["caseworker"], subject="cw")).status_code == 403
+    answer = client.get("/v1/books/journal?from=2026-03-01&to=2026-04-30",
+                        headers=issuer.headers("ek", ["finance"], subject="fin-1"))
+    assert answer.status_code == 200, answer.text
+    assert answer.content.decode("utf-8-sig").splitlines() == [
+        "date;account;debit;credit;what",
+        "2026-03-02;1550;7400.00;;loans paid out", "2026-03-02;1910;;7400.00;loans paid out",
+        "2026-03-06;1550;2400.00;;loans paid out", "2026-03-06;1910;;2400.00;loans paid out",
+        "2026-03-25;7780;1000.00;;principal written off", "2026-03-25;1550;;1000.00;principal written off",
+        "2026-04-01;1910;1000.00;;payments received", "2026-04-01;1550;;1000.00;payments received",
+        "2026-04-05;credit_losses_exemptions;300.00;;principal exempted (Act §7b)",
+        "2026-04-05;1550;;300.00;principal exempted (Act §7b)",
+        "2026-04-10;1910;100.00;;payments received", "2026-04-10;1550;;100.00;payments received",
+    ]
+
+
+def test_r_book_1_a_payment_splits_into_principal_interest_penalty_and_overpayment():
+    """One day's sums as the journal books them: 250.00 received = 180.00 principal + 12.00 interest
+    + 3.00 penalty interest + 55.00 held as an overpayment."""
+    from projections.journal import _lines
+
+    day = {"granted": 0, "repaid": 18000, "exempted": 0, "lost": 0, "received": 25000, "interest": 1200,
+           "penalty": 300, "refunded": 0}
+    assert _lines(day) == [("bank", 25000, 0, "payments received"), ("loans_receivable", 0, 18000, "payments received"),
+                           ("interest_income", 0, 1200, "payments received"),
+                           ("penalty_interest_income", 0, 300, "payments received"),
+                           ("overpayments", 0, 5500, "payments received")]
+    refund = {**dict.fromkeys(day, 0), "refunded": 5500}
+    assert _lines(refund) == [("overpayments", 5500, 0, "overpayments refunded"), ("bank", 0, 5500,
+                                                                                  "overpayments refunded")]
 
 
 def test_r_stat_2_national_view_for_the_administrator_only(api):
