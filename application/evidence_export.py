@@ -31,13 +31,13 @@ import zipfile
 from pathlib import Path
 
 from adapters.sealing import is_sealed, letter_salt
+from adapters.court.texts import sentence
 from adapters.notices.printfolder import verify_batch
 from adapters.signing import verify_signature
 from application import digest as digests
-from application.personal_text import show_fields
 from application.replay import replay
 from domain import merkle
-from domain.evidence import GENESIS, canonical_json, chain_hash, event_payload, plain
+from domain.evidence import GENESIS, canonical_json, chain_hash, event_payload
 
 FILES = ("events.json", "decisions.json", "digest.json", "report.pdf")
 MANIFEST = "manifest.json"
@@ -327,11 +327,9 @@ def report_pdf(loan_id: str, events: list, decisions: list[dict], balance: dict,
         f"Chain head {events[-1].hash}."), new_x="LMARGIN", new_y="NEXT")
     _section(pdf, "Timeline (every recorded event)")
     for e in events:
-        details = {k: v for k, v in plain(event_payload(e)).items()
-                   if k not in ("type", "loan", "version", "recorded_at", "effective_date", "policy", "instalments")}
-        details = show_fields(details, show) if show else details
+        # Told as a sentence (issue 20: no raw JSON, no escaped characters); events.json has the data.
         pdf.multi_cell(0, 4.5, _latin1(f"{e.originator_version:>3}  {e.effective_date}  {type(e).__name__}  "
-                                       f"(recorded {e.timestamp:%Y-%m-%d %H:%M} UTC)  {json.dumps(details)[:300]}"),
+                                       f"(recorded {e.timestamp:%Y-%m-%d %H:%M} UTC)  {sentence(e, 'fi', show)}"),
                        new_x="LMARGIN", new_y="NEXT")
     _section(pdf, "Decisions, with the legal basis and the state the decision-maker saw")
     for d in decisions:

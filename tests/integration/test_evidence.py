@@ -189,7 +189,11 @@ def test_r_evid_3_an_exported_bundle_verifies_offline_and_catches_an_edit(memory
     from pypdf import PdfReader
     import io
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(report)).pages)
-    assert "LoanAccelerated" in text and "Act 1133/2002" in text and "2300.00" in text
+    text = text.replace("\u00a0", " ")
+    assert "LoanAccelerated" in text and "Act 1133/2002" in text
+    # Issue 20: each event told as a sentence with amounts in euros, not as raw JSON with escapes.
+    assert "koko jäljellä oleva luotto, 2 300,00 euroa, erääntyi maksettavaksi" in text
+    assert '{"' not in text and "\\u00" not in text
 
     events = json.loads((out / "events.json").read_text())
     events["events"][3]["payload"] = events["events"][3]["payload"].replace('"100.00"', '"10.00"')
