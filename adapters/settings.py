@@ -69,6 +69,8 @@ class Settings(BaseSettings):
                                                                 "`luotto suomifi-rotate-password` rotates (issue 20)")
     suomifi_visibility: str = Field("Normal", description="Suomi.fi message visibility: Normal (2026) or "
                                                           "Recipient only")
+    suomifi_paper_mail: dict | None = Field(None, description="the service's own paper mail: {username, password, "
+                                                              "email, sender: {name, streetAddress, zipCode, city}}")
     signing_key: str | None = Field(None, description="base64 of the 32-byte Ed25519 seed that signs daily digests")
     signing_key_file: str = Field("var/luotto-signing.key",
                                   description="file holding the signing key when LUOTTO_SIGNING_KEY is unset "

@@ -135,7 +135,7 @@ class Container:
 def notice_adapter(settings: Settings):
     """The delivery channel of notices: the print folder by default, Suomi.fi Messages if chosen."""
     if settings.notice_channel == "suomifi":
-        from adapters.notices.suomifi import SuomiFiMessagesAdapter
+        from adapters.notices.suomifi import PaperMail, SuomiFiMessagesAdapter
         from adapters.notices.suomifi_password import PasswordFile
 
         password, kept = settings.suomifi_password, None
@@ -143,7 +143,8 @@ def notice_adapter(settings: Settings):
             kept = PasswordFile(settings.suomifi_password_file)
             password = kept.read() if kept.path.exists() else password
         adapter = SuomiFiMessagesAdapter(settings.suomifi_base_url, settings.suomifi_username, password,
-                                         settings.suomifi_service_id, visibility=settings.suomifi_visibility)
+                                         settings.suomifi_service_id, visibility=settings.suomifi_visibility,
+                                         paper_mail=PaperMail.from_json(settings.suomifi_paper_mail))
         if kept is not None and kept.pending.exists():  # a rotation was interrupted: finish or undo it
             adapter.password = kept.current(adapter)
         return adapter

@@ -532,7 +532,8 @@ class Loan(LoanState, Aggregate):
                                reported_at: str | None = None) -> bool:
         """What became of a notice's delivery (sent for printing, printed because no mailbox was in use,
         delivered, read, returned); once each."""
-        if outcome not in ("sent_for_printing", "paper_fallback", "delivered", "read", "returned", "failed"):
+        if outcome not in ("handed_over", "sent_for_printing", "paper_fallback", "delivered", "read", "returned",
+                           "failed"):
             raise invalid(f"unknown delivery outcome {outcome!r}", field="outcome")
         if any(d.notice == notice and d.outcome == outcome for d in self.deliveries):
             return False

@@ -137,7 +137,9 @@ def _basis(event, lang: str) -> str:
 
 CHANNELS = {"letter": ("kirjeenä", "som brev"), "suomifi": ("Suomi.fi-viestinä", "som Suomi.fi-meddelande"),
             "print": ("kirjeenä", "som brev"), "paper": ("paperikirjeenä", "som pappersbrev")}
-OUTCOMES = {"sent_for_printing": ("annettiin tulostettavaksi ja postitettavaksi", "lämnades för utskrift och postning"),
+OUTCOMES = {"handed_over": ("annettiin Suomi.fi-viestit-palvelulle toimitettavaksi sähköisesti tai paperikirjeenä",
+                            "lämnades till Suomi.fi-meddelanden för leverans elektroniskt eller som pappersbrev"),
+            "sent_for_printing": ("annettiin tulostettavaksi ja postitettavaksi", "lämnades för utskrift och postning"),
             "delivered": ("toimitettiin vastaanottajalle", "levererades till mottagaren"),
             "read": ("vastaanottaja avasi (luki)", "öppnades (lästes) av mottagaren"),
             "returned": ("palautui", "returnerades"), "failed": ("ei mennyt perille", "kunde inte levereras"),

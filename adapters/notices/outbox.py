@@ -47,10 +47,12 @@ from adapters.notices.store import CorruptPdf, PdfNotFound, PdfStore
 from adapters.sealing import Unsealable
 from adapters.sql_store import SqlStore
 
-OUTCOMES = ("sent_for_printing", "delivered", "read", "returned", "failed")
+# handed_over (issue 20): handed to a channel that itself decides electronic or paper (Suomi.fi multichannel);
+# its events then tell which.
+OUTCOMES = ("handed_over", "sent_for_printing", "delivered", "read", "returned", "failed")
 STATUSES = ("pending", "sending") + OUTCOMES
 # Events only move a row forward.
-_RANK = {"pending": 0, "sending": 0, "failed": 0, "sent_for_printing": 1, "delivered": 2, "returned": 3,
+_RANK = {"pending": 0, "sending": 0, "failed": 0, "handed_over": 0.5, "sent_for_printing": 1, "delivered": 2, "returned": 3,
          "read": 3}
 _NAMESPACE = uuid.UUID("6f1c3a2e-5d0b-4c8e-9a57-0e2f1b7d4c31")
 _SHA256 = re.compile(r"[0-9a-f]{64}")

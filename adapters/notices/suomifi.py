@@ -53,11 +53,20 @@ see it at the top level too, so both places are read):
   an acceleration notice must reach whoever reads the borrower's mail.
 - `change_password` (POST /v1/change-password, the access token in the body) rotates the system
   password; adapters.notices.suomifi_password keeps it.
+- The service's own paper mail (`paper_mail`, setting LUOTTO_SUOMIFI_PAPER_MAIL): with the organiser's
+  printing contract (Posti Messaging user, password and contact email) and a sender address, a notice goes
+  as a multichannel message (`POST /v2/messages` with an `electronic` and a `paperMail` part, as eVaka
+  sends it): Suomi.fi delivers it electronically to a mailbox in use and prints it otherwise. The outcome is
+  `handed_over`; the events then say which ("Electronic message created" or "Sent for printing and
+  enveloping"). A recipient whose address cannot be read (last line "NNNNN City") goes electronic-only, and
+  from there to the print folder if no mailbox is in use.
 """
 from __future__ import annotations
 
+import re
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -104,12 +113,41 @@ def error_codes(response: httpx.Response) -> list[str]:
     return found
 
 
+@dataclass(frozen=True)
+class PaperMail:
+    """The organiser's printing and enveloping contract at Suomi.fi (Posti Messaging) and its return address."""
+
+    username: str
+    password: str
+    email: str
+    sender: dict  # {"name", "streetAddress", "zipCode", "city", "countryCode"?}
+
+    @classmethod
+    def from_json(cls, data: dict | None) -> "PaperMail | None":
+        return None if not data else cls(data["username"], data["password"], data["email"], dict(data["sender"]))
+
+
+_POSTAL = re.compile(r"^\s*(\d{5})\s+(.+?)\s*$")
+
+
+def postal_address(name: str, lines: list[str]) -> dict | None:
+    """{"name", "streetAddress", "zipCode", "city", "countryCode"} from address lines whose last is
+    "NNNNN City"; None when they cannot be read so (then no paper mail through the service)."""
+    lines = [x for x in (lines or []) if x and x.strip()]
+    found = _POSTAL.match(lines[-1]) if len(lines) >= 2 else None
+    if not name or found is None:
+        return None
+    return {"name": name, "streetAddress": ", ".join(x.strip() for x in lines[:-1]), "zipCode": found.group(1),
+            "city": found.group(2), "countryCode": "FI"}
+
+
 class SuomiFiMessagesAdapter:
     channel = "suomifi"
 
     def __init__(self, base_url: str, username: str, password: str, sender_service_id: str, *,
-                 timeout: float = 30.0, client: httpx.Client | None = None, visibility: str = VISIBILITY):
-        self.visibility = visibility
+                 timeout: float = 30.0, client: httpx.Client | None = None, visibility: str = VISIBILITY,
+                 paper_mail: PaperMail | None = None):
+        self.visibility, self.paper_mail = visibility, paper_mail
         self.base_url = base_url.rstrip("/")
         self.username, self.password = username, password
         self.sender_service_id = sender_service_id
@@ -225,14 +263,27 @@ class SuomiFiMessagesAdapter:
             "recipient": {"id": str(recipient)},
             "sender": {"serviceId": self.sender_service_id},
         }
-        response = self._call("POST", "/v2/messages/electronic", json=payload)
+        paper = postal_address(addressee.get("name") or "", addressee.get("address") or []) \
+            if self.paper_mail is not None else None
+        path, outcome = "/v2/messages/electronic", "delivered"
+        if paper is not None:  # the service's own paper mail for a recipient without a mailbox in use
+            path, outcome = "/v2/messages", "handed_over"
+            payload["paperMail"] = {
+                "attachments": [{"attachmentId": attachment_id}], "colorPrinting": False,
+                "createAddressPage": True, "messageServiceType": "Normal",
+                "printingAndEnvelopingService": {"postiMessaging": {
+                    "contactDetails": {"email": self.paper_mail.email}, "username": self.paper_mail.username,
+                    "password": self.paper_mail.password}},
+                "recipient": {"address": paper}, "rotateLandscapePages": False,
+                "sender": {"address": {"countryCode": "FI", **self.paper_mail.sender}}, "twoSidedPrinting": True}
+        response = self._call("POST", path, json=payload)
         if response.status_code == 409:
             # Already sent under this externalId (an earlier attempt got through): same result.
             previous = _json(response).get("messageId")
-            return Delivery("delivered", reference=str(previous) if previous is not None else None)
+            return Delivery(outcome, reference=str(previous) if previous is not None else None)
         if not response.is_success:
-            self._fail(response, "electronic message")
-        return Delivery("delivered", reference=str(response.json()["messageId"]))
+            self._fail(response, "electronic message" if paper is None else "multichannel message")
+        return Delivery(outcome, reference=str(response.json()["messageId"]))
 
     # --------------------------------------------------------------------------------- #
     # Events

@@ -460,6 +460,32 @@ class FakeSuomiFi:
                 self._event("Electronic message created", message)
             return {"messageId": message["messageId"]}
 
+        @app.post("/v2/messages")
+        async def multichannel(request: Request):
+            """Issue 20: electronic to a mailbox in use, else printed by the service (paperMail part)."""
+            if (denied := self._auth(request)) is not None:
+                return denied
+            body = await request.json()
+            paper = body.get("paperMail") or {}
+            posti = (paper.get("printingAndEnvelopingService") or {}).get("postiMessaging") or {}
+            address = (paper.get("recipient") or {}).get("address") or {}
+            problems = [f for f in ("username", "password") if not posti.get(f)]
+            problems += [f"recipient.address.{f}" for f in ("name", "streetAddress", "zipCode", "city")
+                         if not address.get(f)]
+            if problems or not (body.get("electronic") or {}).get("visibility"):
+                return JSONResponse({"reason": "Validation failed",
+                                     "validationErrors": [{"error": p} for p in problems]}, status_code=400)
+            with self.lock:
+                previous = self.messages.get(body["externalId"])
+                if previous is not None:
+                    return JSONResponse({"reason": "Message already exists", "messageId": previous["messageId"]},
+                                        status_code=409)
+                message = {**body, "messageId": next(self._ids)}
+                self.messages[body["externalId"]] = message
+                printed = body["recipient"]["id"] in self.no_mailbox
+                self._event("Sent for printing and enveloping" if printed else "Electronic message created", message)
+            return {"messageId": message["messageId"]}
+
         @app.post("/v1/change-password")
         async def change_password(request: Request):
             body = await request.json()

@@ -201,3 +201,29 @@ def test_receipts_that_cannot_be_fetched_hold_back_no_delivery_record(suomifi, t
         assert {o for _, o in {(e.notice, e.outcome) for e in deliveries(c)}} == {"delivered", "read"}
     finally:
         c.close()
+
+
+def test_the_services_own_paper_mail_prints_for_a_recipient_without_a_mailbox(suomifi, sqlite_outbox, pdfs):
+    """With the organiser's printing contract a notice goes as one multichannel message: Suomi.fi prints it for
+    a recipient without a mailbox in use; the outbox learns which from the events."""
+    from adapters.notices.suomifi import PaperMail, SuomiFiMessagesAdapter, postal_address
+
+    fake, url = suomifi
+    fake.no_mailbox.add(ADDRESSEE["recipient_id"])
+    paper = PaperMail("posti-user", "posti-secret", "luotot@example.fi",
+                      {"name": "Etelä-Karjalan hyvinvointialue", "streetAddress": "Valtakatu 11", "zipCode": "53100",
+                       "city": "Lappeenranta"})
+    a = SuomiFiMessagesAdapter(url, fake.USERNAME, fake.PASSWORD, fake.SERVICE_ID, timeout=10, paper_mail=paper)
+    try:
+        key = (TENANT, *enqueue(sqlite_outbox, pdfs, channel="suomifi"))
+        assert sqlite_outbox.deliver_pending(a) == [(key, "handed_over")]
+        (message,) = fake.messages.values()
+        assert message["paperMail"]["recipient"]["address"] == {
+            "name": "Aino Äijälä", "streetAddress": "Kauppakatu 1 A 2", "zipCode": "53100", "city": "Lappeenranta",
+            "countryCode": "FI"}
+        assert sqlite_outbox.sync_events(a) == [(key, "sent_for_printing")]
+        assert sqlite_outbox.get(*key)["status"] == "sent_for_printing"
+    finally:
+        a.close()
+    # An address that cannot be read as "NNNNN City" is not sent on paper by the service.
+    assert postal_address("Aino", ["Kauppakatu 1"]) is None and postal_address("", ["a", "53100 X"]) is None
