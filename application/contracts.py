@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 
+import structlog
+
 from domain.case import ApplicationCase
 from domain.errors import DomainError, invalid
 from domain.interest import InterestTerms
 from domain.loan import Decision, Loan
 from domain.money import Cents, format_cents, parse_amount
 from domain.register import GrantRegister
+from domain.waiting_list import contract_first_due_date
+
+log = structlog.get_logger()
 
 
 class ContractCommands:
@@ -55,11 +60,22 @@ class ContractCommands:
             if kind == "offered":
                 case.record_offer(valid_until=register.offers[application_id]["valid_until"], on=on,
                                   recorded_at=self.clock())
+                self._draw_at_offer(case, on)
             else:
                 case.expire_offer(on=on, recorded_at=self.clock())
             if case is not current:
                 cases.append(case)
         return cases
+
+    def _draw_at_offer(self, case: ApplicationCase, on: dt.date) -> None:
+        """The borrowers learn of the offer by receiving the contract to sign (R-APP-6, 7). A plan the rules
+        refuse as it stands (e.g. another organiser's due day) is left for the official to draw."""
+        if self.letters is None:
+            return  # no letters wired (the simulator, bare services)
+        try:
+            self._draw(case, on=on, by="waiting_list", first_due_date=None)
+        except DomainError as refused:
+            log.warning("contract_not_drawn_at_offer", application=case.application_id, reason=refused.message)
 
     def process_waiting_list(self, tenant: str, on: dt.date):
         """R-APP-6 on `on`: expire the offers whose time ran out, offer the first in line while the
@@ -90,20 +106,24 @@ class ContractCommands:
     def draw_contract(self, tenant: str, application_id: str, *, on: dt.date, by: str,
                       first_due_date: dt.date | None = None):
         """The contract for a standing offer, one PDF to each borrower in their language (stored sealed
-        with their key, its salted hash in ContractDrawn); the outbox sends each of them theirs."""
+        with their key, its salted hash in ContractDrawn); the outbox sends each of them theirs. Drawn
+        at the offer already (`record_offer_changes`); again here, e.g. with another first due date."""
         def change() -> list:
             case = self.case(tenant, application_id)
-            case.check_drawable(on)  # before anything is rendered or stored
-            terms = dict(case.granted_terms)
-            if first_due_date is not None:
-                terms["first_due_date"] = first_due_date.isoformat()
-            loan = self.probe_loan(tenant, case.decision.loan_id, case, terms, on)  # R-SCHED-3 from today
-            content = self.contract_content(case, terms, loan, on)
-            letters = [self.letters.contract(tenant, person, content) for person in case.applicants]
-            case.draw_contract(first_due_date=loan.first_due_date, letters=letters, on=on, by=by,
-                               recorded_at=self.clock())
+            self._draw(case, on=on, by=by, first_due_date=first_due_date)
             return [case]
         return self.write(change, lambda: self.case(tenant, application_id))
+
+    def _draw(self, case: ApplicationCase, *, on: dt.date, by: str, first_due_date: dt.date | None) -> None:
+        case.check_drawable(on)  # before anything is rendered or stored
+        terms = dict(case.granted_terms)
+        terms["first_due_date"] = (first_due_date or contract_first_due_date(
+            dt.date.fromisoformat(str(terms["first_due_date"])), case.offer.valid_until)).isoformat()
+        loan = self.probe_loan(case.tenant, case.decision.loan_id, case, terms, on)  # R-SCHED-3 from today
+        content = self.contract_content(case, terms, loan, on)
+        letters = [self.letters.contract(case.tenant, person, content) for person in case.applicants]
+        case.draw_contract(first_due_date=loan.first_due_date, letters=letters, on=on, by=by,
+                           recorded_at=self.clock())
 
     def contract_content(self, case: ApplicationCase, terms: dict, loan: Loan, on: dt.date) -> dict:
         """Everything the contract shows (Act §6): figures from the loan the signatures will grant."""

@@ -140,3 +140,15 @@ class WaitingList:
                               f"{offer['valid_until']} (policy offer_valid_days)", rule="R-APP-6", field="on")
         self.trigger_event(self.OfferClosed, application_id=application_id, on=on, outcome="contracted")
         return parse_amount(offer["principal"], "principal")
+
+
+def contract_first_due_date(decided: dt.date, valid_until: dt.date) -> dt.date:
+    """The first due date a contract drawn for an offer uses by default: the decision's, or when that is
+    not after the offer's last day, the same day of the first later month that is (R-DATE-2, counted from
+    the decision's date), so that no instalment falls due before the borrower could have signed."""
+    from domain.dates import add_months
+
+    months = 0
+    while add_months(decided, months) <= valid_until:
+        months += 1
+    return add_months(decided, months)

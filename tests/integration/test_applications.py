@@ -109,10 +109,8 @@ def test_received_refused_reapplied_granted_by_another_and_a_relief_refused(api)
     # R-APP-6/7 (issue 18): the capital covers it, so it is offered; the signed contract records the loan.
     assert (granted.json()["grant_status"], granted.json()["unsigned"]) == ("offered", ["B-1", "official"])
     assert client.get("/v1/loans/A-2", headers=dm2).status_code == 404
-    unsigned = client.post("/v1/applications/A-2/contract/signatures", headers=dm2, json={"signer": "B-1"})
-    assert (unsigned.status_code, unsigned.json()["rule"]) == (409, "R-APP-7")  # no contract drawn yet
-    drawn = client.post("/v1/applications/A-2/contract", headers=dm2, json={})
-    assert drawn.status_code == 201, drawn.text
+    # The offer is made known by the contract itself, drawn with the offer and sent to the applicant.
+    assert granted.json()["contract"]["first_due_date"] == "2026-04-10"
     text = pdf_text(client.get("/v1/applications/A-2/contract/B-1", headers=dm2).content)
     for wording in ("Kreditavtal om social kredit", "Britt Sjöberg (B-1)", "debt restructuring", "2 400,00",
                     "Rat 1, förfallodag 10.4.2026", "Rat 16, förfallodag 10.7.2027", "150,00",

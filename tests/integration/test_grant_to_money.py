@@ -92,8 +92,8 @@ def test_issue_18_queued_offered_contracted_for_a_couple_disbursed_returned_redi
     run = client.post("/v1/servicing-runs", headers=dm, json={"business_date": "2026-03-05"})
     assert run.json()["waiting_list"] == [{"change": "offered", "application_id": "J-1"}], run.text
 
-    # The contract: one PDF to each spouse in their language, both listed, the creditors named.
-    assert client.post("/v1/applications/J-1/contract", headers=dm, json={}).status_code == 201
+    # The contract, drawn with the offer: one PDF to each spouse in their language, both listed, the creditors.
+    assert client.get("/v1/applications/J-1", headers=dm).json()["contract"]["drawn_on"] == "2026-03-05"
     finnish = pdf_text(client.get("/v1/applications/J-1/contract/B-1", headers=dm).content)
     swedish = pdf_text(client.get("/v1/applications/J-1/contract/B-2", headers=dm).content)
     for wording in ("Sosiaalisen luoton luottosopimus", "Maija Meikäläinen (B-1), Britt Sjöberg (B-2)",

@@ -85,3 +85,14 @@ def test_r_app_6_a_decision_is_queued_once():
     register.enqueue_grant(application_id="A", principal=100000, decided_on=ON, borrowers=["B1"])
     with pytest.raises(DomainError):
         register.enqueue_grant(application_id="A", principal=100000, decided_on=ON, borrowers=["B1"])
+
+
+def test_r_app_6_a_contract_drawn_for_a_late_offer_moves_the_first_due_date_past_the_offer():
+    from domain.waiting_list import contract_first_due_date
+
+    # The decision's date stays when it is after the offer's last day.
+    assert contract_first_due_date(dt.date(2026, 4, 10), dt.date(2026, 4, 1)) == dt.date(2026, 4, 10)
+    # Otherwise the same day of the first later month after it, counted from the decision's date.
+    assert contract_first_due_date(dt.date(2026, 4, 10), dt.date(2026, 4, 10)) == dt.date(2026, 5, 10)
+    assert contract_first_due_date(dt.date(2026, 1, 31), dt.date(2026, 3, 5)) == dt.date(2026, 3, 31)
+    assert contract_first_due_date(dt.date(2026, 1, 31), dt.date(2026, 2, 27)) == dt.date(2026, 2, 28)
