@@ -121,12 +121,14 @@ def run(pg, info) -> dict:
     recorded = big["counts"].get("recorded", 0)
     rows = [
         {"part": "g", "measure": f"import-loans: {cfg['loans']:,} loans x 36 monthly payments ({big_rows:,} rows)",
-         "value": f"{big['wall'] / 60:.1f} min = {cfg['loans'] / big['wall']:.1f} loans/s",
-         "target": "minutes", "met": big["wall"] < 30 * 60 and recorded == cfg["loans"], "errors":
-         cfg["loans"] - recorded, "cpu": f"outcomes {big['counts']}"},
+         "value": f"{big['wall'] / 60:.1f} min = {cfg['loans'] / big['wall']:.1f} loans/s (10,000 loans: "
+                  f"{10000 / (cfg['loans'] / big['wall']) / 60:.0f} min)",
+         # "In minutes": 10,000 loans within 15 minutes, projected at the measured rate.
+         "target": "10,000 loans <= 15 min", "met": 10000 * big["wall"] / cfg["loans"] <= 15 * 60
+         and recorded == cfg["loans"], "errors": cfg["loans"] - recorded, "cpu": f"outcomes {big['counts']}"},
         {"part": "g", "measure": f"import-loans peak RSS: {cfg['small']:,} vs {cfg['loans']:,} loans",
          "value": f"{small['peak_kib'] / 1024:.0f} / {big['peak_kib'] / 1024:.0f} MiB",
-         "target": "memory flat", "met": growth(big) <= growth(small) + 16, "errors": 0,
+         "target": "memory flat", "met": growth(big) <= growth(small) + 4, "errors": 0,
          "cpu": f"growth during the call +{growth(small):.0f} / +{growth(big):.0f} MiB"},
     ]
     notes = [f"import-loans: {cfg['small']:,} loans in {small['wall']:.0f} s; sample non-recorded: {big['sample']}"]
