@@ -101,7 +101,7 @@ def _court_files(container, loan, events: list, show, out: Path, on: dt.date) ->
     application = documents.APPLICATION_FILE[lang]
     (out / application).write_bytes(documents.application_pdf(
         lang=lang, loan_id=loan.loan_id, claim=claim, events=events,
-        court=policy.administrative_court or COURT_DEFAULT[lang], organiser=organiser(container.settings, loan.tenant),
+        court=policy.administrative_court or COURT_DEFAULT[lang], organiser=_applicant(container, loan.tenant),
         borrower={**person, **_identity(container, loan)}, evidence=evidence, today=on))
     names.append(application)
     return names, {"kind": "court-package", "claim_on": on.isoformat(), "language": lang}
@@ -135,6 +135,15 @@ def _print_batches(container, events: list, out: Path) -> list[str]:
             (out / f"court/print-batch-{batch}.json").write_bytes(data)
             names.append(f"court/print-batch-{batch}.json")
     return names
+
+
+def _applicant(container, tenant: str) -> dict:
+    """The organiser as the applicant: name and phone, and `address` (lines) and `city` when its
+    LUOTTO_TENANTS entry gives them (`organiser.address`, `organiser.city`)."""
+    spec = container.settings.tenants.get(tenant, {}).get("organiser") or {}
+    address = spec.get("address")
+    return {**organiser(container.settings, tenant), "city": spec.get("city"),
+            "address": ", ".join(address) if isinstance(address, list) else address}
 
 
 def _identity(container, loan) -> dict:

@@ -47,7 +47,8 @@ def accelerated(tmp_path: Path, language: str = "fi") -> Container:
     27 May. The letters were printed (the outbox recorded their delivery) and a digest signed."""
     settings = Settings(database_url="memory://", signing_key_file=str(tmp_path / "key"),
                         notice_store=str(tmp_path / "notices"), notice_print_folder=str(tmp_path / "print"),
-                        tenants={"k": {"preset": "kittila", "organiser": {"name": "Kittilän kunta"}}})
+                        tenants={"k": {"preset": "kittila", "organiser": {
+                            "name": "Kittilän kunta", "address": ["Valtatie 15", "99100 Kittilä"], "city": "Kittilä"}}})
     c = Container.build(settings)
     clock = Clock(dt.date(2025, 1, 15))
     c.service.clock = clock
@@ -157,6 +158,7 @@ def test_documents_are_written_for_a_judge_in_finnish(package):
     assert "sosiaalisesta luototuksesta annetun lain (1133/2002) 8 §:n 1 momentin 1 kohta ja 8 §:n 3" in account
     assert "112 pv × 10,50 % = 3,221918 euroa" in account
     assert "Maija Meikäläinen, 131052-308T" in application
+    assert "Kittilän kunta, Valtatie 15, 99100 Kittilä" in application and "Kittilä, 30.6.2025" in application
     assert "velvoittaa vastapuolen maksamaan hakijalle" in application and "2 326,52 euroa" in application
     assert "1.7.2025 lukien maksupäivään asti" in application
     assert "KHO 15.8.2019/3654" in application
