@@ -65,6 +65,7 @@ ROUTES = (
     Route("POST", f"{APP}/contract/signatures", "decision", "record a borrower's or sign as the official (R-APP-7)"),
     Route("POST", f"{APP}/payees", "decision", "decide the payees of a granted loan (R-APP-8)"),
     Route("POST", f"{LOAN}/disbursements", "payment_admin", "pay the loan out: a pain.001 file (R-APP-8)"),
+    Route("GET", f"{LOAN}/disbursements/{{message_id}}", "payment_admin", "an earlier pain.001 file again"),
     Route("POST", f"{LOAN}/disbursements/{{transfer_id}}/return", "payment_admin", "record a returned transfer"),
     Route("POST", f"{LOAN}/relief-applications", "prepare", "receive a relief application (R-APP-9)"),
     Route("POST", "/v1/discussions", "prepare", "record a request for a personal discussion (R-APP-10)"),

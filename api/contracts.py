@@ -135,6 +135,19 @@ def disburse(loan_id: s.LoanIdPath, body: Body, c: ContainerDep, tenant: TenantD
     return {**out, "file": out["file"].decode("utf-8")}
 
 
+@router.get("/loans/{loan_id}/disbursements/{message_id}",
+            responses={200: {"content": {"application/xml": {}}, "description": "the pain.001.001.03 file"},
+                       **error_responses("not_found", "not_eligible")})
+def disbursement_file(loan_id: s.LoanIdPath, message_id: s.LoanIdPath, c: ContainerDep, tenant: TenantDep,
+                      request: Request) -> Response:
+    """R-APP-8: an earlier disbursement's credit-transfer file again, byte for byte (`message_id` as the
+    disbursement answered it)."""
+    loan = c.service.loan(tenant, loan_id, read_only=True)
+    request.state.access = [(loan_id, p) for p in (loan.borrower_id, loan.co_borrower_id) if p]
+    return Response(c.service.disbursement_file(tenant, loan_id, message_id), media_type="application/xml",
+                    headers={"Content-Disposition": f'attachment; filename="{message_id}.xml"'})
+
+
 @router.post("/loans/{loan_id}/disbursements/{transfer_id}/return", status_code=201, responses=ERRORS)
 def returned(loan_id: s.LoanIdPath, transfer_id: s.LoanIdPath, body: Body, c: ContainerDep, tenant: TenantDep,
              request: Request) -> dict:

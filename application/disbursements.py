@@ -152,24 +152,59 @@ class DisbursementCommands:
             loan = self.loan(tenant, loan_id)
             base = loan.reference or loan.loan_id[:20]
             count = len(loan.disbursements)
-            transfers = []
+            at = self.clock()  # one instant for the batch: the file can be made again from the events
             for n, payee in enumerate(due, start=count + 1):
-                d = details[payee.payee_id]
-                transfer_id = f"{base}-{n}"
-                loan.record_disbursement(transfer_id=transfer_id, payee=payee.payee_id,
-                                         amount=parse_amount(payee.amount, "amount"), on=on, recorded_at=self.clock())
-                transfers.append(Transfer(transfer_id, parse_amount(payee.amount, "amount"), d["name"], d["iban"],
-                                          d.get("bic"), d.get("reference"), d.get("message")))
-            organiser = self._organiser_account(tenant)
+                loan.record_disbursement(transfer_id=f"{base}-{n}", payee=payee.payee_id,
+                                         amount=parse_amount(payee.amount, "amount"), on=on, recorded_at=at)
+            batch = [(f"{base}-{n}", p.payee_id, p.amount) for n, p in enumerate(due, start=count + 1)]
             message_id = f"LUOTTO-{base}-{count + 1}"
             out.update(message_id=message_id, transfers=[
-                {"transfer_id": t.end_to_end_id, "payee_id": p.payee_id, "kind": p.kind, "amount": p.amount}
-                for t, p in zip(transfers, due)],
-                file=credit_transfer_file(message_id=message_id, created_at=self.clock(), execution_date=on,
-                                          debtor=organiser, transfers=transfers))
+                {"transfer_id": t, "payee_id": p.payee_id, "kind": p.kind, "amount": p.amount}
+                for (t, _, _), p in zip(batch, due)],
+                file=self._file(tenant, message_id, batch, details, at, on))
             return [loan]
         written = self.write(change, lambda: out)
         return {**written.result, "position": written.position}
+
+    def _file(self, tenant: str, message_id: str, batch: list[tuple[str, str, str]], details: dict,
+              at: dt.datetime, on: dt.date) -> bytes:
+        transfers = []
+        for transfer_id, payee_id, amount in batch:
+            d = details[payee_id]
+            transfers.append(Transfer(transfer_id, parse_amount(amount, "amount"), d["name"], d["iban"], d.get("bic"),
+                                      d.get("reference"), d.get("message")))
+        return credit_transfer_file(message_id=message_id, created_at=at, execution_date=on,
+                                    debtor=self._organiser_account(tenant), transfers=transfers)
+
+    def disbursement_file(self, tenant: str, loan_id: str, message_id: str) -> bytes:
+        """The pain.001 file of an earlier disbursement, made again byte for byte from the loan's events
+        and the payee details of that time (e.g. when the first answer was lost)."""
+        loan = self.loan(tenant, loan_id, read_only=True)
+        base = loan.reference or loan.loan_id[:20]
+        prefix = f"LUOTTO-{base}-"
+        first = message_id[len(prefix):] if message_id.startswith(prefix) else ""
+        events = [e for e in self.events.get(loan.id)]
+        start = next((i for i, e in enumerate(events) if type(e).__name__ == "LoanDisbursed" and not e.returned
+                      and e.transfer_id == f"{base}-{first}"), None)
+        if start is not None and start > 0 and _in_batch(events[start - 1], events[start].timestamp):
+            start = None  # a transfer inside another file, not the first of one
+        if not first.isdigit() or start is None:
+            raise DomainError("not_found", f"loan {loan_id} has no disbursement file {message_id!r}", rule="R-APP-8",
+                              field="message_id")
+        head, batch = events[start], []
+        for e in events[start:]:
+            if not _in_batch(e, head.timestamp):
+                break
+            batch.append((e.transfer_id, e.payee, e.amount))
+        case = self.application_of_loan(tenant, loan_id)
+        decided = [e for e in self.events.get(case.id) if type(e).__name__ == "PayeesDecided"
+                   and e.timestamp <= head.timestamp]
+        stored = self.facts.get(tenant, case.application_id, decided[-1].details_hash) if decided else None
+        if stored is None:
+            raise DomainError("not_found", "the payees' details of that disbursement were erased", rule="R-DATA-2",
+                              field="message_id")
+        details = {p["payee_id"]: p for p in stored["payees"]}
+        return self._file(tenant, message_id, batch, details, head.timestamp, head.effective_date)
 
     def return_transfer(self, tenant: str, loan_id: str, transfer_id: str, *, on: dt.date):
         """The bank returned a transfer (closed account, wrong name): recorded on the loan; its payee may
@@ -188,3 +223,8 @@ class DisbursementCommands:
         spec = (self.settings_tenants or {}).get(tenant, {}).get("organiser") or {}
         return Debtor(str(spec.get("name") or tenant)[:70], stdnum_iban.compact(spec.get("iban") or DEV_IBAN),
                       spec.get("bic"))
+
+
+def _in_batch(event, at: dt.datetime) -> bool:
+    """A transfer paid out at `at`: the transfers of one file share their recording instant."""
+    return type(event).__name__ == "LoanDisbursed" and not event.returned and event.timestamp == at

@@ -122,6 +122,9 @@ def test_issue_18_queued_offered_contracted_for_a_couple_disbursed_returned_redi
     assert texts(root, "IBAN") == ["FI2112345600000785", "FI4950009420028730", "FI5810171000000122"]
     assert texts(root, "Nm")[-2:] == ["Esimerkkirahoitus Oyj", "Perintätoimisto Virtanen"]
     assert texts(root, "ReqdExctnDt") == ["2026-03-10"]
+    assert paid.json()["message_id"] == f"LUOTTO-{reference}-1"
+    kept = client.get(f"/v1/loans/J-1/disbursements/LUOTTO-{reference}-1", headers=fin)
+    assert kept.status_code == 200 and kept.content == paid.json()["file"].encode("utf-8")  # made again, same bytes
     again = client.post("/v1/loans/J-1/disbursements", headers=fin, json={})
     assert (again.status_code, again.json()["rule"]) == (409, "R-APP-8")  # nothing left to pay
 
@@ -142,6 +145,11 @@ def test_issue_18_queued_offered_contracted_for_a_couple_disbursed_returned_redi
     root = file_of(second)
     assert texts(root, "EndToEndId") == [f"{reference}-3"] and texts(root, "InstdAmt") == ["900.00"]
     assert texts(root, "IBAN")[-1] == "FI1410093000123458" and texts(root, "BIC") == ["NDEAFIHH", "OKOYFIHH"]
+    first_file = client.get(f"/v1/loans/J-1/disbursements/LUOTTO-{reference}-1", headers=fin).content
+    assert first_file == paid.json()["file"].encode("utf-8")  # the first file still names the payee of its time
+    assert client.get(f"/v1/loans/J-1/disbursements/LUOTTO-{reference}-3", headers=fin).content == \
+        second.json()["file"].encode("utf-8")
+    assert client.get(f"/v1/loans/J-1/disbursements/LUOTTO-{reference}-2", headers=fin).status_code == 404
     events = client.get("/v1/loans/J-1/events", headers=fin).json()["events"]
     assert [(e["type"], e["data"]["payee"], e["data"]["amount"], e["data"]["returned"], e["effective_date"])
             for e in events if e["type"] == "LoanDisbursed"] == [

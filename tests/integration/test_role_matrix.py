@@ -105,7 +105,7 @@ def fingerprint(c) -> tuple:
 def request_for(route, appeal: int) -> dict:
     """A valid call of each route (a refusal must not be owed to a bad body)."""
     params = {"loan_id": "L1", "appeal_version": str(appeal), "return_id": "R-1", "borrower_id": "B1",
-              "application_id": "A1", "request_id": "D1", "transfer_id": "T-1",
+              "application_id": "A1", "request_id": "D1", "transfer_id": "T-1", "message_id": "LUOTTO-1-1",
               "payment_id": "U-1" if route.path.endswith("allocation") else "P-1"}
     if route.method in ("PUT", "DELETE") and "borrowers" in route.path:
         params["borrower_id"] = "B9"
