@@ -79,8 +79,8 @@ def _values(kind, form) -> dict:
     for f in ("months", "from_instalment", "instalment"):
         if f in values and not values[f].isdigit():
             raise invalid(f"{f} must be a whole number", field=f)
-    if "new_due_date" in values:
-        _day(values["new_due_date"], "new_due_date") or _day("x", "new_due_date")
+    if "new_due_date" in values and _day(values["new_due_date"], "new_due_date") is None:
+        raise invalid("new_due_date must be a date YYYY-MM-DD", rule="R-DATE-1", field="new_due_date")
     return values
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 from adapters.reference_numbers import format_national, format_rf, rf_reference
 from api.web import i18n
 from application.personal_text import HIDDEN, show_fields
+from domain.money import format_cents
 
 BALANCES = ("principal", "principal_paid", "principal_waived", "principal_outstanding", "overdue_amount",
             "interest_due", "penalty_interest_outstanding", "overpayment", "payoff_amount")
@@ -27,8 +28,9 @@ def loan_page(c, tenant: str, loan_id: str, page, *, on: dt.date | None = None,
     balance = books.balance(day)
     pos = books.position(day)
     how_to_pay = {row["instalment"]: row for row in payment_instructions(loan, pos, c.settings, tenant)}
-    schedule = [{"number": r.number, "due_date": r.due_date.isoformat(), "amount": _cents(r.amount + r.interest_part),
-                 "paid": _cents(r.paid + r.interest_paid), "unpaid": _cents(r.to_pay),
+    schedule = [{"number": r.number, "due_date": r.due_date.isoformat(),
+                 "amount": format_cents(r.amount + r.interest_part), "paid": format_cents(r.paid + r.interest_paid),
+                 "unpaid": format_cents(r.to_pay),
                  "pay": how_to_pay.get(r.number)} for r in pos.instalments]
     return {"loan": loan, "day": day.isoformat(), "status": balance["status"],
             "reference": format_national(loan.reference) if loan.reference else None,
@@ -36,12 +38,6 @@ def loan_page(c, tenant: str, loan_id: str, page, *, on: dt.date | None = None,
             "balances": [(k, balance[k]) for k in BALANCES], "dates": [(k, balance[k]) for k in DATES],
             "notice_pending": balance["notice_pending"], "schedule": schedule,
             "timeline": timeline(c, tenant, loan, page)}
-
-
-def _cents(value: int) -> str:
-    from domain.money import format_cents
-
-    return format_cents(value)
 
 
 def timeline(c, tenant: str, loan, page) -> list[dict]:

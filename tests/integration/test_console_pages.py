@@ -94,6 +94,9 @@ def test_decisions_only_for_the_roles_the_table_names(tmp_path):
     with signed_in(app, ["decision_maker"], subject="dm-2") as cl:
         token = csrf_of(cl.get("/console/loans/L1/decisions/free-months").text)
         base = {"csrf": token, "reasons": "työtön", "on": "2025-03-12", "action": "record"}
+        no_date = cl.post("/console/loans/L1/decisions/due-date-extension",
+                          data={**base, "instalment": "4", "new_due_date": ""})
+        assert no_date.status_code == 422 and "Kenttä: new_due_date" in no_date.text and "R-DATE-1" in no_date.text
         for kind, extra, event in (("free-months", {"months": "2", "from_instalment": "3"}, "RepaymentDeferred"),
                                    ("due-date-extension", {"instalment": "4", "new_due_date": "2025-08-01"},
                                     "RepaymentDeferred"),
