@@ -35,7 +35,8 @@ class WaitingList:
         borrowers: list
 
         def apply(self, register) -> None:
-            register.waiting = register.waiting + ({
+            # tuple(): a register restored from a snapshot holds the list its JSON gave back
+            register.waiting = tuple(register.waiting) + ({
                 "application_id": self.application_id, "principal": self.principal, "decided_on": self.decided_on,
                 "borrowers": list(self.borrowers)},)
 

@@ -113,3 +113,35 @@ def test_r_app_6_waits_in_order_is_offered_when_capital_frees_expires_and_the_ne
     assert client.get("/v1/waiting-list", headers=dm).json() == {"waiting": [], "offers": []}
     register = c.service.register("ek")
     assert [type(e).__name__ for e in c.service.events.get(register.id)][-2:] == ["OfferClosed", "GrantRegistered"]
+
+
+def test_r_app_6_the_waiting_list_and_offers_survive_a_snapshot_of_the_register(stack: Stack, tmp_path):  # noqa: F811
+    """A register restored from a snapshot (JSON: its tuple came back a list) keeps queuing and offering."""
+    from application.container import Container
+
+    settings = Settings(database_url=stack.database_url, postgres_schema=stack.postgres_schema, postgres_pool_size=1,
+                        signing_key_file=str(tmp_path / "key"), notice_store=str(tmp_path / "letters"),
+                        notice_print_folder=str(tmp_path / "print"), snapshot_interval=1,
+                        tenants={"t": {"preset": "default", "overrides": {"capital_limit": "1000.00"}}})
+
+    def queue(container, application_id: str) -> None:
+        def change() -> list:
+            register = container.service.register("t")
+            register.enqueue_grant(application_id=application_id, principal=60000, decided_on=DAY, borrowers=["B"])
+            register.offer_waiting(on=DAY, outstanding=0, valid_days=30)
+            return [register]
+        container.service.write(change)
+
+    first = Container.build(settings)
+    queue(first, "A")  # offered: 600.00 of 1,000.00
+    queue(first, "B")  # waits: 600.00 + 600.00 > 1,000.00
+    first.close()
+    again = Container.build(settings)  # a new process: the register comes from its snapshot
+    try:
+        assert again.service.snapshots is not None and list(again.service.snapshots.get(again.service.register("t").id))
+        queue(again, "C")
+        register = again.service.register("t")
+        assert [(p["position"], p["application_id"]) for p in register.positions()] == [(1, "B"), (2, "C")]
+        assert sorted(register.offers) == ["A"]
+    finally:
+        again.close()
