@@ -1,5 +1,5 @@
 """The organiser's journal (R-BOOK-1): one balanced entry per day for its ledger, from the statistics
-read model's per-loan day rows (projections/statistics.py, luotto_stat_capital), with the account
+read model's day sums (projections/statistics.py, luotto_stat_days), with the account
 numbers from the organiser's settings.
 
 Interest and penalty interest are income when received (cash basis: never income that may not be
@@ -51,7 +51,7 @@ def journal(store, tenant: str, start: dt.date, end: dt.date, accounts: dict[str
     with store.transaction() as tx:
         days = tx.execute("SELECT day, SUM(granted) AS granted, SUM(repaid) AS repaid, SUM(exempted) AS exempted, "
                           "SUM(lost) AS lost, SUM(received) AS received, SUM(interest) AS interest, SUM(penalty) AS "
-                          "penalty, SUM(refunded) AS refunded FROM luotto_stat_capital WHERE tenant = :tenant AND "
+                          "penalty, SUM(refunded) AS refunded FROM luotto_stat_days WHERE tenant = :tenant AND "
                           "day >= :start AND day <= :end GROUP BY day ORDER BY day",
                           {"tenant": tenant, "start": start.isoformat(), "end": end.isoformat()}).all()
     rows = []

@@ -17,6 +17,7 @@ the birth date or the household. Rows are written in the same transaction as the
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 
@@ -28,24 +29,30 @@ from domain.statistics import UNKNOWN, household_type, purpose_class
 from projections.follower import AlreadyClaimed, Follower
 
 NAME = "statistics"
-SCHEMA_VERSION = "3"  # 2: capital by source (R-CAP-1); 3: money received and income by day (R-BOOK-1)
-TABLES = ("luotto_stat_cases", "luotto_stat_loans", "luotto_stat_facts", "luotto_stat_capital", "luotto_stat_sources")
+SCHEMA_VERSION = "4"  # 2: capital by source (R-CAP-1); 3: money by day (R-BOOK-1); 4: day sums, processing days
+TABLES = ("luotto_stat_cases", "luotto_stat_loans", "luotto_stat_facts", "luotto_stat_capital", "luotto_stat_sources",
+          "luotto_stat_days")
+MONEY = ("granted", "repaid", "exempted", "lost", "received", "interest", "penalty", "refunded")
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS luotto_stat_cases (
         case_uuid TEXT PRIMARY KEY, tenant TEXT NOT NULL, application_id TEXT NOT NULL, kind TEXT NOT NULL,
         received_on TEXT NOT NULL, decided_on TEXT, outcome TEXT, grounds TEXT NOT NULL, withdrawn_on TEXT,
-        household TEXT NOT NULL)""",
-    "CREATE INDEX IF NOT EXISTS luotto_stat_cases_received ON luotto_stat_cases (tenant, received_on)",
-    "CREATE INDEX IF NOT EXISTS luotto_stat_cases_decided ON luotto_stat_cases (tenant, decided_on)",
+        household TEXT NOT NULL, days INTEGER)""",
+    "CREATE INDEX IF NOT EXISTS luotto_stat_cases_withdrawn ON luotto_stat_cases (tenant, withdrawn_on, kind)",
+    # Covering indexes: a report reads each period's range from the index alone (R-STAT-1: under a second).
+    "CREATE INDEX IF NOT EXISTS luotto_stat_cases_received ON luotto_stat_cases (tenant, received_on, kind)",
+    "CREATE INDEX IF NOT EXISTS luotto_stat_cases_decided ON luotto_stat_cases "
+    "(tenant, decided_on, kind, outcome, days)",
     "CREATE INDEX IF NOT EXISTS luotto_stat_cases_app ON luotto_stat_cases (tenant, application_id)",
     """CREATE TABLE IF NOT EXISTS luotto_stat_loans (
         loan_uuid TEXT PRIMARY KEY, tenant TEXT NOT NULL, loan_id TEXT NOT NULL, granted_on TEXT NOT NULL,
         principal BIGINT NOT NULL, purpose_class TEXT NOT NULL, age_band TEXT NOT NULL, household TEXT NOT NULL)""",
-    "CREATE INDEX IF NOT EXISTS luotto_stat_loans_granted ON luotto_stat_loans (tenant, granted_on)",
+    "CREATE INDEX IF NOT EXISTS luotto_stat_loans_granted ON luotto_stat_loans "
+    "(tenant, granted_on, purpose_class, age_band, household, principal)",
     """CREATE TABLE IF NOT EXISTS luotto_stat_facts (
         ref TEXT PRIMARY KEY, tenant TEXT NOT NULL, loan_uuid TEXT NOT NULL, kind TEXT NOT NULL, day TEXT NOT NULL,
         amount BIGINT NOT NULL, detail TEXT NOT NULL)""",
-    "CREATE INDEX IF NOT EXISTS luotto_stat_facts_day ON luotto_stat_facts (tenant, day, kind)",
+    "CREATE INDEX IF NOT EXISTS luotto_stat_facts_day ON luotto_stat_facts (tenant, day, kind, detail, amount)",
     """CREATE TABLE IF NOT EXISTS luotto_stat_capital (
         tenant TEXT NOT NULL, loan_uuid TEXT NOT NULL, day TEXT NOT NULL, granted BIGINT NOT NULL,
         repaid BIGINT NOT NULL, exempted BIGINT NOT NULL, lost BIGINT NOT NULL, received BIGINT NOT NULL,
@@ -53,6 +60,12 @@ SCHEMA = [
     # Covering: the outstanding principal on a day is read from the index alone.
     "CREATE INDEX IF NOT EXISTS luotto_stat_capital_day ON luotto_stat_capital "
     "(tenant, day, granted, repaid, exempted, lost)",
+    # The organiser's money per day, all its loans summed (kept with each loan's rows), so that a report
+    # reads at most one row per day, not one per loan and day (R-STAT-1: under a second at 100,000 loans).
+    """CREATE TABLE IF NOT EXISTS luotto_stat_days (
+        tenant TEXT NOT NULL, day TEXT NOT NULL, granted BIGINT NOT NULL, repaid BIGINT NOT NULL,
+        exempted BIGINT NOT NULL, lost BIGINT NOT NULL, received BIGINT NOT NULL, interest BIGINT NOT NULL,
+        penalty BIGINT NOT NULL, refunded BIGINT NOT NULL, PRIMARY KEY (tenant, day))""",
     # R-CAP-1: the lending capital recorded by source (`own_funds`, `state_grant:<decision>`).
     """CREATE TABLE IF NOT EXISTS luotto_stat_sources (
         ref TEXT PRIMARY KEY, tenant TEXT NOT NULL, day TEXT NOT NULL, source TEXT NOT NULL, amount BIGINT NOT NULL)""",
@@ -111,6 +124,23 @@ def capital_rows(loan, books) -> list[dict]:
         row["lost"] += pos.principal_outstanding
     return [{"tenant": tenant, "loan_uuid": ref, "day": day.isoformat(), **row} for day, row in sorted(days.items())
             if any(row.values())]
+
+
+UPSERT_DAY = ("INSERT INTO luotto_stat_days (tenant, day, " + ", ".join(MONEY) + ") VALUES (:tenant, :day, "
+              + ", ".join(":" + m for m in MONEY) + ") ON CONFLICT (tenant, day) DO UPDATE SET "
+              + ", ".join(f"{m} = luotto_stat_days.{m} + excluded.{m}" for m in MONEY))
+
+
+def _add_days(tx, tenant: str, old: list[dict], new: list[dict]) -> None:
+    """The organiser's day sums, moved from a loan's old rows to its new ones."""
+    change: dict[str, dict] = {}
+    for rows, sign in ((old, -1), (new, 1)):
+        for row in rows:
+            day = change.setdefault(row["day"], dict.fromkeys(MONEY, 0))
+            for m in MONEY:
+                day[m] += sign * int(row[m])
+    tx.executemany(UPSERT_DAY, [{"tenant": tenant, "day": day, **sums} for day, sums in sorted(change.items())
+                                if any(sums.values())])
 
 
 class StatisticsModel:
@@ -195,11 +225,14 @@ class StatisticsModel:
                     loan = loans.get(lid)
                     if loan is None or loan.version != version:
                         loan = self.service.repository.get(lid, version=version)
+                    old = tx.execute("SELECT * FROM luotto_stat_capital WHERE loan_uuid = :ref", {"ref": str(lid)}).all()
                     tx.execute("DELETE FROM luotto_stat_capital WHERE loan_uuid = :ref", {"ref": str(lid)})
+                    rows = capital_rows(loan, loan.books(self.service.rates))
                     tx.executemany("INSERT INTO luotto_stat_capital (tenant, loan_uuid, day, granted, repaid, "
                                    "exempted, lost, received, interest, penalty, refunded) VALUES (:tenant, "
                                    ":loan_uuid, :day, :granted, :repaid, :exempted, :lost, :received, :interest, "
-                                   ":penalty, :refunded)", capital_rows(loan, loan.books(self.service.rates)))
+                                   ":penalty, :refunded)", rows)
+                    _add_days(tx, loan.tenant, old, rows)
         except AlreadyClaimed:
             return 0
         return max(1, len(batch.notifications))
@@ -213,9 +246,12 @@ class StatisticsModel:
                        {"ref": str(event.originator_id), "tenant": event.tenant, "app": event.application_id,
                         "kind": event.kind, "on": event.effective_date.isoformat(), "household": UNKNOWN})
         elif isinstance(event, cev.ApplicationDecided):
+            received = tx.execute("SELECT received_on FROM luotto_stat_cases WHERE case_uuid = :ref",
+                                  {"ref": str(event.originator_id)}).one()
+            days = (event.effective_date - dt.date.fromisoformat(received["received_on"])).days if received else None
             tx.execute("UPDATE luotto_stat_cases SET decided_on = :on, outcome = :outcome, grounds = :grounds, "
-                       "household = :household WHERE case_uuid = :ref",
-                       {"ref": str(event.originator_id), "on": event.effective_date.isoformat(),
+                       "household = :household, days = :days WHERE case_uuid = :ref",
+                       {"ref": str(event.originator_id), "on": event.effective_date.isoformat(), "days": days,
                         "outcome": event.outcome, "grounds": json.dumps(sorted(set(event.grounds))),
                         "household": looked_up})
         elif isinstance(event, cev.ApplicationWithdrawn):

@@ -20,39 +20,52 @@ def _where(tenant: str | None, column: str = "tenant") -> str:
 
 def report(store, tenant: str | None, start: dt.date, end: dt.date) -> dict:
     params = {"tenant": tenant, "start": start.isoformat(), "end": end.isoformat()}
+    w = _where(tenant)
+    money = "SUM(granted) AS granted, SUM(repaid) AS repaid, SUM(exempted) AS exempted, SUM(lost) AS lost"
     with store.transaction() as tx:
-        cases = tx.execute(f"SELECT kind, received_on, decided_on, outcome, grounds, withdrawn_on FROM "
-                           f"luotto_stat_cases WHERE {_where(tenant)} AND ((received_on >= :start AND received_on "
-                           f"<= :end) OR (decided_on >= :start AND decided_on <= :end) OR (withdrawn_on >= :start "
-                           f"AND withdrawn_on <= :end))", params).all()
-        granted = {dim: tx.execute(f"SELECT {dim} AS cell, COUNT(*) AS n, SUM(principal) AS euros FROM "
-                                   f"luotto_stat_loans WHERE {_where(tenant)} AND granted_on >= :start AND "
-                                   f"granted_on <= :end GROUP BY {dim}", params).all()
-                   for dim in ("purpose_class", "age_band", "household")}
+        # Each a range of an index: an organiser's cases, loans, facts and day sums in the period.
+        cases = {
+            "received": tx.execute(f"SELECT kind, NULL AS outcome, COUNT(*) AS n FROM luotto_stat_cases WHERE {w} "
+                                   "AND received_on >= :start AND received_on <= :end GROUP BY kind", params).all(),
+            "decided": tx.execute(f"SELECT kind, outcome, COUNT(*) AS n FROM luotto_stat_cases WHERE {w} AND "
+                                  "decided_on >= :start AND decided_on <= :end GROUP BY kind, outcome", params).all(),
+            "withdrawn": tx.execute(f"SELECT kind, NULL AS outcome, COUNT(*) AS n FROM luotto_stat_cases WHERE {w} "
+                                    "AND withdrawn_on >= :start AND withdrawn_on <= :end GROUP BY kind", params).all(),
+        }
+        grounds = tx.execute(f"SELECT grounds, COUNT(*) AS n FROM luotto_stat_cases WHERE {w} AND decided_on >= :start "
+                             "AND decided_on <= :end AND kind = 'loan' AND outcome = 'rejected' GROUP BY grounds",
+                             params).all()
+        days = [r["days"] for r in tx.execute(f"SELECT days FROM luotto_stat_cases WHERE {w} AND decided_on >= :start "
+                                              "AND decided_on <= :end AND kind = 'loan' AND days IS NOT NULL",
+                                              params).all()]
+        cells = tx.execute(f"SELECT purpose_class, age_band, household, COUNT(*) AS n, SUM(principal) AS euros FROM "
+                           f"luotto_stat_loans WHERE {w} AND granted_on >= :start AND granted_on <= :end "
+                           "GROUP BY purpose_class, age_band, household", params).all()
         facts = tx.execute(f"SELECT kind, detail, COUNT(*) AS n, SUM(amount) AS euros FROM luotto_stat_facts WHERE "
-                           f"{_where(tenant)} AND day >= :start AND day <= :end GROUP BY kind, detail", params).all()
-        capital = tx.execute(f"SELECT SUM(granted) AS granted, SUM(repaid) AS repaid, SUM(exempted) AS exempted, "
-                             f"SUM(lost) AS lost FROM luotto_stat_capital WHERE {_where(tenant)} AND day <= :end",
-                             params).one()
-        in_period = tx.execute(f"SELECT SUM(granted) AS granted, SUM(repaid) AS repaid, SUM(exempted) AS exempted, "
-                               f"SUM(lost) AS lost FROM luotto_stat_capital WHERE {_where(tenant)} AND day >= :start "
-                               f"AND day <= :end", params).one()
-        sources = tx.execute(f"SELECT source, SUM(amount) AS amount FROM luotto_stat_sources WHERE {_where(tenant)} "
+                           f"{w} AND day >= :start AND day <= :end GROUP BY kind, detail", params).all()
+        capital = tx.execute(f"SELECT {money} FROM luotto_stat_days WHERE {w} AND day <= :end", params).one()
+        in_period = tx.execute(f"SELECT {money} FROM luotto_stat_days WHERE {w} AND day >= :start AND day <= :end",
+                               params).one()
+        sources = tx.execute(f"SELECT source, SUM(amount) AS amount FROM luotto_stat_sources WHERE {w} "
                              f"AND day <= :end GROUP BY source ORDER BY source", params).all()
-        organisers = [r["tenant"] for r in tx.execute(
-            f"SELECT DISTINCT tenant FROM luotto_stat_loans WHERE {_where(tenant)} ORDER BY tenant", params).all()]
+        organisers = tx.execute(f"SELECT COUNT(DISTINCT tenant) AS n FROM luotto_stat_loans WHERE {w}", params).one()
     # PostgreSQL sums BIGINT as NUMERIC: back to integer cents.
     total = {k: int(v or 0) for k, v in capital.items()}
     period = {k: int(v or 0) for k, v in in_period.items()}
-    granted = {dim: [{**r, "euros": int(r["euros"] or 0)} for r in rows] for dim, rows in granted.items()}
+    granted: dict[str, dict] = {"purpose_class": {}, "age_band": {}, "household": {}}
+    for r in cells:
+        for dim in granted:
+            cell = granted[dim].setdefault(r[dim], {"cell": r[dim], "n": 0, "euros": 0})
+            cell["n"] += r["n"]
+            cell["euros"] += int(r["euros"] or 0)
     facts = [{**r, "euros": int(r["euros"] or 0)} for r in facts]
+    kinds = sorted({r["kind"] for rows in cases.values() for r in rows})
     out = {
         "period": {"from": start.isoformat(), "to": end.isoformat()},
         "scope": "organiser" if tenant is not None else "national",
-        "applications": _applications([c for c in cases if c["kind"] == "loan"], params),
-        "relief_applications": {kind: _counts([c for c in cases if c["kind"] == kind], params)
-                                for kind in sorted({c["kind"] for c in cases} - {"loan"})},
-        "loans_granted": _granted(granted),
+        "applications": _applications(_counts(cases, "loan"), grounds, days),
+        "relief_applications": {kind: _counts(cases, kind) for kind in kinds if kind != "loan"},
+        "loans_granted": _granted({dim: list(c.values()) for dim, c in granted.items()}),
         "outstanding_principal_at_end": format_cents(total["granted"] - total["repaid"] - total["exempted"]
                                                      - total["lost"]),
         "principal_in_period": {k: format_cents(v) for k, v in period.items()},
@@ -60,7 +73,24 @@ def report(store, tenant: str | None, start: dt.date, end: dt.date) -> dict:
         "capital_sources": _sources({r["source"]: int(r["amount"] or 0) for r in sources}, total, period),
     }
     if tenant is None:
-        out["organisers"] = len(organisers)
+        out["organisers"] = organisers["n"]
+    return out
+
+
+def _counts(cases: dict[str, list[dict]], kind: str) -> dict:
+    def n(which: str, outcome: str | None = None) -> int:
+        return sum(r["n"] for r in cases[which] if r["kind"] == kind and (outcome is None or r["outcome"] == outcome))
+    return {"received": n("received"), "decided": n("decided"), "granted": n("decided", "granted"),
+            "rejected": n("decided", "rejected"), "withdrawn": n("withdrawn")}
+
+
+def _applications(out: dict, grounds: list[dict], days: list[int]) -> dict:
+    by_ground: dict[str, dict] = {}
+    for r in grounds:
+        for ground in json.loads(r["grounds"]):
+            by_ground.setdefault(ground, {"count": 0})["count"] += r["n"]
+    out["rejected_by_ground"] = suppressed(by_ground)
+    out["processing_days"] = {"median": median(days), "p90": percentile(days, 90)}
     return out
 
 
@@ -93,29 +123,6 @@ def _sources(recorded: dict[str, int], total: dict, period: dict) -> dict:
                     **{name: format_cents(p[key]) for name, p in parts.items()},
                     "outstanding": format_cents(outstanding),
                     "available": format_cents(amount - outstanding - parts["lost"][key])}
-    return out
-
-
-def _counts(rows: list[dict], params: dict) -> dict:
-    within = lambda day: day is not None and params["start"] <= day <= params["end"]  # noqa: E731
-    decided = [r for r in rows if within(r["decided_on"])]
-    return {"received": sum(within(r["received_on"]) for r in rows), "decided": len(decided),
-            "granted": sum(r["outcome"] == "granted" for r in decided),
-            "rejected": sum(r["outcome"] == "rejected" for r in decided),
-            "withdrawn": sum(within(r["withdrawn_on"]) for r in rows)}
-
-
-def _applications(rows: list[dict], params: dict) -> dict:
-    out = _counts(rows, params)
-    decided = [r for r in rows if r["decided_on"] is not None and params["start"] <= r["decided_on"] <= params["end"]]
-    grounds: dict[str, dict] = {}
-    for r in decided:
-        if r["outcome"] == "rejected":
-            for ground in json.loads(r["grounds"]):
-                grounds.setdefault(ground, {"count": 0})["count"] += 1
-    days = [(dt.date.fromisoformat(r["decided_on"]) - dt.date.fromisoformat(r["received_on"])).days for r in decided]
-    out["rejected_by_ground"] = suppressed(grounds)
-    out["processing_days"] = {"median": median(days), "p90": percentile(days, 90)}
     return out
 
 
