@@ -60,6 +60,7 @@ ROUTES = (
     Route("GET", f"{APP}/letters/{{borrower_id}}", "personal_data", "a decision letter (PDF)"),
     Route("GET", "/v1/waiting-list", "personal_data", "grants waiting for capital, positions and offers (R-APP-6)"),
     Route("POST", "/v1/waiting-list/offers", "decision", "offer what the freed capital covers, in order (R-APP-6)"),
+    Route("POST", f"{APP}/grant-withdrawal", "prepare", "record that the applicant gives up a waiting or offered grant"),
     Route("POST", f"{APP}/contract", "decision", "draw the contract for an offer, a PDF to each borrower (R-APP-7)"),
     Route("GET", f"{APP}/contract/{{borrower_id}}", "personal_data", "the contract sent to a borrower (PDF)"),
     Route("POST", f"{APP}/contract/signatures", "decision", "record a borrower's or sign as the official (R-APP-7)"),

@@ -38,6 +38,10 @@ class PayeesIn(Body):
         return check_texts(value, "payees")
 
 
+class GrantWithdrawalIn(Body):
+    reason: s.LongText = Field("", description="the applicant's words; personal data, sealed in the event")
+
+
 class SignatureIn(Body):
     signer: s.Id = Field(description="a borrower's id (their signature, as given on the contract) or `official` "
                                      "(the decision maker signs for the organiser)")
@@ -61,6 +65,18 @@ def offer(body: Body, c: ContainerDep, tenant: TenantDep, request: Request) -> d
     people = {p for row in (*register.waiting, *register.offers.values()) for p in row["borrowers"]}
     _log(request, *sorted(people))
     return {"changes": written.result, "position": written.position}
+
+
+@router.post("/applications/{application_id}/grant-withdrawal", status_code=201, responses=ERRORS)
+def withdraw_grant(application_id: AppIdPath, body: GrantWithdrawalIn, c: ContainerDep, tenant: TenantDep,
+                   who: WhoDep, request: Request) -> dict:
+    """R-APP-6: the applicant no longer wants a waiting or offered grant: it leaves the waiting list (or its
+    reserved capital is freed) and the next in line is offered what the capital now covers."""
+    case = c.service.case(tenant, application_id)
+    _log(request, *case.applicants)
+    written = c.service.withdraw_grant(tenant, application_id, reason=body.reason, on=_on(c, body.on),
+                                       by=who.subject)
+    return {**view(c, written.result, facts=False), "position": written.position}
 
 
 @router.post("/applications/{application_id}/contract", status_code=201, responses=ERRORS)

@@ -91,6 +91,21 @@ class ContractCommands:
         written = self.write(change, lambda: [{"change": k, "application_id": a} for k, a in done])
         return written
 
+    def withdraw_grant(self, tenant: str, application_id: str, *, reason: str, on: dt.date, by: str):
+        """R-APP-6: the applicant gives up a waiting or offered grant; in the same write the next in line
+        is offered what the capital now covers (strict order)."""
+        def change() -> list:
+            case = self.case(tenant, application_id)
+            case.withdraw_grant(reason=self._seal(tenant, case.applicant, reason), on=on, by=by,
+                                recorded_at=self.clock())
+            register = self.register(tenant)
+            register.withdraw_grant(application_id, on)
+            outstanding = sum(register.outstanding(self.known_outstanding(tenant, register)).values())
+            changes = register.offer_waiting(on=on, outstanding=outstanding,
+                                             valid_days=self.policy(tenant).offer_valid_days)
+            return [case, register, *self.record_offer_changes(tenant, register, changes, on)]
+        return self.write(change, lambda: self.case(tenant, application_id))
+
     def waiting_list(self, tenant: str, today: dt.date) -> dict:
         """The queue with each applicant's position, and the offers with the capital they reserve. An
         offer whose time ran out shows `expired` before the next run records it (a date decides it)."""

@@ -308,3 +308,12 @@ class ApplicationCase(CaseState, Aggregate):
             if payee_id not in named or named[payee_id]["amount"] != amount:
                 raise DomainError("not_eligible", f"payee {payee_id} was paid {amount} and the transfer was not "
                                   "returned: it stays a payee with that amount", rule="R-APP-8", field="payees")
+
+    def withdraw_grant(self, *, reason: str, on: dt.date, by: str, recorded_at: dt.datetime) -> None:
+        """R-APP-6: a waiting or offered grant given up by the applicant (before the contract is concluded)."""
+        self._granted_loan("R-APP-6")
+        if self.grant_status not in ("waiting", "offered"):
+            raise DomainError("not_eligible", f"application {self.application_id}'s grant is "
+                              f"{self.grant_status.replace('_', ' ')}: only a waiting or offered grant is withdrawn",
+                              rule="R-APP-6")
+        self._record(ev.GrantWithdrawn, on=on, by=by, recorded_at=recorded_at, reason=reason)

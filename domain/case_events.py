@@ -205,3 +205,13 @@ class PayeesDecided(CaseEvent):
         case.payees = tuple(Payee(p["payee_id"], p["kind"], p["amount"]) for p in self.payees)
         case.payees_hash = self.details_hash
         case.payee_decisions = case.payee_decisions + 1
+
+
+class GrantWithdrawn(CaseEvent):
+    """R-APP-6: the applicant no longer wants the granted loan; it leaves the waiting list, or the offer's
+    reserved capital is freed for the next in line."""
+
+    reason: str  # sealed
+
+    def apply(self, case) -> None:
+        case.grant_withdrawn_on = self.effective_date

@@ -133,6 +133,7 @@ class CaseState:
     signatures: tuple[Signature, ...] = ()
     letter_deliveries: tuple[tuple[str, str, int | None], ...] = ()  # (borrower, outcome, event version)
     contracted_loan: str | None = None  # the loan id once the contract is concluded (LoanGranted)
+    grant_withdrawn_on: Date | None = None  # the applicant no longer wants the granted loan (R-APP-6)
     payees: tuple[Payee, ...] = ()  # R-APP-8: as the latest payee decision names them
     payees_hash: str | None = None  # salted hash of their details (adapters.application_facts, version 0)
     payee_decisions: int = 0
@@ -160,6 +161,8 @@ class CaseState:
             return None
         if self.contracted_loan is not None:
             return "contracted"
+        if self.grant_withdrawn_on is not None:
+            return "withdrawn"
         if self.offer is None:
             return "waiting"
         return "offer_expired" if self.offer.closed == "expired" else "offered"

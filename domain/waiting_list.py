@@ -52,7 +52,8 @@ class WaitingList:
                 **row, "offered_on": self.offered_on, "valid_until": self.valid_until}}
 
     class OfferClosed(Aggregate.Event):
-        """The reservation ends: `contracted` (the loan is granted in the same write), `expired`."""
+        """The reservation ends: `contracted` (the loan is granted in the same write), `expired`,
+        `withdrawn` (the applicant no longer wants the loan)."""
 
         application_id: str
         on: dt.date
@@ -129,6 +130,27 @@ class WaitingList:
                                valid_until=on + dt.timedelta(days=valid_days))
             changes.append(("offered", first["application_id"]))
         return changes
+
+    class GrantLeftQueue(Aggregate.Event):
+        """A waiting grant whose applicant no longer wants the loan leaves the list (the next moves up)."""
+
+        application_id: str
+        on: dt.date
+
+        def apply(self, register) -> None:
+            register.waiting = tuple(w for w in register.waiting if w["application_id"] != self.application_id)
+
+    def withdraw_grant(self, application_id: str, on: dt.date) -> str:
+        """The applicant withdraws a waiting or offered grant: it leaves the list, or its reservation ends.
+        Returns what it was (`waiting` or `offered`); `offer_waiting` then offers the next in line."""
+        if application_id in self.offers:
+            self.trigger_event(self.OfferClosed, application_id=application_id, on=on, outcome="withdrawn")
+            return "offered"
+        if any(w["application_id"] == application_id for w in self.waiting):
+            self.trigger_event(self.GrantLeftQueue, application_id=application_id, on=on)
+            return "waiting"
+        raise DomainError("not_eligible", f"application {application_id} is neither waiting nor offered",
+                          rule="R-APP-6", field="application_id")
 
     def take_offer(self, application_id: str, on: dt.date) -> Cents:
         """The contract is signed within the offer's time: the reservation becomes the loan."""

@@ -142,7 +142,7 @@ def request_for(route, appeal: int) -> dict:
                                  "request": {"months": 1, "from_instalment": 5}},
         "/v1/capital": {"source": "state_grant", "amount": "50000.00", "on": "2025-03-31", "decision_number": "VN/1/2025"},
         "/v1/discussions": {"request_id": "D-new", "borrower_id": "B1"}, "/meeting": {"held_on": "2025-03-31"},
-        "/v1/waiting-list/offers": {}, "/contract/signatures": {"signer": "B1"}, "/contract": {},
+        "/v1/waiting-list/offers": {}, "/grant-withdrawal": {"reason": "ei tarvetta"}, "/contract/signatures": {"signer": "B1"}, "/contract": {},
         "/payees": {"payees": [{"payee_id": "P1", "kind": "borrower", "name": "Maija", "iban": "FI2112345600000785",
                                 "amount": "500.00"}], "decided_by": "dm"},
         "/disbursements": {}, "/return": {},

@@ -145,3 +145,30 @@ def test_r_app_6_the_waiting_list_and_offers_survive_a_snapshot_of_the_register(
         assert sorted(register.offers) == ["A"]
     finally:
         again.close()
+
+
+def test_r_app_6_a_withdrawn_grant_leaves_the_list_and_the_next_is_offered_at_once(api):
+    client, issuer, c, clock = api
+    dm = issuer.headers("ek", ["decision_maker"], subject="dm-1")
+    cw = issuer.headers("ek", ["caseworker"], subject="cw-2")
+    assert client.post("/v1/loans", headers=dm, json={
+        "loan_id": "L-0", "borrower_id": "B-0", "purpose": "vuokrarästit", "principal": "3000.00",
+        "granted_on": "2026-03-02", "first_due_date": "2026-04-10", "term_months": 10, "decided_by": "dm",
+        "reasons": "x"}).status_code == 201
+    prepare(c.service, "A", "B-1", "2400.00")
+    prepare(c.service, "B", "B-2", "600.00")
+    for application_id in ("A", "B"):
+        assert client.post(f"/v1/applications/{application_id}/decision", headers=dm, json={
+            "outcome": "granted", "decided_by": "Pekka Päättäjä"}).json()["grant_status"] == "waiting"
+    # A no longer wants the loan: B (3,000.00 + 600.00 <= 4,000.00) is offered in the same write.
+    gone = client.post("/v1/applications/A/grant-withdrawal", headers=cw, json={"reason": "sai lainan muualta"})
+    assert gone.status_code == 201, gone.text
+    assert gone.json()["grant_status"] == "withdrawn"
+    b = client.get("/v1/applications/B", headers=dm).json()
+    assert (b["grant_status"], b["offer"]["valid_until"], b["contract"]["first_due_date"]) == (
+        "offered", "2026-03-16", "2026-04-10")
+    assert client.get("/v1/waiting-list", headers=dm).json()["waiting"] == []
+    again = client.post("/v1/applications/A/grant-withdrawal", headers=cw, json={})
+    assert (again.status_code, again.json()["rule"]) == (409, "R-APP-6")
+    stored = b"".join(n.state for n in c.service.recorder.select_notifications(start=1, limit=100_000)).decode()
+    assert "sai lainan muualta" not in stored  # the applicant's words are sealed

@@ -96,3 +96,16 @@ def test_r_app_6_a_contract_drawn_for_a_late_offer_moves_the_first_due_date_past
     assert contract_first_due_date(dt.date(2026, 4, 10), dt.date(2026, 4, 10)) == dt.date(2026, 5, 10)
     assert contract_first_due_date(dt.date(2026, 1, 31), dt.date(2026, 3, 5)) == dt.date(2026, 3, 31)
     assert contract_first_due_date(dt.date(2026, 1, 31), dt.date(2026, 2, 27)) == dt.date(2026, 2, 28)
+
+
+def test_r_app_6_a_withdrawn_grant_leaves_the_list_or_frees_its_reservation():
+    register = register_with({"L1": 800000})
+    register.enqueue_grant(application_id="A", principal=200000, decided_on=ON, borrowers=["B1"])
+    register.enqueue_grant(application_id="B", principal=150000, decided_on=ON, borrowers=["B2"])
+    register.enqueue_grant(application_id="C", principal=100000, decided_on=ON, borrowers=["B3"])
+    register.offer_waiting(on=ON, outstanding=800000, valid_days=30)
+    assert register.withdraw_grant("B", ON) == "waiting" and [w["application_id"] for w in register.waiting] == ["C"]
+    assert register.withdraw_grant("A", ON) == "offered" and register.reserved() == 0
+    assert register.offer_waiting(on=ON, outstanding=800000, valid_days=30) == [("offered", "C")]
+    with pytest.raises(DomainError):
+        register.withdraw_grant("A", ON)
