@@ -62,9 +62,6 @@ Progress = Callable[[int, int], None]
 # Reasons of rejected entries, beside the parsers' (malformed, non_eur, non_positive_amount, not_booked).
 FUTURE = "future_value_date"
 LOAN_CACHE = 2000  # loans kept between the batches of one import
-# ... and at most this many payments held in those loans (~480 B of loan state each): a file of many
-# payments per loan would otherwise grow the cache with the file (issue 19: bench part e).
-PAYMENTS_CACHED = 20_000
 ORIGINAL_NOT_FOUND = "original_not_found"
 
 
@@ -262,9 +259,8 @@ class _Importer:
             return False
         for loan_id, loan in loans.items():
             self.loans[loan_id] = loan
-        held = sum(len(loan.payments) for loan in self.loans.values())
-        while self.loans and (len(self.loans) > LOAN_CACHE or held > PAYMENTS_CACHED):
-            held -= len(self.loans.popitem(last=False)[1].payments)
+        while len(self.loans) > LOAN_CACHE:
+            self.loans.popitem(last=False)
         self._moved(max((o.position for o in outcomes if isinstance(o, Posted) and o.position), default=None))
         for entry, outcome in zip(pending, outcomes):
             if isinstance(outcome, DomainError):

@@ -199,31 +199,6 @@ def test_import_rate_batched_and_one_by_one(stack, tmp_path, capsys):
     assert rates["batched"] > rates["one-by-one"]
 
 
-def test_the_import_s_loan_cache_holds_a_bounded_number_of_payments(stack, tmp_path, monkeypatch):
-    """Issue 19 (bench part e): the loans an import keeps between batches hold at most PAYMENTS_CACHED
-    payments, so a file of many payments per loan does not grow the cache with the file. 600 payments
-    over 3 loans in batches of 100: with a budget of 150 payments the cache keeps at most one loan
-    (200 payments each by the end), and every payment is still recorded once."""
-    from application import payment_files
-
-    monkeypatch.setattr(payment_files, "PAYMENTS_CACHED", 150)
-    held: list[int] = []
-    original = payment_files._Importer._post_batch
-
-    def watched(self, pending):
-        done = original(self, pending)
-        held.append(sum(len(loan.payments) for loan in self.loans.values()))
-        return done
-
-    monkeypatch.setattr(payment_files._Importer, "_post_batch", watched)
-    container, _ = with_loans(stack, 3)
-    path = _payments_file(tmp_path / "many.xml", 600, 3, "MANY")
-    report = import_payments(container.service, TENANT, path, on=ON, accounts=ACCOUNTS, batch=100)
-    assert report.counts["matched"] == 600
-    assert len(held) == 6 and max(held) <= 150, held
-    assert [len(received(container.service, f"L{i}")) for i in (1, 2, 3)] == [200, 200, 200]
-
-
 # --------------------------------------------------------------------------------------------- #
 # HTTP and the command line
 # --------------------------------------------------------------------------------------------- #
