@@ -131,6 +131,20 @@ ROUTES = (
                                ("free-months", "decision"), ("due-date-extension", "decision"),
                                ("terms", "decision"), ("exemption", "decision"))
       for method in ("GET", "POST")),
+    # after acceleration (issue 22, api/web/legal_pages.py): the same permissions as the API's routes
+    Route("GET", "/console/loans/{loan_id}/legal", "read", "console: legal status, court and collection forms",
+          {"legal": "the court package, legal steps and the agency's files (they name the debtor)"}),
+    Route("GET", "/console/loans/{loan_id}/court-package", "legal", "console: download the court package on a date"),
+    Route("POST", "/console/loans/{loan_id}/legal-steps", "legal", "console: record a claim filed, judgment or "
+          "enforcement (R-LEGAL-1, R-WEB-1)"),
+    Route("POST", "/console/loans/{loan_id}/collection-transfer", "decision",
+          "console: transfer overdue instalments or the accelerated loan to collection (R-COL-1)"),
+    Route("GET", "/console/loans/{loan_id}/collection-transfer/{transfer_id}/export", "legal",
+          "console: the collection agency's file (JSON or CSV)"),
+    Route("POST", "/console/loans/{loan_id}/collection-transfer/{transfer_id}/payments", "payment_admin",
+          "console: record a payment the collection agency collected"),
+    Route("POST", "/console/loans/{loan_id}/collection-transfer/{transfer_id}/recall", "decision",
+          "console: recall a collection transfer"),
     Route("GET", "/console/payments", "payment_admin", "console: unallocated payments and bank-file upload"),
     Route("POST", "/console/payments/{payment_id}/allocation", "payment_admin", "console: allocate a payment"),
     Route("POST", "/console/payments/files", "payment_admin", "console: import a bank file, with its report"),

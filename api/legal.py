@@ -87,18 +87,12 @@ def agency_payment(loan_id: s.LoanIdPath, transfer_id: TransferIdPath, body: s.A
                    tenant: TenantDep) -> dict:
     """Money the collection agency collected, recorded with its source `collection_agency:<transfer>`; idempotent
     by `payment_id` like any payment (R-PAY-1). No fee is recorded (Act §6)."""
-    from domain.errors import DomainError
+    from application.collection_export import post_agency_payment
     from domain.money import parse_amount
 
-    loan = c.service.loan(tenant, loan_id)
-    if not any(t.transfer_id == transfer_id for t in loan.collections):
-        raise DomainError("not_found", f"no transfer {transfer_id!r} on loan {loan_id}", rule="R-COL-1",
-                          field="transfer_id")
-    today = c.today()
-    value_date = _day(c, body.value_date)
-    written = c.service.post_payment(tenant=tenant, payment_id=body.payment_id,
-                                     amount=parse_amount(body.amount, "amount"), value_date=value_date, on=today,
-                                     loan_id=loan_id, source=f"collection_agency:{transfer_id}")
+    written = post_agency_payment(c, tenant, loan_id, transfer_id, payment_id=body.payment_id,
+                                  amount=parse_amount(body.amount, "amount"), value_date=_day(c, body.value_date),
+                                  on=c.today())
     return {"loan_id": loan_id, "payment_id": body.payment_id, "source": f"collection_agency:{transfer_id}",
             "position": written.position}
 

@@ -80,3 +80,16 @@ def transfer_csv(document: dict) -> str:
                          d["penalty_interest_on_loan"], d["amount"], d["currency"], d["creditor"]["iban"],
                          NO_COSTS["fi"]])
     return out.getvalue()
+
+
+def post_agency_payment(container, tenant: str, loan_id: str, transfer_id: str, *, payment_id: str, amount: int,
+                        value_date, on):
+    """Money the agency collected on a transfer, recorded with the source `collection_agency:<transfer>`;
+    idempotent by `payment_id` (R-PAY-1); no fee (Act §6). Shared by the API and the console."""
+    loan = container.service.loan(tenant, loan_id)
+    if not any(t.transfer_id == transfer_id for t in loan.collections):
+        raise DomainError("not_found", f"no transfer {transfer_id!r} on loan {loan_id}", rule="R-COL-1",
+                          field="transfer_id")
+    return container.service.post_payment(tenant=tenant, payment_id=payment_id, amount=amount,
+                                          value_date=value_date, on=on, loan_id=loan_id,
+                                          source=f"collection_agency:{transfer_id}")

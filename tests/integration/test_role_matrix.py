@@ -190,11 +190,16 @@ def _console_loan(answer, holds: bool) -> None:
     assert (REASONS in answer.text) == holds and ("henkilötieto, ei näytetä roolillesi" in answer.text) != holds
 
 
-PARTLY = {("GET", "/v1/loans/{loan_id}/events"): _events, ("GET", "/v1/loans/{loan_id}/evidence"): _evidence,
+def _console_legal(answer, holds: bool) -> None:
+    assert ('id="legal-step-form"' in answer.text) == holds and ('id="package-form"' in answer.text) == holds
+
+
+PARTLY = {("GET", "/v1/loans/{loan_id}/events"): _events, ("GET", "/console/loans/{loan_id}/legal"): _console_legal, ("GET", "/v1/loans/{loan_id}/evidence"): _evidence,
           ("POST", "/v1/payments/files"): _files, ("GET", "/v1/work-queue"): _work_queue,
           ("GET", "/console/work-queue"): _console_work_queue, ("GET", "/console/loans/{loan_id}"): _console_loan,
           ("GET", "/console/loans/{loan_id}/evidence"): _evidence}
-CONSOLE_WRITES = {"/console/payments/{payment_id}/allocation", "/console/payments/files"}
+CONSOLE_WRITES = {"/console/payments/{payment_id}/allocation", "/console/payments/files",
+                  "/console/loans/{loan_id}/legal-steps", "/console/loans/{loan_id}/collection-transfer"}
 
 
 def test_every_route_is_in_the_table_and_every_partial_grant_is_checked(tmp_path):
@@ -291,7 +296,7 @@ def console_request(route, csrf: str) -> dict:
     """A valid call of each console route: forms carry the session's CSRF token (R-WEB-1)."""
     from tests.support.console import console_form
 
-    url = route.path.replace("{loan_id}", "L1").replace("{payment_id}", "U-1")
+    url = route.path.replace("{loan_id}", "L1").replace("{payment_id}", "U-1").replace("{transfer_id}", "T-1")
     if route.path == "/console/loans":
         url += "?loan_id=L1"
     files = {"file": ("ktl.txt", (FIXTURES / "ktl_correction.txt").read_bytes(), "text/plain")} \

@@ -28,7 +28,14 @@ def console_form(path: str, csrf: str) -> dict:
     """A valid form for each console POST route (the role matrix sends it)."""
     forms = {"/console/language": {"lang": "sv", "next": "/console/work-queue"},
              "/console/dev-sign-in": {"subject": "dev", "tenant": "t1", "roles": ["caseworker"]},
-             "/console/payments/{payment_id}/allocation": {"loan_id": "L2"}}
+             "/console/payments/{payment_id}/allocation": {"loan_id": "L2"},
+             # issue 22: L1's instalment 2 is overdue on the matrix's day; T-1 is no transfer (404, R-COL-1)
+             "/console/loans/{loan_id}/legal-steps": {"kind": "claim_filed", "case_number": "HO 1/2025",
+                                                      "reasons": "test"},
+             "/console/loans/{loan_id}/collection-transfer": {"instalments": "2", "reasons": "test"},
+             "/console/loans/{loan_id}/collection-transfer/{transfer_id}/payments": {"payment_id": "AG-1",
+                                                                                     "amount": "5.00"},
+             "/console/loans/{loan_id}/collection-transfer/{transfer_id}/recall": {"reasons": "test"}}
     if "/decisions/" in path:  # a rule check: records nothing
         return {"csrf": csrf, "reasons": "test", "on": "2025-03-31", "action": "check", "cause": "illness",
                 "months": "1", "from_instalment": "5", "instalment": "3", "new_due_date": "2025-05-10",
