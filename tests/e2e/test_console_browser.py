@@ -169,3 +169,50 @@ def test_an_auditor_reads_the_access_log(server, page):
     page.click("form[action='/console/access-log'] button")
     assert "au-1 (console)" in page.locator("#access-log-table").inner_text()
     check(page, "access-log")
+
+
+def test_legal_staff_record_a_claim_filed_and_download_the_court_package(server, page):
+    """Issue 22: from the loan page to its legal page; the claim is recorded by the signed-in person
+    (R-LEGAL-1) and the court package for a chosen date downloads as a signed zip."""
+    base = server.base_url
+    sign_in(page, base, "lg-1", "t1", ["legal"])
+    page.goto(f"{base}/console/loans/L1")
+    page.click("#legal-link")
+    assert page.locator("h1").inner_text() == "Laina L1: oikeudelliset toimet ja perintä"
+    check(page, "legal")
+    page.select_option("#step-kind", "claim_filed")
+    page.fill("#court", "Helsingin hallinto-oikeus")
+    page.fill("#case_number", "H 77/2026")
+    page.fill("#step-amount", "300.00")
+    page.fill("#step-reasons", "Kolme erää maksamatta")
+    page.click("#record-step")
+    assert page.locator("#done").inner_text() == "Oikeudellinen vaihe kirjattu."
+    row = page.locator("#court-table tbody tr").first.inner_text()
+    assert "Hakemus jätetty hallinto-oikeuteen" in row and "H 77/2026" in row and "300,00 €" in row, row
+    check(page, "legal-after-claim")
+    page.fill("#package-on", str(server.facts["today"]))
+    with page.expect_download() as download:
+        page.click("#package-form button")
+    saved = ARTIFACTS / "court-package-L1.zip"
+    download.value.save_as(str(saved))
+    names = zipfile.ZipFile(saved).namelist()
+    assert any(n.endswith("court/claim.json") for n in names), names
+    assert not page.csp_violations, page.csp_violations
+
+
+def test_a_decision_maker_transfers_an_instalment_to_collection_and_finance_sees_the_payment_form(server, page):
+    """Issue 22: the transfer and recall forms (decision) and the agency payment form (payment_admin)
+    pass axe-core too."""
+    base = server.base_url
+    sign_in(page, base, "dm-4", "t1", ["decision_maker"])
+    page.goto(f"{base}/console/loans/L1/legal")
+    page.check("#instalment-3")
+    page.fill("#transfer-reasons", "Kaksi muistutusta ilman vastausta")
+    page.click("#transfer-form button")
+    assert page.locator("#done").inner_text() == "Siirretty perintätoimistolle."
+    assert "Erät 3" in page.locator("#transfer-table").inner_text()
+    check(page, "legal-transferred")
+    sign_in(page, base, "fi-3", "t1", ["finance"])
+    page.goto(f"{base}/console/loans/L1/legal")
+    assert page.locator("form[action$='/payments']").count() == 1
+    check(page, "legal-finance")
