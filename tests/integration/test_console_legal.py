@@ -63,6 +63,10 @@ def test_the_court_package_for_a_chosen_date_and_a_future_date_refused(tmp_path)
         assert claim["on"] == "2025-05-01", claim.get("on")
         future = cl.get("/console/loans/L1/court-package?on=2025-05-21")
         assert future.status_code == 422 and "R-DATE-1" in future.text and summary_of(future.text)
+        swedish = cl.get("/console/loans/L1/legal", headers={"Accept-Language": "sv"}).text
+        assert "Lån L1: rättsliga åtgärder och indrivning" in swedish and "Rättegångsmaterial" in swedish
+        english = cl.get("/console/loans/L1/legal", headers={"Accept-Language": "en"}).text
+        assert "Record a legal step" in english and "Claim filed with the court" in english
 
 
 def test_a_decision_maker_transfers_an_overdue_instalment_then_recalls_it(tmp_path):
