@@ -22,7 +22,7 @@ from domain.servicing import next_action_date
 from projections.set_aside import SetAside
 from projections.follower import AlreadyClaimed, Batch, Follower
 from adapters.sql_store import SqlStore
-from projections import schema
+from projections import portfolio_sums, schema
 from projections.schema import TABLES
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -212,13 +212,15 @@ class ReadModel:
         with self.store.transaction() as tx:
             self.follower.claim(tx, batch)  # first: a second runner waits here, then finds it claimed
             if not isolate:
+                portfolio_sums.record(tx, rows)  # before the rows it reads are replaced
                 tx.executemany(UPSERT_LOAN, rows)
                 tx.executemany(UPSERT_AGENDA, agenda)
                 for (tenant, payment_id), row in unallocated.items():
                     _write_unallocated(tx, tenant, payment_id, row)
                 return failures
             for row, next_date in zip(rows, agenda):
-                error = _savepoint(tx, lambda: (tx.execute(UPSERT_LOAN, row), tx.execute(UPSERT_AGENDA, next_date)))
+                error = _savepoint(tx, lambda: (portfolio_sums.record(tx, [row]), tx.execute(UPSERT_LOAN, row),
+                                                tx.execute(UPSERT_AGENDA, next_date)))
                 if error:
                     failures.append((f"loan:{row['loan_uuid']}", row["tenant"], f"loan {row['loan_id']}", error))
             for (tenant, payment_id), row in unallocated.items():
@@ -239,6 +241,8 @@ class ReadModel:
                     loan = self.service.repository.get(uuid.UUID(key))
                     row, next_date = self._loan_row(loan, loan.id, loan.version, loan.granted_on)
                     with self.store.transaction() as tx:
+                        portfolio_sums.lock(tx, NAME)  # no runner writes this loan's row meanwhile
+                        portfolio_sums.record(tx, [row])
                         tx.execute(UPSERT_LOAN, row)
                         tx.execute(UPSERT_AGENDA, next_date)
                 elif kind == "payment":

@@ -4,6 +4,7 @@ events."""
 from __future__ import annotations
 
 from adapters.sql_store import SqlStore, append_only
+from projections.portfolio_sums import TABLE as PORTFOLIO_SUMS
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS luotto_loans (
@@ -25,6 +26,7 @@ SCHEMA = [
     "CREATE INDEX IF NOT EXISTS luotto_loans_hardship ON luotto_loans (tenant, loan_id) WHERE hardship_active = 1",
     "CREATE INDEX IF NOT EXISTS luotto_loans_overdue ON luotto_loans (tenant) WHERE overdue_amount > 0",
     "CREATE INDEX IF NOT EXISTS luotto_loans_legal ON luotto_loans (tenant, loan_id) WHERE legal_status IS NOT NULL",
+    PORTFOLIO_SUMS,  # the portfolio's running totals per organiser (issue 21)
     """CREATE TABLE IF NOT EXISTS luotto_unallocated (
         tenant TEXT NOT NULL, payment_id TEXT NOT NULL, amount BIGINT NOT NULL, value_date TEXT NOT NULL,
         reference TEXT, PRIMARY KEY (tenant, payment_id))""",
@@ -54,10 +56,11 @@ DIGEST_LOG_TABLE = """CREATE TABLE IF NOT EXISTS luotto_digest_log ({id},
 APPEND_ONLY = ("luotto_digests", "luotto_digest_log")  # R-DATA-8: nobody deletes a signed digest
 
 
-TABLES = ("luotto_loans", "luotto_unallocated", "luotto_tracking", "luotto_agenda")
+TABLES = ("luotto_loans", "luotto_unallocated", "luotto_tracking", "luotto_agenda", "luotto_portfolio_sums")
 # The shape of the derived tables above; when it changes they are dropped and rebuilt from the events.
 # 2: interest figures (issue 16).
-READ_MODEL_SCHEMA = "3"  # 3: luotto_loans.legal_status (issue 20)
+# 3: luotto_loans.legal_status (issue 20).
+READ_MODEL_SCHEMA = "4"  # 4: luotto_portfolio_sums (issue 21)
 META = "CREATE TABLE IF NOT EXISTS luotto_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 
 
