@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("file", help="camt.054 (001.02/001.08) XML or KTL viitesiirto file")
     iml = commands.add_parser("import-loans", help="bring existing loans in from a CSV or XLSX file (R-MIG; README)")
     iml.add_argument("tenant")
-    iml.add_argument("file", help="CSV or XLSX in the template's columns (docs/import-loans-template.csv)")
+    iml.add_argument("file", help="CSV or XLSX in the template's columns (deploy/import-loans-template.csv)")
     iml.add_argument("--dry-run", action="store_true", help="replay and compare, record nothing")
     iml.add_argument("--accept", action="append", default=[], metavar="LOAN=REASON",
                      help="record this loan although its balance differs, for this reason (repeatable)")

@@ -1,6 +1,6 @@
 """`luotto import-loans TENANT FILE`: the organiser's existing loans, from its spreadsheet, replayed
 through the rules and checked before anything is recorded (R-MIG-1 … 4; template in README and
-docs/import-loans-template.csv).
+deploy/import-loans-template.csv).
 
 The file is read one row at a time and one loan at a time (a loan's rows are together, its `loan`
 row first), so memory does not grow with the file. Each loan is replayed in a sandbox of its own

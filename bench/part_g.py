@@ -1,7 +1,7 @@
 """(g) Bringing existing loans in (issue 19, R-MIG): `luotto import-loans` of a file of BENCH_G_LOANS loans
 with three years of monthly payments each, into PostgreSQL, and its memory against a file a tenth as big.
 
-1. Two CSV files in the template's columns (docs/import-loans-template.csv): the small one of
+1. Two CSV files in the template's columns (deploy/import-loans-template.csv): the small one of
    BENCH_G_SMALL loans, the big one of BENCH_G_LOANS, each loan 3,600.00 over 36 months from
    2022-01-10, granted 2021-12-15, paid 100.00 on every due date, with a bank archive id; the
    import date 2024-12-31, so every loan is repaid and its file balance is 0.00 repaid.

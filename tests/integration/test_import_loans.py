@@ -1,4 +1,4 @@
-"""`luotto import-loans` over the documented template (docs/import-loans-template.csv), on
+"""`luotto import-loans` over the documented template (deploy/import-loans-template.csv), on
 PostgreSQL and SQLite (R-MIG-1 … 4): each loan replayed through the rules from its grant date;
 the file's balance compared with Luotto's on the import date (2025-06-02); a loan that differs is
 refused until accepted with a reason; the replay invents no reminder (the Kittilä policy reminds
@@ -31,7 +31,7 @@ from application.migration import LoanImport
 from domain.loan import loan_uuid
 from tests.integration.helpers import Clock, Stack, stack  # noqa: F401 - fixture
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "docs" / "import-loans-template.csv"
+TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "import-loans-template.csv"
 TENANTS = {"kt": {"preset": "kittila"}}
 AS_OF = dt.date(2025, 6, 2)
 
