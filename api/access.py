@@ -100,6 +100,7 @@ ROUTES = (
           "every organiser's statistics together, no personal data (R-STAT-2)"),
     Route("POST", "/v1/capital", "payment_admin", "record lending capital by source (R-CAP-1, Act §10a)"),
     Route("GET", "/v1/books/journal", "books", "journal entries per day for the organiser's ledger, CSV (R-BOOK-1)"),
+    Route("GET", "/v1/books/bank-files", "books", "each imported bank file reconciled with its payments (R-BOOK-2)"),
     Route("GET", "/v1/digests/latest", "audit", "the latest signed digest"),
     Route("PUT", "/v1/borrowers/{borrower_id}", "personal_data", "store a borrower's personal data"),
     Route("GET", "/v1/borrowers/{borrower_id}", "personal_data", "read a borrower's personal data"),

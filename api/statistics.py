@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api import schemas as s
 from api.deps import Authorised, ContainerDep, TenantDep, WhoDep
+from application.bank_file_records import CSV_HEADER as BANK_FILES_HEADER, bank_file_reconciliations, csv_rows
 from application.capital import record_capital
 from domain.money import parse_amount
 from api.errors import error_responses
@@ -77,3 +78,13 @@ async def books(c: ContainerDep, tenant: TenantDep, start: Annotated[s.Day, Quer
     rows = await run_in_threadpool(books_journal, c, tenant, start, end)
     return Response(to_csv(JOURNAL_HEADER, rows), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="journal-{tenant}-{start}-{end}.csv"'})
+
+
+@router.get("/books/bank-files", responses=error_responses())
+async def bank_files(c: ContainerDep, tenant: TenantDep, format: Literal["json", "csv"] = "json"):
+    """R-BOOK-2: each imported bank file reconciled with the payments it produced."""
+    files = await run_in_threadpool(bank_file_reconciliations, c.service, tenant)
+    if format == "csv":
+        return Response(to_csv(BANK_FILES_HEADER, csv_rows(files)), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="bank-files-{tenant}.csv"'})
+    return {"files": files}

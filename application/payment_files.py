@@ -34,6 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from decimal import Decimal
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ from adapters.bankfiles import CAMT054, MALFORMED, BankEntry, FileRejected, Sour
 from adapters.metrics import PAYMENTS
 from adapters.reference_numbers import (format_national, format_rf, normalise_reference, rf_reference,
                                         virtual_barcode)
+from application.bank_file_records import record_import
 from application.notices import organiser
 from application.payment_batch import PaymentCommand, Posted, post_batch
 from application.service import LoanService
@@ -82,6 +84,9 @@ class ImportReport:
     queued: list[dict] = field(default_factory=list)  # returns waiting for finance (application.bank_returns)
     position: int | None = None  # the last notification written (read-your-writes)
     tallies: dict[str, int] = field(default_factory=dict)
+    cents: dict[str, int] = field(default_factory=dict)  # kind -> readable amounts (R-BOOK-2)
+    sha256: str | None = None  # the file's identity, once read (R-BOOK-2)
+    message_id: str | None = None
     loans: set[str] = field(default_factory=set)  # every loan the import wrote to (for the access log)
 
     # A report lists at most this many rows of each kind (the counts are always whole), so that the
@@ -91,6 +96,8 @@ class ImportReport:
 
     def add(self, kind: str, row: dict) -> None:
         self.tallies[kind] = self.tallies.get(kind, 0) + 1
+        if row.get("amount") is not None:  # describe() gives cents as "12.34"
+            self.cents[kind] = self.cents.get(kind, 0) + int(Decimal(row["amount"]) * 100)
         rows = getattr(self, kind)
         if len(rows) < self.ROWS_KEPT:
             rows.append(row)
@@ -101,6 +108,7 @@ class ImportReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {"tenant": self.tenant, "format": self.format, "file_rejected": self.file_rejected,
+                "sha256": self.sha256, "message_id": self.message_id,
                 "counts": self.counts, **{kind: getattr(self, kind) for kind in KINDS},
                 "rows_truncated": [k for k in KINDS if self.tallies.get(k, 0) > len(getattr(self, k))],
                 "position": self.position}
@@ -161,6 +169,9 @@ def import_payments(service: LoanService, tenant: str, file_bytes_or_path: Sourc
             for entry in bank_file.entries():
                 importer.add(entry)
             importer.flush()  # progress has reached (total, total): every entry advanced it once
+            # R-BOOK-2: only a complete import is recorded, so a file is reconciled whole.
+            report.sha256, report.message_id = bank_file.sha256(), bank_file.message_id()
+            record_import(service, tenant, report, on=on, entries_cents=bank_file.checked_cents)
     except FileRejected as e:  # empty, unreadable or of an unknown format
         if report.format is not None:
             raise

@@ -12,8 +12,10 @@ totals, a DTD further down): a file with such a fault is refused whole.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import os
+import re
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -39,6 +41,7 @@ class BankFile:
         self.version: str | None = None  # camt.054.001.02 / .08 once read
         self.checked_entries: int | None = None
         self.accounts: set[str | None] = set()
+        self.checked_cents = 0  # the readable amounts of the entries, summed by check()
 
     def entries(self) -> Iterator[BankEntry]:
         self.stream.seek(0)
@@ -54,12 +57,33 @@ class BankFile:
     def check(self) -> int:
         """Read the whole file; the number of entries, or FileRejected with the reason. `accounts` are
         then the accounts the file reports on (None for an entry whose notification names none)."""
-        count, accounts = 0, set()
+        count, accounts, cents = 0, set(), 0
         for entry in self.entries():
             count += 1
             accounts.add(entry.account)
-        self.checked_entries, self.accounts = count, accounts
+            cents += entry.amount or 0
+        self.checked_entries, self.accounts, self.checked_cents = count, accounts, cents
         return count
+
+    def sha256(self) -> str:
+        """The file's identity (R-BOOK-2): the SHA-256 of its bytes, read in chunks."""
+        self.stream.seek(0)
+        digest = hashlib.sha256()
+        for chunk in iter(lambda: self.stream.read(1 << 16), b""):
+            digest.update(chunk)
+        return digest.hexdigest()
+
+    def message_id(self) -> str | None:
+        """The bank's own id of the file: camt.054 GrpHdr/MsgId (near the top); KTL has none."""
+        if self.format != CAMT054:
+            return None
+        self.stream.seek(0)
+        found = _MSG_ID.search(self.stream.read(8192))
+        return found.group(1).decode("ascii") if found else None
+
+
+# ISO 20022 Max35Text; only printable ASCII without markup is taken as an id.
+_MSG_ID = re.compile(rb"<(?:\w+:)?GrpHdr>\s*<(?:\w+:)?MsgId>([!-;=?-~ ]{1,35})</(?:\w+:)?MsgId>")
 
 
 def sniff(stream: BinaryIO) -> str:
