@@ -30,6 +30,7 @@ class PaymentCommand:
     loan_id: str | None = None
     reference: str | None = None
     source: str = "api"
+    file_sha256: str | None = None  # R-BOOK-2: the bank file it came from; not part of `content`
 
     @property
     def content(self) -> dict:
@@ -130,5 +131,5 @@ def _decide(service, command: PaymentCommand, marker: PaymentMarker | None, targ
             raise
         paid[loan.id] = loan
     marker = PaymentMarker.register(tenant=command.tenant, payment_id=command.payment_id, content=command.content,
-                                    loan_id=loan.loan_id if loan else None)
+                                    loan_id=loan.loan_id if loan else None, file_sha256=command.file_sha256)
     return marker, True

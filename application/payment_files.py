@@ -160,6 +160,7 @@ def import_payments(service: LoanService, tenant: str, file_bytes_or_path: Sourc
                                         f"organiser {tenant}'s accounts ({', '.join(accounts)})")
                 return report
             report.format = bank_file.version or bank_file.format
+            report.sha256, report.message_id = bank_file.sha256(), bank_file.message_id()  # R-BOOK-2
             report.entries = total
             importer = _Importer(service, tenant, on, "camt.054" if bank_file.format == CAMT054 else "ktl",
                                  report, max(1, batch), lambda done: progress and progress(done, total))
@@ -170,7 +171,6 @@ def import_payments(service: LoanService, tenant: str, file_bytes_or_path: Sourc
                 importer.add(entry)
             importer.flush()  # progress has reached (total, total): every entry advanced it once
             # R-BOOK-2: only a complete import is recorded, so a file is reconciled whole.
-            report.sha256, report.message_id = bank_file.sha256(), bank_file.message_id()
             record_import(service, tenant, report, on=on, entries_cents=bank_file.checked_cents)
     except FileRejected as e:  # empty, unreadable or of an unknown format
         if report.format is not None:
@@ -245,7 +245,8 @@ class _Importer:
         try:
             written = self.service.post_payment(tenant=self.tenant, payment_id=entry.payment_id, amount=entry.amount,
                                                 value_date=entry.value_date, on=self.on,
-                                                reference=canonical_reference(entry.reference), source=self.source)
+                                                reference=canonical_reference(entry.reference), source=self.source,
+                                                file_sha256=self.report.sha256)
         except DomainError as e:
             self._reject(entry, e.code, e.message)
             return
@@ -263,7 +264,8 @@ class _Importer:
         the batch must be posted one by one instead (nothing of it was saved then)."""
         loans: dict[str, Loan] = {}
         commands = [PaymentCommand(self.tenant, entry.payment_id, entry.amount, entry.value_date, self.on,
-                                   reference=canonical_reference(entry.reference), source=self.source)
+                                   reference=canonical_reference(entry.reference), source=self.source,
+                                   file_sha256=self.report.sha256)
                     for entry in pending]
         outcomes = post_batch(self.service, commands, lambda command: self._target(command.reference, loans))
         if outcomes is None:

@@ -26,14 +26,15 @@ class PaymentCommands:
         self._reference_owners: dict[tuple[str, str], str] = {}
 
     def post_payment(self, *, tenant: str, payment_id: str, amount: Cents, value_date: dt.date, on: dt.date,
-                     loan_id: str | None = None, reference: str | None = None, source: str = "api") -> Written:
+                     loan_id: str | None = None, reference: str | None = None, source: str = "api",
+                     file_sha256: str | None = None) -> Written:
         """R-PAY-1/2: idempotent by payment_id; unmatched payments wait in the unallocated queue.
         Concurrent posts are decided together and saved in one transaction (group commit)."""
         if self.inline_payments:
             return self._post_payment_alone(PaymentCommand(tenant, payment_id, amount, value_date, on, loan_id,
-                                                           reference, source))
+                                                           reference, source, file_sha256))
         return self._payment_commits.submit(PaymentCommand(tenant, payment_id, amount, value_date, on, loan_id,
-                                                           reference, source))
+                                                           reference, source, file_sha256))
 
     async def post_payment_async(self, command: PaymentCommand) -> Written:
         """post_payment for the event loop: waits for the group commit without a thread of its own."""

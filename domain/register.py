@@ -160,6 +160,9 @@ class PaymentMarker(Aggregate):
         payment_id: str
         content: dict  # amount, value_date, loan_id, reference as posted
         loan_id: str | None  # None: waiting in the unallocated queue
+        # R-BOOK-2: the SHA-256 of the bank file that first brought this payment (None: not from a
+        # file, or stored before files were recorded).
+        file_sha256: str | None = None
 
     class Allocated(Aggregate.Event):
         loan_id: str
@@ -176,17 +179,20 @@ class PaymentMarker(Aggregate):
         def apply(self, marker: "PaymentMarker") -> None:
             marker.returned = True
 
-    def __init__(self, tenant: str, payment_id: str, content: dict, loan_id: str | None) -> None:
+    def __init__(self, tenant: str, payment_id: str, content: dict, loan_id: str | None,
+                 file_sha256: str | None = None) -> None:
         self.tenant = tenant
+        self.file_sha256 = file_sha256
         self.payment_id = payment_id
         self.content = content
         self.loan_id = loan_id
         self.returned = False
 
     @classmethod
-    def register(cls, *, tenant: str, payment_id: str, content: dict, loan_id: str | None) -> "PaymentMarker":
+    def register(cls, *, tenant: str, payment_id: str, content: dict, loan_id: str | None,
+                 file_sha256: str | None = None) -> "PaymentMarker":
         return cls._create(cls.Registered, id=payment_marker_id(tenant, payment_id), tenant=tenant,
-                           payment_id=payment_id, content=content, loan_id=loan_id)
+                           payment_id=payment_id, content=content, loan_id=loan_id, file_sha256=file_sha256)
 
     def same_content(self, content: dict) -> None:
         if content != self.content:

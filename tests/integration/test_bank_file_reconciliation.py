@@ -22,6 +22,7 @@ import json
 from application.bank_file_records import bank_file_reconciliations
 from application.payment_files import import_payments
 from domain.bank_files import BankFileLedger, bank_files_id
+from domain.register import payment_marker_id
 from tests.integration.helpers import TENANT, stack  # noqa: F401 - `stack` is a fixture
 from tests.integration.test_payment_files import (  # noqa: F401 - `client` is a fixture
     ACCOUNTS, ON, client, fixture, notifications, with_loans)
@@ -57,8 +58,14 @@ def test_r_book_2_each_file_reconciles_and_a_reimport_counts_once(stack):
     again = import_payments(service, TENANT, fixture("camt054_001_02.xml"), on=ON, accounts=ACCOUNTS)
     assert again.counts["duplicates"] == 7 and notifications(container) == before  # nothing written
     assert bank_file_reconciliations(service, TENANT) == [CAMT]  # the file once, as first imported
-    import_payments(service, TENANT, fixture("ktl_payments.txt"), on=ON, accounts=ACCOUNTS)
+    ktl = import_payments(service, TENANT, fixture("ktl_payments.txt"), on=ON, accounts=ACCOUNTS)
     assert bank_file_reconciliations(service, TENANT) == [CAMT, KTL]
+    # Each payment names the file that first brought it, matched or waiting unallocated.
+    for payment_id, sha in [("20250303-A001", CAMT_SHA), ("20250303-B003", CAMT_SHA),
+                            (ktl.matched[0]["payment_id"], KTL_SHA), (ktl.unmatched[0]["payment_id"], KTL_SHA)]:
+        assert service.repository.get(payment_marker_id(TENANT, payment_id)).file_sha256 == sha, payment_id
+    paid = service.post_payment(tenant=TENANT, payment_id="P-api", amount=500, value_date=ON, on=ON, loan_id="L1")
+    assert paid.position and service.repository.get(payment_marker_id(TENANT, "P-api")).file_sha256 is None
     # R-DATA-1: the record holds counts and cents, never a payer, a reference or an account.
     stored = [e for e in service.events.get(bank_files_id(TENANT)) if isinstance(e, BankFileLedger.FileImported)]
     text = json.dumps([e.__dict__ for e in stored], default=str)
