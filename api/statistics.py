@@ -22,6 +22,11 @@ Format = Annotated[Literal["json", "csv", "xlsx"], Query(description="json (defa
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def _answers(*media_types: str) -> dict:
+    """The error answers, and the 200 answer in each media type the route can give (format=...)."""
+    return {200: {"content": {media_type: {} for media_type in media_types}}, **error_responses()}
+
+
 def _answer(data: dict, rows: list, fmt: str, name: str):
     if fmt == "json":
         return data
@@ -32,7 +37,7 @@ def _answer(data: dict, rows: list, fmt: str, name: str):
     return Response(to_xlsx("statistics", EXPORT_HEADER, rows), media_type=XLSX, headers=headers)
 
 
-@router.get("/statistics", responses=error_responses())
+@router.get("/statistics", responses=_answers("application/json", "text/csv", XLSX))
 async def organiser_statistics(c: ContainerDep, tenant: TenantDep, start: Annotated[s.Day, Query(alias="from")],
                                end: Annotated[s.Day, Query(alias="to")], format: Format = "json"):
     """The organiser's statistics for the period [from, to] (both days included)."""
@@ -40,7 +45,7 @@ async def organiser_statistics(c: ContainerDep, tenant: TenantDep, start: Annota
     return _answer(data, rows, format, f"statistics-{tenant}")
 
 
-@router.get("/statistics/national", responses=error_responses())
+@router.get("/statistics/national", responses=_answers("application/json", "text/csv", XLSX))
 async def national_statistics(c: ContainerDep, start: Annotated[s.Day, Query(alias="from")],
                               end: Annotated[s.Day, Query(alias="to")], format: Format = "json"):
     """Every organiser together (R-STAT-2: no personal data, small cells suppressed)."""
@@ -71,7 +76,7 @@ def capital(body: CapitalIn, c: ContainerDep, tenant: TenantDep, who: WhoDep) ->
     return {"recorded": True, "position": written.position}
 
 
-@router.get("/books/journal", responses=error_responses())
+@router.get("/books/journal", responses=_answers("text/csv"))
 async def books(c: ContainerDep, tenant: TenantDep, start: Annotated[s.Day, Query(alias="from")],
                 end: Annotated[s.Day, Query(alias="to")]):
     """R-BOOK-1: journal entries per day for the organiser's ledger, as CSV."""
@@ -80,7 +85,7 @@ async def books(c: ContainerDep, tenant: TenantDep, start: Annotated[s.Day, Quer
                     headers={"Content-Disposition": f'attachment; filename="journal-{tenant}-{start}-{end}.csv"'})
 
 
-@router.get("/books/bank-files", responses=error_responses())
+@router.get("/books/bank-files", responses=_answers("application/json", "text/csv"))
 async def bank_files(c: ContainerDep, tenant: TenantDep, format: Literal["json", "csv"] = "json"):
     """R-BOOK-2: each imported bank file reconciled with the payments it produced."""
     files = await run_in_threadpool(bank_file_reconciliations, c.service, tenant)
