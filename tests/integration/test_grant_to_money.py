@@ -12,14 +12,11 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import xmlschema
-from fastapi.testclient import TestClient
 
 from adapters.bankfiles.pain001 import NS
-from adapters.settings import Settings
-from api.app import create_app
-from tests.integration.helpers import Clock, Stack, stack  # noqa: F401 - fixture
+from tests.integration.helpers import Stack, stack  # noqa: F401 - fixture
+from tests.integration.served_api import served_api
 from tests.integration.test_applications import NORM, facts, pdf_text
-from tests.support.auth import TestIssuer
 
 SCHEMA = xmlschema.XMLSchema(str(importlib.resources.files("sepaxml") / "schemas" / "pain.001.001.03.xsd"))
 DAY = dt.date(2026, 3, 2)
@@ -36,17 +33,8 @@ CREDITORS = [{"payee_id": "P1", "kind": "creditor", "name": "Esimerkkirahoitus O
 
 @pytest.fixture
 def api(stack: Stack, tmp_path):  # noqa: F811 - the fixture
-    issuer = TestIssuer(tmp_path / "oidc")
-    settings = Settings(database_url=stack.database_url, postgres_schema=stack.postgres_schema, postgres_pool_size=1,
-                        signing_key_file=str(tmp_path / "key"), notice_store=str(tmp_path / "letters"),
-                        notice_print_folder=str(tmp_path / "print"), tenants=TENANTS, **issuer.settings_kwargs())
-    app = create_app(settings)
-    clock = Clock()
-    clock.set_day(DAY)
-    app.state.container.service.clock = clock
-    with TestClient(app) as client:
-        yield client, issuer, app.state.container, clock
-    app.state.container.close()
+    with served_api(stack, tmp_path, TENANTS, DAY) as (client, issuer, container, clock):
+        yield client, issuer, container, clock
 
 
 def file_of(answer) -> ET.Element:

@@ -30,15 +30,12 @@ import json
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from adapters.settings import Settings
-from api.app import create_app
 from domain.loan import Decision
 from domain.money import parse_amount
-from tests.integration.helpers import Clock, Stack, stack  # noqa: F401 - fixture
-from tests.support.auth import TestIssuer
+from tests.integration.helpers import Stack, stack  # noqa: F401 - fixture
+from tests.integration.served_api import served_api
 
 EXAMPLE = json.loads((Path(__file__).resolve().parents[3] / "shared" / "spec" / "applications" /
                       "example-fit.json").read_text(encoding="utf-8"))
@@ -55,15 +52,8 @@ PERIOD = "from=2026-03-01&to=2026-06-30"
 
 @pytest.fixture
 def api(stack: Stack, tmp_path):  # noqa: F811 - the fixture
-    issuer = TestIssuer(tmp_path / "oidc")
-    settings = Settings(database_url=stack.database_url, postgres_schema=stack.postgres_schema, postgres_pool_size=1,
-                        signing_key_file=str(tmp_path / "key"), notice_store=str(tmp_path / "letters"),
-                        notice_print_folder=str(tmp_path / "print"), tenants=TENANTS, **issuer.settings_kwargs())
-    app = create_app(settings)
-    app.state.container.service.clock = Clock()
-    with TestClient(app) as client:
-        yield client, issuer, app.state.container
-    app.state.container.close()
+    with served_api(stack, tmp_path, TENANTS) as (client, issuer, container, _clock):
+        yield client, issuer, container
 
 
 def _history(c) -> None:

@@ -7,13 +7,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from fastapi.testclient import TestClient
 
 from adapters.settings import Settings
-from api.app import create_app
-from tests.integration.helpers import Clock, Stack, stack  # noqa: F401 - fixture
+from tests.integration.helpers import Stack, stack  # noqa: F401 - fixture
+from tests.integration.served_api import served_api
 from tests.integration.test_applications import NORM, facts
-from tests.support.auth import TestIssuer
 
 DAY = dt.date(2026, 3, 2)
 TENANTS = {"ek": {"preset": "etela-karjala", "overrides": {"living_cost_norm": NORM, "capital_limit": "4000.00",
@@ -22,17 +20,8 @@ TENANTS = {"ek": {"preset": "etela-karjala", "overrides": {"living_cost_norm": N
 
 @pytest.fixture
 def api(stack: Stack, tmp_path):  # noqa: F811 - the fixture
-    issuer = TestIssuer(tmp_path / "oidc")
-    settings = Settings(database_url=stack.database_url, postgres_schema=stack.postgres_schema, postgres_pool_size=1,
-                        signing_key_file=str(tmp_path / "key"), notice_store=str(tmp_path / "letters"),
-                        notice_print_folder=str(tmp_path / "print"), tenants=TENANTS, **issuer.settings_kwargs())
-    app = create_app(settings)
-    clock = Clock()
-    clock.set_day(DAY)
-    app.state.container.service.clock = clock
-    with TestClient(app) as client:
-        yield client, issuer, app.state.container, clock
-    app.state.container.close()
+    with served_api(stack, tmp_path, TENANTS, DAY) as (client, issuer, container, clock):
+        yield client, issuer, container, clock
 
 
 def prepare(service, application_id: str, applicant: str, amount: str) -> None:
