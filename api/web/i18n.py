@@ -1,6 +1,9 @@
 """The console's words in Finnish, Swedish and English (the organisers' official languages, and
 English). One catalogue: every key has all three, checked by tests/unit/test_console_i18n.py.
 
+Later pages keep their words in modules of their own (`PARTS`, e.g. api/web/i18n_applications.py),
+merged into `M` here.
+
 `t(lang, key, **values)` formats a message; a key missing from the catalogue is a bug and raises.
 Legal citations stored in events ("Act 1133/2002 §8(1)(1), §8(3)") are put into words by
 `basis_in_words`.
@@ -390,6 +393,24 @@ M: dict[str, tuple[str, str, str]] = {
     "legal.done.recall": ("Siirto palautettu.", "Överföringen återkallad.", "Transfer recalled."),
 }
 
+# The catalogues of later pages, each a module holding a plain dict `M` of key: (fi, sv, en), merged
+# here one line per module; a key defined twice is refused at import (no silent override).
+PARTS = (
+    "api.web.i18n_applications",
+)
+
+
+def _merge(into: dict, names: tuple[str, ...]) -> None:
+    import importlib
+
+    for name in names:
+        for key, texts in importlib.import_module(name).M.items():
+            if key in into:
+                raise ValueError(f"console catalogue key {key!r} of {name} is defined twice")
+            into[key] = texts
+
+
+_merge(M, PARTS)
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 

@@ -53,3 +53,15 @@ def test_language_choice():
     assert i18n.pick("de-DE,en;q=0.5") == "en"
     assert i18n.pick(None) == "fi"
     assert i18n.pick("sv", chosen="en") == "en" and i18n.pick("sv", chosen="xx") == "sv"
+
+
+def test_every_part_is_merged_once_and_a_key_defined_twice_is_refused():
+    import importlib
+
+    import pytest
+
+    for name in i18n.PARTS:
+        part = importlib.import_module(name).M
+        assert part and all(i18n.M[key] == texts for key, texts in part.items()), name
+    with pytest.raises(ValueError, match="defined twice"):
+        i18n._merge(dict(i18n.M), i18n.PARTS[:1])
