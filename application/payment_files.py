@@ -53,7 +53,7 @@ from application.payment_batch import PaymentCommand, Posted, post_batch
 from application.service import LoanService
 from domain.errors import DomainError
 from domain.events import PaymentReceived, PaymentReversed
-from domain.loan import Loan
+from domain.loan import Loan, loan_uuid
 from domain.money import format_cents
 from domain.register import PaymentMarker, payment_marker_id
 from domain.values import identifier_problem, text_problem
@@ -64,6 +64,12 @@ Progress = Callable[[int, int], None]
 # Reasons of rejected entries, beside the parsers' (malformed, non_eur, non_positive_amount, not_booked).
 FUTURE = "future_value_date"
 LOAN_CACHE = 2000  # loans kept between the batches of one import
+# ... and at most this many payments held in those loans (a loan's state grows ~0.5 KiB per payment): a
+# file of many payments per loan would otherwise grow the import's memory with the file (issue 19,
+# bench part e). A loan dropped here is dropped from the service's aggregate cache too, which would
+# otherwise keep the same growing instance (why a budget on this cache alone did not help, c8b15a2).
+PAYMENTS_CACHED = 20_000
+REFERENCES_KEPT = 50_000  # reference -> loan look-ups remembered (forgotten all at once beyond it)
 ORIGINAL_NOT_FOUND = "original_not_found"
 
 
@@ -230,7 +236,7 @@ class _Importer:
         if not pending:
             return
         if self.batch == 1 or not self._post_batch(pending):
-            self.loans.clear()  # what post_payment writes is not in these instances
+            self._clear()  # what post_payment writes is not in these instances
             for entry in pending:
                 self._post_one(entry)
         self._advance(len(pending))
@@ -252,6 +258,8 @@ class _Importer:
             return
         self._moved(written.position)
         result = written.result
+        if result["loan_id"]:
+            self._forget([result["loan_id"]])  # kept by neither cache: memory stays bounded (PAYMENTS_CACHED)
         if written.position is None:
             self._duplicate(entry, result["status"], result["loan_id"])
         else:
@@ -267,13 +275,18 @@ class _Importer:
                                    reference=canonical_reference(entry.reference), source=self.source,
                                    file_sha256=self.report.sha256)
                     for entry in pending]
+        self._load(pending, loans)
         outcomes = post_batch(self.service, commands, lambda command: self._target(command.reference, loans))
         if outcomes is None:
+            self._forget(loans)
             return False
         for loan_id, loan in loans.items():
-            self.loans[loan_id] = loan
-        while len(self.loans) > LOAN_CACHE:
-            self.loans.popitem(last=False)
+            self.loans[loan_id] = loan  # the most recently used last
+        held = sum(len(loan.payments) for loan in self.loans.values())
+        while self.loans and (len(self.loans) > LOAN_CACHE or held > PAYMENTS_CACHED):
+            loan_id, loan = self.loans.popitem(last=False)
+            held -= len(loan.payments)
+            self._forget([loan_id])
         self._moved(max((o.position for o in outcomes if isinstance(o, Posted) and o.position), default=None))
         for entry, outcome in zip(pending, outcomes):
             if isinstance(outcome, DomainError):
@@ -289,30 +302,72 @@ class _Importer:
         events = list(self.service.events.get(payment_marker_id(self.tenant, payment_id)))
         return project_aggregate(None, events) if events else None
 
-    def _target(self, reference: str | None, loans: dict[str, Loan]) -> Loan | None:
-        """The loan the reference names (PaymentCommands.reference_owner), one instance per loan in a
-        batch. A reference is assigned to its loan once, at the grant, so what it names is kept."""
+    def _loan_id(self, reference: str | None) -> str | None:
+        """The loan the reference names (PaymentCommands.reference_owner). A reference is assigned
+        to its loan once, at the grant, so what it names is remembered."""
         national = normalise_reference(reference) if reference else None
         if national is None:
             return None
         if national not in self.loan_of_reference:
-            owner = self.service.reference_owner(self.tenant, reference)
-            loan = self.service.loan(self.tenant, owner) if owner else None
-            if loan is not None and loan.loan_id not in loans and loan.loan_id not in self.loans:
-                loans[loan.loan_id] = loan
-            self.loan_of_reference[national] = loan.loan_id if loan else None
-        loan_id = self.loan_of_reference[national]
+            if len(self.loan_of_reference) >= REFERENCES_KEPT:
+                self.loan_of_reference.clear()
+            self.loan_of_reference[national] = self.service.reference_owner(self.tenant, reference)
+        return self.loan_of_reference[national]
+
+    def _load(self, pending: list[BankEntry], loans: dict[str, Loan]) -> None:
+        """The batch's loans: those kept from earlier batches, the others loaded in one query, but
+        only for entries not posted before (a re-import of a file loads no loan at all)."""
+        missing: dict[str, list[BankEntry]] = {}
+        for entry in pending:
+            loan_id = self._loan_id(entry.reference)
+            if loan_id is None or loan_id in loans:
+                continue
+            kept = self.loans.pop(loan_id, None)
+            if kept is not None:
+                loans[loan_id] = kept
+            else:
+                missing.setdefault(loan_id, []).append(entry)
+        if not missing:
+            return
+        markers = {payment_marker_id(self.tenant, e.payment_id) for entries in missing.values() for e in entries}
+        posted = self.service.repository.get_many([], uncached_ids=markers)
+        needed = [i for i, entries in missing.items()
+                  if any(payment_marker_id(self.tenant, e.payment_id) not in posted for e in entries)]
+        found = self.service.repository.get_many([loan_uuid(self.tenant, i) for i in needed]) if needed else {}
+        for loan_id in needed:
+            loan = found.get(loan_uuid(self.tenant, loan_id))
+            if loan is not None:
+                loans[loan_id] = loan
+
+    def _target(self, reference: str | None, loans: dict[str, Loan]) -> Loan | None:
+        """The batch's instance of the loan the reference names (_load put it there)."""
+        loan_id = self._loan_id(reference)
         if loan_id is None:
             return None
-        if loan_id not in loans:
-            cached = self.loans.pop(loan_id, None)
-            loans[loan_id] = cached if cached is not None else self.service.loan(self.tenant, loan_id)
+        if loan_id not in loans:  # named by its marker but not stored: the service's not_found
+            loans[loan_id] = self.service.loan(self.tenant, loan_id)
         return loans[loan_id]
+
+    def _forget(self, loan_ids) -> None:
+        """Drop loans from the service's aggregate cache as well (see PAYMENTS_CACHED)."""
+        cache = self.service.repository.cache
+        if cache is None:
+            return
+        for loan_id in loan_ids:
+            try:
+                cache.get(loan_uuid(self.tenant, loan_id), evict=True)
+            except KeyError:
+                pass
+
+    def _clear(self) -> None:
+        """Forget every loan kept: the service writes next, and these instances would be stale."""
+        self._forget(list(self.loans))
+        self.loans.clear()
 
     # --- returns ----------------------------------------------------------------------------
 
     def _return(self, entry: BankEntry) -> None:
-        self.loans.clear()  # the service writes the reversal: the instances kept would be stale
+        self._clear()  # the service writes the reversal: the instances kept would be stale
         tag = f"bank return {entry.payment_id} ("
         reason = f"{tag}{self.source}, booked {entry.booking_date.isoformat()})"
         try:

@@ -199,6 +199,45 @@ def test_import_rate_batched_and_one_by_one(stack, tmp_path, capsys):
     assert rates["batched"] > rates["one-by-one"]
 
 
+def test_the_import_keeps_a_bounded_number_of_payments_in_memory(stack, tmp_path, monkeypatch):
+    """Issue 19 (bench part e): between batches, the loans the import keeps *and* those the service's
+    aggregate cache keeps hold at most PAYMENTS_CACHED payments, so a file of many payments per loan
+    does not grow the import's memory with the file. 600 payments over 3 loans in batches of 100
+    (200 payments per loan by the end): with a budget of 150 payments at most one loan is kept, in
+    either cache, and every payment is still recorded once; a re-import loads no loan."""
+    from application import payment_files
+    from domain.loan import Loan
+
+    monkeypatch.setattr(payment_files, "PAYMENTS_CACHED", 150)
+    container, _ = with_loans(stack, 3)
+    service = container.service
+    cache = service.repository.cache
+
+    def held_by_the_service() -> int:
+        return sum(len(link[3].payments) for link in list(cache.cache.values()) if isinstance(link[3], Loan))
+
+    held: list[tuple[int, int]] = []
+    original = payment_files._Importer._post_batch
+
+    def watched(self, pending):
+        done = original(self, pending)
+        held.append((sum(len(loan.payments) for loan in self.loans.values()), held_by_the_service()))
+        return done
+
+    monkeypatch.setattr(payment_files._Importer, "_post_batch", watched)
+    path = _payments_file(tmp_path / "many.xml", 600, 3, "MANY")
+    report = import_payments(service, TENANT, path, on=ON, accounts=ACCOUNTS, batch=100)
+    assert report.counts["matched"] == 600
+    assert len(held) == 6 and max(h for pair in held for h in pair) <= 150, held
+    assert [len(received(service, f"L{i}")) for i in (1, 2, 3)] == [200, 200, 200]
+    loads = []
+    monkeypatch.setattr(service.repository, "get_many",
+                        lambda ids, *a, _get=service.repository.get_many, **k: loads.append(list(ids)) or
+                        _get(ids, *a, **k))
+    again = import_payments(service, TENANT, path, on=ON, accounts=ACCOUNTS, batch=100)
+    assert again.counts["duplicates"] == 600 and not any(loads), loads
+
+
 # --------------------------------------------------------------------------------------------- #
 # HTTP and the command line
 # --------------------------------------------------------------------------------------------- #
