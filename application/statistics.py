@@ -22,7 +22,7 @@ def statistics(container, tenant: str | None, start: dt.date, end: dt.date) -> t
     return data, rows_for_export(data)
 
 
-JOURNAL_HEADER = ["date", "account", "debit", "credit", "what"]
+JOURNAL_HEADER = ["date", "value_date", "account", "debit", "credit", "what"]
 
 
 def books_journal(container, tenant: str, start: dt.date, end: dt.date) -> list[list[str]]:

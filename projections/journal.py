@@ -1,6 +1,10 @@
-"""The organiser's journal (R-BOOK-1): one balanced entry per day for its ledger, from the statistics
-read model's day sums (projections/statistics.py, luotto_stat_days), with the account
+"""The organiser's journal (R-BOOK-1): balanced entries per booking day for its ledger, from the
+statistics read model's booked sums (projections/statistics.py, luotto_stat_books), with the account
 numbers from the organiser's settings.
+
+A change is booked on the day it was recorded (its booking date), its value date kept beside it: a
+payment back-dated into a closed period, or a reversal, adds an entry to the day it is recorded on and
+never changes a day already exported.
 
 Interest and penalty interest are income when received (cash basis: never income that may not be
 paid); a payment's part beyond what was owed is a liability (overpayments) until it is used or
@@ -46,18 +50,18 @@ def _lines(day: dict) -> list[tuple[str, int, int, str]]:
 
 
 def journal(store, tenant: str, start: dt.date, end: dt.date, accounts: dict[str, str]) -> list[list[str]]:
-    """Rows of date, account, debit, credit, what; an account without a number in the settings shows
-    its key (LUOTTO_TENANTS `organiser.ledger_accounts`)."""
+    """Rows of booking date, value date, account, debit, credit, what for the days booked in [start,
+    end]; an account without a number in the settings shows its key (LUOTTO_TENANTS
+    `organiser.ledger_accounts`)."""
     with store.transaction() as tx:
-        days = tx.execute("SELECT day, SUM(granted) AS granted, SUM(repaid) AS repaid, SUM(exempted) AS exempted, "
-                          "SUM(lost) AS lost, SUM(received) AS received, SUM(interest) AS interest, SUM(penalty) AS "
-                          "penalty, SUM(refunded) AS refunded FROM luotto_stat_days WHERE tenant = :tenant AND "
-                          "day >= :start AND day <= :end GROUP BY day ORDER BY day",
+        days = tx.execute("SELECT booked, value_day, granted, repaid, exempted, lost, received, interest, penalty, "
+                          "refunded FROM luotto_stat_books WHERE tenant = :tenant AND booked >= :start AND "
+                          "booked <= :end ORDER BY booked, value_day",
                           {"tenant": tenant, "start": start.isoformat(), "end": end.isoformat()}).all()
     rows = []
     for day in days:
-        sums = {k: int(v or 0) for k, v in day.items() if k != "day"}
+        sums = {k: int(v or 0) for k, v in day.items() if k not in ("booked", "value_day")}
         for account, debit, credit, what in _lines(sums):
-            rows.append([day["day"], accounts.get(account) or account, format_cents(debit) if debit else "",
-                         format_cents(credit) if credit else "", what])
+            rows.append([day["booked"], day["value_day"], accounts.get(account) or account,
+                         format_cents(debit) if debit else "", format_cents(credit) if credit else "", what])
     return rows

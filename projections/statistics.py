@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 from domain import case_events as cev
 from domain import events as ev
@@ -28,10 +29,13 @@ from domain.money import parse_amount
 from domain.statistics import UNKNOWN, household_type, purpose_class
 from projections.follower import AlreadyClaimed, Follower
 
+HELSINKI = ZoneInfo("Europe/Helsinki")
 NAME = "statistics"
-SCHEMA_VERSION = "4"  # 2: capital by source (R-CAP-1); 3: money by day (R-BOOK-1); 4: day sums, processing days
+# 2: capital by source (R-CAP-1); 3: money by day (R-BOOK-1); 4: day sums, processing days; 5: the journal by
+# booking date (luotto_stat_books)
+SCHEMA_VERSION = "5"
 TABLES = ("luotto_stat_cases", "luotto_stat_loans", "luotto_stat_facts", "luotto_stat_capital", "luotto_stat_sources",
-          "luotto_stat_days")
+          "luotto_stat_days", "luotto_stat_books")
 MONEY = ("granted", "repaid", "exempted", "lost", "received", "interest", "penalty", "refunded")
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS luotto_stat_cases (
@@ -66,6 +70,13 @@ SCHEMA = [
         tenant TEXT NOT NULL, day TEXT NOT NULL, granted BIGINT NOT NULL, repaid BIGINT NOT NULL,
         exempted BIGINT NOT NULL, lost BIGINT NOT NULL, received BIGINT NOT NULL, interest BIGINT NOT NULL,
         penalty BIGINT NOT NULL, refunded BIGINT NOT NULL, PRIMARY KEY (tenant, day))""",
+    # R-BOOK-1: the journal, by booking date (the Helsinki day a change was recorded) and value date. Rows
+    # are only ever added to for the day being recorded, so a day already exported never changes.
+    """CREATE TABLE IF NOT EXISTS luotto_stat_books (
+        tenant TEXT NOT NULL, booked TEXT NOT NULL, value_day TEXT NOT NULL, granted BIGINT NOT NULL,
+        repaid BIGINT NOT NULL, exempted BIGINT NOT NULL, lost BIGINT NOT NULL, received BIGINT NOT NULL,
+        interest BIGINT NOT NULL, penalty BIGINT NOT NULL, refunded BIGINT NOT NULL,
+        PRIMARY KEY (tenant, booked, value_day))""",
     # R-CAP-1: the lending capital recorded by source (`own_funds`, `state_grant:<decision>`).
     """CREATE TABLE IF NOT EXISTS luotto_stat_sources (
         ref TEXT PRIMARY KEY, tenant TEXT NOT NULL, day TEXT NOT NULL, source TEXT NOT NULL, amount BIGINT NOT NULL)""",
@@ -131,16 +142,48 @@ UPSERT_DAY = ("INSERT INTO luotto_stat_days (tenant, day, " + ", ".join(MONEY) +
               + ", ".join(f"{m} = luotto_stat_days.{m} + excluded.{m}" for m in MONEY))
 
 
-def _add_days(tx, tenant: str, old: list[dict], new: list[dict]) -> None:
-    """The organiser's day sums, moved from a loan's old rows to its new ones."""
+UPSERT_BOOK = ("INSERT INTO luotto_stat_books (tenant, booked, value_day, " + ", ".join(MONEY) + ") VALUES (:tenant, "
+               ":booked, :day, " + ", ".join(":" + m for m in MONEY) + ") ON CONFLICT (tenant, booked, value_day) DO "
+               "UPDATE SET " + ", ".join(f"{m} = luotto_stat_books.{m} + excluded.{m}" for m in MONEY))
+
+
+def _change(old: list[dict], new: list[dict]) -> dict[str, dict]:
+    """Per value day, what moved from a loan's old rows to its new ones (days that did not move left out)."""
     change: dict[str, dict] = {}
     for rows, sign in ((old, -1), (new, 1)):
         for row in rows:
             day = change.setdefault(row["day"], dict.fromkeys(MONEY, 0))
             for m in MONEY:
                 day[m] += sign * int(row[m])
-    tx.executemany(UPSERT_DAY, [{"tenant": tenant, "day": day, **sums} for day, sums in sorted(change.items())
-                                if any(sums.values())])
+    return {day: sums for day, sums in sorted(change.items()) if any(sums.values())}
+
+
+def _add_days(tx, tenant: str, old: list[dict], new: list[dict]) -> None:
+    """The organiser's day sums (by value date), moved from a loan's old rows to its new ones."""
+    tx.executemany(UPSERT_DAY, [{"tenant": tenant, "day": day, **sums} for day, sums in _change(old, new).items()])
+
+
+def _book(tx, tenant: str, booked: str, old: list[dict], new: list[dict]) -> None:
+    """R-BOOK-1: the change from a loan's old rows to its new ones, booked on the day it was recorded,
+    each value day kept: a back-dated payment or a reversal adds to the day it is recorded on."""
+    tx.executemany(UPSERT_BOOK, [{"tenant": tenant, "booked": booked, "day": day, **sums}
+                                 for day, sums in _change(old, new).items()])
+
+
+def booking_day(event) -> str:
+    """The Helsinki day an event was recorded on: its booking date in the journal."""
+    return event.timestamp.astimezone(HELSINKI).date().isoformat()
+
+
+def _steps(recorded: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """(the last version recorded on it, booking day) for each run of a loan's events on one day."""
+    steps: list[tuple[int, str]] = []
+    for version, day in recorded:
+        if steps and steps[-1][1] == day:
+            steps[-1] = (version, day)
+        else:
+            steps.append((version, day))
+    return steps
 
 
 class StatisticsModel:
@@ -201,9 +244,11 @@ class StatisticsModel:
             return 0
         events = [self.service.mapper.to_domain_event(n) for n in batch.notifications]
         latest: dict = {}
+        recorded: dict = {}  # loan -> [(version, booking day)] in the order recorded
         for event in events:
             if isinstance(event, (ev.LoanEvent, ev.LoanGranted)):
                 latest[event.originator_id] = max(latest.get(event.originator_id, 0), event.originator_version)
+                recorded.setdefault(event.originator_id, []).append((event.originator_version, booking_day(event)))
         loans = self.service.repository.get_many(list(latest), copies=False) if latest else {}
         # The look-ups into the personal-data stores, before the transaction (a pool of one connection).
         looked_up = {}
@@ -227,7 +272,7 @@ class StatisticsModel:
                         loan = self.service.repository.get(lid, version=version)
                     old = tx.execute("SELECT * FROM luotto_stat_capital WHERE loan_uuid = :ref", {"ref": str(lid)}).all()
                     tx.execute("DELETE FROM luotto_stat_capital WHERE loan_uuid = :ref", {"ref": str(lid)})
-                    rows = capital_rows(loan, loan.books(self.service.rates))
+                    rows = self._book_steps(tx, lid, loan, old, _steps(recorded[lid]))
                     tx.executemany("INSERT INTO luotto_stat_capital (tenant, loan_uuid, day, granted, repaid, "
                                    "exempted, lost, received, interest, penalty, refunded) VALUES (:tenant, "
                                    ":loan_uuid, :day, :granted, :repaid, :exempted, :lost, :received, :interest, "
@@ -236,6 +281,26 @@ class StatisticsModel:
         except AlreadyClaimed:
             return 0
         return max(1, len(batch.notifications))
+
+    def _book_steps(self, tx, lid, loan, old: list[dict], steps: list[tuple[int, str]]) -> list[dict]:
+        """Book each day's change of the loan's rows on that day (R-BOOK-1) and return its rows now.
+        Usually every event of a batch was recorded on one day; when not (a rebuild, a follower that
+        was behind over midnight), the loan is folded once from its events and its rows taken at the
+        last event of each day."""
+        rates = self.service.rates
+        if len(steps) == 1:
+            rows = capital_rows(loan, loan.books(rates))
+            _book(tx, loan.tenant, steps[0][1], old, rows)
+            return rows
+        at = dict(steps)
+        state, before, rows = None, old, old
+        for event in self.service.events.get(lid, lte=steps[-1][0]):
+            state = event.mutate(state)
+            if event.originator_version in at:
+                rows = capital_rows(state, state.books(rates))
+                _book(tx, state.tenant, at[event.originator_version], before, rows)
+                before = rows
+        return rows
 
     def _apply(self, tx, event, looked_up: str) -> None:
         """`looked_up`: a grant's age band, a granted application's household type."""

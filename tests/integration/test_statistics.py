@@ -244,15 +244,59 @@ def test_r_book_1_journal_per_day_with_the_organisers_accounts(api):
                         headers=issuer.headers("ek", ["finance"], subject="fin-1"))
     assert answer.status_code == 200, answer.text
     assert answer.content.decode("utf-8-sig").splitlines() == [
-        "date;account;debit;credit;what",
-        "2026-03-02;1550;7400.00;;loans paid out", "2026-03-02;1910;;7400.00;loans paid out",
-        "2026-03-06;1550;2400.00;;loans paid out", "2026-03-06;1910;;2400.00;loans paid out",
-        "2026-03-25;7780;1000.00;;principal written off", "2026-03-25;1550;;1000.00;principal written off",
-        "2026-04-01;1910;1000.00;;payments received", "2026-04-01;1550;;1000.00;payments received",
-        "2026-04-05;credit_losses_exemptions;300.00;;principal exempted (Act §7b)",
-        "2026-04-05;1550;;300.00;principal exempted (Act §7b)",
-        "2026-04-10;1910;100.00;;payments received", "2026-04-10;1550;;100.00;payments received",
+        "date;value_date;account;debit;credit;what",
+        "2026-03-02;2026-03-02;1550;7400.00;;loans paid out", "2026-03-02;2026-03-02;1910;;7400.00;loans paid out",
+        "2026-03-06;2026-03-06;1550;2400.00;;loans paid out", "2026-03-06;2026-03-06;1910;;2400.00;loans paid out",
+        "2026-03-25;2026-03-25;7780;1000.00;;principal written off",
+        "2026-03-25;2026-03-25;1550;;1000.00;principal written off",
+        "2026-04-01;2026-04-01;1910;1000.00;;payments received",
+        "2026-04-01;2026-04-01;1550;;1000.00;payments received",
+        "2026-04-05;2026-04-05;credit_losses_exemptions;300.00;;principal exempted (Act §7b)",
+        "2026-04-05;2026-04-05;1550;;300.00;principal exempted (Act §7b)",
+        "2026-04-10;2026-04-10;1910;100.00;;payments received",
+        "2026-04-10;2026-04-10;1550;;100.00;payments received",
     ]
+
+
+def test_r_book_1_a_back_dated_payment_and_its_reversal_never_change_a_closed_day(api):
+    """R-BOOK-1: a change is booked on the day it is recorded, its value date beside it. Loan J-1
+    (1,000.00, interest-free, first due 04-10) granted 03-02; March's journal is taken on 04-01.
+    On 04-03 a payment of 100.00 value-dated 03-20 arrives (before any due date: all principal);
+    on 04-06 it is reversed. March reads the same afterwards; April has both, on their booking days."""
+    client, issuer, c = api
+    s, clock = c.service, c.service.clock
+    dm = Decision("dm-1", "päätös")
+    clock.set_day(D("2026-03-02"))
+    s.grant(tenant="ek", loan_id="J-1", borrower_id="C-J-1", purpose="vuokra", principal=100000,
+            granted_on=D("2026-03-02"), first_due_date=D("2026-04-10"), instalment_amount=10000, decision=dm,
+            purpose_class="housing")
+    finance = issuer.headers("ek", ["finance"], subject="fin-1")
+
+    def journal(start: str, end: str) -> list[str]:
+        answer = client.get(f"/v1/books/journal?from={start}&to={end}", headers=finance)
+        assert answer.status_code == 200, answer.text
+        return answer.content.decode("utf-8-sig").splitlines()[1:]
+
+    clock.set_day(D("2026-04-01"))
+    march = journal("2026-03-01", "2026-03-31")
+    assert march == ["2026-03-02;2026-03-02;1550;1000.00;;loans paid out",
+                     "2026-03-02;2026-03-02;1910;;1000.00;loans paid out"]
+    clock.set_day(D("2026-04-03"))
+    s.post_payment(tenant="ek", payment_id="BD-1", amount=10000, value_date=D("2026-03-20"), on=D("2026-04-03"),
+                   loan_id="J-1")
+    clock.set_day(D("2026-04-06"))
+    s.reverse_payment(tenant="ek", payment_id="BD-1", reason="palautus", on=D("2026-04-06"))
+    assert journal("2026-03-01", "2026-03-31") == march
+    assert journal("2026-04-01", "2026-04-30") == [
+        "2026-04-03;2026-03-20;1910;100.00;;payments received",
+        "2026-04-03;2026-03-20;1550;;100.00;payments received",
+        "2026-04-06;2026-03-20;1910;;100.00;payments received",
+        "2026-04-06;2026-03-20;1550;100.00;;payments received",
+    ]
+    # A rebuild books every change on the day it was recorded again, not on its value date.
+    c.statistics.rebuild()
+    assert journal("2026-03-01", "2026-03-31") == march
+    assert len(journal("2026-04-01", "2026-04-30")) == 4
 
 
 def test_r_book_1_a_payment_splits_into_principal_interest_penalty_and_overpayment():
