@@ -146,6 +146,31 @@ ROUTES = (
           "console: record a payment the collection agency collected"),
     Route("POST", "/console/loans/{loan_id}/collection-transfer/{transfer_id}/recall", "decision",
           "console: recall a collection transfer"),
+    # from decision to money (issue 22, api/web/money_pages.py): the same permissions as the API's routes
+    Route("GET", "/console/waiting-list", "personal_data", "console: the waiting list with positions and the offers "
+          "(R-APP-6)"),
+    Route("POST", "/console/waiting-list/offers", "decision", "console: offer what the freed capital covers, in order "
+          "(R-APP-6, R-WEB-1)"),
+    Route("POST", "/console/applications/{application_id}/grant-withdrawal", "prepare",
+          "console: record that the applicant gives up a waiting or offered grant (R-APP-6)"),
+    Route("GET", "/console/applications/{application_id}/contract", "personal_data",
+          "console: an offer's contract, its letters and signatures (R-APP-7)"),
+    Route("POST", "/console/applications/{application_id}/contract", "decision", "console: draw the contract again "
+          "(R-APP-7)"),
+    Route("GET", "/console/applications/{application_id}/contract/{borrower_id}", "personal_data",
+          "console: the contract sent to a borrower (PDF, shown or downloaded)"),
+    Route("POST", "/console/applications/{application_id}/contract/signatures", "decision",
+          "console: record a borrower's signature or sign as the official (R-APP-7)"),
+    Route("GET", "/console/disbursements", "read", "console: loans granted through an application and their "
+          "disbursement status (R-APP-8)"),
+    Route("GET", "/console/loans/{loan_id}/disbursements", "read", "console: a loan's payees, transfers and "
+          "disbursement status (payment files and forms: finance only)"),
+    Route("POST", "/console/loans/{loan_id}/disbursements", "payment_admin", "console: make the pain.001 file "
+          "(R-APP-8)"),
+    Route("GET", "/console/loans/{loan_id}/disbursements/{message_id}", "payment_admin",
+          "console: an earlier pain.001 file again"),
+    Route("POST", "/console/loans/{loan_id}/disbursements/{transfer_id}/return", "payment_admin",
+          "console: record a returned transfer (R-APP-8)"),
     Route("GET", "/console/payments", "payment_admin", "console: unallocated payments and bank-file upload"),
     Route("POST", "/console/payments/{payment_id}/allocation", "payment_admin", "console: allocate a payment"),
     Route("POST", "/console/payments/files", "payment_admin", "console: import a bank file, with its report"),

@@ -217,6 +217,62 @@ class DisbursementCommands:
             transfer_id=transfer_id, payee=paid.payee, amount=parse_amount(paid.amount, "amount"), on=on,
             returned=True, recorded_at=self.clock()))
 
+    def disbursement_status(self, tenant: str, loan_id: str) -> dict:
+        """R-APP-8 as the console shows it: the decision's payees, each transfer (latest state) with the
+        file that carried it, the files (message ids for `disbursement_file`) and the loan's status:
+        `no_payees`, `to_pay` (nothing standing), `partly_paid` or `paid`. Ids, kinds and amounts only."""
+        case = self.application_of_loan(tenant, loan_id)
+        loan = self.loan(tenant, loan_id, read_only=True)
+        base = loan.reference or loan.loan_id[:20]
+        latest: dict[str, dict] = {}
+        files: list[dict] = []
+        head = None
+        for event in self.events.get(loan.id):
+            if type(event).__name__ != "LoanDisbursed":
+                head = None
+                continue
+            if not event.returned:
+                if head is None or not _in_batch(event, head.timestamp):
+                    head = event
+                    files.append({"message_id": f"LUOTTO-{base}-{event.transfer_id.rsplit('-', 1)[-1]}",
+                                  "on": event.effective_date, "transfers": 0, "amount": 0})
+                files[-1]["transfers"] += 1
+                files[-1]["amount"] += parse_amount(event.amount, "amount")
+                latest[event.transfer_id] = {"transfer_id": event.transfer_id, "payee_id": event.payee,
+                                             "amount": event.amount, "on": event.effective_date, "returned": False,
+                                             "returned_on": None, "message_id": files[-1]["message_id"]}
+            else:
+                head = None
+                if event.transfer_id in latest:
+                    latest[event.transfer_id].update(returned=True, returned_on=event.effective_date)
+        standing = {t["payee_id"] for t in latest.values() if not t["returned"]}
+        payees = [{"payee_id": p.payee_id, "kind": p.kind, "amount": p.amount, "paid": p.payee_id in standing}
+                  for p in case.payees]
+        due = [p for p in payees if not p["paid"]]
+        status = ("no_payees" if not payees else "paid" if not due else
+                  "partly_paid" if len(due) < len(payees) else "to_pay")
+        return {"loan_id": loan_id, "application_id": case.application_id, "principal": format_cents(loan.principal),
+                "status": status, "payees": payees, "due": format_cents(sum(parse_amount(p["amount"], "amount")
+                                                                            for p in due)),
+                "transfers": list(latest.values()),
+                "files": [{**f, "amount": format_cents(f["amount"])} for f in files]}
+
+    def disbursements_to_follow(self, tenant: str, limit: int = 100) -> list[dict]:
+        """Each loan contracted through an application, newest decision first (at most `limit`), with
+        its disbursement status; a decision whose contract is not concluded has no loan yet."""
+        rows = sorted(((row.get("on"), a, row["loan_id"]) for a, row in self.case_register(tenant).cases.items()
+                       if row["kind"] == "loan" and row["status"] == "granted" and row.get("loan_id")),
+                      key=lambda r: (str(r[0]), r[1]), reverse=True)
+        out = []
+        for _, _, loan_id in rows:
+            if len(out) == limit:
+                break
+            try:
+                out.append(self.disbursement_status(tenant, loan_id))
+            except DomainError:  # not contracted (yet): no loan to pay out
+                continue
+        return out
+
     def _organiser_account(self, tenant: str) -> Debtor:
         from application.notices import DEV_IBAN
 

@@ -397,6 +397,7 @@ M: dict[str, tuple[str, str, str]] = {
 # here one line per module; a key defined twice is refused at import (no silent override).
 PARTS = (
     "api.web.i18n_applications",
+    "api.web.i18n_money",
 )
 
 

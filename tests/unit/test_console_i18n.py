@@ -65,3 +65,9 @@ def test_every_part_is_merged_once_and_a_key_defined_twice_is_refused():
         assert part and all(i18n.M[key] == texts for key, texts in part.items()), name
     with pytest.raises(ValueError, match="defined twice"):
         i18n._merge(dict(i18n.M), i18n.PARTS[:1])
+
+
+def test_every_catalogue_module_is_a_part():
+    """An api/web/i18n_*.py left out of i18n.PARTS would leave its pages' words missing."""
+    modules = {f"api.web.{p.stem}" for p in TEMPLATES.parent.glob("i18n_*.py")}
+    assert "api.web.i18n_money" in modules and modules == set(i18n.PARTS)
