@@ -31,10 +31,12 @@ SECURITY_HEADERS = [
 # Everything under /v1 may hold personal data: never stored by a browser or a proxy.
 NO_STORE = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache"),
             (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")]
-# The console (api/web): its own stylesheet and inline SVG, no script at all, forms only to itself.
+# The console (api/web): its own stylesheet and inline SVG, forms only to itself, and only its own
+# script files (the intake form's live assessment, api/web/static/application.js), which may ask
+# only the console itself: no inline script, no eval.
 CONSOLE = [(b"cache-control", b"no-store"), (b"content-security-policy",
-           b"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-           b"base-uri 'none'")]
+           b"default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; "
+           b"form-action 'self'; frame-ancestors 'none'; base-uri 'none'")]
 
 
 def install(app: FastAPI) -> None:

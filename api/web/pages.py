@@ -93,6 +93,11 @@ def work_queue(request: Request, p: SignedIn):
 
             due = discussions_due(c, who.tenant, today)
             lists.append(("discussions_requested", due, len(due)))
+        if who.may("decision"):  # issue 22: received applications wait for a second person's decision
+            from api.web.application_pages import awaiting_decision
+
+            waiting = awaiting_decision(c, who.tenant)
+            lists.append(("applications_to_decide", waiting[:50], len(waiting)))
     unallocated = None
     if who.may("payment_admin"):
         rows = [{**r, "amount": format_cents(r["amount"])} for r in c.read_model.unallocated(who.tenant, limit=50)]

@@ -72,7 +72,7 @@ def test_development_sign_in_sets_a_secure_session_and_every_page_has_the_csp(tm
         assert first.status_code == 303 and first.headers["location"] == "/console/sign-in?next=%2Fconsole%2Fwork-queue"
         page = cl.get("/console/sign-in")
         csp = page.headers["content-security-policy"]
-        assert "default-src 'none'" in csp and "script-src" not in csp and "form-action 'self'" in csp
+        assert "default-src 'none'" in csp and "script-src 'self';" in csp and "unsafe" not in csp and "form-action 'self'" in csp
         assert "<script" not in page.text and " style=" not in page.text
         done = cl.post("/console/dev-sign-in", follow_redirects=False, data={
             "csrf": csrf_of(page.text), "subject": "cw-1", "tenant": "t1", "roles": ["caseworker"],

@@ -35,7 +35,27 @@ def console_form(path: str, csrf: str) -> dict:
              "/console/loans/{loan_id}/collection-transfer": {"instalments": "2", "reasons": "test"},
              "/console/loans/{loan_id}/collection-transfer/{transfer_id}/payments": {"payment_id": "AG-1",
                                                                                      "amount": "5.00"},
-             "/console/loans/{loan_id}/collection-transfer/{transfer_id}/recall": {"reasons": "test"}}
+             "/console/loans/{loan_id}/collection-transfer/{transfer_id}/recall": {"reasons": "test"},
+             # issue 22: the role matrix's A1 (received by cw-0, not assessed) and D1 (a discussion requested)
+             "/console/applications": {"application_id": "A-console", "applicant": "B-console",
+                                        "requested_amount": "500", "first_due_date": "2025-04-30", "adults": "1",
+                                        "purpose": "pesukone", "incomes-0-amount": "1500", "action": "save"},
+             "/console/assessment-preview": {"applicant": "B1", "requested_amount": "500",
+                                             "first_due_date": "2025-04-30", "adults": "1"},
+             "/console/applications/{application_id}/facts": {"applicant": "B1", "requested_amount": "600",
+                                                              "first_due_date": "2025-04-30", "adults": "1",
+                                                              "purpose": "pesukone", "incomes-0-amount": "1500",
+                                                              "action": "save"},
+             "/console/applications/{application_id}/judgement-grounds": {"ground": "other", "reasons": "test"},
+             "/console/applications/{application_id}/criteria": {"understood": "yes"},
+             "/console/applications/{application_id}/social-assistance": {"finding": "no_right"},
+             "/console/applications/{application_id}/decision": {"outcome": "rejected", "decided_by": "dm",
+                                                                 "grounds": "other", "reasons": "ei",
+                                                                 "action": "preview"},  # stores nothing
+             "/console/loans/{loan_id}/relief-applications": {"application_id": "R-console", "kind": "free_months",
+                                                              "months": "1", "from_instalment": "5"},
+             "/console/discussions": {"request_id": "D-console", "borrower_id": "B1"},
+             "/console/discussions/{request_id}/meeting": {"held_on": "2025-03-31"}}
     if "/decisions/" in path:  # a rule check: records nothing
         return {"csrf": csrf, "reasons": "test", "on": "2025-03-31", "action": "check", "cause": "illness",
                 "months": "1", "from_instalment": "5", "instalment": "3", "new_due_date": "2025-05-10",
