@@ -473,10 +473,17 @@ def _projections(action: str) -> int:
             container.close()
         return 0
     try:
+        # Every read model the follower feeds (api.serve.keep_read_model_current): loans, agenda,
+        # unallocated queue and portfolio sums, then the statistics with the journal. The notices'
+        # outbox follows the log too but is no read model: rebuilding it would send letters again.
         run = container.read_model.rebuild if action == "rebuild" else container.read_model.catch_up
         count = run(print_progress)
         print(f"\nread models {action}: {count} events processed, position {container.read_model.position()}",
               file=sys.stderr)
+        if container.statistics is not None:
+            count = container.statistics.rebuild() if action == "rebuild" else container.statistics.catch_up()
+            print(f"statistics and journal {action}: {count} events processed, position "
+                  f"{container.statistics.position()}", file=sys.stderr)
     finally:
         container.close()
     return 0

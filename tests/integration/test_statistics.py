@@ -347,3 +347,41 @@ def test_r_stat_1_rebuilt_statistics_equal_the_live_ones(api):
     c.statistics.rebuild()
     again = client.get(f"/v1/statistics?{PERIOD}", headers=headers).json()
     assert {k: v for k, v in again.items() if k != "position"} == {k: v for k, v in live.items() if k != "position"}
+
+
+def test_projections_rebuild_rebuilds_the_statistics_and_the_journal_too(stack, tmp_path, monkeypatch, capsys):  # noqa: F811
+    """`luotto projections rebuild` rebuilds every read model the follower feeds: after the statistics'
+    and the portfolio's rows were lost, L-1's grant (2026-03-02, 1,000.00) counts again in both, and
+    its journal entry is back on its booking day."""
+    from api.cli import _projections
+    from tests.integration.helpers import Clock
+
+    clock = Clock()
+    c = stack.container(clock, TENANTS)
+    clock.set_day(D("2026-03-02"))
+    c.service.grant(tenant="ek", loan_id="L-1", borrower_id="C-L-1", purpose="vuokra", principal=100000,
+                    granted_on=D("2026-03-02"), first_due_date=D("2026-04-10"), instalment_amount=10000,
+                    decision=Decision("dm-1", "päätös"), purpose_class="housing")
+    c.read_model.catch_up()
+    c.statistics.catch_up()
+    with c.read_model.store.transaction() as tx:  # a damaged or stale model: rows lost, position kept
+        for table in ("luotto_stat_loans", "luotto_stat_books", "luotto_portfolio_sums"):
+            tx.execute(f"DELETE FROM {table}")
+    stack.close_all()
+    monkeypatch.setenv("LUOTTO_DATABASE_URL", stack.database_url)
+    if stack.postgres_schema:
+        monkeypatch.setenv("LUOTTO_POSTGRES_SCHEMA", stack.postgres_schema)
+    monkeypatch.setenv("LUOTTO_TENANTS", json.dumps(TENANTS))
+    monkeypatch.setenv("LUOTTO_POSTGRES_POOL_SIZE", "1")
+    monkeypatch.setenv("LUOTTO_SIGNING_KEY_FILE", str(tmp_path / "key"))
+    monkeypatch.setenv("LUOTTO_NOTICE_STORE", str(tmp_path / "notices"))
+    assert _projections("rebuild") == 0
+    again = stack.container(clock, TENANTS)
+    with again.read_model.store.transaction() as tx:
+        loans = tx.execute("SELECT loan_id, granted_on, principal FROM luotto_stat_loans").all()
+        books = tx.execute("SELECT booked, value_day, granted FROM luotto_stat_books").all()
+        sums = tx.execute("SELECT COUNT(*) AS n FROM luotto_portfolio_sums").one()
+    assert [(r["loan_id"], r["granted_on"], int(r["principal"])) for r in loans] == [("L-1", "2026-03-02", 100000)]
+    assert [(r["booked"], r["value_day"], int(r["granted"])) for r in books] == [("2026-03-02", "2026-03-02", 100000)]
+    assert sums["n"] > 0
+    assert "statistics and journal rebuild" in capsys.readouterr().err
