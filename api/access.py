@@ -161,6 +161,8 @@ ROUTES = (
           "console: the contract sent to a borrower (PDF, shown or downloaded)"),
     Route("POST", "/console/applications/{application_id}/contract/signatures", "decision",
           "console: record a borrower's signature or sign as the official (R-APP-7)"),
+    Route("POST", "/console/applications/{application_id}/payees", "decision",
+          "console: decide the payees of a granted loan (R-APP-8)"),
     Route("GET", "/console/disbursements", "read", "console: loans granted through an application and their "
           "disbursement status (R-APP-8)"),
     Route("GET", "/console/loans/{loan_id}/disbursements", "read", "console: a loan's payees, transfers and "

@@ -69,6 +69,26 @@ M: dict[str, tuple[str, str, str]] = {
                             "underskrift", "Record {borrower}'s signature"),
     "money.sign_official": ("Allekirjoita järjestäjän puolesta", "Underteckna för anordnaren",
                             "Sign for the organiser"),
+    # payees (R-APP-8)
+    "money.payees.title": ("Maksunsaajat", "Betalningsmottagare", "Payees"),
+    "money.payees.intro": ("Päätös maksunsaajista: yhteensä lainan määrä. Maksetun, palautumattoman siirron "
+                           "saaja pysyy ennallaan; tyhjät rivit ohitetaan.",
+                           "Beslut om betalningsmottagare: sammanlagt lånebeloppet. Mottagaren av en utbetald, "
+                           "inte returnerad överföring förblir oförändrad; tomma rader hoppas över.",
+                           "A decision on the payees: together the principal. A payee whose transfer was paid and "
+                           "not returned stays as it is; empty rows are skipped."),
+    "money.payees.row": ("Maksunsaaja {n}", "Betalningsmottagare {n}", "Payee {n}"),
+    "money.payees.id": ("Tunnus", "Id", "Id"),
+    "money.payees.name": ("Nimi", "Namn", "Name"),
+    "money.payees.bic": ("BIC (valinnainen)", "BIC (frivillig)", "BIC (optional)"),
+    "money.payees.reference": ("Viitenumero", "Referensnummer", "Reference"),
+    "money.payees.message": ("tai viesti", "eller meddelande", "or message"),
+    "money.payees.reference_or_message": ("Viite tai viesti", "Referens eller meddelande", "Reference or message"),
+    "money.payees.decided_by": ("Päättäjän nimi", "Beslutsfattarens namn", "Decided by (the official's name)"),
+    "money.payees.button": ("Tallenna päätös maksunsaajista", "Spara beslutet om betalningsmottagare",
+                            "Record the payee decision"),
+    "money.done.payees": ("Päätös maksunsaajista kirjattu.", "Beslutet om betalningsmottagare registrerat.",
+                          "Payee decision recorded."),
     # the disbursement (R-APP-8)
     "money.disb.title": ("Laina {loan_id}: maksatus", "Lån {loan_id}: utbetalning", "Loan {loan_id}: disbursement"),
     "money.disb.title_short": ("Maksatus", "Utbetalning", "Disbursement"),

@@ -22,6 +22,7 @@ from api.applications import AppIdPath
 from api.web.core import PREFIX, Page, checked_form, signed_in
 from api.web.legal_pages import _on
 from api.web.loan_pages import TEXT_MAX, _day
+from application.disbursements import PAYEE_KINDS
 from domain.errors import DomainError, invalid
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -29,7 +30,9 @@ SignedIn = Annotated[Page, Depends(signed_in)]
 APP = "/applications/{application_id}"
 LOAN = "/loans/{loan_id}"
 Done = Annotated[str | None, Query(max_length=40)]
-DONE = ("offers", "withdrawn", "drawn", "signed", "concluded", "disbursed", "returned")
+DONE = ("offers", "withdrawn", "drawn", "signed", "concluded", "payees", "disbursed", "returned")
+PAYEE_ROWS = 3  # rows of the payee form: those decided, and at least one empty
+PAYEE_FORM = ("payee_id", "kind", "name", "iban", "bic", "reference", "message", "amount")
 
 
 def _done(done: str | None) -> str | None:
@@ -107,9 +110,44 @@ def contract_page(request: Request, p: SignedIn, application_id: AppIdPath, done
     position = c.service.register(p.who.tenant).position_of(application_id)
     signed = {x.signer: x for x in case.signatures}
     signers = [*case.applicants, "official"]
+    details = c.service.payee_details(case)
+    payees = [{**details.get(x.payee_id, {}), "payee_id": x.payee_id, "kind": x.kind, "amount": x.amount}
+              for x in case.payees]
+    rows = payees + [{} for _ in range(max(PAYEE_ROWS - len(payees), 1))]
     return p.render("money_contract.html", case=case, terms=case.granted_terms, position=position,
                     signers=signers, signed=signed, unsigned=case.unsigned() if case.grant_status == "offered" else [],
-                    today=c.today().isoformat(), done=_done(done))
+                    payees=payees, rows=rows, kinds=PAYEE_KINDS, today=c.today().isoformat(), done=_done(done))
+
+
+def _payees_of(form) -> list[dict]:
+    """The form's payee rows (payee_id_0, kind_0, …), rows left empty skipped; checked by parse_payees."""
+    out = []
+    for i in range(20):
+        row = {f: str(form.get(f"{f}_{i}", "") or "").strip() for f in PAYEE_FORM}
+        if not any(v for f, v in row.items() if f != "kind"):
+            continue
+        out.append({f: v for f, v in row.items() if v or f in ("payee_id", "kind", "name", "iban", "amount")})
+    return out
+
+
+@router.post(APP + "/payees")
+async def decide_payees(request: Request, p: SignedIn, application_id: AppIdPath):
+    """R-APP-8: who the loan is paid to (names and accounts to the personal-data store, not the events);
+    a new payee after a returned transfer needs this decision too."""
+    form = await checked_form(request, p)
+    c = p.container
+    case = c.service.case(p.who.tenant, application_id)
+    _log(request, *((case.contracted_loan, person) for person in case.applicants))
+    decided_by = str(form.get("decided_by", "") or "").strip()
+    if not decided_by or len(decided_by) > 200:
+        raise invalid("decided_by is required: the official's name (at most 200 characters)", rule="R-APP-8",
+                      field="decided_by")
+    reasons = str(form.get("reasons", "") or "").strip()[:TEXT_MAX]
+    payees = _payees_of(form)
+    await run_in_threadpool(lambda: c.service.decide_payees(p.who.tenant, application_id, payees=payees,
+                                                            decided_by=decided_by, reasons=reasons, on=c.today(),
+                                                            by=p.who.subject))
+    return p.redirect(f"{PREFIX}/applications/{application_id}/contract?done=payees#payees-h")
 
 
 @router.post(APP + "/contract")

@@ -248,3 +248,31 @@ def test_finance_makes_the_payment_file_downloads_it_again_and_records_a_return(
         assert "Maksettu" in page and 'id="files-table"' not in page and "/return" not in page  # status only
         assert cl.get(f"/console/loans/A/disbursements/LUOTTO-{reference}-1").status_code == 403
         assert cl.post("/console/loans/A/disbursements", data={"csrf": csrf_of(page)}).status_code == 403
+
+
+def test_a_decision_maker_decides_the_payees_and_the_details_stay_out_of_the_events(tmp_path):
+    app = build(tmp_path)
+    c = app.state.container
+    with signed_in(app, ["decision_maker"], tenant="ek", subject="dm-2") as cl:
+        page = cl.get("/console/applications/B/contract")
+        assert page.status_code == 200 and 'id="payees-form"' in page.text and "Jonossa" in page.text
+        assert 'id="position">2<' in page.text
+        fields = {"csrf": csrf_of(page.text), "decided_by": "Pekka Päättäjä", "reasons": "pesukone myyjältä",
+                  "payee_id_0": "V1", "kind_0": "vendor", "name_0": "Kodinkone Oy", "iban_0": "FI49 5000 9420 0287 30",
+                  "message_0": "Tilaus 123", "amount_0": "600.00", "kind_1": "creditor", "kind_2": "creditor"}
+        bad = cl.post("/console/applications/B/payees", data={**fields, "iban_0": "FI00 1234"})
+        assert bad.status_code == 422 and "R-APP-8" in bad.text and "payees[0].iban" in bad.text
+        short = cl.post("/console/applications/B/payees", data={**fields, "amount_0": "500.00"})
+        assert short.status_code == 422 and "add up to 500.00" in short.text
+        done = cl.post("/console/applications/B/payees", data=fields, follow_redirects=False)
+        assert done.headers["location"] == "/console/applications/B/contract?done=payees#payees-h"
+        shown = cl.get("/console/applications/B/contract").text
+        assert "Kodinkone Oy" in shown and "FI4950009420028730" in shown and "Tilaus 123" in shown
+    decided = [e for e in c.service.events.get(c.service.case("ek", "B").id) if type(e).__name__ == "PayeesDecided"]
+    assert len(decided) == 1 and decided[0].by == "dm-2" and decided[0].payees == [
+        {"payee_id": "V1", "kind": "vendor", "amount": "600.00"}]
+    assert "Kodinkone" not in str(decided[0].__dict__) and "FI4950009420028730" not in str(decided[0].__dict__)
+    with signed_in(app, ["caseworker"], tenant="ek") as cl:
+        page = cl.get("/console/applications/B/contract").text
+        assert "Kodinkone Oy" in page and 'id="payees-form"' not in page
+        assert cl.post("/console/applications/B/payees", data={**fields, "csrf": csrf_of(page)}).status_code == 403
