@@ -217,11 +217,11 @@ class DisbursementCommands:
             transfer_id=transfer_id, payee=paid.payee, amount=parse_amount(paid.amount, "amount"), on=on,
             returned=True, recorded_at=self.clock()))
 
-    def disbursement_status(self, tenant: str, loan_id: str) -> dict:
+    def disbursement_status(self, tenant: str, loan_id: str, case=None) -> dict:
         """R-APP-8 as the console shows it: the decision's payees, each transfer (latest state) with the
         file that carried it, the files (message ids for `disbursement_file`) and the loan's status:
         `no_payees`, `to_pay` (nothing standing), `partly_paid` or `paid`. Ids, kinds and amounts only."""
-        case = self.application_of_loan(tenant, loan_id)
+        case = case or self.application_of_loan(tenant, loan_id)
         loan = self.loan(tenant, loan_id, read_only=True)
         base = loan.reference or loan.loan_id[:20]
         latest: dict[str, dict] = {}
@@ -264,13 +264,12 @@ class DisbursementCommands:
                        if row["kind"] == "loan" and row["status"] == "granted" and row.get("loan_id")),
                       key=lambda r: (str(r[0]), r[1]), reverse=True)
         out = []
-        for _, _, loan_id in rows:
+        for _, application_id, loan_id in rows:
             if len(out) == limit:
                 break
-            try:
-                out.append(self.disbursement_status(tenant, loan_id))
-            except DomainError:  # not contracted (yet): no loan to pay out
-                continue
+            case = self.case(tenant, application_id)
+            if case.contracted_loan == loan_id:  # else not contracted (yet): no loan to pay out
+                out.append(self.disbursement_status(tenant, loan_id, case))
         return out
 
     def _organiser_account(self, tenant: str) -> Debtor:

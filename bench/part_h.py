@@ -30,7 +30,8 @@ TENANT = "h"
 def config() -> dict:
     return {"loans": env_int("BENCH_H_LOANS", 100_000), "batch": env_int("BENCH_H_BATCH", 500),
             "requests": env_int("BENCH_H_REQUESTS", 200), "overdue_every": env_int("BENCH_H_OVERDUE_EVERY", 10),
-            "hardships": env_int("BENCH_H_HARDSHIPS", 50), "unallocated": env_int("BENCH_H_UNALLOCATED", 100)}
+            "hardships": env_int("BENCH_H_HARDSHIPS", 50), "unallocated": env_int("BENCH_H_UNALLOCATED", 100),
+            "applications": env_int("BENCH_H_APPLICATIONS", 20)}
 
 
 def seed(container, cfg: dict, day: dt.date) -> list[str]:
@@ -66,6 +67,37 @@ def seed(container, cfg: dict, day: dt.date) -> list[str]:
     return ids
 
 
+def seed_applications(container, cfg: dict, day: dt.date) -> dict:
+    """Issue 22's pages from decision to money: APPLICATIONS loan applications received, prepared and
+    granted through the real service (each offered at its decision: the limit has room), half of them
+    contracted, half of those paid out (one pain.001 file each)."""
+    from tests.integration.test_applications import facts
+
+    service, t0 = container.service, time.perf_counter()
+    first_due = (day.replace(day=1) + dt.timedelta(days=45)).replace(day=10)
+    applications, contracted, files = [], [], []
+    for j in range(cfg["applications"]):
+        a, person = f"{TENANT}-app-{j:03d}", f"applicant-{j:03d}"
+        service.receive_application(TENANT, a, kind="loan", on=day, by="bench-cw", facts=facts(
+            applicant=person, requested_amount="2400.00", first_due_date=first_due.isoformat()))
+        service.assess_application(TENANT, a, on=day, by="bench-cw")
+        service.give_granting_criteria(TENANT, a, understood=True, on=day, by="bench-cw")
+        service.look_into_social_assistance(TENANT, a, finding="no_right", reasons="", on=day, by="bench-cw")
+        service.decide_application(TENANT, a, outcome="granted", decided_by="bench", on=day, by="bench-dm", grant={
+            "payees": [{"payee_id": "P1", "kind": "creditor", "name": "Esimerkkirahoitus Oyj",
+                        "iban": "FI4950009420028730", "reference": "12344", "amount": "2400.00"}]})
+        applications.append(a)
+        if j % 2 == 0:
+            for signer in (person, "official"):
+                service.sign_contract(TENANT, a, signer=signer, on=day, by="bench-dm")
+            contracted.append(a)
+            if j % 4 == 0:
+                files.append((a, service.disburse(TENANT, a, on=day, by="bench-fi")["message_id"]))
+    log(f"(h) {len(applications)} applications granted, {len(contracted)} contracted, {len(files)} paid out in "
+        f"{time.perf_counter() - t0:.0f} s")
+    return {"applications": applications, "contracted": contracted, "files": files}
+
+
 def _cold(app) -> str:
     """The portfolio page with its figures recomputed: the console keeps them only for the read
     models' position they were computed at (api/web/office.py), so any write recomputes them."""
@@ -82,11 +114,16 @@ def run(pg, info) -> dict:
 
     cfg = config()
     day = today()
-    settings = settings_for(info, {TENANT: {"preset": "default", "overrides": {"capital_limit": "200000000.00"}}})
+    from tests.integration.test_applications import NORM
+
+    # the living-cost norm lets the applications of issue 22's pages be assessed (the example's figures)
+    settings = settings_for(info, {TENANT: {"preset": "default", "overrides": {"capital_limit": "200000000.00",
+                                                                              "living_cost_norm": NORM}}})
     container = Container.build(settings)
     rows = []
     try:
         ids = seed(container, cfg, day)
+        money = seed_applications(container, cfg, day)
         t0 = time.perf_counter()
         n = container.read_model.catch_up()
         log(f"(h) read model caught up on {n} events in {time.perf_counter() - t0:.0f} s")
@@ -107,6 +144,14 @@ def run(pg, info) -> dict:
             ("portfolio with charts, figures recomputed (as after any write)", "auditor", lambda: _cold(app)),
             ("access log", "auditor", lambda: "/console/access-log"),
             ("evidence download (zip)", "decision_maker", lambda: f"/console/loans/{rng.choice(ids)}/evidence"),
+            # from decision to money (issue 22, api/web/money_pages.py)
+            ("waiting list and offers", "decision_maker", lambda: "/console/waiting-list"),
+            ("an application's contract and payees", "decision_maker",
+             lambda: f"/console/applications/{rng.choice(money['applications'])}/contract"),
+            ("disbursements (loans granted through applications)", "finance", lambda: "/console/disbursements"),
+            ("a loan's disbursement", "finance", lambda: f"/console/loans/{rng.choice(money['contracted'])}/disbursements"),
+            ("an earlier pain.001 file again", "finance",
+             lambda: "/console/loans/{}/disbursements/{}".format(*rng.choice(money["files"]))),
         ]
         with TestClient(app, base_url="https://bench") as client:
             for name, role, url in pages:
