@@ -186,3 +186,64 @@ def test_a_decision_maker_works_the_waiting_list_and_finance_pays_the_loan_out(s
     assert page.locator("#disbursement-status").inner_text() == "Osittain maksettu"
     assert page.locator("#files-table tbody tr").count() == 1
     check(page, "path-disbursement-returned")
+
+
+def test_a_caseworker_takes_an_application_from_intake_to_disbursement_with_a_second_person_deciding(server, page):
+    base = server.base_url
+    first_due = server.facts["first_due"]
+
+    # Intake (api/web/application_pages.py): the caseworker types the facts and saves; it is assessed.
+    sign_in(page, base, "cw-1", "ek", ["caseworker"])
+    page.goto(f"{base}/console/applications/new")
+    for selector, value in (("#applicant", "H-1"), ("#person_name", "Matti Meikäläinen"),
+                            ("#person_identity_code", "131052-308T"), ("#person_address", "Katu 2\n53100 Lappeenranta"),
+                            ("#purpose", "velkojen järjestely"), ("#requested_amount", "2400.00"),
+                            ("#first_due_date", first_due.isoformat()), ("#adults", "1"),
+                            ("input[name='incomes-0-kind']", "salary"), ("input[name='incomes-0-amount']", "1650.00"),
+                            ("input[name='expenses-0-kind']", "housing"), ("input[name='expenses-0-amount']", "620.00"),
+                            ("input[name='debts-0-creditor']", "Esimerkkirahoitus Oyj"),
+                            ("input[name='debts-0-basis']", "kulutusluotto"), ("input[name='debts-0-amount']", "2400.00"),
+                            ("input[name='debts-0-monthly_payment']", "180.00")):
+        page.fill(selector, value)
+    page.check("input[name='debts-0-paid_off_by_loan']")
+    page.click("#save")
+    assert "/console/applications/" in page.url and "done=received" in page.url, page.inner_text("main")
+    application_id = page.url.split("/console/applications/")[1].split("?")[0]
+    check(page, "path-application-received")
+    page.check("#understood")
+    page.click("#criteria-form button[type=submit]")
+    page.select_option("#finding", "no_right")
+    page.click("#social-assistance-form button[type=submit]")
+    check(page, "path-application-prepared")
+
+    # A second person decides: the preview, then the record; the organiser has room, so it is offered.
+    sign_in(page, base, "dm-2", "ek", ["decision_maker"])
+    page.goto(f"{base}/console/applications/{application_id}")
+    page.check("#outcome-granted")
+    page.fill("#decided_by", "Pekka Päättäjä")
+    page.click("#preview")
+    page.click("#record-decision")
+    assert page.locator("#grant-status").inner_text() == "tarjottu"
+    check(page, "path-application-decided")
+    page.goto(f"{base}/console/applications/{application_id}/contract")
+    assert page.locator("#grant-status").inner_text() == "Tarjottu"
+
+    # The payees, the contract drawn again to name them, both signatures.
+    for selector, value in (("#payee_id_0", "P1"), ("#name_0", "Esimerkkirahoitus Oyj"),
+                            ("#iban_0", "FI49 5000 9420 0287 30"), ("#reference_0", "12344"), ("#amount_0", "2400.00"),
+                            ("#payees-decided-by", "Pekka Päättäjä"), ("#payees-reasons", "Kulutusluoton maksu")):
+        page.fill(selector, value)
+    page.click("#decide-payees")
+    assert page.locator("#done").inner_text() == "Päätös maksunsaajista kirjattu."
+    assert "Esimerkkirahoitus Oyj" in page.locator("#payees-table").inner_text()
+    page.click("#draw")
+    assert page.locator("#done").inner_text().startswith("Sopimus laadittu")
+    check(page, "path-contract-with-payees")
+    page.click("#sign-H-1")
+    page.click("#sign-official")
+    assert page.locator("#grant-status").inner_text() == "Sopimus tehty"
+
+    # Finance pays it out.
+    sign_in(page, base, "fi-1", "ek", ["finance"])
+    xml = pay_out(page, base, application_id, "path-ek")
+    assert xml.count("<CdtTrfTxInf>") == 1 and "<InstdAmt Ccy=\"EUR\">2400.00</InstdAmt>" in xml
