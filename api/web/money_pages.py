@@ -41,7 +41,7 @@ def _done(done: str | None) -> str | None:
 
 def _log(request: Request, *pairs: tuple[str | None, str | None]) -> None:
     """R-DATA-5: one access-log row per (loan, person) the page or form showed or changed."""
-    request.state.access = sorted({(loan, person) for loan, person in pairs if person},
+    request.state.access = sorted({(loan, person) for loan, person in pairs if loan or person},
                                   key=lambda pair: tuple(x or "" for x in pair))
 
 

@@ -243,6 +243,7 @@ def test_finance_makes_the_payment_file_downloads_it_again_and_records_a_return(
     assert [(e.transfer_id.rsplit("-", 1)[1], e.returned) for e in paid] == [("1", False), ("2", False), ("2", True),
                                                                              ("3", False)]
     assert ("fi-1", "A", "B-1", "/console/loans/{loan_id}/disbursements") in access_rows(c)
+    assert ("fi-1", "A", "/console/disbursements") in [(r[0], r[1], r[3]) for r in access_rows(c)]  # each loan listed
     with signed_in(app, ["caseworker"], tenant="ek") as cl:
         page = cl.get("/console/loans/A/disbursements").text
         assert "Maksettu" in page and 'id="files-table"' not in page and "/return" not in page  # status only
