@@ -40,8 +40,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "prepare": frozenset({"caseworker", "decision_maker"}),
     "erasure": frozenset({"decision_maker"}),
     "admin": frozenset({"admin"}),
-    "national_statistics": frozenset({"admin"}),
-    "books": frozenset({"finance", "auditor"}),  # R-BOOK-1: the journal (finance keeps it, auditors read it)  # R-STAT-2: counts across organisers, no personal data
+    "national_statistics": frozenset({"admin"}),  # R-STAT-2: counts across organisers, no personal data
+    # R-STAT-1: the organiser's own statistics (counts and euros, small cells suppressed): its readers, and
+    # its administrator, who reports them (issue 22: "an organiser's administrator downloads the statistics")
+    "statistics": frozenset({"caseworker", "decision_maker", "finance", "auditor", "legal", "admin"}),
+    "books": frozenset({"finance", "auditor"}),  # R-BOOK-1: the journal (finance keeps it, auditors read it)
     "metrics": frozenset({"admin"}),
     "docs": frozenset(ROLES),
 }

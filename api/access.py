@@ -95,7 +95,7 @@ ROUTES = (
     Route("GET", "/v1/portfolio", "read", "portfolio figures"),
     Route("GET", "/v1/work-queue", "read", "the work queue (paged)",
           {"payment_admin": "the unallocated payments"}),
-    Route("GET", "/v1/statistics", "read", "the organiser's statistics for a period (R-STAT-1; JSON, CSV, XLSX)"),
+    Route("GET", "/v1/statistics", "statistics", "the organiser's statistics for a period (R-STAT-1; JSON, CSV, XLSX)"),
     Route("GET", "/v1/statistics/national", "national_statistics",
           "every organiser's statistics together, no personal data (R-STAT-2)"),
     Route("POST", "/v1/capital", "payment_admin", "record lending capital by source (R-CAP-1, Act §10a)"),
@@ -209,6 +209,19 @@ ROUTES = (
     Route("POST", "/console/payments/files", "payment_admin", "console: import a bank file, with its report"),
     Route("GET", "/console/portfolio", "read", "console: portfolio with charts"),
     Route("GET", "/console/access-log", "audit", "console: the access log"),
+    # reports (issue 22, api/web/report_pages.py): the same permissions as the API's routes
+    Route("GET", "/console/statistics", "statistics", "console: the organiser's statistics for a period with "
+          "charts, CSV and XLSX (R-STAT-1 … 3)"),
+    Route("GET", "/console/statistics/national", "national_statistics", "console: every organiser's statistics "
+          "together, CSV and XLSX (R-STAT-2)"),
+    Route("GET", "/console/capital", "statistics", "console: lending capital by source and the state grant's use "
+          "(R-CAP-2)", {"payment_admin": "the form recording capital"}),
+    Route("POST", "/console/capital", "payment_admin", "console: record lending capital by source (R-CAP-1, R-WEB-1)"),
+    Route("GET", "/console/books", "books", "console: the journal for a period and the bank files reconciled "
+          "(R-BOOK-1, R-BOOK-2)"),
+    Route("GET", "/console/books/journal", "books", "console: download the journal, CSV (R-BOOK-1)"),
+    Route("GET", "/console/books/bank-files", "books", "console: download the bank files' reconciliation, CSV "
+          "(R-BOOK-2)"),
     Route("GET", "/healthz", "public", "liveness"),
     Route("GET", "/readyz", "public", "readiness"),
     Route("GET", "/metrics", "metrics", "Prometheus metrics (LUOTTO_METRICS)"),

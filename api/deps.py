@@ -47,7 +47,9 @@ ACTIONS = {"read": "read loans", "hardship": "record hardships", "acceleration_n
            "operations_read": "read servicing runs", "personal_data": "read or change personal data",
            "admin": "administer the service", "assess": "assess applications",
            "prepare": "prepare applications", "erasure": "erase personal data",
-           "metrics": "read the metrics", "docs": "read the API description"}
+           "metrics": "read the metrics", "statistics": "read the organiser's statistics",
+           "national_statistics": "read the national statistics", "books": "read the books",
+           "docs": "read the API description"}
 
 
 async def authorise(request: Request, who: Annotated[Principal, Depends(principal)]) -> None:

@@ -398,6 +398,7 @@ M: dict[str, tuple[str, str, str]] = {
 PARTS = (
     "api.web.i18n_applications",
     "api.web.i18n_money",
+    "api.web.i18n_reports",
 )
 
 

@@ -194,7 +194,11 @@ def _console_legal(answer, holds: bool) -> None:
     assert ('id="legal-step-form"' in answer.text) == holds and ('id="package-form"' in answer.text) == holds
 
 
-PARTLY = {("GET", "/v1/loans/{loan_id}/events"): _events, ("GET", "/console/loans/{loan_id}/legal"): _console_legal, ("GET", "/v1/loans/{loan_id}/evidence"): _evidence,
+def _console_capital(answer, holds: bool) -> None:
+    assert ('id="capital-form"' in answer.text) == holds
+
+
+PARTLY = {("GET", "/v1/loans/{loan_id}/events"): _events, ("GET", "/console/capital"): _console_capital, ("GET", "/console/loans/{loan_id}/legal"): _console_legal, ("GET", "/v1/loans/{loan_id}/evidence"): _evidence,
           ("POST", "/v1/payments/files"): _files, ("GET", "/v1/work-queue"): _work_queue,
           ("GET", "/console/work-queue"): _console_work_queue, ("GET", "/console/loans/{loan_id}"): _console_loan,
           ("GET", "/console/loans/{loan_id}/evidence"): _evidence}
@@ -209,7 +213,8 @@ CONSOLE_WRITES = {"/console/payments/{payment_id}/allocation", "/console/payment
                   "/console/applications/{application_id}/social-assistance",
                   "/console/applications/{application_id}/withdrawal",
                   "/console/loans/{loan_id}/relief-applications", "/console/discussions",
-                  "/console/discussions/{request_id}/meeting"}
+                  "/console/discussions/{request_id}/meeting",
+                  "/console/capital"}
 
 
 def test_every_route_is_in_the_table_and_every_partial_grant_is_checked(tmp_path):

@@ -55,7 +55,8 @@ def console_form(path: str, csrf: str) -> dict:
              "/console/loans/{loan_id}/relief-applications": {"application_id": "R-console", "kind": "free_months",
                                                               "months": "1", "from_instalment": "5"},
              "/console/discussions": {"request_id": "D-console", "borrower_id": "B1"},
-             "/console/discussions/{request_id}/meeting": {"held_on": "2025-03-31"}}
+             "/console/discussions/{request_id}/meeting": {"held_on": "2025-03-31"},
+             "/console/capital": {"source": "own_funds", "amount": "1000.00", "on": "2025-01-01"}}
     if "/decisions/" in path:  # a rule check: records nothing
         return {"csrf": csrf, "reasons": "test", "on": "2025-03-31", "action": "check", "cause": "illness",
                 "months": "1", "from_instalment": "5", "instalment": "3", "new_due_date": "2025-05-10",
