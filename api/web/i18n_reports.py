@@ -156,11 +156,18 @@ M: dict[str, tuple[str, str, str]] = {
     "books.title": ("Kirjanpito", "Bokföring", "Books"),
     "books.journal": ("Päiväkirja {start} – {end} (R-BOOK-1)", "Dagbok {start} – {end} (R-BOOK-1)",
                       "Journal {start} – {end} (R-BOOK-1)"),
-    "books.journal_intro": ("Yksi täsmäävä vienti päivää ja lajia kohden järjestäjän tilinumeroin.",
-                            "En balanserad verifikation per dag och slag med anordnarens kontonummer.",
-                            "One balanced entry per day and kind, with the organiser's account numbers."),
+    "books.journal_intro": ("Yksi täsmäävä vienti kirjauspäivää, arvopäivää ja lajia kohden järjestäjän "
+                            "tilinumeroin. Muutos kirjataan päivälle, jona se tallennettiin, joten jo viety päivä "
+                            "ei muutu.",
+                            "En balanserad verifikation per bokföringsdag, valutadag och slag med anordnarens "
+                            "kontonummer. En ändring bokförs den dag den registrerades, så en redan exporterad "
+                            "dag ändras aldrig.",
+                            "One balanced entry per booking day, value date and kind, with the organiser's account "
+                            "numbers. A change is booked on the day it was recorded, so a day already exported "
+                            "never changes."),
     "books.journal_csv": ("Lataa päiväkirja (CSV)", "Ladda ned dagboken (CSV)", "Download the journal (CSV)"),
-    "books.date": ("Päivä", "Dag", "Date"),
+    "books.date": ("Kirjauspäivä", "Bokföringsdag", "Booked on"),
+    "books.value_date": ("Arvopäivä", "Valutadag", "Value date"),
     "books.account": ("Tili", "Konto", "Account"),
     "books.debit": ("Debet", "Debet", "Debit"),
     "books.credit": ("Kredit", "Kredit", "Credit"),

@@ -111,15 +111,17 @@ def test_finance_records_capital_and_reads_the_books(server, page):
     sources = page.locator("#sources-table").inner_text()
     assert "3 600,00 €" in sources, sources  # lent out: all three loans, the only source
     check(page, "capital-recorded")
-    page.click("nav >> text=Kirjanpito")
-    page.fill("#from", "2025-01-15")
-    page.fill("#to", "2025-01-15")
+    page.click("nav >> text=Kirjanpito")  # the seed recorded the grants of 2025-01-15 today (R-BOOK-1)
+    today = str(server.facts["today"])
+    page.fill("#from", today)
+    page.fill("#to", today)
     page.click("form.period button")
     journal = page.locator("#journal-table").inner_text()
     assert "loans_receivable" in journal and "3 600,00" in journal and "lainat maksettu" in journal
     check(page, "books")
-    lines = _download(page, "#journal-csv", "journal-t1-2025-01-15-2025-01-15.csv").read_bytes() \
+    lines = _download(page, "#journal-csv", f"journal-t1-{today}-{today}.csv").read_bytes() \
         .decode("utf-8-sig").splitlines()
-    assert lines == ["date;account;debit;credit;what", "2025-01-15;loans_receivable;3600.00;;loans paid out",
-                     "2025-01-15;bank;;3600.00;loans paid out"]
+    assert lines == ["date;value_date;account;debit;credit;what",
+                     f"{today};2025-01-15;loans_receivable;3600.00;;loans paid out",
+                     f"{today};2025-01-15;bank;;3600.00;loans paid out"]
     assert not page.csp_violations, page.csp_violations

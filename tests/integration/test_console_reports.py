@@ -166,18 +166,20 @@ def test_the_journal_and_the_bank_files_reconciled(tmp_path):
     with signed_in(app, ["auditor"], tenant="t2") as cl:
         html = cl.get(f"/console/books?{MARCH}").text
         journal = _table(html, "journal-table")
-        assert ("2025-03-03 loans_receivable 5 800,00 lainat maksettu 2025-03-03 bank 5 800,00 lainat maksettu "
-                "2025-03-20 credit_losses 1 000,00 pääoma poistettu luottotappiona 2025-03-20 loans_receivable "
-                "1 000,00 pääoma poistettu luottotappiona") in journal
+        assert ("2025-03-03 2025-03-03 loans_receivable 5 800,00 lainat maksettu 2025-03-03 2025-03-03 bank "
+                "5 800,00 lainat maksettu 2025-03-20 2025-03-20 credit_losses 1 000,00 pääoma poistettu "
+                "luottotappiona 2025-03-20 2025-03-20 loans_receivable 1 000,00 pääoma poistettu luottotappiona"
+                ) in journal
         assert "Pankkitiedostoja ei ole luettu." in html
         csv = cl.get(f"/console/books/journal?{MARCH}")
         assert csv.status_code == 200 and 'filename="journal-t2-2025-03-01-2025-03-31.csv"' in \
             csv.headers["content-disposition"]
         assert csv.content.decode("utf-8-sig").splitlines() == [
-            "date;account;debit;credit;what",
-            "2025-03-03;loans_receivable;5800.00;;loans paid out", "2025-03-03;bank;;5800.00;loans paid out",
-            "2025-03-20;credit_losses;1000.00;;principal written off",
-            "2025-03-20;loans_receivable;;1000.00;principal written off"]
+            "date;value_date;account;debit;credit;what",
+            "2025-03-03;2025-03-03;loans_receivable;5800.00;;loans paid out",
+            "2025-03-03;2025-03-03;bank;;5800.00;loans paid out",
+            "2025-03-20;2025-03-20;credit_losses;1000.00;;principal written off",
+            "2025-03-20;2025-03-20;loans_receivable;;1000.00;principal written off"]
         bad = cl.get("/console/books?from=2025-03-31&to=2025-03-01")
         assert bad.status_code == 422 and "R-BOOK-1" in bad.text
 
