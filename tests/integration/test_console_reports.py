@@ -205,3 +205,18 @@ def test_a_bank_file_imported_in_the_console_is_reconciled_on_the_books_page(tmp
         assert 'filename="bank-files-t1.csv"' in csv.headers["content-disposition"]
         assert csv.content.decode("utf-8-sig").splitlines()[1].endswith(";ktl;2025-03-31;9;206.00;1;40.00;3;67.00;"
                                                                          "1;40.00;3;24.00;1;35.00;0;0.00;9;206.00;0.00")
+
+
+def test_every_counted_class_has_words():
+    """The report's cells are shown in words (a stored code would leak into the page otherwise)."""
+    from api.web import i18n
+    from domain.bank_files import OUTCOMES
+    from domain.case_state import COMPUTED_GROUNDS, JUDGED_GROUNDS, RELIEF_KINDS
+    from domain.statistics import PURPOSE_CLASSES
+
+    households = ("single", "single_parent", "couple", "couple_with_children", "other", "unknown")
+    wanted = ([f"stat.ground.{g}" for g in COMPUTED_GROUNDS + JUDGED_GROUNDS]
+              + [f"stat.purpose.{p}" for p in (*PURPOSE_CLASSES, "unknown")]
+              + [f"stat.household.{h}" for h in households] + [f"stat.relief.{k}" for k in RELIEF_KINDS]
+              + [f"books.outcome.{o}" for o in OUTCOMES])
+    assert [key for key in wanted if key not in i18n.M] == []
