@@ -37,6 +37,11 @@ NO_STORE = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache"),
 CONSOLE = [(b"cache-control", b"no-store"), (b"content-security-policy",
            b"default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; "
            b"form-action 'self'; frame-ancestors 'none'; base-uri 'none'")]
+# A PDF the console shows in the browser (a contract, a letter): Chromium's own PDF viewer is an embedded
+# object in a page it makes, which `default-src 'none'` (hence object-src 'none') blocks (crbug 271452);
+# the PDF is ours and runs no script of a page, so it may be shown, but never framed by another site.
+CONSOLE_PDF = [(b"cache-control", b"no-store"),
+               (b"content-security-policy", b"frame-ancestors 'none'; base-uri 'none'; form-action 'none'")]
 
 
 def install(app: FastAPI) -> None:
@@ -124,8 +129,9 @@ class Observe:
         async def observed_send(message) -> None:
             nonlocal status, responded
             if message["type"] == "http.response.start":
+                console = CONSOLE_PDF if _response_type(message) == b"application/pdf" else CONSOLE
                 extra = SECURITY_HEADERS + (NO_STORE if scope["path"].startswith("/v1/") else
-                                            CONSOLE if scope["path"].startswith("/console") else [])
+                                            console if scope["path"].startswith("/console") else [])
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode()), *extra]
                 await _access_log(scope, message["status"], request_id)  # before the answer leaves
                 status, responded = message["status"], True
@@ -257,3 +263,8 @@ def metrics(request: Request) -> Response:
     except Exception:  # noqa: BLE001 - metrics must answer even when the database does not
         pass
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def _response_type(message) -> bytes:
+    found = next((v for k, v in message.get("headers", []) if k.lower() == b"content-type"), b"")
+    return found.split(b";")[0].strip().lower()

@@ -165,6 +165,9 @@ def test_the_contract_previewed_and_signed_by_the_borrower_and_the_official(tmp_
         preview = cl.get("/console/applications/A/contract/B-1")
         assert preview.status_code == 200 and preview.headers["content-type"] == "application/pdf"
         assert preview.headers["content-disposition"].startswith("inline;")
+        # shown by Chromium's own viewer, which `default-src 'none'` would block; never framed elsewhere
+        assert preview.headers["content-security-policy"] == "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+        assert "default-src 'none'" in page.headers["content-security-policy"]
         assert "Sosiaalisen luoton luottosopimus" in pdf_text(preview.content)
         saved = cl.get("/console/applications/A/contract/B-1?download=true")
         assert saved.headers["content-disposition"] == 'attachment; filename="contract-A-B-1.pdf"'
