@@ -129,6 +129,9 @@ def run(pg, info) -> dict:
     container = Container.build(settings)
     rows = []
     try:
+        # first, while the organiser is small: each decision's capital check catches the read model up
+        # and reads every loan's outstanding principal (application.loans.known_outstanding)
+        money = seed_applications(container, cfg, day)
         ids = seed(container, cfg, day)
         t0 = time.perf_counter()
         n = container.read_model.catch_up()
@@ -136,9 +139,6 @@ def run(pg, info) -> dict:
         t0 = time.perf_counter()
         n = container.statistics.catch_up()  # the reports' model (a serving process follows it in the background)
         log(f"(h) statistics caught up on {n} events in {time.perf_counter() - t0:.0f} s")
-        # after the timed catch-up: a decision's capital check catches the read model up first
-        money = seed_applications(container, cfg, day)
-        container.read_model.catch_up()
         app = create_app(settings, container)
         rng = random.Random(21)
         stamp = dt.datetime.now(dt.timezone.utc).astimezone(dt.timezone(dt.timedelta(hours=2)))

@@ -109,8 +109,12 @@ def browser():
 def page(browser):
     context = browser.new_context(locale="fi-FI", accept_downloads=True)
     found = context.new_page()
+    found.csp_violations = []
+    found.on("console", lambda m: found.csp_violations.append(m.text)
+             if "Content Security Policy" in m.text else None)
     try:
         yield found
+        assert not found.csp_violations, found.csp_violations  # the pages need nothing the policy forbids
     finally:
         context.close()
 
