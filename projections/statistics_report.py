@@ -48,7 +48,10 @@ def report(store, tenant: str | None, start: dt.date, end: dt.date) -> dict:
                                params).one()
         sources = tx.execute(f"SELECT source, SUM(amount) AS amount FROM luotto_stat_sources WHERE {w} "
                              f"AND day <= :end GROUP BY source ORDER BY source", params).all()
-        organisers = tx.execute(f"SELECT COUNT(DISTINCT tenant) AS n FROM luotto_stat_loans WHERE {w}", params).one()
+        # Only the national view names how many organisers it counts: for one organiser this pass over
+        # its every loan (70-85 ms at 100,000 loans on PostgreSQL, bench part h) would be thrown away.
+        organisers = (tx.execute("SELECT COUNT(DISTINCT tenant) AS n FROM luotto_stat_loans", params).one()
+                      if tenant is None else None)
     # PostgreSQL sums BIGINT as NUMERIC: back to integer cents.
     total = {k: int(v or 0) for k, v in capital.items()}
     period = {k: int(v or 0) for k, v in in_period.items()}
