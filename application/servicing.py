@@ -43,12 +43,13 @@ class ServicingCommands:
                 examined += 1
                 try:
                     loan = loaded.get(loan_uuid(tenant, lid)) or self.loan(tenant, lid)  # not found: raises
+                    books = loan.books(self.rates, self.notice_hasher)  # its positions serve both below
                     if loan.service(on=on, recorded_at=self.clock(), rates=self.rates,
-                                    notice_hasher=self.notice_hasher, letters=letters):
+                                    notice_hasher=self.notice_hasher, letters=letters, books=books):
                         loans.append(loan)
                         corrected += [{"loan_id": lid, "event": type(e).__name__, "version": e.originator_version}
                                       for e in loan.pending_events if is_correction(e)]
-                    next_dates[lid] = next_action_date(loan.books(self.rates), on)
+                    next_dates[lid] = next_action_date(books.without_letters(), on)
                 except Exception as e:  # noqa: BLE001 - one loan's failure must not stop the run
                     log.exception("loan_servicing_failed", tenant=tenant, loan_id=lid, business_date=on.isoformat())
                     failures.append({"loan_id": lid, "error": f"{type(e).__name__}: {e}"})

@@ -1,6 +1,7 @@
 """A loan's books: the ledger (domain.ledger) over the loan's facts, its status and its balance."""
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 from domain.dates import Date
@@ -35,6 +36,15 @@ class LoanBooks:
                                         tuple((w.after, w.through) for w in loan.free_windows))
         self.penalty_rates, self.penalty_floor = penalty_basis(self.policy, loan.granted_on, loan.penalty_agreed_on,
                                                                rates)
+
+    def without_letters(self) -> "LoanBooks":
+        """The same books, sharing the positions computed so far, with no notice hasher: for looking
+        ahead (next_action_date), which must never render or store a letter."""
+        if self.notice_hasher is None:
+            return self
+        plain = copy.copy(self)
+        plain.notice_hasher = None
+        return plain
 
     def notice_hash(self, content: dict) -> str:
         return self.notice_hasher(self.loan, content) if self.notice_hasher else content_hash(content)

@@ -13,6 +13,7 @@ numerator and fixed, rounded half-up, as each instalment's interest part on its 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from domain.dates import Date, add_months
 from domain.interest import InterestAccrual
@@ -45,8 +46,8 @@ class InstalmentPosition:
         return (self.interest or 0) - self.interest_paid - self.interest_waived
 
     @property
-    def unpaid(self) -> Cents:
-        return self.principal_unpaid + self.interest_unpaid
+    def unpaid(self) -> Cents:  # principal_unpaid + interest_unpaid, inline: the fold's hottest line
+        return self.amount - self.paid - self.waived + (self.interest or 0) - self.interest_paid - self.interest_waived
 
     @property
     def interest_part(self) -> Cents:
@@ -61,7 +62,10 @@ class InstalmentPosition:
 
 @dataclass
 class Position:
-    """Everything owed and paid on `as_of`, counting payments value-dated up to that day."""
+    """Everything owed and paid on `as_of`, counting payments value-dated up to that day.
+
+    Complete once `position()` returns it, and never changed after (books share it among their
+    callers): so its totals are computed once, on first use (cached_property), not on every read."""
 
     as_of: Date
     instalments: list[InstalmentPosition]
@@ -81,32 +85,32 @@ class Position:
     def instalment(self, number: int) -> InstalmentPosition:
         return self._by_number[number]
 
-    @property
+    @cached_property
     def principal(self) -> Cents:
         return sum(i.amount for i in self.instalments)
 
-    @property
+    @cached_property
     def principal_paid(self) -> Cents:
         return sum(i.paid for i in self.instalments)
 
-    @property
+    @cached_property
     def principal_waived(self) -> Cents:
         return sum(i.waived for i in self.instalments)
 
-    @property
+    @cached_property
     def principal_outstanding(self) -> Cents:
         return sum(i.principal_unpaid for i in self.instalments)
 
-    @property
+    @cached_property
     def interest_due(self) -> Cents:
         """Unpaid interest parts of the instalments already due (R-INT-3)."""
         return sum(i.interest_unpaid for i in self.instalments)
 
-    @property
+    @cached_property
     def interest_paid(self) -> Cents:
         return sum(i.interest_paid for i in self.instalments) + self.interest_prepaid
 
-    @property
+    @cached_property
     def interest_waived(self) -> Cents:
         return sum(i.interest_waived for i in self.instalments) + self.interest_waived_accrued
 
@@ -119,7 +123,7 @@ class Position:
         """Money refunded to the borrower that a later reversal showed was never theirs."""
         return max(0, -self.overpayment)
 
-    @property
+    @cached_property
     def owed(self) -> Cents:
         """What paying off on as_of costs (R-PAY-5, R-INT-4): nothing else."""
         return (self.principal_outstanding + self.interest_due + self.interest_accrued + self.penalty_outstanding
@@ -127,11 +131,15 @@ class Position:
 
     def overdue(self) -> list[InstalmentPosition]:
         """Unpaid instalments past their effective deadline, or all of them once accelerated."""
-        return [i for i in self.instalments if i.unpaid > 0 and (self.accelerated or i.deadline < self.as_of)]
+        return list(self._overdue)
 
-    @property
+    @cached_property
+    def _overdue(self) -> tuple[InstalmentPosition, ...]:
+        return tuple(i for i in self.instalments if i.unpaid > 0 and (self.accelerated or i.deadline < self.as_of))
+
+    @cached_property
     def overdue_amount(self) -> Cents:
-        return sum(i.unpaid for i in self.overdue())
+        return sum(i.unpaid for i in self._overdue)
 
     def delayed_a_month(self) -> list[InstalmentPosition]:
         """Instalments whose principal part is delayed at least one month on as_of (R-ACC-1/2, R-INT-5)."""
@@ -403,7 +411,13 @@ class _Penalty:
     def total(self, rows: list[InstalmentPosition], on: Date) -> Cents:
         if self.rates is None:
             return 0
-        running = sum(numerator for _, _, numerator in self.running(rows, on))
+        running = 0
+        for r in rows:  # as sum(running(...)), without the rows that accrue nothing yet (start on or after `on`)
+            unpaid = r.amount - r.paid - r.waived
+            if unpaid:
+                start = self.start(r)
+                if start < on:
+                    running += unpaid * self.rates.rate_days(start, on)
         return divide_half_up(self.settled + running, DENOMINATOR)
 
     def running(self, rows: list[InstalmentPosition], on: Date) -> list[tuple[InstalmentPosition, Date, int]]:

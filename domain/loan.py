@@ -543,11 +543,14 @@ class Loan(LoanState, Aggregate):
         return True
 
     def service(self, *, on: Date, recorded_at: dt.datetime, rates: ReferenceRates,
-                notice_hasher: NoticeHasher | None = None, letters: bool = True) -> int:
-        """Record what the daily run for `on` must record (domain.servicing); idempotent per date."""
+                notice_hasher: NoticeHasher | None = None, letters: bool = True,
+                books: "LoanBooks | None" = None) -> int:
+        """Record what the daily run for `on` must record (domain.servicing); idempotent per date.
+        `books`: this loan's books under `rates` and `notice_hasher`, to keep the positions computed
+        for the caller (the run asks next_action_date after)."""
         from domain.servicing import next_step
 
-        recorded, books = 0, self.books(rates, notice_hasher)
+        recorded, books = 0, books or self.books(rates, notice_hasher)
         while (step := next_step(books, on, letters=letters)) is not None:
             self._record(step.event_class, effective_date=step.effective_date, recorded_at=recorded_at,
                          **step.fields)

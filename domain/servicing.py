@@ -194,9 +194,16 @@ def next_action_date(books, after: Date) -> Date | None:
     takes_effect = acceleration_takes_effect(loan, notice, lag, after + days(1)) if notice else None
     if takes_effect is not None:
         candidates.append(banking_days_after(takes_effect, lag))
+    best = min((d for d in candidates if d > after), default=None)
     if loan.accelerated_on is None:
         offsets = books.policy.reminder_offsets_days
+        # Rows come in due-date order and none of a row's dates is before its due date plus the
+        # smallest offset (deadlines are on or after due dates): once a row starts at or after the
+        # best date found, no later row can give an earlier one.
+        lead = days(min((0, *offsets)))
         for row in pos.instalments:
+            if best is not None and row.due_date + lead >= best:
+                break
             if row.number not in loan.fell_due:
                 candidates.append(row.due_date)
             if row.unpaid > 0:
@@ -204,5 +211,5 @@ def next_action_date(books, after: Date) -> Date | None:
                     candidates.append(row.deadline + days(1))
                 candidates += [row.deadline + days(k) for k in offsets]
                 candidates.append(add_months(row.deadline, 1) + days(1))
-    later = [d for d in candidates if d > after]
-    return min(later) if later else None
+            best = min((d for d in candidates if d > after), default=None)
+    return best
