@@ -141,7 +141,9 @@ def run(pg, info) -> dict:
         log(f"(h) statistics caught up on {n} events in {time.perf_counter() - t0:.0f} s")
         app = create_app(settings, container)
         rng = random.Random(21)
-        stamp = dt.datetime.now(dt.timezone.utc).astimezone(dt.timezone(dt.timedelta(hours=2)))
+        # The URL gives whole seconds: the next one, so that a loan seeded in the last second is known.
+        stamp = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=1)).astimezone(
+            dt.timezone(dt.timedelta(hours=2)))
         pages = [  # (name, role, url or callable giving one)
             ("work queue (caseworker)", "caseworker", lambda: "/console/work-queue"),
             ("work queue (finance)", "finance", lambda: "/console/work-queue"),
