@@ -82,7 +82,10 @@ class ContractCommands:
         capital covers it. Idempotent for a date; the daily servicing run calls it."""
         def change() -> list:
             register = self.register(tenant)
-            outstanding = sum(register.outstanding(self.known_outstanding(tenant, register)).values())
+            # The capital in use decides only whether the first in line can be offered: with nobody
+            # waiting it is not read (every loan's row of the organiser, each daily run).
+            outstanding = sum(register.outstanding(self.known_outstanding(tenant, register)).values()) \
+                if register.waiting else 0
             changes = register.offer_waiting(on=on, outstanding=outstanding,
                                              valid_days=self.policy(tenant).offer_valid_days)
             done.extend(changes)

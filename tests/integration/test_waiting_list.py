@@ -161,3 +161,27 @@ def test_r_app_6_a_withdrawn_grant_leaves_the_list_and_the_next_is_offered_at_on
     assert (again.status_code, again.json()["rule"]) == (409, "R-APP-6")
     stored = b"".join(n.state for n in c.service.recorder.select_notifications(start=1, limit=100_000)).decode()
     assert "sai lainan muualta" not in stored  # the applicant's words are sealed
+
+
+def test_r_app_6_the_daily_run_reads_the_capital_in_use_only_while_someone_waits(api):
+    """Issue 15 (bench d): the organiser's every loan row is read for the capital check only when the
+    first in line may be offered; expiring offers needs no figure."""
+    client, issuer, c, clock = api
+    dm = issuer.headers("ek", ["decision_maker"], subject="dm-1")
+    reads = []
+    outstanding_by_loan = c.read_model.outstanding_by_loan
+    c.read_model.outstanding_by_loan = lambda tenant: reads.append(tenant) or outstanding_by_loan(tenant)
+    existing = client.post("/v1/loans", headers=dm, json={
+        "loan_id": "L-0", "borrower_id": "B-0", "purpose": "vuokrarästit", "principal": "3000.00",
+        "granted_on": "2026-03-02", "first_due_date": "2026-04-10", "term_months": 10, "decided_by": "dm",
+        "reasons": "x"})
+    assert existing.status_code == 201, existing.text
+    reads.clear()
+    c.servicing.run("ek", DAY)
+    assert reads == []
+    prepare(c.service, "A", "B-1", "2400.00")
+    decided = client.post("/v1/applications/A/decision", headers=dm, json={"outcome": "granted", "decided_by": "dm"})
+    assert decided.json()["grant_status"] == "waiting"
+    reads.clear()
+    assert c.servicing.run("ek", DAY + dt.timedelta(days=1)).get("waiting_list") is None  # 3000 + 2400 > 4000
+    assert reads == ["ek"]
