@@ -29,6 +29,7 @@ TINY = {
     "BENCH_F_PAYMENTS": 20, "BENCH_F_REPEAT": 1,
     "BENCH_G_LOANS": 5, "BENCH_G_SMALL": 2,
     "BENCH_H_LOANS": 50, "BENCH_H_REQUESTS": 3, "BENCH_H_BATCH": 50, "BENCH_H_HARDSHIPS": 2, "BENCH_H_UNALLOCATED": 2,
+    "BENCH_H_APPLICATIONS": 4,
 }
 
 # A measure each part must print (the start of its table row's measure cell).
@@ -42,7 +43,8 @@ MAIN_FIGURES = {
     "f": ["what-if, loan OLD", "replay, loan OLD", "evidence, loan OLD", "what-if, loan FILE"],
     "g": ["import-loans: 5 loans", "import-loans peak RSS"],
     "h": ["GET work queue (caseworker)", "GET loan,", "GET replay as known at an instant",
-          "GET portfolio with charts, figures recomputed", "GET evidence download (zip)", "POST decision rule check"],
+          "GET portfolio with charts, figures recomputed", "GET evidence download (zip)", "GET disbursements",
+          "POST decision rule check"],
 }
 
 
