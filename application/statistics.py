@@ -22,6 +22,18 @@ def statistics(container, tenant: str | None, start: dt.date, end: dt.date) -> t
     return data, rows_for_export(data)
 
 
+def capital_report(container, tenant: str, start: dt.date, end: dt.date) -> tuple[dict, int]:
+    """R-CAP-2 for [start, end] (the report's `capital_sources`, without its pass over the loans), and
+    how many events the statistics model is behind."""
+    from projections.statistics_report import capital_sources
+
+    if end < start:
+        raise invalid(f"to {end} is before from {start}", rule="R-STAT-1", field="to")
+    model = container.statistics
+    model.catch_up(max_batches=CATCH_UP_BATCHES)
+    return capital_sources(model.store, tenant, start, end), model.behind()
+
+
 JOURNAL_HEADER = ["date", "value_date", "account", "debit", "credit", "what"]
 
 

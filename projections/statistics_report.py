@@ -193,3 +193,19 @@ def rows_for_export(data: dict) -> list[tuple[str, str, object, object]]:
 
     walk("", {k: v for k, v in data.items() if k != "period" and k != "scope"})
     return out
+
+
+def capital_sources(store, tenant: str, start: dt.date, end: dt.date) -> dict:
+    """R-CAP-2 alone (the report's `capital_sources`): the day sums and the capital recorded, a few
+    hundred rows whatever the number of loans, without the report's pass over the loans granted."""
+    params = {"tenant": tenant, "start": start.isoformat(), "end": end.isoformat()}
+    money = "SUM(granted) AS granted, SUM(repaid) AS repaid, SUM(exempted) AS exempted, SUM(lost) AS lost"
+    with store.transaction() as tx:
+        capital = tx.execute(f"SELECT {money} FROM luotto_stat_days WHERE tenant = :tenant AND day <= :end",
+                             params).one()
+        in_period = tx.execute(f"SELECT {money} FROM luotto_stat_days WHERE tenant = :tenant AND day >= :start "
+                               "AND day <= :end", params).one()
+        sources = tx.execute("SELECT source, SUM(amount) AS amount FROM luotto_stat_sources WHERE tenant = :tenant "
+                             "AND day <= :end GROUP BY source ORDER BY source", params).all()
+    return _sources({r["source"]: int(r["amount"] or 0) for r in sources}, {k: int(v or 0) for k, v in capital.items()},
+                    {k: int(v or 0) for k, v in in_period.items()})

@@ -195,10 +195,12 @@ def capital(p: SignedIn, start: Annotated[str | None, Query(alias="from", max_le
     finance the form recording capital."""
     from domain.capital import LendingCapital, capital_id
 
+    from application.statistics import capital_report
+
     c, tenant = p.container, p.who.tenant
     start_, end_ = _period(p, start, end, "R-STAT-1")
-    data, _ = _report(p, tenant, start_, end_)
-    sources = [{"name": _source_name(p, key), **figures} for key, figures in data["capital_sources"].items()]
+    found, behind = capital_report(c, tenant, start_, end_)
+    sources = [{"name": _source_name(p, key), **figures} for key, figures in found.items()]
     chart = _hbars([row for s in sources for row in (
         (f'{s["name"]}: {p.t("cap.outstanding")}', _cents(s["outstanding"]), p.money(s["outstanding"]) + " €"),
         (f'{s["name"]}: {p.t("cap.available")}', _cents(s["available"]), p.money(s["available"]) + " €"))],
@@ -206,7 +208,7 @@ def capital(p: SignedIn, start: Annotated[str | None, Query(alias="from", max_le
     entries = [e for e in c.service.events.get(capital_id(tenant)) if isinstance(e, LendingCapital.CapitalRecorded)]
     return p.render("report_capital.html", start=start_.isoformat(), end=end_.isoformat(), sources=sources,
                     figures=CAPITAL_FIGURES, chart=chart, entries=entries, today=c.today().isoformat(),
-                    behind=data["behind"], done=done == "capital")
+                    behind=behind, done=done == "capital")
 
 
 @router.post("/capital")

@@ -385,3 +385,20 @@ def test_projections_rebuild_rebuilds_the_statistics_and_the_journal_too(stack, 
     assert [(r["booked"], r["value_day"], int(r["granted"])) for r in books] == [("2026-03-02", "2026-03-02", 100000)]
     assert sums["n"] > 0
     assert "statistics and journal rebuild" in capsys.readouterr().err
+
+
+def test_r_cap_2_capital_sources_alone_equal_the_reports(api):
+    """The console's capital page reads R-CAP-2 without the report's pass over the loans granted
+    (projections.statistics_report.capital_sources): the same figures, for two periods."""
+    from projections.statistics_report import capital_sources, report
+
+    client, issuer, c = api
+    _history(c)
+    finance = issuer.headers("ek", ["finance"], subject="fin-1")
+    for body in ({"source": "own_funds", "amount": "10000.00", "on": "2026-01-01"},
+                 {"source": "state_grant", "amount": "5000.00", "on": "2026-02-01", "decision_number": "STM/1/2026"}):
+        assert client.post("/v1/capital", headers=finance, json=body).status_code == 201
+    c.statistics.catch_up()
+    for start, end in ((D("2026-03-01"), D("2026-06-30")), (D("2026-01-01"), D("2026-01-31"))):
+        alone = capital_sources(c.statistics.store, "ek", start, end)
+        assert alone and alone == report(c.statistics.store, "ek", start, end)["capital_sources"]
