@@ -150,6 +150,8 @@ M: dict[str, tuple[str, str, str]] = {
     "app.grant.offer_expired": ("tarjous rauennut", "erbjudandet förföll", "offer expired"),
     "app.grant.contracted": ("sopimus tehty", "avtal ingått", "contracted"),
     "app.grant.withdrawn": ("hakija luopui", "sökanden avstod", "given up"),
+    "app.to_contract": ("Sopimus", "Avtalet", "The contract"),
+    "app.to_waiting_list": ("Jonotuslista", "Kölistan", "The waiting list"),
     "app.to_list": ("Kaikki hakemukset", "Alla ansökningar", "All applications"),
     "app.facts": ("Hakijan tiedot", "Sökandens uppgifter", "The applicant's facts"),
     "app.col.kind": ("Laji", "Typ", "Kind"),
