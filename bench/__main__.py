@@ -26,7 +26,7 @@ Sizes (environment variables, or NAME=VALUE arguments which set them for this ru
   (h) BENCH_H_LOANS=100000 (one organiser)  BENCH_H_REQUESTS=200 (per console page)  BENCH_H_BATCH=500
       BENCH_H_OVERDUE_EVERY=10 (one loan in ten overdue)  BENCH_H_HARDSHIPS=50  BENCH_H_UNALLOCATED=100
       BENCH_H_APPLICATIONS=20 (granted through the real service: half contracted, a quarter paid out)
-      BENCH_H_RECEIVED=2000 (received and assessed, for the applications pages of issue 22)
+      BENCH_H_RECEIVED=1000 (received and assessed, for the applications pages of issue 22)
 """
 from __future__ import annotations
 

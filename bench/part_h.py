@@ -34,7 +34,7 @@ def config() -> dict:
             "requests": env_int("BENCH_H_REQUESTS", 200), "overdue_every": env_int("BENCH_H_OVERDUE_EVERY", 10),
             "hardships": env_int("BENCH_H_HARDSHIPS", 50), "unallocated": env_int("BENCH_H_UNALLOCATED", 100),
             "applications": env_int("BENCH_H_APPLICATIONS", 20),
-            "received": env_int("BENCH_H_RECEIVED", 2_000)}
+            "received": env_int("BENCH_H_RECEIVED", 1_000)}
 
 
 def received_facts(n: int, day: dt.date) -> dict:
@@ -218,7 +218,9 @@ def run(pg, info) -> dict:
                 for k, v in session_cookie(app, TENANT, [role], f"bench-{role}").items():
                     client.cookies.set(k, v)
                 for _ in range(5):  # warm: templates compiled, caches as in a running server
-                    assert client.get(url()).status_code == 200
+                    target = url()
+                    answer = client.get(target)
+                    assert answer.status_code == 200, (name, target, answer.status_code, answer.text[:500])
                 times = []
                 for _ in range(cfg["requests"]):
                     target = url()
