@@ -34,7 +34,7 @@ from domain.errors import DomainError
 from domain.interest import InterestTerms
 from domain.loan import MIGRATED, Decision, Loan, loan_uuid
 from domain.money import format_cents, parse_amount
-from domain.register import ReferenceMarker, payment_marker_id
+from domain.register import GrantRegister, ReferenceMarker, payment_marker_id
 
 RECORDS = ("loan", "payment", "free_months", "exemption", "notice")
 COMPARED = ("principal", "overdue", "interest", "penalty_interest", "status")
@@ -109,7 +109,7 @@ class LoanImport:
         self.source = os.path.basename(path)
         self.sha256 = file_sha256(path)
         self.policy = service.policy(tenant)  # DomainError when the organiser is not configured
-        self._register = None
+        self._register: RegisterCursor | None = None
         self._seen: set[str] = set()
 
     def run(self, progress: Callable[[int, dict], None] | None = None) -> Iterator[LoanReport]:
@@ -208,7 +208,7 @@ class LoanImport:
     def _replay(self, loan_id: str, head: dict, actions: list[Action]) -> LoanReport:
         terms = self._terms(head)
         register = self.register()
-        reference = reference_for_loan(len(register.loans) + 1)
+        reference = reference_for_loan(register.count + 1)
         clock = ImportClock(self.instant)
         box = sandbox(clock, self.service.rates)
         borrower = head["borrower_id"]
@@ -247,27 +247,53 @@ class LoanImport:
         report.outcome = "recorded"
         return report
 
-    def register(self):
+    def register(self) -> "RegisterCursor":
         if self._register is None:
-            self._register = self.service.register(self.tenant)
+            self._register = RegisterCursor(self.service, self.tenant)
         return self._register
 
-    def _record(self, box, loan: Loan, register, reference: str, payment_ids: list[str]) -> None:
+    def _record(self, box, loan: Loan, register: "RegisterCursor", reference: str, payment_ids: list[str]) -> None:
         """The replay's events into the store, with the register's entry and the markers, in one save."""
-        sequence = register.register_grant(loan_id=loan.loan_id, borrower_id=loan.borrower_id,
-                                           principal=loan.principal, granted_on=loan.granted_on,
-                                           known_outstanding={}, checked=False)
-        assert reference_for_loan(sequence) == reference
+        entry = register.grant(loan)
+        assert reference_for_loan(entry.sequence) == reference
         events = list(box.events.get(loan.id))
         for pid in payment_ids:
             events += list(box.events.get(payment_marker_id(self.tenant, pid)))
         try:
-            self.service.save(register, ReferenceMarker.assign(self.tenant, reference, loan.loan_id), *events)
+            self.service.save(entry, ReferenceMarker.assign(self.tenant, reference, loan.loan_id), *events)
+            register.saved(entry)
         except (RecordConflictError, IntegrityError) as e:
             self._register = None  # another writer moved the register, or a payment id is taken
             raise DomainError("conflict", f"loan {loan.loan_id} was not recorded: the store changed meanwhile or "
                               f"one of its payment ids is already recorded ({type(e).__name__})",
                               rule="R-MIG-3") from None
+
+
+class RegisterCursor:
+    """Where the organiser's grant register stands: its version and how many loans it holds. A
+    migrated loan's GrantRegistered is built here as the register records it (GrantRegister.
+    register_grant with checked=False: the next sequence number, no R-PORT-1 limits) and saved
+    with the loan, so the importing process never holds the register, which holds every loan of
+    the organiser (R-MIG-4: memory does not grow with the file). A snapshot is taken at the same
+    versions the store takes one of a register it saves (its snapshot interval), so that the next
+    reader does not fold every migrated loan's entry."""
+
+    def __init__(self, service, tenant: str):
+        register = service.register(tenant)
+        self.service, self.id, self.version, self.count = service, register.id, register.version, len(register.loans)
+
+    def grant(self, loan: Loan) -> GrantRegister.GrantRegistered:
+        return GrantRegister.GrantRegistered(
+            originator_id=self.id, originator_version=self.version + 1,
+            timestamp=GrantRegister.GrantRegistered.create_timestamp(), loan_id=loan.loan_id,
+            borrower_id=loan.borrower_id, principal=format_cents(loan.principal), granted_on=loan.granted_on,
+            sequence=self.count + 1, co_borrower_id=None)
+
+    def saved(self, entry: GrantRegister.GrantRegistered) -> None:
+        self.version, self.count = entry.originator_version, entry.sequence
+        interval = self.service.snapshotting_intervals.get(GrantRegister)
+        if interval and self.service.snapshots is not None and self.version % interval == 0:
+            self.service.take_snapshot(self.id, version=self.version)
 
 
 def _given(value: str, name: str) -> str:
