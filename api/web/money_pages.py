@@ -24,6 +24,7 @@ from api.web.legal_pages import _on
 from api.web.loan_pages import TEXT_MAX, _day
 from application.disbursements import PAYEE_KINDS
 from domain.errors import DomainError, invalid
+from domain.money import format_cents
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 SignedIn = Annotated[Page, Depends(signed_in)]
@@ -61,7 +62,23 @@ def waiting_list(request: Request, p: SignedIn, done: Done = None,
     listed = c.service.waiting_list(p.who.tenant, c.today())
     _log(request, *((None, person) for row in listed["waiting"] + listed["offers"] for person in row["borrowers"]))
     return p.render("money_waiting_list.html", waiting=listed["waiting"], offers=listed["offers"],
-                    done=_done(done), made=made, expired=expired)
+                    capital=_capital(p), done=_done(done), made=made, expired=expired)
+
+
+def _capital(p: Page) -> dict:
+    """What the capital limit leaves for the first in line: principal outstanding as the read model
+    knows it (running totals, projections/portfolio_sums.py: a lagging read model shows less in use;
+    offering checks again after catching up), minus what standing offers reserve."""
+    from projections import console_figures as figures
+
+    c, tenant = p.container, p.who.tenant
+    register = c.service.register(tenant)
+    limit = c.service.policy(tenant).capital_limit
+    in_use, _ = figures.capital_and_grants(c.read_model.store, tenant, c.today(), months=1)
+    reserved = register.reserved()
+    return {"limit": None if limit is None else format_cents(limit), "in_use": format_cents(in_use),
+            "reserved": format_cents(reserved), "waiting": format_cents(register.waiting_total()),
+            "free": None if limit is None else format_cents(limit - in_use - reserved)}
 
 
 @router.post("/waiting-list/offers")

@@ -94,6 +94,10 @@ def test_a_decision_maker_makes_offers_from_freed_capital_in_order(tmp_path):
         assert page.status_code == 200 and 'id="make-offers"' in page.text
         assert [row.split('"')[0] for row in page.text.split('<tr id="waiting-')[1:]] == ["A", "B"]
         assert "2 400,00 €" in page.text and "B-1" in page.text
+        capital = page.text.split('id="capital"')[1].split("</dl>")[0]
+        # 4,000.00 limit, 3,000.00 in L-0, nothing reserved, 3,000.00 waiting: 1,000.00 free, too little for A
+        assert [x in capital for x in ("4 000,00 €", "3 000,00 €", "0,00 €")] == [True] * 3
+        assert 'id="free">1 000,00 €' in capital
         csrf = csrf_of(page.text)
         nothing = cl.post("/console/waiting-list/offers", data={"csrf": csrf}, follow_redirects=False)
         assert nothing.headers["location"] == "/console/waiting-list?done=offers&made=0&expired=0"
@@ -105,6 +109,7 @@ def test_a_decision_maker_makes_offers_from_freed_capital_in_order(tmp_path):
         assert "Tarjouksia tehty: 0, vanhentuneita: 0." in shown  # the repayment's run already offered A
         assert '<tr id="offer-A">' in shown and "2026-03-19" in shown
         assert '<tr id="waiting-B">' in shown and '<td class="num">1</td>' in shown  # B moved up to position 1
+        assert 'id="free">100,00 €' in shown  # 4,000.00 - 1,500.00 in L-0 - 2,400.00 reserved for A
         forged = cl.post("/console/waiting-list/offers", data={"csrf": "x"})
         assert forged.status_code == 403 and "R-WEB-1" in forged.text
         english = cl.get("/console/waiting-list", headers={"Accept-Language": "en"}).text
