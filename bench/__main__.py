@@ -1,4 +1,4 @@
-"""`python -m bench [a] [b] [c] [d] [e] [f] [g] [h] [NAME=VALUE ...]`: run the benchmarks (all by default).
+"""`python -m bench [a] [b] [c] [d] [e] [f] [g] [h] [i] [NAME=VALUE ...]`: run the benchmarks (all by default).
 
 Each part gets its own fresh database on the PostgreSQL that tests/support/postgres.py finds
 (LUOTTO_TEST_DATABASE_URL, else 127.0.0.1:5432 as postgres, else a throwaway cluster), dropped after.
@@ -27,6 +27,9 @@ Sizes (environment variables, or NAME=VALUE arguments which set them for this ru
       BENCH_H_OVERDUE_EVERY=10 (one loan in ten overdue)  BENCH_H_HARDSHIPS=50  BENCH_H_UNALLOCATED=100
       BENCH_H_APPLICATIONS=20 (granted through the real service: half contracted, a quarter paid out)
       BENCH_H_RECEIVED=1000 (received and assessed, for the applications pages of issue 22)
+  (i) BENCH_I_LOANS=100000 (one organiser)  BENCH_I_APPLICATIONS=100000  BENCH_I_PAYMENTS=3 (monthly, per loan)
+      BENCH_I_YEARS=3 (grants and applications spread over them)  BENCH_I_WRITTEN_OFF=50 (one loan in 50)
+      BENCH_I_BATCH=500  BENCH_I_REQUESTS=50 (per statistics answer)
 """
 from __future__ import annotations
 
@@ -34,7 +37,7 @@ import os
 import sys
 import time
 
-PARTS = ("a", "b", "c", "d", "e", "f", "g", "h")
+PARTS = ("a", "b", "c", "d", "e", "f", "g", "h", "i")
 
 
 def _parse(argv: list[str]) -> list[str]:
@@ -51,7 +54,7 @@ def _parse(argv: list[str]) -> list[str]:
         elif arg.lower() in PARTS:
             parts.append(arg.lower())
         else:
-            raise SystemExit(f"bench: unknown argument {arg!r}; use a, b, c, d, e, f, g, h or BENCH_NAME=VALUE "
+            raise SystemExit(f"bench: unknown argument {arg!r}; use a, b, c, d, e, f, g, h, i or BENCH_NAME=VALUE "
                              "(see --help)")
     return sorted(set(parts)) or list(PARTS)
 
