@@ -69,6 +69,7 @@ LOAN_CACHE = 2000  # loans kept between the batches of one import
 # bench part e). A loan dropped here is dropped from the service's aggregate cache too, which would
 # otherwise keep the same growing instance (why a budget on this cache alone did not help, c8b15a2).
 PAYMENTS_CACHED = 20_000
+LOADED_TOGETHER = 50  # loans loaded in one query
 REFERENCES_KEPT = 50_000  # reference -> loan look-ups remembered (forgotten all at once beyond it)
 ORIGINAL_NOT_FOUND = "original_not_found"
 
@@ -333,11 +334,15 @@ class _Importer:
         posted = self.service.repository.get_many([], uncached_ids=markers)
         needed = [i for i, entries in missing.items()
                   if any(payment_marker_id(self.tenant, e.payment_id) not in posted for e in entries)]
-        found = self.service.repository.get_many([loan_uuid(self.tenant, i) for i in needed]) if needed else {}
-        for loan_id in needed:
-            loan = found.get(loan_uuid(self.tenant, loan_id))
-            if loan is not None:
-                loans[loan_id] = loan
+        # A few loans to a query: psycopg holds a query's whole answer, every event of every loan in
+        # it, so a batch's loans at once would be a peak that grows with their payments.
+        for start in range(0, len(needed), LOADED_TOGETHER):
+            chunk = needed[start:start + LOADED_TOGETHER]
+            found = self.service.repository.get_many([loan_uuid(self.tenant, i) for i in chunk])
+            for loan_id in chunk:
+                loan = found.get(loan_uuid(self.tenant, loan_id))
+                if loan is not None:
+                    loans[loan_id] = loan
 
     def _target(self, reference: str | None, loans: dict[str, Loan]) -> Loan | None:
         """The batch's instance of the loan the reference names (_load put it there)."""

@@ -364,6 +364,7 @@ def child_main(spec: dict) -> None:
         phases.wrap(service.events, "get", "events.get (marker lookups, and every aggregate load)")
         phases.wrap(service, "reference_owner", "reference_owner (reference marker lookup, remembered per reference)")
         phases.wrap(service, "loan", "service.loan (loan loads)")
+        phases.wrap(service.repository, "get_many", "repository.get_many (markers and loans, a batch's at once)")
         phases.wrap(Loan, "receive_payment", "Loan.receive_payment", on_class=True)
         phases.wrap(service, "save", "service.save")
 
