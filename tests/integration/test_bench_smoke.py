@@ -1,4 +1,4 @@
-"""`python -m bench` runs every part (a–h) and produces its figures, at the smallest sizes.
+"""`python -m bench` runs every part (a–i) and produces its figures, at the smallest sizes.
 
 Bench rot is otherwise found only when someone runs `make bench` (parts b and e once failed
 unnoticed after a redesign). This runs the real entry point in a child process against the test
@@ -30,6 +30,8 @@ TINY = {
     "BENCH_G_LOANS": 5, "BENCH_G_SMALL": 2,
     "BENCH_H_LOANS": 50, "BENCH_H_REQUESTS": 3, "BENCH_H_BATCH": 50, "BENCH_H_HARDSHIPS": 2, "BENCH_H_UNALLOCATED": 2,
     "BENCH_H_APPLICATIONS": 4,
+    "BENCH_I_LOANS": 30, "BENCH_I_APPLICATIONS": 30, "BENCH_I_WRITTEN_OFF": 10, "BENCH_I_BATCH": 10,
+    "BENCH_I_REQUESTS": 2,
 }
 
 # A measure each part must print (the start of its table row's measure cell).
@@ -45,6 +47,8 @@ MAIN_FIGURES = {
     "h": ["GET work queue (caseworker)", "GET loan,", "GET replay as known at an instant",
           "GET portfolio with charts, figures recomputed", "GET evidence download (zip)", "GET disbursements",
           "POST decision rule check"],
+    "i": ["setup: 30 loans", "GET /v1/statistics, a year, JSON", "GET /v1/statistics, a year, XLSX",
+          "GET /v1/statistics/national", "GET /v1/books/journal"],
 }
 
 
