@@ -63,20 +63,25 @@ class HalfRecorded(Exception):
         self.refusal = refusal
 
 
-def post_batch(service, commands: Sequence[PaymentCommand],
-               target: Target | None = None) -> list[Posted | DomainError] | None:
+def post_batch(service, commands: Sequence[PaymentCommand], target: Target | None = None,
+               checked: dict[UUID, PaymentMarker | None] | None = None) -> list[Posted | DomainError] | None:
     """Decide every command and save all of them in one transaction. Returns one outcome per
     command, or None when nothing was saved and they must be posted one by one (another process
     wrote to one of the loans meanwhile, or a loan refused a payment half-way).
 
     `target` gives the loan a command pays, the same instance for every command of one loan; by
-    default the batch's loans are loaded together with its markers, in one query.
+    default the batch's loans are loaded together with its markers, in one query. `checked`: markers
+    the caller has just looked up (None: not there), not asked again; one recorded meanwhile by
+    another process makes the save conflict, and the batch is posted one by one.
     """
+    checked = checked or {}
     with service.write_lock:  # in-process writers take turns (Store.write)
         # One query for the batch: every marker, and (by default) every loan the batch pays.
         loan_ids = [] if target is not None else [i for i in map(service.loan_uuid_for, commands) if i is not None]
-        loaded = service.repository.get_many(loan_ids, uncached_ids=[c.marker_id for c in commands])
+        asked = [c.marker_id for c in commands if c.marker_id not in checked]
+        loaded = service.repository.get_many(loan_ids, uncached_ids=asked) if loan_ids or asked else {}
         found = {i: a for i, a in loaded.items() if isinstance(a, PaymentMarker)}
+        found.update((i, m) for i, m in checked.items() if m is not None)
         if target is None:
             target = lambda command: loaded.get(service.loan_uuid_for(command))  # noqa: E731
         new: dict[UUID, PaymentMarker] = {}

@@ -276,8 +276,9 @@ class _Importer:
                                    reference=canonical_reference(entry.reference), source=self.source,
                                    file_sha256=self.report.sha256)
                     for entry in pending]
-        self._load(pending, loans)
-        outcomes = post_batch(self.service, commands, lambda command: self._target(command.reference, loans))
+        checked = self._load(pending, loans)
+        outcomes = post_batch(self.service, commands, lambda command: self._target(command.reference, loans),
+                              checked)
         if outcomes is None:
             self._forget(loans)
             return False
@@ -315,9 +316,10 @@ class _Importer:
             self.loan_of_reference[national] = self.service.reference_owner(self.tenant, reference)
         return self.loan_of_reference[national]
 
-    def _load(self, pending: list[BankEntry], loans: dict[str, Loan]) -> None:
-        """The batch's loans: those kept from earlier batches, the others loaded in one query, but
-        only for entries not posted before (a re-import of a file loads no loan at all)."""
+    def _load(self, pending: list[BankEntry], loans: dict[str, Loan]) -> dict:
+        """The batch's loans: those kept from earlier batches, the others loaded, but only for entries
+        not posted before (a re-import of a file loads no loan at all). Returns the markers it looked
+        up ({marker id: marker or None}), which post_batch need not ask for again."""
         missing: dict[str, list[BankEntry]] = {}
         for entry in pending:
             loan_id = self._loan_id(entry.reference)
@@ -329,7 +331,7 @@ class _Importer:
             else:
                 missing.setdefault(loan_id, []).append(entry)
         if not missing:
-            return
+            return {}
         markers = {payment_marker_id(self.tenant, e.payment_id) for entries in missing.values() for e in entries}
         posted = self.service.repository.get_many([], uncached_ids=markers)
         needed = [i for i, entries in missing.items()
@@ -343,6 +345,7 @@ class _Importer:
                 loan = found.get(loan_uuid(self.tenant, loan_id))
                 if loan is not None:
                     loans[loan_id] = loan
+        return {i: posted.get(i) for i in markers}
 
     def _target(self, reference: str | None, loans: dict[str, Loan]) -> Loan | None:
         """The batch's instance of the loan the reference names (_load put it there)."""
