@@ -29,7 +29,7 @@ TINY = {
     "BENCH_F_PAYMENTS": 20, "BENCH_F_REPEAT": 1,
     "BENCH_G_LOANS": 5, "BENCH_G_SMALL": 2,
     "BENCH_H_LOANS": 50, "BENCH_H_REQUESTS": 3, "BENCH_H_BATCH": 50, "BENCH_H_HARDSHIPS": 2, "BENCH_H_UNALLOCATED": 2,
-    "BENCH_H_APPLICATIONS": 4,
+    "BENCH_H_APPLICATIONS": 4, "BENCH_H_RECEIVED": 4,
     "BENCH_I_LOANS": 30, "BENCH_I_APPLICATIONS": 30, "BENCH_I_WRITTEN_OFF": 10, "BENCH_I_BATCH": 10,
     "BENCH_I_REQUESTS": 2,
 }
@@ -46,7 +46,8 @@ MAIN_FIGURES = {
     "g": ["import-loans: 5 loans", "import-loans peak RSS"],
     "h": ["GET work queue (caseworker)", "GET loan,", "GET replay as known at an instant",
           "GET portfolio with charts, figures recomputed", "GET evidence download (zip)", "GET disbursements",
-          "POST decision rule check"],
+          "POST decision rule check", "GET applications list", "GET application (facts",
+          "POST the intake form's assessment fragment", "POST a decision's preview"],
     "i": ["setup: 30 loans", "GET /v1/statistics, a year, JSON", "GET /v1/statistics, a year, XLSX",
           "GET /v1/statistics/national", "GET /v1/books/journal"],
 }
