@@ -47,7 +47,9 @@ MAIN_FIGURES = {
     "h": ["GET work queue (caseworker)", "GET loan,", "GET replay as known at an instant",
           "GET portfolio with charts, figures recomputed", "GET evidence download (zip)", "GET disbursements",
           "POST decision rule check", "GET applications list", "GET application (facts",
-          "POST the intake form's assessment fragment", "POST a decision's preview"],
+          "POST the intake form's assessment fragment", "POST a decision's preview",
+          "GET statistics for the year so far, recomputed", "GET capital and state grant, recomputed",
+          "GET books: the month's journal"],
     "i": ["setup: 30 loans", "GET /v1/statistics, a year, JSON", "GET /v1/statistics, a year, XLSX",
           "GET /v1/statistics/national", "GET /v1/books/journal"],
 }
