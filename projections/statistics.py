@@ -1,14 +1,15 @@
 """The statistics read model (R-STAT-1): what the organisers report to THL and for the §10a state
 grant, kept from the event notifications so that a report is a few indexed queries, never a replay.
 
-Four tables, each row derived from events only, plus two classifications looked up once when a loan
+The tables below, each row derived from events only, plus two classifications looked up once when a loan
 is granted (the borrower's age band from the identity code in the personal-data store, the
 household type from the decided application's facts); only the band and the type are kept, never
 the birth date or the household. Rows are written in the same transaction as the tracking position
 (projections.follower), so the model can be dropped and rebuilt from zero at any time.
 
 - luotto_stat_cases: one row per application (kind, received, decided, outcome, grounds, withdrawn).
-- luotto_stat_loans: one row per loan granted (principal, purpose class, age band, household type).
+- luotto_stat_loans: one row per loan granted (principal, purpose class, age band, household type),
+  and luotto_stat_grant_days its sums per organiser, day and cell, which the report reads.
 - luotto_stat_facts: one row per loan event that the report counts (repaid, accelerated, sent to
   collection, written off, free months, exemptions, refunds, appeals and their outcomes).
 - luotto_stat_capital: per loan, the principal granted, repaid, exempted and lost on each day it
@@ -33,9 +34,9 @@ HELSINKI = ZoneInfo("Europe/Helsinki")
 NAME = "statistics"
 # 2: capital by source (R-CAP-1); 3: money by day (R-BOOK-1); 4: day sums, processing days; 5: the journal by
 # booking date (luotto_stat_books)
-SCHEMA_VERSION = "5"
-TABLES = ("luotto_stat_cases", "luotto_stat_loans", "luotto_stat_facts", "luotto_stat_capital", "luotto_stat_sources",
-          "luotto_stat_days", "luotto_stat_books")
+SCHEMA_VERSION = "6"
+TABLES = ("luotto_stat_cases", "luotto_stat_loans", "luotto_stat_grant_days", "luotto_stat_facts", "luotto_stat_capital",
+          "luotto_stat_sources", "luotto_stat_days", "luotto_stat_books")
 MONEY = ("granted", "repaid", "exempted", "lost", "received", "interest", "penalty", "refunded")
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS luotto_stat_cases (
@@ -53,6 +54,12 @@ SCHEMA = [
         principal BIGINT NOT NULL, purpose_class TEXT NOT NULL, age_band TEXT NOT NULL, household TEXT NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS luotto_stat_loans_granted ON luotto_stat_loans "
     "(tenant, granted_on, purpose_class, age_band, household, principal)",
+    # The loans granted per organiser, day and cell, kept with each loan's row, so that a report reads
+    # the period's days, not every loan granted in it (at 100,000 loans: ~350 ms a report before).
+    """CREATE TABLE IF NOT EXISTS luotto_stat_grant_days (
+        tenant TEXT NOT NULL, day TEXT NOT NULL, purpose_class TEXT NOT NULL, age_band TEXT NOT NULL,
+        household TEXT NOT NULL, n BIGINT NOT NULL, principal BIGINT NOT NULL,
+        PRIMARY KEY (tenant, day, purpose_class, age_band, household))""",
     """CREATE TABLE IF NOT EXISTS luotto_stat_facts (
         ref TEXT PRIMARY KEY, tenant TEXT NOT NULL, loan_uuid TEXT NOT NULL, kind TEXT NOT NULL, day TEXT NOT NULL,
         amount BIGINT NOT NULL, detail TEXT NOT NULL)""",
@@ -137,6 +144,10 @@ def capital_rows(loan, books) -> list[dict]:
             if any(row.values())]
 
 
+UPSERT_GRANT_DAY = ("INSERT INTO luotto_stat_grant_days (tenant, day, purpose_class, age_band, household, n, principal) "
+                    "VALUES (:tenant, :on, :purpose, :age, :household, 1, :principal) ON CONFLICT (tenant, day, "
+                    "purpose_class, age_band, household) DO UPDATE SET n = luotto_stat_grant_days.n + 1, "
+                    "principal = luotto_stat_grant_days.principal + excluded.principal")
 UPSERT_DAY = ("INSERT INTO luotto_stat_days (tenant, day, " + ", ".join(MONEY) + ") VALUES (:tenant, :day, "
               + ", ".join(":" + m for m in MONEY) + ") ON CONFLICT (tenant, day) DO UPDATE SET "
               + ", ".join(f"{m} = luotto_stat_days.{m} + excluded.{m}" for m in MONEY))
@@ -329,14 +340,15 @@ class StatisticsModel:
                                   "application_id = :app AND outcome = 'granted'",
                                   {"tenant": event.tenant, "app": event.decision_reference}).one()
                 household = case["household"] if case else UNKNOWN
-            tx.execute("INSERT INTO luotto_stat_loans (loan_uuid, tenant, loan_id, granted_on, principal, "
-                       "purpose_class, age_band, household) VALUES (:ref, :tenant, :loan_id, :on, :principal, "
-                       ":purpose, :age, :household) ON CONFLICT (loan_uuid) DO NOTHING",
-                       {"ref": str(event.originator_id), "tenant": event.tenant, "loan_id": event.loan_id,
-                        "on": event.effective_date.isoformat(), "principal": _cents(event.principal),
-                        "purpose": purpose_class(event.purpose_class),
-                        "age": looked_up,
-                        "household": household})
+            row = {"ref": str(event.originator_id), "tenant": event.tenant, "loan_id": event.loan_id,
+                   "on": event.effective_date.isoformat(), "principal": _cents(event.principal),
+                   "purpose": purpose_class(event.purpose_class), "age": looked_up, "household": household}
+            added = tx.execute("INSERT INTO luotto_stat_loans (loan_uuid, tenant, loan_id, granted_on, principal, "
+                               "purpose_class, age_band, household) VALUES (:ref, :tenant, :loan_id, :on, :principal, "
+                               ":purpose, :age, :household) ON CONFLICT (loan_uuid) DO NOTHING RETURNING loan_uuid",
+                               row).all()
+            if added:  # a grant delivered again is counted once
+                tx.execute(UPSERT_GRANT_DAY, row)
         elif isinstance(event, LendingCapital.CapitalRecorded):
             tx.execute("INSERT INTO luotto_stat_sources (ref, tenant, day, source, amount) VALUES (:ref, :tenant, "
                        ":day, :source, :amount) ON CONFLICT (ref) DO NOTHING",
