@@ -61,10 +61,13 @@ class Tx:
     def __init__(self, cursor: Any, dialect: str):
         self.cursor, self.dialect = cursor, dialect
 
-    def execute(self, sql: str, params: dict | None = None) -> "Tx":
+    def execute(self, sql: str, params: dict | None = None, *, prepare: bool | None = None) -> "Tx":
+        """`prepare=False`: never a server-side prepared statement (psycopg prepares a query it has
+        run five times; PostgreSQL may then keep a generic plan made from stale table statistics)."""
         if self.dialect == "postgres":
-            sql = _PARAM.sub(r"%(\1)s", sql)
-        self.cursor.execute(sql, params or {})
+            self.cursor.execute(_PARAM.sub(r"%(\1)s", sql), params or {}, prepare=prepare)
+        else:
+            self.cursor.execute(sql, params or {})
         return self
 
     def executemany(self, sql: str, rows: list[dict]) -> None:

@@ -54,8 +54,12 @@ def record(tx, rows: list[dict]) -> None:
         for i in range(0, len(loan_ids), CHUNK):
             part = loan_ids[i:i + CHUNK]
             params = {f"l{j}": lid for j, lid in enumerate(part)}
+            # Never prepared: a generic plan made while luotto_loans was small (autovacuum off, or not yet
+            # analysed after a bulk load) scans the whole table, once per batch; planned each time, the
+            # lookup is the primary key's (bench d catch-up at 100,000 loans: 1,471 -> 2,212 events/s).
             found = tx.execute(f"SELECT {COLUMNS} FROM luotto_loans WHERE tenant = :tenant AND loan_id IN "
-                               f"({', '.join(':' + k for k in params)}){lock_rows}", {"tenant": tenant, **params}).all()
+                               f"({', '.join(':' + k for k in params)}){lock_rows}", {"tenant": tenant, **params},
+                               prepare=False).all()
             old.update({(r["tenant"], r["loan_id"]): r for r in found})
     delta: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     for row in rows:
