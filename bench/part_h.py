@@ -194,6 +194,9 @@ def run(pg, info) -> dict:
             ("capital and state grant, recomputed", "finance", lambda: _cold_report(app, "/console/capital")),
             ("books: the month's journal and the bank files", "finance", lambda: "/console/books"),
             ("evidence download (zip)", "decision_maker", lambda: f"/console/loans/{rng.choice(ids)}/evidence"),
+            # issue 22, after acceleration (api/web/legal_pages.py): one loan in ten is 75 days overdue
+            ("a loan's legal status, court and collection forms", "legal",
+             lambda: f"/console/loans/{rng.choice(ids)}/legal"),
             # from decision to money (issue 22, api/web/money_pages.py)
             ("waiting list and offers", "decision_maker", lambda: "/console/waiting-list"),
             ("an application's contract and payees", "decision_maker",

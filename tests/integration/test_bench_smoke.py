@@ -49,7 +49,7 @@ MAIN_FIGURES = {
           "POST decision rule check", "GET applications list", "GET application (facts",
           "POST the intake form's assessment fragment", "POST a decision's preview",
           "GET statistics for the year so far, recomputed", "GET capital and state grant, recomputed",
-          "GET books: the month's journal"],
+          "GET books: the month's journal", "GET a loan's legal status"],
     "i": ["setup: 30 loans", "GET /v1/statistics, a year, JSON", "GET /v1/statistics, a year, XLSX",
           "GET /v1/statistics/national", "GET /v1/books/journal"],
 }
