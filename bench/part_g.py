@@ -61,7 +61,9 @@ def child(spec: dict) -> dict:
     """In the child process: one import, as `luotto import-loans` does it."""
     from adapters.settings import Settings
     from application.container import Container
-    from application.migration import LoanImport
+    import resource
+
+    from application.migration import import_in_parts
 
     def kib(field: str) -> int:
         with open("/proc/self/status", encoding="ascii") as f:
@@ -71,19 +73,22 @@ def child(spec: dict) -> dict:
     try:
         rss_before, hwm_before = kib("VmRSS"), kib("VmHWM")
         started = time.monotonic()
-        job = LoanImport(container.service, TENANT, spec["path"], as_of=AS_OF, instant=container.service.clock())
+        options = {"as_of": AS_OF, "instant": container.service.clock()}
         counts: dict[str, int] = {}
         sample = None
-        for n, report in enumerate(job.run(), start=1):
-            counts[report.outcome] = counts.get(report.outcome, 0) + 1
-            if report.outcome not in ("recorded",) and sample is None:
-                sample = report.to_json()
+        # as `luotto import-loans` does it: the file's later parts in fresh processes (R-MIG-4)
+        for n, report in enumerate(import_in_parts(container, TENANT, spec["path"], options), start=1):
+            counts[report["outcome"]] = counts.get(report["outcome"], 0) + 1
+            if report["outcome"] not in ("recorded",) and sample is None:
+                sample = report
             if n % 1000 == 0:
                 print(f"(g) {spec['label']}: {n} loans, {time.monotonic() - started:.0f} s, RSS "
                       f"{kib('VmRSS') / 1024:.0f} MiB", file=sys.stderr, flush=True)
         wall = time.monotonic() - started
         return {"wall": wall, "counts": counts, "sample": sample, "rss_before_kib": rss_before,
-                "hwm_before_kib": hwm_before, "peak_kib": kib("VmHWM")}
+                "hwm_before_kib": hwm_before, "peak_kib": kib("VmHWM"),
+                # the parts' processes (ru_maxrss: the largest of them, in KiB on Linux)
+                "parts_peak_kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}
     finally:
         container.close()
 
@@ -97,7 +102,8 @@ def run_child(info, label: str, path: str) -> dict:
         raise RuntimeError(f"(g) the {label} import failed (exit {proc.returncode})")
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     log(f"(g) {label}: {result['wall']:.0f} s; {result['counts']}; peak RSS {result['peak_kib'] / 1024:.0f} MiB "
-        f"(RSS before the call {result['rss_before_kib'] / 1024:.0f} MiB)")
+        f"(RSS before the call {result['rss_before_kib'] / 1024:.0f} MiB; the largest part's process "
+        f"{result.get('parts_peak_kib', 0) / 1024:.0f} MiB)")
     return result
 
 
@@ -118,6 +124,9 @@ def run(pg, info) -> dict:
     def growth(r: dict) -> float:
         return max(0, r["peak_kib"] - r["rss_before_kib"]) / 1024
 
+    def peak(r: dict) -> float:  # the import's own process or the largest of its parts' processes
+        return max(r["peak_kib"], r.get("parts_peak_kib", 0)) / 1024
+
     recorded = big["counts"].get("recorded", 0)
     rows = [
         {"part": "g", "measure": f"import-loans: {cfg['loans']:,} loans x 36 monthly payments ({big_rows:,} rows)",
@@ -127,9 +136,11 @@ def run(pg, info) -> dict:
          "target": "10,000 loans <= 15 min", "met": 10000 * big["wall"] / cfg["loans"] <= 15 * 60
          and recorded == cfg["loans"], "errors": cfg["loans"] - recorded, "cpu": f"outcomes {big['counts']}"},
         {"part": "g", "measure": f"import-loans peak RSS: {cfg['small']:,} vs {cfg['loans']:,} loans",
-         "value": f"{small['peak_kib'] / 1024:.0f} / {big['peak_kib'] / 1024:.0f} MiB",
-         "target": "memory flat", "met": growth(big) <= growth(small) + 4, "errors": 0,
-         "cpu": f"growth during the call +{growth(small):.0f} / +{growth(big):.0f} MiB"},
+         "value": f"{peak(small):.0f} / {peak(big):.0f} MiB",
+         "target": "memory flat", "met": peak(big) <= peak(small) + 4, "errors": 0,
+         "cpu": f"the importing process grew +{growth(small):.0f} / +{growth(big):.0f} MiB during the call; its "
+                f"parts' processes peaked at {small.get('parts_peak_kib', 0) / 1024:.0f} / "
+                f"{big.get('parts_peak_kib', 0) / 1024:.0f} MiB"},
     ]
     notes = [f"import-loans: {cfg['small']:,} loans in {small['wall']:.0f} s; sample non-recorded: {big['sample']}"]
     return {"rows": rows, "notes": notes}

@@ -36,6 +36,46 @@ def chromium_major() -> int:
     return int(found.group(1))
 
 
+def launched_chromium():
+    """A module-scoped fixture's headless Debian Chromium: `yield from launched_chromium()`."""
+    from playwright.sync_api import sync_playwright
+
+    chromium_major()  # fails loudly when Debian's chromium is missing
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def watched_page(browser, *, csp_clean: bool = False):
+    """A page in a fresh Finnish context that keeps the Content-Security-Policy violations the console
+    reports (`page.csp_violations`); with `csp_clean`, any left at the test's end fail it."""
+    context = browser.new_context(locale="fi-FI")  # Playwright accepts downloads by default
+    found = context.new_page()
+    found.csp_violations = []
+    found.on("console", lambda m: found.csp_violations.append(m.text)
+             if "Content Security Policy" in m.text else None)
+    try:
+        yield found
+        if csp_clean:
+            assert not found.csp_violations, found.csp_violations  # the pages need nothing the policy forbids
+    finally:
+        context.close()
+
+
+def serving(running: LuottoServer, facts: dict | None = None):
+    """A module-scoped fixture's started server, stopped (then killed) after the module."""
+    running.start()
+    running.facts = facts
+    try:
+        yield running
+    finally:
+        running.stop()
+        running.kill()
+
+
 def playwright_chromium_major() -> int:
     """The Chromium major version the pinned Playwright was built to drive."""
     import playwright

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.console_support import CHROMIUM, ConsoleServer, check, chromium_major, sign_in
+from tests.e2e.console_support import check, ConsoleServer, launched_chromium, serving, sign_in, watched_page
 
 NORM = {"source": "järjestäjän päätös 12/2026", "first_adult": "560.00", "other_adult": "400.00",
         "children": [{"from_age": 0, "to_age": 17, "amount": "380.00"}]}
@@ -47,38 +47,17 @@ def server(tmp_path_factory):
     folder: Path = tmp_path_factory.mktemp("console-applications")
     url = f"sqlite:///{folder / 'luotto.sqlite'}"
     _seed(folder, url)
-    running = ApplicationsServer(url, folder)
-    running.start()
-    try:
-        yield running
-    finally:
-        running.stop()
-        running.kill()
+    yield from serving(ApplicationsServer(url, folder))
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    chromium_major()  # fails loudly when Debian's chromium is missing
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    yield from launched_chromium()
 
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(locale="fi-FI")
-    found = context.new_page()
-    found.csp_violations = []
-    found.on("console", lambda m: found.csp_violations.append(m.text) if "Content Security Policy" in m.text else None)
-    try:
-        yield found
-    finally:
-        context.close()
+    yield from watched_page(browser)
 
 
 def _first_due() -> str:

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.console_support import ARTIFACTS, CHROMIUM, ConsoleServer, check, chromium_major, sign_in
+from tests.e2e.console_support import (ARTIFACTS, check, ConsoleServer, launched_chromium, serving, sign_in,
+                                      watched_page)
 
 ORGANISER = {"name": "Etelä-Karjalan hyvinvointialue", "iban": "FI21 1234 5600 0007 85", "bic": "NDEAFIHH"}
 CREDITORS = [{"payee_id": "P1", "kind": "creditor", "name": "Esimerkkirahoitus Oyj", "iban": "FI4950009420028730",
@@ -81,42 +82,17 @@ def seed(folder: Path, database_url: str) -> dict:
 def server(tmp_path_factory):
     folder: Path = tmp_path_factory.mktemp("console-paths")
     url = f"sqlite:///{folder / 'luotto.sqlite'}"
-    facts = seed(folder, url)
-    running = PathServer(url, folder)
-    running.start()
-    running.facts = facts
-    try:
-        yield running
-    finally:
-        running.stop()
-        running.kill()
+    yield from serving(PathServer(url, folder), seed(folder, url))
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    chromium_major()  # fails loudly when Debian's chromium is missing
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    yield from launched_chromium()
 
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(locale="fi-FI", accept_downloads=True)
-    found = context.new_page()
-    found.csp_violations = []
-    found.on("console", lambda m: found.csp_violations.append(m.text)
-             if "Content Security Policy" in m.text else None)
-    try:
-        yield found
-        assert not found.csp_violations, found.csp_violations  # the pages need nothing the policy forbids
-    finally:
-        context.close()
+    yield from watched_page(browser, csp_clean=True)
 
 
 def _download(page, selector: str, name: str) -> bytes:

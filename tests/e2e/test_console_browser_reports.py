@@ -10,48 +10,25 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from tests.e2e.console_support import ARTIFACTS, CHROMIUM, ConsoleServer, check, chromium_major, seed, sign_in
+from tests.e2e.console_support import (ARTIFACTS, check, ConsoleServer, launched_chromium, seed, serving, sign_in,
+                                      watched_page)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     folder: Path = tmp_path_factory.mktemp("console-reports")
     url = f"sqlite:///{folder / 'luotto.sqlite'}"
-    facts = seed(folder, url)
-    running = ConsoleServer(url, folder)
-    running.start()
-    running.facts = facts
-    try:
-        yield running
-    finally:
-        running.stop()
-        running.kill()
+    yield from serving(ConsoleServer(url, folder), seed(folder, url))
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    chromium_major()  # fails loudly when Debian's chromium is missing
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    yield from launched_chromium()
 
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(locale="fi-FI", accept_downloads=True)
-    found = context.new_page()
-    found.csp_violations = []
-    found.on("console", lambda m: found.csp_violations.append(m.text)
-             if "Content Security Policy" in m.text else None)
-    try:
-        yield found
-    finally:
-        context.close()
+    yield from watched_page(browser)
 
 
 def _download(page, selector: str, name: str) -> Path:

@@ -141,12 +141,15 @@ def test_luotto_import_loans_command(stack, monkeypatch, tmp_path, capsys):  # n
     monkeypatch.setenv("LUOTTO_POSTGRES_POOL_SIZE", "1")
     monkeypatch.setenv("LUOTTO_SIGNING_KEY_FILE", str(tmp_path / "key"))
     monkeypatch.setenv("LUOTTO_NOTICE_STORE", str(tmp_path / "notices"))
+    # R-MIG-4: two loans a process, so V-3 is replayed (and recorded) by a fresh process of its own
+    monkeypatch.setenv("LUOTTO_IMPORT_CHUNK", "2")
     args = ["import-loans", "kt", str(TEMPLATE), "--as-of", "2025-06-02"]
     assert main(args + ["--dry-run"]) == 1
     out = capsys.readouterr()
     lines = [json.loads(line) for line in out.out.splitlines()]
     assert [(x["loan_id"], x["outcome"]) for x in lines] == [("V-1", "agrees"), ("V-2", "differs"), ("V-3", "agrees")]
     assert "import-loans: 3 loans" in out.err and "dry run: nothing recorded" in out.err
+    assert "from loan 3, 2 loans in a fresh process" in out.err
     assert main(args + ["--accept", "V-2"]) == 2  # no reason given
     assert main(args + ["--accept", "V-2=korko puuttui taulukosta"]) == 0
     assert [json.loads(line)["outcome"] for line in capsys.readouterr().out.splitlines()] == ["recorded"] * 3
