@@ -10,6 +10,7 @@ Import the fixture into a test module with `from tests.integration.helpers impor
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -85,6 +86,16 @@ class Stack:
         # Pool size 1: a test opens up to ~20 "processes" on one server (max_connections 100).
         return Settings(database_url=self.database_url, postgres_schema=self.postgres_schema,
                         tenants=tenants or DEFAULT_TENANTS, postgres_pool_size=1, read_wait_seconds=5.0)
+
+    def cli_environment(self, monkeypatch, folder, tenants: dict | None = None) -> None:
+        """The LUOTTO_* environment a `luotto` command run in this test reads its settings from."""
+        monkeypatch.setenv("LUOTTO_DATABASE_URL", self.database_url)
+        if self.postgres_schema:
+            monkeypatch.setenv("LUOTTO_POSTGRES_SCHEMA", self.postgres_schema)
+        monkeypatch.setenv("LUOTTO_TENANTS", json.dumps(tenants or DEFAULT_TENANTS))
+        monkeypatch.setenv("LUOTTO_POSTGRES_POOL_SIZE", "1")
+        monkeypatch.setenv("LUOTTO_SIGNING_KEY_FILE", str(folder / "key"))
+        monkeypatch.setenv("LUOTTO_NOTICE_STORE", str(folder / "notices"))
 
     def container(self, clock: Clock | None = None, tenants: dict | None = None) -> Container:
         """A process as `luotto serve` wires it: Container.build(settings), then the fixed clock."""

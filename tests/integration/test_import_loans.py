@@ -134,13 +134,7 @@ def test_luotto_import_loans_command(stack, monkeypatch, tmp_path, capsys):  # n
         return import_loans_command("kt", str(TEMPLATE), dry_run="--dry-run" in argv, accept=accept,
                                     as_of="2025-06-02")
 
-    monkeypatch.setenv("LUOTTO_DATABASE_URL", stack.database_url)
-    if stack.postgres_schema:
-        monkeypatch.setenv("LUOTTO_POSTGRES_SCHEMA", stack.postgres_schema)
-    monkeypatch.setenv("LUOTTO_TENANTS", json.dumps(TENANTS))
-    monkeypatch.setenv("LUOTTO_POSTGRES_POOL_SIZE", "1")
-    monkeypatch.setenv("LUOTTO_SIGNING_KEY_FILE", str(tmp_path / "key"))
-    monkeypatch.setenv("LUOTTO_NOTICE_STORE", str(tmp_path / "notices"))
+    stack.cli_environment(monkeypatch, tmp_path, TENANTS)
     # R-MIG-4: two loans a process, so V-3 is replayed (and recorded) by a fresh process of its own
     monkeypatch.setenv("LUOTTO_IMPORT_CHUNK", "2")
     args = ["import-loans", "kt", str(TEMPLATE), "--as-of", "2025-06-02"]

@@ -306,13 +306,7 @@ def test_luotto_import_payments_command(stack, monkeypatch, tmp_path, capsys):
     all imported, 1 with rejected entries, 2 for a refused file or an unknown organiser."""
     container, _ = with_loans(stack)
     stack.close_all()
-    monkeypatch.setenv("LUOTTO_DATABASE_URL", stack.database_url)
-    if stack.postgres_schema:
-        monkeypatch.setenv("LUOTTO_POSTGRES_SCHEMA", stack.postgres_schema)
-    monkeypatch.setenv("LUOTTO_TENANTS", json.dumps(DEFAULT_TENANTS))
-    monkeypatch.setenv("LUOTTO_POSTGRES_POOL_SIZE", "1")
-    monkeypatch.setenv("LUOTTO_SIGNING_KEY_FILE", str(tmp_path / "key"))
-    monkeypatch.setenv("LUOTTO_NOTICE_STORE", str(tmp_path / "notices"))
+    stack.cli_environment(monkeypatch, tmp_path, DEFAULT_TENANTS)
     assert import_payments_command(TENANT, str(fixture("camt054_001_08.xml"))) == 0
     out = capsys.readouterr()
     report = json.loads(out.out)

@@ -390,13 +390,7 @@ def test_projections_rebuild_rebuilds_the_statistics_and_the_journal_too(stack, 
         for table in ("luotto_stat_loans", "luotto_stat_books", "luotto_portfolio_sums"):
             tx.execute(f"DELETE FROM {table}")
     stack.close_all()
-    monkeypatch.setenv("LUOTTO_DATABASE_URL", stack.database_url)
-    if stack.postgres_schema:
-        monkeypatch.setenv("LUOTTO_POSTGRES_SCHEMA", stack.postgres_schema)
-    monkeypatch.setenv("LUOTTO_TENANTS", json.dumps(TENANTS))
-    monkeypatch.setenv("LUOTTO_POSTGRES_POOL_SIZE", "1")
-    monkeypatch.setenv("LUOTTO_SIGNING_KEY_FILE", str(tmp_path / "key"))
-    monkeypatch.setenv("LUOTTO_NOTICE_STORE", str(tmp_path / "notices"))
+    stack.cli_environment(monkeypatch, tmp_path, TENANTS)
     assert _projections("rebuild") == 0
     again = stack.container(clock, TENANTS)
     with again.read_model.store.transaction() as tx:
