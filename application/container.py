@@ -52,7 +52,11 @@ class Container:
     _borrower_of: dict = field(default_factory=dict)  # (tenant, loan_id) -> borrower_id: never changes
 
     @classmethod
-    def build(cls, settings: Settings) -> "Container":
+    def build(cls, settings: Settings, *, prepare: bool = True) -> "Container":
+        """`prepare` False: neither migrate nor configure the organisers, for a process of a command
+        whose own process did both (a part of `luotto import-loans`): the migration reads every
+        snapshot row and configuring folds each organiser's grant register, both as big as the store
+        (application.migration, R-MIG-4)."""
         env = eventsourcing_env(settings)
         signer = Signer.from_settings(settings)
         env["SNAPSHOT_MAC_KEY"] = signer.derived_key("snapshot-mac").hex()
@@ -75,9 +79,9 @@ class Container:
         container.servicing = DailyRuns(container)
         container.statistics = StatisticsModel(service, read_model.store, age_band=container.age_band,
                                                facts=service.facts.get)
-        if settings.migrate:
+        if prepare and settings.migrate:
             container.migrate()
-        for tenant, spec in settings.tenants.items():
+        for tenant, spec in (settings.tenants if prepare else {}).items():
             service.configure_tenant(tenant, make_policy(spec.get("preset", "default"), spec.get("overrides")))
         return container
 

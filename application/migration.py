@@ -36,7 +36,8 @@ from domain.errors import DomainError
 from domain.interest import InterestTerms
 from domain.loan import MIGRATED, Decision, Loan, loan_uuid
 from domain.money import format_cents, parse_amount
-from domain.register import GrantRegister, ReferenceMarker, payment_marker_id
+from domain.policy import Policy
+from domain.register import GrantRegister, ReferenceMarker, payment_marker_id, register_id
 
 RECORDS = ("loan", "payment", "free_months", "exemption", "notice")
 COMPARED = ("principal", "overdue", "interest", "penalty_interest", "status")
@@ -104,13 +105,14 @@ def loan_groups(path: str) -> Iterator[tuple[int, list[tuple[int, dict]]]]:
 
 class LoanImport:
     def __init__(self, service, tenant: str, path: str, *, as_of: dt.date, instant: dt.datetime,
-                 dry_run: bool = False, accepted: dict[str, str] | None = None):
+                 dry_run: bool = False, accepted: dict[str, str] | None = None, policy: Policy | None = None):
         self.service, self.tenant, self.path = service, tenant, path
         self.as_of, self.instant, self.dry_run = as_of, instant, dry_run
         self.accepted = accepted or {}
         self.source = os.path.basename(path)
         self.sha256 = file_sha256(path)
-        self.policy = service.policy(tenant)  # DomainError when the organiser is not configured
+        # given: a part's process takes the command's, and so never folds the organiser's register
+        self.policy = policy or service.policy(tenant)  # DomainError when the organiser is not configured
         self._register: RegisterCursor | None = None
         self._seen: set[str] = set()
 
@@ -279,13 +281,14 @@ class RegisterCursor:
     migrated loan's GrantRegistered is built here as the register records it (GrantRegister.
     register_grant with checked=False: the next sequence number, no R-PORT-1 limits) and saved
     with the loan, so the importing process never holds the register, which holds every loan of
-    the organiser (R-MIG-4: memory does not grow with the file). A snapshot is taken at the same
+    the organiser (R-MIG-4: memory does not grow with the file); the version and the count are read
+    from the register's newest events (register_position), not by folding it. A snapshot is taken at the same
     versions the store takes one of a register it saves (its snapshot interval), so that the next
     reader does not fold every migrated loan's entry."""
 
     def __init__(self, service, tenant: str):
-        register = service.register(tenant)
-        self.service, self.id, self.version, self.count = service, register.id, register.version, len(register.loans)
+        self.service, self.id = service, register_id(tenant)
+        self.version, self.count = register_position(service, tenant)
 
     def grant(self, loan: Loan) -> GrantRegister.GrantRegistered:
         return GrantRegister.GrantRegistered(
@@ -299,6 +302,26 @@ class RegisterCursor:
         interval = self.service.snapshotting_intervals.get(GrantRegister)
         if interval and self.service.snapshots is not None and self.version % interval == 0:
             self.service.take_snapshot(self.id, version=self.version)
+
+
+def register_position(service, tenant: str, page: int = 50) -> tuple[int, int]:
+    """The organiser's grant register's version and how many loans it holds (its newest
+    GrantRegistered's sequence: each grant takes the next number, GrantRegister._registered), read
+    from its newest events a page at a time. Folding the register instead, from its snapshot, costs
+    memory in proportion to every loan the organiser ever granted (about 1 KiB each at the peak)."""
+    rid, version, lte = register_id(tenant), None, None
+    while True:
+        events = list(service.events.get(rid, desc=True, lte=lte, limit=page))
+        if not events:
+            break
+        version = version or events[0].originator_version
+        for event in events:
+            if isinstance(event, GrantRegister.GrantRegistered):
+                return version, event.sequence
+        lte = events[-1].originator_version - 1
+    if version is None:
+        raise DomainError("not_found", f"organiser {tenant!r} is not configured", field="tenant")
+    return version, 0
 
 
 def _given(value: str, name: str) -> str:
@@ -344,11 +367,9 @@ def _import_part(settings, tenant: str, path: str, size: int, options: dict, see
     """In a fresh process (spawned, so nothing of the parent's heap comes along): the `size` loans of
     the file after its first `done`. Answers their reports (fewer at the file's end), the loan ids
     seen so far, and the error that stopped it, if any."""
-    from application.container import Container
-
-    container = Container.build(settings)  # the command's own settings, not read again
+    container = None
     try:
-        job = LoanImport(container.service, tenant, path, **options)
+        job, container = open_part(settings, tenant, path, options)
         job._seen = seen
         part = itertools.islice(loan_groups(path), done, done + size)
         reports = [r.to_json() for r in job.run(print_progress if show else None, groups=part, done=done,
@@ -357,7 +378,25 @@ def _import_part(settings, tenant: str, path: str, size: int, options: dict, see
     except (OSError, ValueError, DomainError) as e:
         return [], seen, str(getattr(e, "message", e))
     finally:
+        if container is not None:
+            container.close()
+
+
+def open_part(settings, tenant: str, path: str, options: dict) -> tuple[LoanImport, object]:
+    """A part's import and its container. Nothing in it grows with the store: the command's process
+    migrated and configured the organisers (the migration reads every snapshot row, among them one
+    of the grant register per 100 loans, each as big as the register was), the policy is the
+    command's (options["policy"], as JSON), and the register's cursor reads its newest events."""
+    from application.container import Container
+
+    container = Container.build(settings, prepare=False)  # the command's own settings, not read again
+    options = dict(options)
+    policy = Policy.from_json(options.pop("policy")) if "policy" in options else None
+    try:
+        return LoanImport(container.service, tenant, path, policy=policy, **options), container
+    except BaseException:
         container.close()
+        raise
 
 
 def import_in_parts(container, tenant: str, path: str, options: dict,
@@ -372,6 +411,7 @@ def import_in_parts(container, tenant: str, path: str, options: dict,
         counts[report.outcome] = counts.get(report.outcome, 0) + 1
         yield report.to_json()
     done, seen = sum(counts.values()), job._seen
+    options = {**options, "policy": job.policy.to_json()}
     spawn = multiprocessing.get_context("spawn")
     while done and done % size == 0:  # the part before was full: the file may go on
         if progress is not None:

@@ -1,0 +1,82 @@
+"""R-MIG-4: a part of a long `luotto import-loans` file starts in a fresh process whose memory does
+not depend on how many loans the organiser already has. Before, the part's process read every
+snapshot row at its start (the migration's check of their MACs, among them one snapshot of the grant
+register per 100 loans, each as big as the register then was) and folded the grant register three
+times (configuring the organiser, its policy, the register's cursor), so the last part of a 3,000-loan
+file peaked 20 MiB above a part of a 1,000-loan one (bench g). Measured here as Python allocations
+(tracemalloc's peak), not time."""
+from __future__ import annotations
+
+import datetime as dt
+import tracemalloc
+from types import SimpleNamespace
+
+from application.migration import RegisterCursor, open_part, register_position
+from domain.policy import Policy
+from domain.register import register_id
+from tests.integration.helpers import Stack, stack  # noqa: F401 - fixture
+
+TEMPLATE = "deploy/import-loans-template.csv"
+TENANTS = {"kt": {"preset": "kittila"}}
+
+
+def grow_register(service, loans: int, start: int) -> None:
+    """`loans` entries in the organiser's grant register as the import appends them (no loans behind
+    them: only the register's size matters here), a snapshot at each 100th version as the store takes."""
+    cursor = RegisterCursor(service, "kt")
+    for first in range(start, start + loans, 100):
+        entries = []
+        for n in range(first, min(first + 100, start + loans)):
+            entry = cursor.grant(SimpleNamespace(loan_id=f"R-{n:05d}", borrower_id=f"B-{n:05d}", principal=360000,
+                                                 granted_on=dt.date(2022, 1, 10)))
+            cursor.version, cursor.count = entry.originator_version, entry.sequence
+            entries.append(entry)
+        service.save(*entries)
+        service.take_snapshot(register_id("kt"), version=cursor.version)
+
+
+def part_start_peak(stack: Stack, policy: Policy) -> int:
+    """Python bytes allocated at the peak while a part's process starts: its container, its import
+    and the register's cursor (everything before its first loan)."""
+    options = {"as_of": dt.date(2025, 6, 2), "instant": dt.datetime(2025, 6, 2, 9, tzinfo=dt.timezone.utc),
+               "policy": policy.to_json()}
+    tracemalloc.start()
+    try:
+        job, container = open_part(stack.settings(TENANTS), "kt", TEMPLATE, options)
+        try:
+            job.register()
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            container.close()
+    finally:
+        tracemalloc.stop()
+
+
+def test_r_mig_4_a_parts_start_does_not_grow_with_the_organisers_register(stack):  # noqa: F811 - the fixture
+    c = stack.container(tenants=TENANTS)
+    policy = c.service.policy("kt")
+    grow_register(c.service, 20, 0)
+    part_start_peak(stack, policy)  # warm: the first build imports and caches what every later one reuses
+    small = part_start_peak(stack, policy)
+    grow_register(c.service, 2000, 20)  # 2,020 loans, 20 snapshots of the register (about 3 MB in all)
+    big = part_start_peak(stack, policy)
+    assert big - small < 512 * 1024, f"a part's start took {(big - small) / 1024:.0f} KiB more at 2,020 loans"
+
+
+def test_the_registers_position_is_read_from_its_newest_events(stack):  # noqa: F811 - the fixture
+    """RegisterCursor's version and count, without folding the register, are the folded register's."""
+    c = stack.container(tenants=TENANTS)
+    assert register_position(c.service, "kt") == (c.service.register("kt").version, 0)
+    grow_register(c.service, 130, 0)
+    register = c.service.register("kt")
+    assert register_position(c.service, "kt") == (register.version, len(register.loans)) == (131, 130)
+    # a policy set after the grants: the newest GrantRegistered is further back, past a page of events
+    for due_day in (5, 6) * 30:
+        c.service.configure_tenant("kt", Policy.from_json({**policy_json(c), "due_day": due_day}))
+    register = c.service.register("kt")
+    assert register.version == 191
+    assert register_position(c.service, "kt", page=7) == (191, 130)
+
+
+def policy_json(c) -> dict:
+    return c.service.policy("kt").to_json()
