@@ -35,6 +35,7 @@ def _on(c, body_on: dt.date | None) -> dt.date:
 
 
 def _summary(c, tenant: str, loan, on: dt.date, rates=None) -> dict:
+    c.remember_borrower(tenant, loan.loan_id, loan.borrower_id)  # for the access log (R-DATA-5)
     return {"loan_id": loan.loan_id, "borrower_id": loan.borrower_id, "reference": format_national(loan.reference),
             "reference_rf": format_rf(rf_reference(loan.reference)), "granted_on": loan.granted_on.isoformat(),
             "version": loan.version, **loan.books(rates or c.service.rates).balance(on)}
@@ -89,11 +90,14 @@ def list_loans(c: ContainerDep, tenant: TenantDep, request: Request,
 
 def _loan(c, tenant: str, loan_id: str, known_at: dt.datetime | None):
     if known_at is None:
-        return c.service.loan(tenant, loan_id, read_only=True)
-    if known_at.tzinfo is None:
+        loan = c.service.loan(tenant, loan_id, read_only=True)
+    elif known_at.tzinfo is None:
         raise invalid("known_at must carry a time zone, e.g. 2025-05-01T12:00:00+03:00", rule="R-EVID-4",
                       field="known_at")
-    return c.service.loan_known_at(tenant, loan_id, known_at)
+    else:
+        loan = c.service.loan_known_at(tenant, loan_id, known_at)
+    c.remember_borrower(tenant, loan.loan_id, loan.borrower_id)  # for the access log (R-DATA-5)
+    return loan
 
 
 def _as_of(c, loan, on: dt.date | None) -> dt.date:
@@ -152,7 +156,7 @@ def events(loan_id: s.LoanIdPath, c: ContainerDep, tenant: TenantDep, who: WhoDe
     with the personal-data permission, a marker for others (api/access.py)."""
     from application.personal_text import show_fields
 
-    loan = c.service.loan(tenant, loan_id)
+    loan = _loan(c, tenant, loan_id, None)
     show = c.service.sealer.opener(tenant, loan.borrower_id, may_read=who.may("personal_data"))
     out = []
     for event in c.service.events.get(loan.id, gt=after_version, limit=limit):

@@ -80,6 +80,23 @@ def test_every_read_or_change_of_a_loan_is_in_the_access_log(app):
             tx.execute("DELETE FROM luotto_access_log")
 
 
+def test_a_loan_read_names_its_borrower_in_the_access_log_without_a_register_lookup(app):
+    """R-DATA-5: the handler that read the loan tells the access log its borrower; looking it up in
+    the grant register again cost a database round trip on a worker thread per read (bench c)."""
+    client, issuer, application = app
+    body = {"loan_id": "LOG-2", "borrower_id": "B-LOG2", "purpose": "x", "principal": "500.00",
+            "granted_on": "2026-11-01", "first_due_date": "2026-12-01", "term_months": 5, "decided_by": "dm"}
+    assert client.post("/v1/loans", json=body, headers=issuer.headers("t1", [DM])).status_code == 201
+    container = application.state.container
+    container._borrower_of.clear()  # as after a restart: nothing remembered yet
+    lookups = []
+    container.borrowers_of = lambda tenant, loan_ids: lookups.append(loan_ids) or {}
+    assert client.get("/v1/loans/LOG-2", headers=issuer.headers("t1", [CW], subject="cw-9")).status_code == 200
+    assert lookups == []
+    rows = container.access_log.query("t1", loan_id="LOG-2")
+    assert [(r["subject"], r["borrower_id"]) for r in rows if r["method"] == "GET"] == [("cw-9", "B-LOG2")]
+
+
 def test_personal_data_is_validated_and_erasable(app):
     client, issuer, _ = app
     headers = issuer.headers("t1", [DM])
