@@ -40,7 +40,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.state.position_watch = PositionWatch(app.state.container.read_model)
     app.state.health = {}  # name -> check() -> None or what is wrong; `luotto serve` adds its threads
     errors.install(app)
-    for module in (loans, legal, assessments, applications, contracts, payments, payment_files, operations, people,
+    # Starlette tries the routes in this order: the integration API's hottest calls (POST /v1/payments,
+    # GET /v1/loans/{id}) first, the console's hundreds of routes last.
+    for module in (payments, payment_files, loans, legal, assessments, applications, contracts, operations, people,
                    statistics, observability):
         app.include_router(module.router)
     web.install(app)  # the staff console under /console (api/web)

@@ -106,11 +106,15 @@ class Container:
         return age_band(birth_date(found.get("identity_code") if found else None), on)
 
     def borrowers_known(self, tenant: str, loan_ids: list[str]) -> dict | None:
-        """Each loan's borrower when all are remembered (no I/O), else None."""
-        try:
-            return {lid: self._borrower_of[(tenant, lid)] for lid in loan_ids}
-        except KeyError:
-            return None
+        """Each loan's borrower when all are remembered or held by the service (no I/O), else None.
+        A payment's loan is held: the payment was just recorded on it."""
+        found = {}
+        for lid in loan_ids:
+            borrower = self._borrower_of.get((tenant, lid)) or self.service.borrower_held(tenant, lid)
+            if borrower is None:
+                return None
+            found[lid] = borrower
+        return found
 
     def remember_borrower(self, tenant: str, loan_id: str, borrower_id: str) -> None:
         """A handler that read the loan tells the access log its borrower (R-DATA-5), so logging the

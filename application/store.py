@@ -168,6 +168,12 @@ class Store(Application):
         except (AggregateNotFoundError, KeyError):
             raise DomainError("not_found", f"loan {loan_id!r} not found", field="loan_id") from None
 
+    def borrower_held(self, tenant: str, loan_id: str) -> str | None:
+        """The loan's borrower when this process holds the loan (no I/O; a loan's borrower never
+        changes), else None."""
+        loan = self.repository.cached(loan_uuid(tenant, loan_id))
+        return loan.borrower_id if loan is not None else None
+
     def loan_known_at(self, tenant: str, loan_id: str, known_at: dt.datetime) -> Loan:
         """The loan as it was known at an instant (R-EVID-4): only events recorded up to it."""
         version = None

@@ -62,6 +62,16 @@ class CopyingRepository(Repository):
             return share_state_copy(aggregate)
         return aggregate
 
+    def cached(self, aggregate_id: Any) -> Any | None:
+        """The cached instance, without asking the store (None when not cached): it may lag the
+        store, so only for what an aggregate never changes once it is created."""
+        if self.cache is None:
+            return None
+        try:
+            return self.cache.get(aggregate_id)
+        except KeyError:
+            return None
+
     def get_many(self, ids: Iterable[Any], uncached_ids: Iterable[Any] = (), *, copies: bool = True) -> dict[Any, Any]:
         """{id: aggregate} for those that exist. `uncached_ids` are loaded in the same query but
         neither looked up in nor added to the cache (short-lived aggregates such as payment markers

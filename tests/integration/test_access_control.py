@@ -93,8 +93,13 @@ def test_a_loan_read_names_its_borrower_in_the_access_log_without_a_register_loo
     container.borrowers_of = lambda tenant, loan_ids: lookups.append(loan_ids) or {}
     assert client.get("/v1/loans/LOG-2", headers=issuer.headers("t1", [CW], subject="cw-9")).status_code == 200
     assert lookups == []
+    payment = {"payment_id": "LOG-2-P", "amount": "10.00", "loan_id": "LOG-2"}
+    container._borrower_of.clear()
+    assert client.post("/v1/payments", json=payment, headers=issuer.headers("t1", ["finance"])).status_code == 201
+    assert lookups == []  # the payment's loan is held by the service: its borrower needs no lookup
     rows = container.access_log.query("t1", loan_id="LOG-2")
-    assert [(r["subject"], r["borrower_id"]) for r in rows if r["method"] == "GET"] == [("cw-9", "B-LOG2")]
+    assert [(r["method"], r["borrower_id"]) for r in reversed(rows)] == [
+        ("POST", "B-LOG2"), ("GET", "B-LOG2"), ("POST", "B-LOG2")]
 
 
 def test_personal_data_is_validated_and_erasable(app):
