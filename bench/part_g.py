@@ -57,18 +57,37 @@ def write_file(path: str, loans: int, prefix: str) -> int:
     return rows
 
 
+def _kib(field: str) -> int:
+    with open("/proc/self/status", encoding="ascii") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
+
+
+def measured_part(*args, **kwargs):
+    """application.migration._import_part in a part's process, then that process's own peak (VmHWM)
+    and its loans, one JSON line appended to BENCH_G_PARTS_LOG. Its ru_maxrss is no measure: a
+    spawned child takes over the parent's peak RSS at exec."""
+    from application import migration
+
+    answer = migration._import_part(*args, **kwargs)  # unpatched in this process
+    with open(os.environ["BENCH_G_PARTS_LOG"], "a", encoding="ascii") as f:
+        f.write(json.dumps({"done": args[6], "loans": len(answer[0]), "peak_kib": _kib("VmHWM")}) + "\n")
+    return answer
+
+
 def child(spec: dict) -> dict:
     """In the child process: one import, as `luotto import-loans` does it."""
     from adapters.settings import Settings
     from application.container import Container
     import resource
 
+    from application import migration
     from application.migration import import_in_parts
 
-    def kib(field: str) -> int:
-        with open("/proc/self/status", encoding="ascii") as f:
-            return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
+    # each part's process reports its own peak (spawned: it imports this module to find the function)
+    migration.real_import_part, migration._import_part = migration._import_part, measured_part
+    os.environ["BENCH_G_PARTS_LOG"] = log_path = spec["path"] + ".parts"
 
+    kib = _kib
     container = Container.build(Settings(**spec["settings"]))
     try:
         rss_before, hwm_before = kib("VmRSS"), kib("VmHWM")
@@ -88,9 +107,24 @@ def child(spec: dict) -> dict:
         return {"wall": wall, "counts": counts, "sample": sample, "rss_before_kib": rss_before,
                 "hwm_before_kib": hwm_before, "peak_kib": kib("VmHWM"),
                 # the parts' processes (ru_maxrss: the largest of them, in KiB on Linux)
-                "parts_peak_kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}
+                "children_maxrss_kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+                "parts": parts(log_path)}
     finally:
         container.close()
+
+
+def parts(log_path: str) -> list[dict]:
+    """What each part's process reported (measured_part), in file order."""
+    if not os.path.exists(log_path):
+        return []
+    with open(log_path, encoding="ascii") as f:
+        found = [json.loads(line) for line in f]
+    os.unlink(log_path)
+    return found
+
+
+def parts_peak_kib(result: dict) -> int:
+    return max((p["peak_kib"] for p in result.get("parts", [])), default=0)
 
 
 def run_child(info, label: str, path: str) -> dict:
@@ -102,8 +136,8 @@ def run_child(info, label: str, path: str) -> dict:
         raise RuntimeError(f"(g) the {label} import failed (exit {proc.returncode})")
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     log(f"(g) {label}: {result['wall']:.0f} s; {result['counts']}; peak RSS {result['peak_kib'] / 1024:.0f} MiB "
-        f"(RSS before the call {result['rss_before_kib'] / 1024:.0f} MiB; the largest part's process "
-        f"{result.get('parts_peak_kib', 0) / 1024:.0f} MiB)")
+        f"(RSS before the call {result['rss_before_kib'] / 1024:.0f} MiB; the parts' processes, from loan: "
+        + ", ".join(f"{p['done'] + 1} {p['peak_kib'] / 1024:.1f}" for p in result["parts"]) + " MiB)")
     return result
 
 
@@ -125,7 +159,7 @@ def run(pg, info) -> dict:
         return max(0, r["peak_kib"] - r["rss_before_kib"]) / 1024
 
     def peak(r: dict) -> float:  # the import's own process or the largest of its parts' processes
-        return max(r["peak_kib"], r.get("parts_peak_kib", 0)) / 1024
+        return max(r["peak_kib"], parts_peak_kib(r)) / 1024
 
     recorded = big["counts"].get("recorded", 0)
     rows = [
@@ -139,8 +173,8 @@ def run(pg, info) -> dict:
          "value": f"{peak(small):.0f} / {peak(big):.0f} MiB",
          "target": "memory flat", "met": peak(big) <= peak(small) + 4, "errors": 0,
          "cpu": f"the importing process grew +{growth(small):.0f} / +{growth(big):.0f} MiB during the call; its "
-                f"parts' processes peaked at {small.get('parts_peak_kib', 0) / 1024:.0f} / "
-                f"{big.get('parts_peak_kib', 0) / 1024:.0f} MiB"},
+                f"parts' processes peaked at {parts_peak_kib(small) / 1024:.0f} / "
+                f"{parts_peak_kib(big) / 1024:.0f} MiB (each its own VmHWM)"},
     ]
     notes = [f"import-loans: {cfg['small']:,} loans in {small['wall']:.0f} s; sample non-recorded: {big['sample']}"]
     return {"rows": rows, "notes": notes}
