@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import structlog
@@ -74,7 +74,7 @@ class VerifiedSnapshotStore(EventStore):
                           version=stored.originator_version, reason=str(e))
 
 
-def drop_unverifiable(snapshots: EventStore | None, rows: list[StoredEvent]) -> int:
+def drop_unverifiable(snapshots: EventStore | None, rows: Iterable[StoredEvent]) -> int:
     """`luotto migrate` (as the owner): remove the snapshots among `rows` whose MAC does not verify
     with this key: made by an older version without one, or under a signing key since rotated.
     They would be ignored anyway (they are only a cache); each removal is logged, so one forged
@@ -83,22 +83,21 @@ def drop_unverifiable(snapshots: EventStore | None, rows: list[StoredEvent]) -> 
     datastore, table = getattr(recorder, "datastore", None), getattr(recorder, "events_table_name", None)
     if datastore is None or table is None:
         return 0  # in memory: nothing outlives the process
-    bad = []
+    bad = []  # the keys only: the rows come a page at a time (application.evidence.all_snapshots)
     for stored in rows:
         try:
             snapshots.mapper.verified(stored)
         except ForgedSnapshot as e:
             log.warning("snapshot_removed", aggregate=str(stored.originator_id), version=stored.originator_version,
                         reason=str(e))
-            bad.append(stored)
+            bad.append((stored.originator_id, stored.originator_version))
     if not bad:
         return 0
     postgres = hasattr(datastore, "schema")
     qualified = f'"{datastore.schema}"."{table}"' if postgres else table
     mark = "%s" if postgres else "?"
     with datastore.transaction(commit=True) as cursor:
-        for stored in bad:
+        for originator_id, version in bad:
             cursor.execute(f"DELETE FROM {qualified} WHERE originator_id = {mark} AND originator_version = {mark}",
-                           (stored.originator_id if postgres else stored.originator_id.hex,
-                            stored.originator_version))
+                           (originator_id if postgres else originator_id.hex, version))
     return len(bad)
