@@ -17,6 +17,10 @@
   process (RecordConflictError), or a loan refused a payment half-way, the batch is posted again
   one payment at a time through `service.post_payment`, which decides everything afresh.
   `batch=1` posts every payment through `service.post_payment`.
+- Entries are read `WINDOW` at a time and batched by loan (`by_loan`): each loan's entries of the
+  window go into one batch, in file order, so a loan is loaded once per window however its
+  payments are spread through the file (a file of many payments per loan would otherwise load each
+  loan again for nearly every batch once the import's loan cache is full, PAYMENTS_CACHED).
 - Returns (camt.054 RvslInd / DBIT / RtrInf, KTL correction records) reverse the original payment
   through `service.reverse_payment`. The original is the payment whose archive id the bank gives
   (KTL repeats the original record; camt.054 may reuse its AcctSvcrRef), else the latest
@@ -70,6 +74,7 @@ LOAN_CACHE = 2000  # loans kept between the batches of one import
 # otherwise keep the same growing instance (why a budget on this cache alone did not help, c8b15a2).
 PAYMENTS_CACHED = 20_000
 LOADED_TOGETHER = 50  # loans loaded in one query
+WINDOW = 25_000  # entries read ahead and batched by loan (~0.5 KiB each: about 12 MiB, whatever the file's length)
 REFERENCES_KEPT = 50_000  # reference -> loan look-ups remembered (forgotten all at once beyond it)
 ORIGINAL_NOT_FOUND = "original_not_found"
 
@@ -186,6 +191,24 @@ def import_payments(service: LoanService, tenant: str, file_bytes_or_path: Sourc
     return report
 
 
+def by_loan(entries: list[BankEntry], batch: int, loan_of: Callable[[BankEntry], str | None]) -> list[list[BankEntry]]:
+    """`entries` in batches of `batch`, a loan's entries together (in one batch, or in consecutive
+    ones), each batch in file order; entries of no loan together too. In file order, `batch` at a time, when a payment id
+    repeats: which of two entries with one id is recorded, and which is its duplicate, is the file's
+    order (R-PAY-1), and the two may name different loans."""
+    if batch == 1:
+        return [[entry] for entry in entries]
+    if len({entry.payment_id for entry in entries}) < len(entries):
+        return [entries[i:i + batch] for i in range(0, len(entries), batch)]
+    groups: dict[str | None, list[int]] = {}
+    for i, entry in enumerate(entries):
+        groups.setdefault(loan_of(entry), []).append(i)
+    # One loan after another, cut every `batch` entries: a loan cut in two goes on in the next
+    # batch, which finds it in the import's loan cache (the most recently used).
+    order = [i for indices in groups.values() for i in indices]
+    return [[entries[i] for i in sorted(order[start:start + batch])] for start in range(0, len(order), batch)]
+
+
 def canonical_reference(reference: str | None) -> str | None:
     """The reference as posted: the national form when it is a valid national or RF reference (so
     the same payment reads the same from camt.054 and KTL), else as the bank gave it."""
@@ -227,20 +250,19 @@ class _Importer:
             self._return(entry)
         else:
             self.pending.append(entry)
-            if len(self.pending) >= self.batch:
+            if len(self.pending) >= max(self.batch, WINDOW):
                 self.flush()
             return
         self._advance(1)
 
     def flush(self) -> None:
         pending, self.pending = self.pending, []
-        if not pending:
-            return
-        if self.batch == 1 or not self._post_batch(pending):
-            self._clear()  # what post_payment writes is not in these instances
-            for entry in pending:
-                self._post_one(entry)
-        self._advance(len(pending))
+        for part in by_loan(pending, self.batch, lambda entry: self._loan_id(entry.reference)):
+            if self.batch == 1 or not self._post_batch(part):
+                self._clear()  # what post_payment writes is not in these instances
+                for entry in part:
+                    self._post_one(entry)
+            self._advance(len(part))
 
     def _advance(self, n: int) -> None:
         self.done += n

@@ -26,7 +26,7 @@ class FileRejected(Exception):
     """The file as a whole cannot be imported; nothing of it may be."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a window of entries is held (application.payment_files.WINDOW)
 class BankEntry:
     """One credit (a payment) or one return of an earlier payment, as the bank reported it.
 

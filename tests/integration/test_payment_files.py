@@ -238,6 +238,54 @@ def test_the_import_keeps_a_bounded_number_of_payments_in_memory(stack, tmp_path
     assert again.counts["duplicates"] == 600 and not any(loads), loads
 
 
+def test_a_file_of_interleaved_loans_loads_each_loan_once_per_window(stack, tmp_path, monkeypatch):
+    """Bench part e: payments of 3 loans in turn (L1, L2, L3, L1, …), 600 in batches of 100, with a
+    budget of 150 payments kept. Batched in file order, every batch held all three loans and the
+    budget dropped them, so each was loaded again for nearly every batch; batched by loan within
+    the window (WINDOW), each loan is loaded once, and every payment is recorded once, in order."""
+    from application import payment_files
+
+    monkeypatch.setattr(payment_files, "PAYMENTS_CACHED", 150)
+    container, _ = with_loans(stack, 3)
+    service = container.service
+    loads: list[str] = []
+    original = service.repository.get_many
+
+    def counted(ids, *args, **kwargs):
+        found = original(ids, *args, **kwargs)
+        loads.extend(a.loan_id for a in found.values() if hasattr(a, "loan_id") and hasattr(a, "payments"))
+        return found
+
+    monkeypatch.setattr(service.repository, "get_many", counted)
+    path = _payments_file(tmp_path / "interleaved.xml", 600, 3, "MIX")
+    report = import_payments(service, TENANT, path, on=ON, accounts=ACCOUNTS, batch=100)
+    assert report.counts["matched"] == 600
+    assert sorted(loads) == ["L1", "L2", "L3"], loads
+    for i in (1, 2, 3):
+        ids = [payment_id for payment_id, _ in received(service, f"L{i}")]
+        assert ids == [f"MIX-{n:06d}" for n in range(i - 1, 600, 3)]  # each loan's payments in file order
+
+
+def test_batches_by_loan_keep_each_loans_order_and_the_files_order_when_an_id_repeats():
+    """payment_files.by_loan: a loan's entries together and in file order; a payment id that repeats
+    keeps the whole window in file order (which entry is recorded and which is its duplicate is the
+    file's order, R-PAY-1)."""
+    from types import SimpleNamespace
+
+    from application.payment_files import by_loan
+
+    entries = [SimpleNamespace(payment_id=f"P{i}", loan=loan) for i, loan in enumerate("ABCABCAAB")]
+    parts = by_loan(entries, 3, lambda e: e.loan)
+    # Loan A's entries 0, 3, 6, 7, then B's 1, 4, 8, then C's 2, 5; cut every 3, each batch in file order.
+    assert [[e.payment_id for e in part] for part in parts] == [["P0", "P3", "P6"], ["P1", "P4", "P7"],
+                                                                ["P2", "P5", "P8"]]
+    assert [[e.loan for e in part] for part in by_loan(entries, 4, lambda e: e.loan)] == [
+        ["A", "A", "A", "A"], ["B", "C", "B", "B"], ["C"]]
+    repeated = entries + [SimpleNamespace(payment_id="P1", loan="C")]
+    assert [[e.payment_id for e in part] for part in by_loan(repeated, 4, lambda e: e.loan)] == [
+        ["P0", "P1", "P2", "P3"], ["P4", "P5", "P6", "P7"], ["P8", "P1"]]
+
+
 # --------------------------------------------------------------------------------------------- #
 # HTTP and the command line
 # --------------------------------------------------------------------------------------------- #
