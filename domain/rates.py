@@ -63,6 +63,19 @@ class ReferenceRates:
             raise MissingRate(f"R-PEN-4: no reference rate is known for {day.isoformat()}")
         return found
 
+    def __hash__(self) -> int:
+        return self._hash
+
+    @cached_property
+    def _hash(self) -> int:
+        # Once per table: every interest figure looks its rate table up by (terms, rates)
+        # (domain.interest._RateTable.of), and hashing the entries each time was half a daily run.
+        return hash(self.entries)
+
+    def __getstate__(self) -> dict:
+        # Not the cached hash: a string's hash differs from process to process.
+        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
+
     @cached_property
     def _segments(self) -> tuple[tuple[int, int, int], ...]:
         """(first day ordinal, units per day, cumulative units before that day) per entry."""

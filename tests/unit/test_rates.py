@@ -244,3 +244,24 @@ def test_r_pen_4_rate_table_round_trips_with_source():
     again = ReferenceRates.from_json(rates.to_json())
     assert again == rates
     assert [e.source for e in again.entries] == [e.source for e in rates.entries]
+
+
+def test_a_rate_table_is_hashed_once_however_often_it_is_looked_up(monkeypatch):
+    """Every interest figure looks its rate table up by (terms, rates) (domain.interest._RateTable.of);
+    hashing every entry again on each look-up was half of a daily run with interest-bearing loans
+    (bench part d). Equal tables still hash equal."""
+    from decimal import Decimal
+
+    from domain.rates import ReferenceRate, ReferenceRates
+
+    hashed = []
+    plain = ReferenceRate.__hash__
+    monkeypatch.setattr(ReferenceRate, "__hash__", lambda self: hashed.append(self) or plain(self))
+    entries = (ReferenceRate(dt.date(2025, 1, 1), Decimal("2.5")), ReferenceRate(dt.date(2025, 7, 1), Decimal("2.0")))
+    table = ReferenceRates(entries)
+    assert len({hash(table) for _ in range(100)}) == 1
+    assert len(hashed) == 2  # each entry once
+    assert hash(ReferenceRates(entries[::-1])) == hash(table) and ReferenceRates(entries[::-1]) == table
+    import pickle
+
+    assert "_hash" not in pickle.loads(pickle.dumps(table)).__dict__  # a string hashes otherwise elsewhere
