@@ -32,6 +32,9 @@ def build() -> tuple:
     def noop() -> dict:
         return {}
 
+    # First in the route table, as POST /v1/payments is (api/app.py): added last, Starlette would try
+    # the console's 300-odd routes before it, and part (a)'s ratio would measure the route table.
+    app.router.routes.insert(0, app.router.routes.pop())
     return settings, container, app
 
 
