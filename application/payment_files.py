@@ -191,6 +191,12 @@ def import_payments(service: LoanService, tenant: str, file_bytes_or_path: Sourc
     return report
 
 
+def _reference_key(entry: BankEntry) -> str | None:
+    """What names an entry's loan without asking the store: a reference names one loan (the one it
+    was assigned to at the grant), in its national form whether paid as national or RF."""
+    return normalise_reference(entry.reference) if entry.reference else None
+
+
 def by_loan(entries: list[BankEntry], batch: int, loan_of: Callable[[BankEntry], str | None]) -> list[list[BankEntry]]:
     """`entries` in batches of `batch`, a loan's entries together (in one batch, or in consecutive
     ones), each batch in file order; entries of no loan together too. In file order, `batch` at a time, when a payment id
@@ -257,7 +263,7 @@ class _Importer:
 
     def flush(self) -> None:
         pending, self.pending = self.pending, []
-        for part in by_loan(pending, self.batch, lambda entry: self._loan_id(entry.reference)):
+        for part in by_loan(pending, self.batch, _reference_key):
             if self.batch == 1 or not self._post_batch(part):
                 self._clear()  # what post_payment writes is not in these instances
                 for entry in part:
@@ -342,22 +348,23 @@ class _Importer:
         """The batch's loans: those kept from earlier batches, the others loaded, but only for entries
         not posted before (a re-import of a file loads no loan at all). Returns the markers it looked
         up ({marker id: marker or None}), which post_batch need not ask for again."""
-        missing: dict[str, list[BankEntry]] = {}
+        # Every marker of the batch first, in one query (post_batch would ask for them anyway): a payment
+        # recorded before needs neither its reference looked up nor its loan loaded (a re-import none).
+        marker_of = {e.payment_id: payment_marker_id(self.tenant, e.payment_id) for e in pending}
+        posted = self.service.repository.get_many([], uncached_ids=set(marker_of.values()))
+        wanted: dict[str, None] = {}  # loan ids in the order the batch names them
         for entry in pending:
+            if marker_of[entry.payment_id] in posted:
+                continue
             loan_id = self._loan_id(entry.reference)
-            if loan_id is None or loan_id in loans:
+            if loan_id is None or loan_id in loans or loan_id in wanted:
                 continue
             kept = self.loans.pop(loan_id, None)
             if kept is not None:
                 loans[loan_id] = kept
             else:
-                missing.setdefault(loan_id, []).append(entry)
-        if not missing:
-            return {}
-        markers = {payment_marker_id(self.tenant, e.payment_id) for entries in missing.values() for e in entries}
-        posted = self.service.repository.get_many([], uncached_ids=markers)
-        needed = [i for i, entries in missing.items()
-                  if any(payment_marker_id(self.tenant, e.payment_id) not in posted for e in entries)]
+                wanted[loan_id] = None
+        needed = list(wanted)
         # A few loans to a query: psycopg holds a query's whole answer, every event of every loan in
         # it, so a batch's loans at once would be a peak that grows with their payments.
         for start in range(0, len(needed), LOADED_TOGETHER):
@@ -367,7 +374,7 @@ class _Importer:
                 loan = found.get(loan_uuid(self.tenant, loan_id))
                 if loan is not None:
                     loans[loan_id] = loan
-        return {i: posted.get(i) for i in markers}
+        return {i: posted.get(i) for i in marker_of.values()}
 
     def _target(self, reference: str | None, loans: dict[str, Loan]) -> Loan | None:
         """The batch's instance of the loan the reference names (_load put it there)."""

@@ -234,8 +234,12 @@ def test_the_import_keeps_a_bounded_number_of_payments_in_memory(stack, tmp_path
     monkeypatch.setattr(service.repository, "get_many",
                         lambda ids, *a, _get=service.repository.get_many, **k: loads.append(list(ids)) or
                         _get(ids, *a, **k))
+    asked = []
+    monkeypatch.setattr(service, "reference_owner",
+                        lambda *a, _owner=service.reference_owner, **k: asked.append(a) or _owner(*a, **k))
     again = import_payments(service, TENANT, path, on=ON, accounts=ACCOUNTS, batch=100)
     assert again.counts["duplicates"] == 600 and not any(loads), loads
+    assert asked == []  # a payment recorded before needs no reference looked up either
 
 
 def test_a_file_of_interleaved_loans_loads_each_loan_once_per_window(stack, tmp_path, monkeypatch):
