@@ -246,3 +246,19 @@ def all_events(client: httpx.Client, loan_id: str) -> list[dict]:
         events += page["events"]
         after = page["next_after_version"]
     return events
+
+
+# The console's browser tests (test_console_browser*.py): one headless Debian Chromium per module and
+# a fresh page per test (tests/e2e/console_support.py); only built for a test that asks for them.
+@pytest.fixture(scope="module")
+def browser():
+    from tests.e2e.console_support import launched_chromium
+
+    yield from launched_chromium()
+
+
+@pytest.fixture
+def page(browser):
+    from tests.e2e.console_support import watched_page
+
+    yield from watched_page(browser)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.console_support import (ARTIFACTS, check, chromium_major, ConsoleServer, launched_chromium,
-                                      playwright_chromium_major, seed, serving, sign_in, watched_page)
+from tests.e2e.console_support import (ARTIFACTS, check, chromium_major, ConsoleServer,
+                                      playwright_chromium_major, seed, serving, sign_in)
 
 
 @pytest.fixture(scope="module")
@@ -18,15 +18,6 @@ def server(tmp_path_factory):
     url = f"sqlite:///{folder / 'luotto.sqlite'}"
     yield from serving(ConsoleServer(url, folder), seed(folder, url))
 
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from launched_chromium()
-
-
-@pytest.fixture
-def page(browser):
-    yield from watched_page(browser)
 
 
 def test_the_pinned_playwright_drives_the_installed_chromium():

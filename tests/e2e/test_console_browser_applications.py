@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.console_support import check, ConsoleServer, launched_chromium, serving, sign_in, watched_page
+from tests.e2e.console_support import check, ConsoleServer, serving, sign_in
 
 NORM = {"source": "järjestäjän päätös 12/2026", "first_adult": "560.00", "other_adult": "400.00",
         "children": [{"from_age": 0, "to_age": 17, "amount": "380.00"}]}
@@ -49,15 +49,6 @@ def server(tmp_path_factory):
     _seed(folder, url)
     yield from serving(ApplicationsServer(url, folder))
 
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from launched_chromium()
-
-
-@pytest.fixture
-def page(browser):
-    yield from watched_page(browser)
 
 
 def _first_due() -> str:

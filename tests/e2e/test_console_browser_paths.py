@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.console_support import (ARTIFACTS, check, ConsoleServer, launched_chromium, serving, sign_in,
+from tests.e2e.console_support import (ARTIFACTS, check, ConsoleServer, serving, sign_in,
                                       watched_page)
 
 ORGANISER = {"name": "Etelä-Karjalan hyvinvointialue", "iban": "FI21 1234 5600 0007 85", "bic": "NDEAFIHH"}
@@ -85,13 +85,8 @@ def server(tmp_path_factory):
     yield from serving(PathServer(url, folder), seed(folder, url))
 
 
-@pytest.fixture(scope="module")
-def browser():
-    yield from launched_chromium()
-
-
 @pytest.fixture
-def page(browser):
+def page(browser):  # conftest's, but any Content-Security-Policy violation fails the test
     yield from watched_page(browser, csp_clean=True)
 
 

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from tests.e2e.console_support import (ARTIFACTS, check, ConsoleServer, launched_chromium, seed, serving, sign_in,
-                                      watched_page)
+from tests.e2e.console_support import (ARTIFACTS, check, ConsoleServer, seed, serving, sign_in)
 
 
 @pytest.fixture(scope="module")
@@ -20,15 +19,6 @@ def server(tmp_path_factory):
     url = f"sqlite:///{folder / 'luotto.sqlite'}"
     yield from serving(ConsoleServer(url, folder), seed(folder, url))
 
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from launched_chromium()
-
-
-@pytest.fixture
-def page(browser):
-    yield from watched_page(browser)
 
 
 def _download(page, selector: str, name: str) -> Path:
