@@ -35,7 +35,6 @@ def _on(c, body_on: dt.date | None) -> dt.date:
 
 
 def _summary(c, tenant: str, loan, on: dt.date, rates=None) -> dict:
-    c.remember_borrower(tenant, loan.loan_id, loan.borrower_id)  # for the access log (R-DATA-5)
     return {"loan_id": loan.loan_id, "borrower_id": loan.borrower_id, "reference": format_national(loan.reference),
             "reference_rf": format_rf(rf_reference(loan.reference)), "granted_on": loan.granted_on.isoformat(),
             "version": loan.version, **loan.books(rates or c.service.rates).balance(on)}
@@ -89,6 +88,8 @@ def list_loans(c: ContainerDep, tenant: TenantDep, request: Request,
 
 
 def _loan(c, tenant: str, loan_id: str, known_at: dt.datetime | None):
+    """The loan to read (never to change), as known now or at `known_at`; its borrower is told to
+    the access log (R-DATA-5), which then needs no look-up of its own."""
     if known_at is None:
         loan = c.service.loan(tenant, loan_id, read_only=True)
     elif known_at.tzinfo is None:
@@ -174,7 +175,7 @@ def _decide(c, tenant: str, loan_id: str, command: Callable, body: s.DecisionIn,
     """Run one of the service's decision commands (application.loans) and answer the loan as it is now."""
     on = _on(c, body.on)
     written = command(tenant, loan_id, on=on, decision=_decision(body), **kwargs)
-    return {**_summary(c, tenant, c.service.loan(tenant, loan_id), on), "position": written.position}
+    return {**_summary(c, tenant, _loan(c, tenant, loan_id, None), on), "position": written.position}
 
 
 @router.post("/{loan_id}/acceleration-notices", status_code=201,
@@ -245,7 +246,7 @@ def file_appeal(loan_id: s.LoanIdPath, body: s.AppealIn, c: ContainerDep, tenant
     on = _on(c, body.on)
     written = c.service.file_appeal(tenant, loan_id, decision_version=body.decision_version, on=on,
                                     appellant=body.appellant, grounds=body.grounds)
-    return {**_summary(c, tenant, c.service.loan(tenant, loan_id), on), "position": written.position}
+    return {**_summary(c, tenant, _loan(c, tenant, loan_id, None), on), "position": written.position}
 
 
 @router.post("/{loan_id}/appeals/{appeal_version}/decision", status_code=201,

@@ -198,8 +198,8 @@ def _reference_key(entry: BankEntry) -> str | None:
 
 
 def by_loan(entries: list[BankEntry], batch: int, loan_of: Callable[[BankEntry], str | None]) -> list[list[BankEntry]]:
-    """`entries` in batches of `batch`, a loan's entries together (in one batch, or in consecutive
-    ones), each batch in file order; entries of no loan together too. In file order, `batch` at a time, when a payment id
+    """`entries` in batches of `batch`, the entries of one loan (`loan_of`) together, in one batch or
+    in consecutive ones, each batch in file order. In file order, `batch` at a time, when a payment id
     repeats: which of two entries with one id is recorded, and which is its duplicate, is the file's
     order (R-PAY-1), and the two may name different loans."""
     if batch == 1:
