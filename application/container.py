@@ -25,7 +25,6 @@ from application.notices import NoticeDispatcher, NoticeRenderer
 from application.personal_text import TextSealer
 from application.service import LoanService
 from application.servicing import DailyRuns
-from domain.errors import DomainError
 from domain.policy import make_policy
 from domain.statistics import age_band, birth_date
 from projections.read_model import ReadModel
@@ -125,17 +124,19 @@ class Container:
         self._borrower_of[(tenant, loan_id)] = borrower_id
 
     def borrowers_of(self, tenant: str, loan_ids: list[str]) -> dict:
-        """Each loan's borrower, from the organiser's grant register (every loan ever granted)."""
+        """Each loan's borrower, from the read model, or from the loan itself when the read model has
+        not seen it yet (None: no such loan)."""
         found = self.borrowers_known(tenant, loan_ids)
         if found is not None:
             return found
-        try:
-            loans = self.service.register(tenant).loans
-        except DomainError:
-            return {}
-        for lid in loan_ids:
-            if lid in loans:
-                self.remember_borrower(tenant, lid, loans[lid]["borrower_id"])
+        wanted = [lid for lid in dict.fromkeys(loan_ids) if (tenant, lid) not in self._borrower_of]
+        for lid, borrower in self.read_model.borrowers_of(tenant, wanted).items():
+            self.remember_borrower(tenant, lid, borrower)
+        for lid in wanted:
+            if (tenant, lid) not in self._borrower_of:
+                loan = self.service.existing_loan(tenant, lid)
+                if loan is not None:
+                    self.remember_borrower(tenant, lid, loan.borrower_id)
         return {lid: self._borrower_of.get((tenant, lid)) for lid in loan_ids}
 
     def today(self) -> dt.date:

@@ -41,12 +41,12 @@ class ContractCommands:
         """The register with the decision queued behind those before it, and what the waiting list
         did (offers made, offers expired) on `on`."""
         register = self.register(tenant)
-        outstanding = register.outstanding(self.known_outstanding(tenant, register))
+        exposure = self.exposure(tenant, register, self.borrower_books(tenant, [case.applicant, case.co_applicant]))
         register.check_borrowers(borrower_id=case.applicant, co_borrower_id=case.co_applicant,
-                                 outstanding=outstanding)
+                                 exposure=exposure)
         register.enqueue_grant(application_id=case.application_id, principal=principal, decided_on=on,
                                borrowers=list(case.applicants))
-        changes = register.offer_waiting(on=on, outstanding=sum(outstanding.values()),
+        changes = register.offer_waiting(on=on, outstanding=exposure.total,
                                          valid_days=self.policy(tenant).offer_valid_days)
         return register, changes
 
@@ -83,9 +83,8 @@ class ContractCommands:
         def change() -> list:
             register = self.register(tenant)
             # The capital in use decides only whether the first in line can be offered: with nobody
-            # waiting it is not read (every loan's row of the organiser, each daily run).
-            outstanding = sum(register.outstanding(self.known_outstanding(tenant, register)).values()) \
-                if register.waiting else 0
+            # waiting it is not read (it catches the read model up, each daily run).
+            outstanding = self.capital_in_use(tenant, register) if register.waiting else 0
             changes = register.offer_waiting(on=on, outstanding=outstanding,
                                              valid_days=self.policy(tenant).offer_valid_days)
             done.extend(changes)
@@ -103,7 +102,7 @@ class ContractCommands:
                                 recorded_at=self.clock())
             register = self.register(tenant)
             register.withdraw_grant(application_id, on)
-            outstanding = sum(register.outstanding(self.known_outstanding(tenant, register)).values())
+            outstanding = self.capital_in_use(tenant, register)
             changes = register.offer_waiting(on=on, outstanding=outstanding,
                                              valid_days=self.policy(tenant).offer_valid_days)
             return [case, register, *self.record_offer_changes(tenant, register, changes, on)]

@@ -37,9 +37,7 @@ def retention_years(settings, tenant: str) -> int:
 
 def loans_of(service, tenant: str, borrower_id: str) -> list[str]:
     """The borrower's loans, joint ones too (R-APP-1)."""
-    from domain.register import borrowers_of
-
-    return sorted(lid for lid, row in service.register(tenant).loans.items() if borrower_id in borrowers_of(row))
+    return service.loans_of_borrower(tenant, borrower_id)
 
 
 def applications_refusal(service, tenant: str, borrower_id: str) -> tuple[DomainError | None, dt.date | None]:

@@ -47,25 +47,28 @@ class LoanCommands:
     def grant_aggregates(self, *, tenant: str, loan_id: str, borrower_id: str, principal: Cents, decision: Decision,
                          applicant_total_debt: Cents = 0, co_borrower_id: str | None = None,
                          register: GrantRegister | None = None, offer: str | None = None, **terms: Any) -> list:
-        """The register, the new loan and its reference marker, to be saved together (free text already
-        sealed). Also used by a concluded contract (application.contracts), in its own write, with the
-        `offer` whose reserved capital the loan takes (R-APP-6)."""
+        """The register, the borrowers' books, the new loan and its reference marker, to be saved
+        together (free text already sealed). Also used by a concluded contract (application.contracts),
+        in its own write, with the `offer` whose reserved capital the loan takes (R-APP-6)."""
         if self.existing_loan(tenant, loan_id) is not None:
             raise DomainError("loan_exists", f"loan {loan_id!r} already exists", field="loan_id")
         register = register or self.register(tenant)
         policy = Policy.from_json(register.policy)
-        known = self.known_outstanding(tenant, register)
+        books = self.borrower_books(tenant, [borrower_id, co_borrower_id])
+        exposure = self.exposure(tenant, register, books)
         if offer is not None:
             register.take_offer(offer, terms["granted_on"])
         sequence = register.register_grant(loan_id=loan_id, borrower_id=borrower_id, principal=principal,
-                                           granted_on=terms["granted_on"], known_outstanding=known,
+                                           granted_on=terms["granted_on"], exposure=exposure,
                                            applicant_other_debt=applicant_total_debt, co_borrower_id=co_borrower_id,
                                            offer=offer)
+        for book in books:
+            book.add(loan_id, principal)
         reference = reference_for_loan(sequence)
         loan = Loan.grant(tenant=tenant, loan_id=loan_id, borrower_id=borrower_id, principal=principal,
                           policy=policy, decision=decision, recorded_at=self.clock(), reference=reference,
                           rates=self.rates, co_borrower_id=co_borrower_id, **terms)
-        return [register, loan, ReferenceMarker.assign(tenant, reference, loan_id)]
+        return [register, *books, loan, ReferenceMarker.assign(tenant, reference, loan_id)]
 
     def _other_terms(self, loan: Loan, *, borrower_id: str, principal: Cents,
                      granted_on: dt.date, first_due_date: dt.date, purpose: str, decision_reference: str | None = None,
@@ -98,21 +101,6 @@ class LoanCommands:
         if self.sealer is not None:  # the purpose is stored sealed (R-DATA-2): compared as text
             stored["purpose"] = self.sealer.opener(loan.tenant, loan.borrower_id, may_read=True)(stored["purpose"])
         return [k for k, v in asked.items() if stored.get(k) != v]
-
-    def known_outstanding(self, tenant: str, register: GrantRegister) -> dict[str, Cents]:
-        """Principal outstanding per loan for the capital checks (R-PORT-1, R-APP-6)."""
-        if self.read_model is not None:
-            # Everything committed so far (a reversal too) counts: a lagging read model must
-            # not make the limit looser.
-            self.read_model.catch_up()
-            return self.read_model.outstanding_by_loan(tenant)
-        return self._outstanding(tenant, register)
-
-    def _outstanding(self, tenant: str, register: GrantRegister) -> dict[str, Cents]:
-        """Exact but slow: used only when no read model is attached (tests, the simulator)."""
-        today = self.clock().date()
-        return {lid: self.loan(tenant, lid).books(self.rates).position(today).principal_outstanding
-                for lid in register.loans}
 
     # --- decisions (each an appealable administrative decision) ----------------------------
 

@@ -37,7 +37,7 @@ from domain.interest import InterestTerms
 from domain.loan import MIGRATED, Decision, Loan, loan_uuid
 from domain.money import format_cents, parse_amount
 from domain.policy import Policy
-from domain.register import GrantRegister, ReferenceMarker, payment_marker_id, register_id
+from domain.register import GrantRegister, ReferenceMarker, payment_marker_id
 
 RECORDS = ("loan", "payment", "free_months", "exemption", "notice")
 COMPARED = ("principal", "overdue", "interest", "penalty_interest", "status")
@@ -260,14 +260,17 @@ class LoanImport:
         return self._register
 
     def _record(self, box, loan: Loan, register: "RegisterCursor", reference: str, payment_ids: list[str]) -> None:
-        """The replay's events into the store, with the register's entry and the markers, in one save."""
+        """The replay's events into the store, with the register's entry, the borrower's book and the
+        markers, in one save."""
         entry = register.grant(loan)
         assert reference_for_loan(entry.sequence) == reference
+        [book] = self.service.borrower_books(self.tenant, [loan.borrower_id])
+        book.add(loan.loan_id, loan.principal)
         events = list(box.events.get(loan.id))
         for pid in payment_ids:
             events += list(box.events.get(payment_marker_id(self.tenant, pid)))
         try:
-            self.service.save(entry, ReferenceMarker.assign(self.tenant, reference, loan.loan_id), *events)
+            self.service.save(entry, book, ReferenceMarker.assign(self.tenant, reference, loan.loan_id), *events)
             register.saved(entry)
         except (RecordConflictError, IntegrityError) as e:
             self._register = None  # another writer moved the register, or a payment id is taken
@@ -280,15 +283,14 @@ class RegisterCursor:
     """Where the organiser's grant register stands: its version and how many loans it holds. A
     migrated loan's GrantRegistered is built here as the register records it (GrantRegister.
     register_grant with checked=False: the next sequence number, no R-PORT-1 limits) and saved
-    with the loan, so the importing process never holds the register, which holds every loan of
-    the organiser (R-MIG-4: memory does not grow with the file); the version and the count are read
-    from the register's newest events (register_position), not by folding it. A snapshot is taken at the same
-    versions the store takes one of a register it saves (its snapshot interval), so that the next
-    reader does not fold every migrated loan's entry."""
+    with the loan, so the importing process neither folds nor copies the register for each loan. A
+    snapshot is taken at the same versions the store takes one of a register it saves (its snapshot
+    interval), so that the next reader does not fold every migrated loan's entry. The register's
+    state holds counts and sums only (class_version 2), so neither grows with the file (R-MIG-4)."""
 
     def __init__(self, service, tenant: str):
-        self.service, self.id = service, register_id(tenant)
-        self.version, self.count = register_position(service, tenant)
+        register = service.register(tenant)  # small: counts and sums (and its borrowers' books opened)
+        self.service, self.id, self.version, self.count = service, register.id, register.version, register.count
 
     def grant(self, loan: Loan) -> GrantRegister.GrantRegistered:
         return GrantRegister.GrantRegistered(
@@ -302,26 +304,6 @@ class RegisterCursor:
         interval = self.service.snapshotting_intervals.get(GrantRegister)
         if interval and self.service.snapshots is not None and self.version % interval == 0:
             self.service.take_snapshot(self.id, version=self.version)
-
-
-def register_position(service, tenant: str, page: int = 50) -> tuple[int, int]:
-    """The organiser's grant register's version and how many loans it holds (its newest
-    GrantRegistered's sequence: each grant takes the next number, GrantRegister._registered), read
-    from its newest events a page at a time. Folding the register instead, from its snapshot, costs
-    memory in proportion to every loan the organiser ever granted (about 1 KiB each at the peak)."""
-    rid, version, lte = register_id(tenant), None, None
-    while True:
-        events = list(service.events.get(rid, desc=True, lte=lte, limit=page))
-        if not events:
-            break
-        version = version or events[0].originator_version
-        for event in events:
-            if isinstance(event, GrantRegister.GrantRegistered):
-                return version, event.sequence
-        lte = events[-1].originator_version - 1
-    if version is None:
-        raise DomainError("not_found", f"organiser {tenant!r} is not configured", field="tenant")
-    return version, 0
 
 
 def _given(value: str, name: str) -> str:
@@ -384,9 +366,8 @@ def _import_part(settings, tenant: str, path: str, size: int, options: dict, see
 
 def open_part(settings, tenant: str, path: str, options: dict) -> tuple[LoanImport, object]:
     """A part's import and its container. Nothing in it grows with the store: the command's process
-    migrated and configured the organisers (the migration reads every snapshot row, among them one
-    of the grant register per 100 loans, each as big as the register was), the policy is the
-    command's (options["policy"], as JSON), and the register's cursor reads its newest events."""
+    migrated and configured the organisers (the migration reads every snapshot row), and the policy
+    is the command's (options["policy"], as JSON)."""
     from application.container import Container
 
     container = Container.build(settings, prepare=False)  # the command's own settings, not read again

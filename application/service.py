@@ -10,6 +10,7 @@ from __future__ import annotations
 from application.applications import ApplicationCommands
 from application.contracts import ContractCommands
 from application.disbursements import DisbursementCommands
+from application.grant_books import GrantBooks
 from application.loans import LoanCommands
 from application.payments import PaymentCommands
 from application.servicing import ServicingCommands
@@ -19,7 +20,7 @@ __all__ = ["LoanService", "ReadModelPort", "Written", "utc_now"]
 
 
 class LoanService(LoanCommands, ApplicationCommands, ContractCommands, DisbursementCommands,
-                  PaymentCommands, ServicingCommands, Store):
+                  PaymentCommands, ServicingCommands, GrantBooks, Store):
     # The library names an application's tables after its class unless the class names itself:
     # every store has "luotto_events" and "luotto_snapshots", whatever the class is called.
     name = "Luotto"

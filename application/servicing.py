@@ -101,7 +101,7 @@ class ServicingCommands:
 
     def first_grant_date(self, tenant: str) -> dt.date | None:
         """The grant date of the organiser's earliest loan: servicing has nothing to do before it."""
-        return min((row["granted_on"] for row in self.register(tenant).loans.values()), default=None)
+        return self.register(tenant).first_granted_on
 
     def last_run_date(self, tenant: str) -> dt.date | None:
         try:

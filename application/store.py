@@ -47,7 +47,9 @@ def utc_now() -> dt.datetime:
 class ReadModelPort(Protocol):
     """What the service asks of the read models (projections.read_model.ReadModel)."""
 
-    def outstanding_by_loan(self, tenant: str) -> dict[str, Cents]: ...
+    def outstanding_of(self, tenant: str, loan_ids: list[str]) -> dict[str, Cents]: ...
+
+    def repaid_principal(self, tenant: str) -> Cents: ...
 
     def catch_up(self) -> int: ...
 
@@ -151,9 +153,6 @@ class Store(Application):
 
     def policy(self, tenant: str) -> Policy:
         return Policy.from_json(self.register(tenant).policy)
-
-    def loan_ids(self, tenant: str) -> list[str]:
-        return list(self.register(tenant).loans)
 
     # --- loans ---------------------------------------------------------------------------
 

@@ -42,19 +42,22 @@ def _tenants(n: int) -> dict[str, dict]:
 class SetupReads:
     """Stands in for the read model during the setup grants only.
 
-    LoanService.grant brings the whole read model up to date (ReadModel.catch_up) inside every grant
-    and then reads every outstanding loan of the organiser; with several processes granting at once
-    they all project each other's events and queue on the read model's tracking row. Measured in
-    part (b) and reported; here it would make the 10,000-grant setup take minutes. Answering "no
-    loan is known" makes R-PORT-1 count every registered loan at its full principal, the strictest
-    reading, and the default policy has no amount limits, so the recorded events are the same.
+    LoanService.grant brings the whole read model up to date (ReadModel.catch_up) inside every grant;
+    with several processes granting at once they all project each other's events and queue on the
+    read model's tracking row. Measured in part (b) and reported; here it would make the 10,000-grant
+    setup take minutes. Answering "no loan is known" makes R-PORT-1 count every registered loan at
+    its full principal, the strictest reading, and the default policy has no amount limits, so the
+    recorded events are the same.
     """
 
     def catch_up(self, *args, **kwargs) -> int:
         return 0
 
-    def outstanding_by_loan(self, tenant: str) -> dict:
+    def outstanding_of(self, tenant: str, loan_ids: list[str]) -> dict:
         return {}
+
+    def repaid_principal(self, tenant: str) -> int:
+        return 0
 
 
 def _grant_worker(info, tenants: list[str], per_tenant: dict[str, int], results, startup) -> None:

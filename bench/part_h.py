@@ -157,7 +157,7 @@ def run(pg, info) -> dict:
     rows = []
     try:
         # first, while the organiser is small: each decision's capital check catches the read model up
-        # and reads every loan's outstanding principal (application.loans.known_outstanding)
+        # (application.grant_books.exposure)
         money = seed_applications(container, cfg, day)
         received = seed_received(container, cfg, day)
         ids = seed(container, cfg, day)

@@ -1,5 +1,5 @@
-"""Organiser-wide aggregates: the grant register (R-PORT-1), payment markers (R-PAY-1) and
-reference markers (R-PAY-2).
+"""Organiser-wide aggregates: the grant register (R-PORT-1) with each borrower's loans, payment
+markers (R-PAY-1) and reference markers (R-PAY-2).
 
 The grant register is saved in the same transaction as every new loan of its organiser, so two
 concurrent grants conflict on its version and the second is decided again after the first:
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from eventsourcing.domain import Aggregate
 
@@ -33,12 +35,19 @@ def reference_marker_id(tenant: str, reference: str) -> uuid.UUID:
 
 
 class GrantRegister(WaitingList, Aggregate):
-    """An organiser's policy, every loan it granted (principal, borrower, year) and the waiting list
-    of granted decisions with the offers that reserve capital (R-APP-6, domain.waiting_list)."""
+    """An organiser's policy, how many loans it granted and for how much (in all and per year), and
+    the waiting list of granted decisions with the offers that reserve capital (R-APP-6,
+    domain.waiting_list). Who owes which loan is kept per person (BorrowerLoans), so the register's
+    state stays the same size however many loans the organiser grants (R-MIG-4)."""
+
+    class_version = 2  # 1 held every loan (borrower, principal, date): upcast_v1_v2
 
     class Opened(Aggregate.Created):
         tenant: str
         policy: dict
+        # False on registers opened before class_version 2: their loans enter BorrowerLoans when
+        # BooksOpened is recorded (application.grant_books).
+        books_opened: bool = False
 
     class PolicySet(Aggregate.Event):
         policy: dict
@@ -55,22 +64,42 @@ class GrantRegister(WaitingList, Aggregate):
         co_borrower_id: str | None = None  # added with joint applications (R-APP-1)
 
         def apply(self, register: "GrantRegister") -> None:
-            year = str(self.granted_on.year)
-            register.loans = {**register.loans, self.loan_id: {
-                "borrower_id": self.borrower_id, "principal": self.principal, "sequence": self.sequence,
-                "granted_on": self.granted_on, "co_borrower_id": self.co_borrower_id}}
-            register.granted_by_year = {**register.granted_by_year, year: register.granted_by_year.get(year, 0)
-                                        + parse_amount(self.principal, "principal")}
+            principal, year = parse_amount(self.principal, "principal"), str(self.granted_on.year)
+            register.count = self.sequence
+            register.principal_total += principal
+            register.first_granted_on = min(register.first_granted_on or self.granted_on, self.granted_on)
+            register.granted_by_year = {**register.granted_by_year,
+                                        year: register.granted_by_year.get(year, 0) + principal}
 
-    def __init__(self, tenant: str, policy: dict) -> None:
+    class BooksOpened(Aggregate.Event):
+        """Every loan registered before class_version 2 is now in its borrowers' BorrowerLoans."""
+
+        loans: int
+
+        def apply(self, register: "GrantRegister") -> None:
+            register.books_opened = True
+
+    def __init__(self, tenant: str, policy: dict, books_opened: bool = False) -> None:
         self.tenant = tenant
         self.policy = policy
-        self.loans: dict[str, dict] = {}
+        self.books_opened = books_opened
+        self.count = 0
+        self.principal_total: Cents = 0
+        self.first_granted_on: dt.date | None = None
         self.granted_by_year: dict[str, int] = {}
+
+    @staticmethod
+    def upcast_v1_v2(state: dict) -> None:
+        loans = state.pop("loans", {})
+        dates = [row["granted_on"] if isinstance(row["granted_on"], dt.date)
+                 else dt.date.fromisoformat(row["granted_on"]) for row in loans.values()]
+        state.update(books_opened=False, count=len(loans), first_granted_on=min(dates, default=None),
+                     principal_total=sum(parse_amount(row["principal"], "principal") for row in loans.values()))
 
     @classmethod
     def open(cls, tenant: str, policy: Policy) -> "GrantRegister":
-        return cls._create(cls.Opened, id=register_id(tenant), tenant=tenant, policy=policy.to_json())
+        return cls._create(cls.Opened, id=register_id(tenant), tenant=tenant, policy=policy.to_json(),
+                           books_opened=True)
 
     def set_policy(self, policy: Policy) -> None:
         # Compared as policies, not as JSON: a parameter added since the snapshot was stored loads
@@ -78,74 +107,121 @@ class GrantRegister(WaitingList, Aggregate):
         if policy != Policy.from_json(self.policy):
             self.trigger_event(self.PolicySet, policy=policy.to_json())
 
-    def outstanding(self, known_outstanding: dict[str, Cents]) -> dict[str, Cents]:
-        """Principal outstanding per registered loan. A loan the read model does not know yet counts at
-        its full principal, and a payment it has not seen yet leaves the figure higher: a lagging read
-        model can only make the checks stricter."""
-        out = {}
-        for lid, row in self.loans.items():
-            amount = known_outstanding.get(lid, parse_amount(row["principal"], "principal"))
-            if amount > 0:
-                out[lid] = amount
-        return out
+    def open_books(self, loans: int) -> None:
+        if not self.books_opened:
+            self.trigger_event(self.BooksOpened, loans=loans)
 
     def register_grant(self, *, loan_id: str, borrower_id: str, principal: Cents, granted_on: dt.date,
-                       known_outstanding: dict[str, Cents], applicant_other_debt: Cents = 0,
+                       exposure: "Exposure", applicant_other_debt: Cents = 0,
                        co_borrower_id: str | None = None, offer: str | None = None, checked: bool = True) -> int:
         """Check R-PORT-1 and record the grant; returns the loan's sequence number in this register.
 
-        `known_outstanding` maps loans to their principal outstanding as a read model knows it.
+        `exposure`: what the organiser and the borrowers owe, as far as the store knows (Exposure).
         `offer`: the application whose offer (R-APP-6) reserved this capital, taken in the same write,
         so the capital limits were checked when it was offered. A grant without one must also leave
         room for the reserved offers and the grants waiting (no grant passes the waiting list).
         `checked` False (R-MIG-1): a migrated loan, granted before Luotto under the limits of its day.
         """
-        if not checked:
-            return self._registered(loan_id, borrower_id, principal, granted_on, co_borrower_id)
-        outstanding = self.outstanding(known_outstanding)
-        if offer is None:
-            shortfall = self.capital_shortfall(principal, granted_on.year, sum(outstanding.values()), waiting=True)
-            if shortfall:
-                raise _limit(shortfall)
-        self.check_borrowers(borrower_id=borrower_id, co_borrower_id=co_borrower_id, outstanding=outstanding,
-                             applicant_other_debt=applicant_other_debt)
-        return self._registered(loan_id, borrower_id, principal, granted_on, co_borrower_id)
-
-    def _registered(self, loan_id: str, borrower_id: str, principal: Cents, granted_on: dt.date,
-                    co_borrower_id: str | None) -> int:
-        sequence = len(self.loans) + 1
+        if checked:
+            if offer is None:
+                shortfall = self.capital_shortfall(principal, granted_on.year, exposure.total, waiting=True)
+                if shortfall:
+                    raise _limit(shortfall)
+            self.check_borrowers(borrower_id=borrower_id, co_borrower_id=co_borrower_id, exposure=exposure,
+                                 applicant_other_debt=applicant_other_debt)
+        sequence = self.count + 1
         self.trigger_event(self.GrantRegistered, loan_id=loan_id, borrower_id=borrower_id,
                            principal=format_cents(principal), granted_on=granted_on, sequence=sequence,
                            co_borrower_id=co_borrower_id)
         return sequence
 
-    def check_borrowers(self, *, borrower_id: str, co_borrower_id: str | None, outstanding: dict[str, Cents],
+    def check_borrowers(self, *, borrower_id: str, co_borrower_id: str | None, exposure: "Exposure",
                         applicant_other_debt: Cents = 0) -> None:
         """R-PORT-1 limits on the people (one open loan each, the applicant's total debt)."""
         policy = Policy.from_json(self.policy)
         # A joint loan binds both spouses (R-APP-1): one open loan per borrower applies to each.
         people = {borrower_id, co_borrower_id} - {None}
         for person in sorted(people):
-            theirs = [lid for lid in outstanding if person in borrowers_of(self.loans[lid])]
+            theirs = exposure.open_loans(person)
             if policy.one_open_loan_per_borrower and theirs:
                 raise _limit(f"one_open_loan_per_borrower: borrower {person} already has open loan "
                              f"{', '.join(sorted(theirs))}",
                              field="borrower_id" if person == borrower_id else "co_borrower_id")
-        borrowers = [lid for lid in outstanding if borrower_id in borrowers_of(self.loans[lid])]
         if policy.max_total_debt_of_applicant is not None:
             # The applicant's debts, as the assessment counts them (R-APP-4 total_debt_limit): the
             # requested loan itself is not one of them (it pays debts off, and counting it would
             # refuse every grant above the limit within the tolerated deviation).
-            total = applicant_other_debt + sum(outstanding[lid] for lid in borrowers)
+            total = applicant_other_debt + sum(exposure.open_loans(borrower_id).values())
             if total > policy.max_total_debt_of_applicant:
                 raise _limit(f"max_total_debt_of_applicant {format_cents(policy.max_total_debt_of_applicant)} "
                              f"exceeded: the applicant's debts are {format_cents(total)}",
                              rule="R-APP-4", field="applicant_total_debt")
 
 
-def borrowers_of(row: dict) -> set[str]:
-    """Who is liable for a registered loan: the borrower, and a joint borrower when there is one."""
-    return {row["borrower_id"], row.get("co_borrower_id")} - {None}
+def borrower_loans_id(tenant: str, borrower_id: str) -> uuid.UUID:
+    return uuid.uuid5(NAMESPACE, f"borrower-loans/{tenant}/{borrower_id}")
+
+
+class BorrowerLoans(Aggregate):
+    """One person's loans at one organiser, with their principals: a joint loan is in both spouses'
+    (R-APP-1). Saved in the same write as the grant and the register, so the R-PORT-1 checks on
+    the people and the erasure of a borrower (R-DATA-4) read one person's loans, not every loan."""
+
+    class Opened(Aggregate.Created):
+        tenant: str
+        borrower_id: str
+
+    class LoanAdded(Aggregate.Event):
+        loan_id: str
+        principal: str
+
+        def apply(self, book: "BorrowerLoans") -> None:
+            book.loans = {**book.loans, self.loan_id: self.principal}
+
+    def __init__(self, tenant: str, borrower_id: str) -> None:
+        self.tenant = tenant
+        self.borrower_id = borrower_id
+        self.loans: dict[str, str] = {}  # loan_id -> principal
+
+    @classmethod
+    def open(cls, tenant: str, borrower_id: str) -> "BorrowerLoans":
+        return cls._create(cls.Opened, id=borrower_loans_id(tenant, borrower_id), tenant=tenant,
+                           borrower_id=borrower_id)
+
+    def add(self, loan_id: str, principal: Cents) -> None:
+        if loan_id not in self.loans:
+            self.trigger_event(self.LoanAdded, loan_id=loan_id, principal=format_cents(principal))
+
+    def open_loans(self, known_outstanding: Mapping[str, Cents]) -> dict[str, Cents]:
+        """Principal outstanding per loan of this person, only those above zero. A loan the read
+        model does not know yet counts at its full principal: a lagging read model can only make
+        the checks stricter."""
+        out = {}
+        for lid, principal in self.loans.items():
+            amount = known_outstanding.get(lid, parse_amount(principal, "principal"))
+            if amount > 0:
+                out[lid] = amount
+        return out
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """What R-PORT-1 counts, as far as the store knows: the organiser's principal outstanding
+    (`total`) and each person's open loans (person -> loan_id -> principal outstanding)."""
+
+    total: Cents = 0
+    people: Mapping[str, Mapping[str, Cents]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, register: GrantRegister, books: Iterable[BorrowerLoans], known_outstanding: Mapping[str, Cents],
+           repaid: Cents) -> "Exposure":
+        """`repaid`: the principal no longer outstanding on the loans the read model knows (the
+        others count in full, as registered); `known_outstanding` covers at least the books' loans."""
+        return cls(register.principal_total - repaid,
+                   {book.borrower_id: book.open_loans(known_outstanding) for book in books})
+
+    def open_loans(self, person: str) -> Mapping[str, Cents]:
+        return self.people.get(person, {})
 
 
 def _limit(message: str, field: str = "principal", rule: str = "R-PORT-1") -> DomainError:

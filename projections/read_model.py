@@ -312,12 +312,38 @@ class ReadModel:
 
     # --- reading -------------------------------------------------------------------------
 
-    def outstanding_by_loan(self, tenant: str) -> dict[str, int]:
+    def _rows_of(self, columns: str, tenant: str, loan_ids: list[str]) -> list[dict]:
+        rows = []
+        for start in range(0, len(loan_ids), 500):  # under every SQLite's limit of parameters
+            names = {f"loan{i}": lid for i, lid in enumerate(loan_ids[start:start + 500])}
+            with self.store.transaction() as tx:
+                rows += tx.execute(f"SELECT {columns} FROM luotto_loans WHERE tenant = :tenant AND loan_id IN "
+                                   f"({', '.join(':' + n for n in names)})", {"tenant": tenant, **names}).all()
+        return rows
+
+    def outstanding_of(self, tenant: str, loan_ids: list[str]) -> dict[str, int]:
+        """Principal outstanding of each given loan the read model knows (0 once closed)."""
+        rows = self._rows_of("loan_id, principal_outstanding, status", tenant, loan_ids)
+        return {r["loan_id"]: 0 if r["status"] in portfolio_sums.CLOSED else r["principal_outstanding"]
+                for r in rows}
+
+    def repaid_principal(self, tenant: str) -> int:
+        """The principal no longer outstanding, summed over the organiser's loans the read model
+        knows (a closed loan's in full): the grant register's principal total less this is the
+        capital in use (domain.register.Exposure). From the running totals (projections.
+        portfolio_sums: every loan's principal by month granted, less the open loans' principal
+        outstanding), not from every loan's row. The 'granted:YYYY-MM' items sort between 'granted:'
+        and 'granted;' (a range, not LIKE: psycopg reads a % as a placeholder)."""
         with self.store.transaction() as tx:
-            rows = tx.execute("SELECT loan_id, principal_outstanding, status FROM luotto_loans "
-                              "WHERE tenant = :tenant", {"tenant": tenant}).all()
-        return {r["loan_id"]: 0 if r["status"] in ("repaid", "waived", "written_off") else
-                r["principal_outstanding"] for r in rows}
+            row = tx.execute("SELECT COALESCE(SUM(CASE WHEN item = 'in_use' THEN -amount ELSE amount END), 0) AS "
+                             "repaid FROM luotto_portfolio_sums WHERE tenant = :tenant AND (item = 'in_use' OR "
+                             "(item >= 'granted:' AND item < 'granted;'))", {"tenant": tenant}).one()
+        return int(row["repaid"])
+
+    def borrowers_of(self, tenant: str, loan_ids: list[str]) -> dict[str, str]:
+        """Each known loan's borrower (the access log's, R-DATA-5)."""
+        rows = self._rows_of("loan_id, borrower_id", tenant, loan_ids)
+        return {r["loan_id"]: r["borrower_id"] for r in rows}
 
     def due_loans(self, tenant: str, on: dt.date) -> list[tuple[str, str]]:
         """Loans whose agenda date has come: the only ones a run for `on` needs to load."""

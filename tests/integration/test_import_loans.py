@@ -100,8 +100,10 @@ def test_r_mig_2_3_records_agreeing_loans_refuses_the_other_until_accepted_and_n
     again = run(c, TEMPLATE, accepted={"V-2": reason})
     assert {r.outcome for r in again.values()} == {"already_recorded"}
     assert c.service.recorder.max_notification_id() == head  # a re-run records nothing twice
-    # The migrated loans are serviced from here like any other: the register knows them.
-    assert set(c.service.register("kt").loans) == {"V-1", "V-2", "V-3"}
+    # The migrated loans are serviced from here like any other: the register and the books know them.
+    assert c.service.loan_ids("kt") == ["V-1", "V-3", "V-2"]  # in grant order: V-2 once accepted
+    assert [c.service.loans_of_borrower("kt", c.service.loan("kt", v).borrower_id) for v in ("V-1", "V-2")] == [
+        ["V-1"], ["V-2"]]
     assert c.service.loan("kt", "V-1").books(c.service.rates).balance(AS_OF)["principal_outstanding"] == "800.00"
 
 

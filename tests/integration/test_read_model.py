@@ -141,7 +141,8 @@ def test_r_pay_2_unallocated_queue_allocation_and_reversal(stack):
         "u1", "50.00", D("2025-02-14"), "allocation")
     assert rm.wait_for(allocated.position, 5.0)
     assert rm.unallocated(TENANT) == []
-    assert rm.outstanding_by_loan(TENANT) == {"L1": 115000}  # 1200.00 - 50.00
+    assert rm.outstanding_of(TENANT, ["L1", "L-none"]) == {"L1": 115000}  # 1200.00 - 50.00
+    assert rm.repaid_principal(TENANT) == 5000
     # A retry of the same allocation is a no-op.
     assert s.allocate_payment(tenant=TENANT, payment_id="u1", loan_id="L1", on=D("2025-02-16"),
                               allocated_by="sw-1").position is None
@@ -153,7 +154,7 @@ def test_r_pay_2_unallocated_queue_allocation_and_reversal(stack):
     [reversal] = events_of(s, "L1", "PaymentReversed")
     assert (reversal.payment_id, reversal.effective_date) == ("u1", D("2025-02-18"))
     assert rm.wait_for(reversed_.position, 5.0)
-    assert rm.outstanding_by_loan(TENANT) == {"L1": 120000}
+    assert rm.outstanding_of(TENANT, ["L1"]) == {"L1": 120000} and rm.repaid_principal(TENANT) == 0
     assert rm.unallocated(TENANT) == []  # a reversed allocated payment does not go back to the queue
 
 
@@ -205,4 +206,5 @@ def test_r_pay_2_rf_and_national_reference_match_the_same_loan(stack):
     assert events_of(s, "L1", "PaymentReceived") == []
     rm.catch_up()
     assert rm.unallocated(TENANT) == []
-    assert rm.outstanding_by_loan(TENANT) == {"L1": 120000, "L2": 54000}  # 600.00 - 60.00
+    assert rm.outstanding_of(TENANT, ["L1", "L2"]) == {"L1": 120000, "L2": 54000}  # 600.00 - 60.00
+    assert rm.repaid_principal(TENANT) == 6000

@@ -184,3 +184,39 @@ def test_corrected_loans_read_as_the_act_says(stored):
     assert sum(i.amount for i in plan.values()) == 120000
     pos = loan.books(container.service.rates).position(NEXT_DAY)
     assert pos.instalment(3).settled_on == dt.date(2025, 4, 10)
+
+
+# --- Issue 19: the grant register of class_version 1 held every loan; its borrowers' books open ------
+
+def test_an_old_grant_register_opens_its_borrowers_books_and_still_refuses_a_second_open_loan(stored):
+    """R-PORT-1 / R-MIG-4: the stored registers were written when the register held every loan (class
+    version 1). Opening the organiser records BooksOpened once, with each stored grant in its
+    borrower's book, so one open loan per borrower still holds for the loans granted before."""
+    from domain.errors import DomainError
+    from domain.loan import Decision
+    from domain.register import GrantRegister, register_id
+
+    container, expected = stored
+    service = container.service
+    for tenant in TENANTS:
+        register = service.register(tenant)
+        keys = sorted(k.split("/")[1] for k in expected if k.startswith(f"{tenant}/"))
+        opened = [e for e in service.events.get(register_id(tenant)) if isinstance(e, GrantRegister.BooksOpened)]
+        assert (register.books_opened, [e.loans for e in opened]) == (True, [len(keys)]), tenant
+        assert (register.count, sorted(service.loan_ids(tenant))) == (len(keys), keys)
+        for loan_id in keys:
+            assert loan_id in service.loans_of_borrower(tenant, service.loan(tenant, loan_id).borrower_id)
+    service.configure_tenant("kittila", service.policy("kittila"))  # once only, however often it is opened
+    assert len([e for e in service.events.get(register_id("kittila")) if type(e).__name__ == "BooksOpened"]) == 1
+    today = service.clock().date()
+    def outstanding(loan_id: str) -> int:
+        return service.loan("kittila", loan_id).books(service.rates).position(today).principal_outstanding
+
+    open_loan = next(k.split("/")[1] for k in expected if k.startswith("kittila/") and outstanding(k.split("/")[1]))
+    borrower = service.loan("kittila", open_loan).borrower_id
+    with pytest.raises(DomainError) as refused:
+        service.grant(tenant="kittila", loan_id="L-NEW", borrower_id=borrower, principal=50000, purpose="rent",
+                      decision=Decision("dm", "x"), granted_on=today, first_due_date=today + dt.timedelta(days=30),
+                      instalment_amount=10000)
+    assert (refused.value.code, refused.value.field) == ("limit_exceeded", "borrower_id")
+    assert open_loan in refused.value.message

@@ -169,8 +169,8 @@ def test_r_app_6_the_daily_run_reads_the_capital_in_use_only_while_someone_waits
     client, issuer, c, clock = api
     dm = issuer.headers("ek", ["decision_maker"], subject="dm-1")
     reads = []
-    outstanding_by_loan = c.read_model.outstanding_by_loan
-    c.read_model.outstanding_by_loan = lambda tenant: reads.append(tenant) or outstanding_by_loan(tenant)
+    repaid_principal = c.read_model.repaid_principal
+    c.read_model.repaid_principal = lambda tenant: reads.append(tenant) or repaid_principal(tenant)
     existing = client.post("/v1/loans", headers=dm, json={
         "loan_id": "L-0", "borrower_id": "B-0", "purpose": "vuokrarästit", "principal": "3000.00",
         "granted_on": "2026-03-02", "first_due_date": "2026-04-10", "term_months": 10, "decided_by": "dm",

@@ -9,7 +9,7 @@ import datetime as dt
 
 from adapters.eventsourcing_internals.repository import share_state_copy
 from domain.policy import make_policy
-from domain.register import GrantRegister, PaymentMarker, RunLog
+from domain.register import Exposure, GrantRegister, PaymentMarker, RunLog
 
 AT = dt.datetime(2025, 3, 1, 10, tzinfo=dt.timezone.utc)
 
@@ -26,10 +26,10 @@ def _commanded_copy_leaves_original(aggregate, command) -> None:
 def test_a_grant_on_a_copy_of_the_register_leaves_the_register_as_it_was():
     register = GrantRegister.open("t1", make_policy("default"))
     register.register_grant(loan_id="L1", borrower_id="B1", principal=100_000, granted_on=dt.date(2025, 1, 2),
-                            known_outstanding={})
+                            exposure=Exposure())
     register.collect_events()
     _commanded_copy_leaves_original(register, lambda r: r.register_grant(
-        loan_id="L2", borrower_id="B2", principal=50_000, granted_on=dt.date(2025, 1, 3), known_outstanding={}))
+        loan_id="L2", borrower_id="B2", principal=50_000, granted_on=dt.date(2025, 1, 3), exposure=Exposure()))
 
 
 def test_an_allocation_on_a_copy_of_a_payment_marker_leaves_the_marker_as_it_was():

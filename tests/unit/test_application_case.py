@@ -15,7 +15,7 @@ from domain.case_register import CaseRegister
 from domain.case_state import Letter
 from domain.errors import DomainError
 from domain.policy import make_policy
-from domain.register import GrantRegister
+from domain.register import BorrowerLoans, Exposure, GrantRegister
 
 ON = dt.date(2026, 3, 2)
 AT = dt.datetime(2026, 3, 2, 10, tzinfo=dt.timezone.utc)
@@ -119,15 +119,23 @@ def test_r_app_1_a_joint_application_names_both_and_a_relief_application_its_loa
 
 
 def test_r_app_1_one_open_loan_per_borrower_applies_to_both_joint_borrowers():
-    register = GrantRegister.open("t", POLICY)
-    register.register_grant(loan_id="L-1", borrower_id="B-1", co_borrower_id="B-2", principal=100000,
-                            granted_on=ON, known_outstanding={})
-    error = refused(lambda: register.register_grant(loan_id="L-2", borrower_id="B-2", principal=100000,
-                                                    granted_on=ON, known_outstanding={}))
+    register, books = GrantRegister.open("t", POLICY), {}
+
+    def grant(loan_id: str, borrower_id: str, co_borrower_id: str | None = None) -> None:
+        # as application.loans.grant_aggregates does: the register checks, each borrower's book records
+        theirs = [books.setdefault(p, BorrowerLoans.open("t", p)) for p in (borrower_id, co_borrower_id) if p]
+        register.register_grant(loan_id=loan_id, borrower_id=borrower_id, co_borrower_id=co_borrower_id,
+                                principal=100000, granted_on=ON, exposure=Exposure.of(register, theirs, {}, 0))
+        for book in theirs:
+            book.add(loan_id, 100000)
+
+    grant("L-1", "B-1", "B-2")
+    assert sorted(books) == ["B-1", "B-2"] and books["B-2"].loans == {"L-1": "1000.00"}
+    error = refused(lambda: grant("L-2", "B-2"))
     assert error.code == "limit_exceeded" and "B-2 already has open loan L-1" in error.message
-    error = refused(lambda: register.register_grant(loan_id="L-3", borrower_id="B-3", co_borrower_id="B-1",
-                                                    principal=100000, granted_on=ON, known_outstanding={}))
+    error = refused(lambda: grant("L-3", "B-3", "B-1"))
     assert error.field == "co_borrower_id"
+    assert Exposure.of(register, [books["B-1"]], {"L-1": 0}, 100000).open_loans("B-1") == {}  # repaid: no limit
 
 
 def test_r_app_10_a_requested_discussion_is_due_within_the_policy_days_until_held():

@@ -321,13 +321,13 @@ def test_r_app_4_the_total_debt_limit_at_grant_counts_the_applicants_debts_not_t
     import datetime as dt
 
     from domain.errors import DomainError
-    from domain.register import GrantRegister
+    from domain.register import Exposure, GrantRegister
 
     register = GrantRegister.open("ek", make_policy("etela-karjala"))
     register.register_grant(loan_id="L-1", borrower_id="B-1", principal=320000, granted_on=dt.date(2025, 1, 15),
-                            known_outstanding={}, applicant_other_debt=300000)
+                            exposure=Exposure(), applicant_other_debt=300000)
     with pytest.raises(DomainError) as refused:
         register.register_grant(loan_id="L-2", borrower_id="B-2", principal=100000, granted_on=dt.date(2025, 1, 15),
-                                known_outstanding={}, applicant_other_debt=300001)
+                                exposure=Exposure(), applicant_other_debt=300001)
     assert (refused.value.code, refused.value.rule, refused.value.field) == (
         "limit_exceeded", "R-APP-4", "applicant_total_debt")

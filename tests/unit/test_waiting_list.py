@@ -8,7 +8,7 @@ import pytest
 
 from domain.errors import DomainError
 from domain.policy import make_policy
-from domain.register import GrantRegister
+from domain.register import Exposure, GrantRegister
 
 ON = dt.date(2026, 3, 2)
 POLICY = make_policy("etela-karjala", {"capital_limit": "10000.00", "annual_grant_limit": "20000.00"})
@@ -18,7 +18,7 @@ def register_with(outstanding_loans: dict[str, int]) -> GrantRegister:
     register = GrantRegister.open("t", POLICY)
     for n, (loan_id, principal) in enumerate(outstanding_loans.items()):
         register.register_grant(loan_id=loan_id, borrower_id=f"E{n}", principal=principal, granted_on=ON,
-                                known_outstanding={})
+                                exposure=Exposure())
     return register
 
 
@@ -56,19 +56,21 @@ def test_r_app_6_a_signed_offer_is_not_checked_again_but_a_direct_grant_leaves_r
     register.enqueue_grant(application_id="B", principal=100000, decided_on=ON, borrowers=["B2"])
     register.offer_waiting(on=ON, outstanding=800000, valid_days=30)
     with pytest.raises(DomainError) as refused:  # 8,000 + 1,500 reserved + 1,000 waiting + 100 > 10,000
-        register.register_grant(loan_id="D", borrower_id="B9", principal=10000, granted_on=ON, known_outstanding={})
+        # nothing repaid: L1 counts at its full principal (domain.register.Exposure)
+        register.register_grant(loan_id="D", borrower_id="B9", principal=10000, granted_on=ON,
+                                exposure=Exposure.of(register, [], {}, 0))
     assert refused.value.message == ("R-PORT-1: capital_limit 10000.00 would be exceeded: outstanding 8000.00 + reserved "
                                      "offers 1500.00 + waiting grants 1000.00 + requested 100.00")
     register.take_offer("A", ON)
     # The offer's reservation becomes the loan; a payment reversal since then cannot take it back.
     assert register.register_grant(loan_id="A", borrower_id="B1", principal=150000, granted_on=ON,
-                                   known_outstanding={"L1": 900000}, offer="A") == 2
+                                   exposure=Exposure(900000), offer="A") == 2
 
 
 def test_r_app_6_the_annual_grant_limit_counts_reserved_offers_of_the_year():
     policy = make_policy("kittila")  # annual 30,000.00, capital 120,000.00
     register = GrantRegister.open("t", policy)
-    register.register_grant(loan_id="L1", borrower_id="E1", principal=2600000, granted_on=ON, known_outstanding={})
+    register.register_grant(loan_id="L1", borrower_id="E1", principal=2600000, granted_on=ON, exposure=Exposure())
     register.enqueue_grant(application_id="A", principal=300000, decided_on=ON, borrowers=["B1"])
     register.enqueue_grant(application_id="B", principal=200000, decided_on=ON, borrowers=["B2"])
     assert register.offer_waiting(on=ON, outstanding=2600000, valid_days=30) == [("offered", "A")]
