@@ -23,6 +23,7 @@ from projections.set_aside import SetAside
 from projections.follower import AlreadyClaimed, Batch, Follower
 from adapters.sql_store import SqlStore
 from projections import portfolio_sums, schema
+from projections.console_figures import overdue_by_age
 from projections.schema import TABLES
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -332,13 +333,9 @@ class ReadModel:
         knows (a closed loan's in full): the grant register's principal total less this is the
         capital in use (domain.register.Exposure). From the running totals (projections.
         portfolio_sums: every loan's principal by month granted, less the open loans' principal
-        outstanding), not from every loan's row. The 'granted:YYYY-MM' items sort between 'granted:'
-        and 'granted;' (a range, not LIKE: psycopg reads a % as a placeholder)."""
-        with self.store.transaction() as tx:
-            row = tx.execute("SELECT COALESCE(SUM(CASE WHEN item = 'in_use' THEN -amount ELSE amount END), 0) AS "
-                             "repaid FROM luotto_portfolio_sums WHERE tenant = :tenant AND (item = 'in_use' OR "
-                             "(item >= 'granted:' AND item < 'granted;'))", {"tenant": tenant}).one()
-        return int(row["repaid"])
+        outstanding), not from every loan's row."""
+        granted = sum(int(r["amount"]) for r in portfolio_sums.items(self.store, tenant, "granted:", "granted:~"))
+        return granted - sum(int(r["amount"]) for r in portfolio_sums.items(self.store, tenant, "in_use", "in_use"))
 
     def borrowers_of(self, tenant: str, loan_ids: list[str]) -> dict[str, str]:
         """Each known loan's borrower (the access log's, R-DATA-5)."""
@@ -381,32 +378,29 @@ class ReadModel:
                                "offset": offset}).all()
 
     def portfolio(self, tenant: str, today: dt.date) -> dict:
+        """Sums per status, added up by the database (one row per status, not one per loan), and the
+        overdue amounts by age from the running totals (projections.console_figures)."""
         with self.store.transaction() as tx:
-            rows = tx.execute("SELECT status, principal, principal_outstanding, overdue_items, penalty_outstanding,"
-                              " principal_waived, penalty_waived, written_off, interest_due, interest_accrued, "
-                              "interest_paid FROM luotto_loans WHERE tenant = :tenant", {"tenant": tenant}).all()
-        by_status: dict[str, dict] = {}
-        ages = {"1-30": 0, "31-60": 0, "61-90": 0, "over_90": 0}
-        for r in rows:
-            s = by_status.setdefault(r["status"], {"count": 0, "principal_outstanding": 0})
-            s["count"] += 1
-            s["principal_outstanding"] += r["principal_outstanding"]
-            for deadline, unpaid in json.loads(r["overdue_items"]):
-                days = (today - dt.date.fromisoformat(deadline)).days
-                key = "1-30" if days <= 30 else "31-60" if days <= 60 else "61-90" if days <= 90 else "over_90"
-                ages[key] += unpaid
-        open_rows = [r for r in rows if r["status"] not in ("repaid", "waived", "written_off")]
+            rows = tx.execute("SELECT status, COUNT(*) AS n, SUM(principal_outstanding) AS principal_outstanding, "
+                              "SUM(penalty_outstanding) AS penalty, SUM(principal_waived + penalty_waived) AS waived, "
+                              "SUM(written_off) AS written_off, SUM(interest_due + interest_accrued) AS interest, "
+                              "SUM(interest_paid) AS interest_paid FROM luotto_loans WHERE tenant = :tenant "
+                              "GROUP BY status", {"tenant": tenant}).all()
+        rows = sorted(({k: v if k == "status" else int(v) for k, v in r.items()} for r in rows),  # PostgreSQL: numeric
+                      key=lambda r: r["status"])
+        open_rows = [r for r in rows if r["status"] not in portfolio_sums.CLOSED]
         return {
             "outstanding_principal": format_cents(sum(r["principal_outstanding"] for r in open_rows)),
-            "by_status": {k: {"count": v["count"], "principal_outstanding": format_cents(v["principal_outstanding"])}
-                          for k, v in sorted(by_status.items())},
-            "overdue_by_age_days": {k: format_cents(v) for k, v in ages.items()},
-            "penalty_interest_outstanding": format_cents(sum(r["penalty_outstanding"] for r in rows)),
+            "by_status": {r["status"]: {"count": r["n"],
+                                        "principal_outstanding": format_cents(r["principal_outstanding"])}
+                          for r in rows},
+            "overdue_by_age_days": {k: format_cents(v) for k, v in overdue_by_age(self.store, tenant, today).items()},
+            "penalty_interest_outstanding": format_cents(sum(r["penalty"] for r in rows)),
             # R-INT: interest owed (parts due and the current periods' accrual, as of each loan's last
             # event) and interest received.
-            "interest_outstanding": format_cents(sum(r["interest_due"] + r["interest_accrued"] for r in open_rows)),
+            "interest_outstanding": format_cents(sum(r["interest"] for r in open_rows)),
             "interest_received": format_cents(sum(r["interest_paid"] for r in rows)),
-            "waived_total": format_cents(sum(r["principal_waived"] + r["penalty_waived"] for r in rows)),
+            "waived_total": format_cents(sum(r["waived"] for r in rows)),
             "written_off_total": format_cents(sum(r["written_off"] for r in rows)),
         }
 
