@@ -9,8 +9,6 @@ grow with the organiser's loans).
 """
 from __future__ import annotations
 
-from eventsourcing.application import AggregateNotFoundError
-
 from adapters.reference_numbers import reference_for_loan
 from domain.money import Cents, parse_amount
 from domain.policy import Policy
@@ -49,13 +47,9 @@ class GrantBooks:
 
     def borrower_books(self, tenant: str, people: list[str | None]) -> list[BorrowerLoans]:
         """Each named person's loans at the organiser (a new, empty book for a first loan)."""
-        books = []
-        for person in dict.fromkeys(p for p in people if p is not None):
-            try:
-                books.append(self.repository.get(borrower_loans_id(tenant, person)))
-            except AggregateNotFoundError:
-                books.append(BorrowerLoans.open(tenant, person))
-        return books
+        wanted = {person: borrower_loans_id(tenant, person) for person in people if person is not None}
+        found = self.repository.get_many(wanted.values())  # one query for both spouses, found or not
+        return [found.get(i) or BorrowerLoans.open(tenant, person) for person, i in wanted.items()]
 
     def loans_of_borrower(self, tenant: str, borrower_id: str) -> list[str]:
         """The person's loans, joint ones too (R-APP-1)."""
