@@ -22,6 +22,8 @@ class GrantBooks:
         if register.books_opened:
             return register
         self.write(lambda: self._books_opened(tenant))
+        if self.snapshots is not None:  # the next reader starts from here, not from every grant's event
+            self.take_snapshot(register_id(tenant))
         return super().register(tenant)
 
     def configure_tenant(self, tenant: str, policy: Policy) -> None:

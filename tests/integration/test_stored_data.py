@@ -203,6 +203,8 @@ def test_an_old_grant_register_opens_its_borrowers_books_and_still_refuses_a_sec
         keys = sorted(k.split("/")[1] for k in expected if k.startswith(f"{tenant}/"))
         opened = [e for e in service.events.get(register_id(tenant)) if isinstance(e, GrantRegister.BooksOpened)]
         assert (register.books_opened, [e.loans for e in opened]) == (True, [len(keys)]), tenant
+        [snapshot] = service.snapshots.get(register_id(tenant), desc=True, limit=1)  # the next reader starts here
+        assert (snapshot.originator_version, snapshot.state["class_version"]) == (register.version, 2)
         assert (register.count, sorted(service.loan_ids(tenant))) == (len(keys), keys)
         for loan_id in keys:
             assert loan_id in service.loans_of_borrower(tenant, service.loan(tenant, loan_id).borrower_id)
