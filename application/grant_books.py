@@ -9,6 +9,8 @@ grow with the organiser's loans).
 """
 from __future__ import annotations
 
+from eventsourcing.persistence import IntegrityError, RecordConflictError
+
 from adapters.reference_numbers import reference_for_loan
 from domain.money import Cents, parse_amount
 from domain.policy import Policy
@@ -21,9 +23,11 @@ class GrantBooks:
         register = super().register(tenant)
         if register.books_opened:
             return register
-        self.write(lambda: self._books_opened(tenant))
-        if self.snapshots is not None:  # the next reader starts from here, not from every grant's event
-            self.take_snapshot(register_id(tenant))
+        if self.write(lambda: self._books_opened(tenant)).result and self.snapshots is not None:
+            try:  # the next reader starts from here, not from every grant's event
+                self.take_snapshot(register_id(tenant))
+            except (IntegrityError, RecordConflictError):
+                pass  # the save took one at this version (every 100th), or another process did
         return super().register(tenant)
 
     def configure_tenant(self, tenant: str, policy: Policy) -> None:
