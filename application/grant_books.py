@@ -19,6 +19,9 @@ from domain.register import (BorrowerLoans, Exposure, GrantRegister, ReferenceMa
 
 
 class GrantBooks:
+    """Mixed into LoanService ahead of Store (application.service): `register` and
+    `configure_tenant` extend the store's, so whatever reads a register reads one with its books."""
+
     def register(self, tenant: str) -> GrantRegister:
         register = super().register(tenant)
         if register.books_opened:
