@@ -37,7 +37,7 @@ from domain.interest import InterestTerms
 from domain.loan import MIGRATED, Decision, Loan, loan_uuid
 from domain.money import format_cents, parse_amount
 from domain.policy import Policy
-from domain.register import GrantRegister, ReferenceMarker, payment_marker_id
+from domain.register import Exposure, GrantRegister, ReferenceMarker, payment_marker_id
 
 RECORDS = ("loan", "payment", "free_months", "exemption", "notice")
 COMPARED = ("principal", "overdue", "interest", "penalty_interest", "status")
@@ -111,9 +111,9 @@ class LoanImport:
         self.accepted = accepted or {}
         self.source = os.path.basename(path)
         self.sha256 = file_sha256(path)
-        # given: a part's process takes the command's, and so never folds the organiser's register
+        # given: a part's process takes the command's (R-MIG-4)
         self.policy = policy or service.policy(tenant)  # DomainError when the organiser is not configured
-        self._register: RegisterCursor | None = None
+        self._register: GrantRegister | None = None
         self._seen: set[str] = set()
 
     def run(self, progress: Callable[[int, dict], None] | None = None, *, groups=None, done: int = 0,
@@ -254,56 +254,35 @@ class LoanImport:
         report.outcome = "recorded"
         return report
 
-    def register(self) -> "RegisterCursor":
+    def register(self) -> GrantRegister:
+        """The organiser's grant register, held from loan to loan: it keeps counts and sums only
+        (class_version 2), so neither holding it nor its snapshots grow with the file (R-MIG-4)."""
         if self._register is None:
-            self._register = RegisterCursor(self.service, self.tenant)
+            self._register = self.service.register(self.tenant)
         return self._register
 
-    def _record(self, box, loan: Loan, register: "RegisterCursor", reference: str, payment_ids: list[str]) -> None:
-        """The replay's events into the store, with the register's entry, the borrower's book and the
-        markers, in one save."""
-        entry = register.grant(loan)
-        assert reference_for_loan(entry.sequence) == reference
-        [book] = self.service.borrower_books(self.tenant, [loan.borrower_id])
-        book.add(loan.loan_id, loan.principal)
-        events = list(box.events.get(loan.id))
-        for pid in payment_ids:
-            events += list(box.events.get(payment_marker_id(self.tenant, pid)))
+    def _record(self, box, loan: Loan, register: GrantRegister, reference: str, payment_ids: list[str]) -> None:
+        """The replay's events into the store, with the register's entry (R-MIG-1: a migrated loan was
+        granted under the limits of its day, so none is checked), the borrower's book and the markers,
+        in one save; the store snapshots the register at its interval as for any save."""
         try:
-            self.service.save(entry, book, ReferenceMarker.assign(self.tenant, reference, loan.loan_id), *events)
-            register.saved(entry)
-        except (RecordConflictError, IntegrityError) as e:
-            self._register = None  # another writer moved the register, or a payment id is taken
+            sequence = register.register_grant(loan_id=loan.loan_id, borrower_id=loan.borrower_id,
+                                               principal=loan.principal, granted_on=loan.granted_on,
+                                               exposure=Exposure(), checked=False)
+            assert reference_for_loan(sequence) == reference
+            [book] = self.service.borrower_books(self.tenant, [loan.borrower_id])
+            book.add(loan.loan_id, loan.principal)
+            events = list(box.events.get(loan.id))
+            for pid in payment_ids:
+                events += list(box.events.get(payment_marker_id(self.tenant, pid)))
+            self.service.save(register, book, ReferenceMarker.assign(self.tenant, reference, loan.loan_id), *events)
+        except BaseException as e:
+            self._register = None  # its entry was not saved: read the register again for the next loan
+            if not isinstance(e, (RecordConflictError, IntegrityError)):
+                raise
             raise DomainError("conflict", f"loan {loan.loan_id} was not recorded: the store changed meanwhile or "
                               f"one of its payment ids is already recorded ({type(e).__name__})",
                               rule="R-MIG-3") from None
-
-
-class RegisterCursor:
-    """Where the organiser's grant register stands: its version and how many loans it holds. A
-    migrated loan's GrantRegistered is built here as the register records it (GrantRegister.
-    register_grant with checked=False: the next sequence number, no R-PORT-1 limits) and saved
-    with the loan, so the importing process neither folds nor copies the register for each loan. A
-    snapshot is taken at the same versions the store takes one of a register it saves (its snapshot
-    interval), so that the next reader does not fold every migrated loan's entry. The register's
-    state holds counts and sums only (class_version 2), so neither grows with the file (R-MIG-4)."""
-
-    def __init__(self, service, tenant: str):
-        register = service.register(tenant)  # small: counts and sums (and its borrowers' books opened)
-        self.service, self.id, self.version, self.count = service, register.id, register.version, register.count
-
-    def grant(self, loan: Loan) -> GrantRegister.GrantRegistered:
-        return GrantRegister.GrantRegistered(
-            originator_id=self.id, originator_version=self.version + 1,
-            timestamp=GrantRegister.GrantRegistered.create_timestamp(), loan_id=loan.loan_id,
-            borrower_id=loan.borrower_id, principal=format_cents(loan.principal), granted_on=loan.granted_on,
-            sequence=self.count + 1, co_borrower_id=None)
-
-    def saved(self, entry: GrantRegister.GrantRegistered) -> None:
-        self.version, self.count = entry.originator_version, entry.sequence
-        interval = self.service.snapshotting_intervals.get(GrantRegister)
-        if interval and self.service.snapshots is not None and self.version % interval == 0:
-            self.service.take_snapshot(self.id, version=self.version)
 
 
 def _given(value: str, name: str) -> str:

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import tracemalloc
-from types import SimpleNamespace
 
-from application.migration import RegisterCursor, open_part
+from application.migration import open_part
 from domain.policy import Policy
-from domain.register import register_id
+from domain.register import Exposure, register_id
 from tests.integration.helpers import Stack, stack  # noqa: F401 - fixture
 
 TEMPLATE = "deploy/import-loans-template.csv"
@@ -21,18 +20,15 @@ TENANTS = {"kt": {"preset": "kittila"}}
 
 
 def grow_register(service, loans: int, start: int) -> None:
-    """`loans` entries in the organiser's grant register as the import appends them (no loans behind
-    them: only the register's size matters here), a snapshot at each 100th version as the store takes."""
-    cursor = RegisterCursor(service, "kt")
+    """`loans` entries in the organiser's grant register as the import records them (no loans behind
+    them: only the register's size matters here), a snapshot after each 100."""
+    register = service.register("kt")
     for first in range(start, start + loans, 100):
-        entries = []
         for n in range(first, min(first + 100, start + loans)):
-            entry = cursor.grant(SimpleNamespace(loan_id=f"R-{n:05d}", borrower_id=f"B-{n:05d}", principal=360000,
-                                                 granted_on=dt.date(2022, 1, 10)))
-            cursor.version, cursor.count = entry.originator_version, entry.sequence
-            entries.append(entry)
-        service.save(*entries)
-        service.take_snapshot(register_id("kt"), version=cursor.version)
+            register.register_grant(loan_id=f"R-{n:05d}", borrower_id=f"B-{n:05d}", principal=360000,
+                                    granted_on=dt.date(2022, 1, 10), exposure=Exposure(), checked=False)
+        service.save(register)
+        service.take_snapshot(register_id("kt"), version=register.version)
 
 
 def part_start_peak(stack: Stack, policy: Policy) -> int:

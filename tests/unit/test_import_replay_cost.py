@@ -68,9 +68,9 @@ def test_the_replay_services_only_agenda_days_and_folds_the_ledger_about_twice_a
 
 
 def test_migrated_loans_are_entered_in_the_register_as_a_grant_would_enter_them(tmp_path):
-    """The importer appends each loan's GrantRegistered without holding the register (R-MIG-4); the
-    entries, their sequence numbers (the reference numbers) and the register's snapshots are those
-    the register itself would have recorded, and a later grant continues the sequence."""
+    """The importer records each loan's entry through the register it holds (R-MIG-1, R-MIG-4); the
+    entries, their sequence numbers (the reference numbers) and the register's snapshots are those of
+    any grant, and a later grant continues the sequence."""
     write(tmp_path / "three.csv", 3)
     svc = service()
     svc.snapshotting_intervals = {GrantRegister: 2}
